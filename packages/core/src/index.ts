@@ -1,0 +1,6 @@
+// @hypr/core: everything that is not a long-running process. Each concern has its own subpath
+// export (@hypr/core/dockerfile, /compose, /image, /vmm …); the root re-exports the public faces.
+export * from './errors.js';
+export * from './log.js';
+export * from './paths.js';
+export * from './process.js';

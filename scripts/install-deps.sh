@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs every system package and tool HYPR needs on Debian/Ubuntu (run as root).
+# Idempotent: re-running installs only what is missing.
+set -euo pipefail
+
+PACKAGES=(
+  qemu-system-x86 qemu-utils
+  linux-source-6.1 build-essential flex bison bc libelf-dev libssl-dev xz-utils
+  musl-tools
+  e2fsprogs erofs-utils
+  busybox-static cpio
+  docker-registry skopeo umoci apache2-utils
+  iproute2 nftables
+  git ca-certificates curl
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "install-deps: missing packages ${missing[*]}; run as root" >&2
+    exit 1
+  fi
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# docker-registry starts a system service on install; tests run their own on other ports.
+if command -v systemctl >/dev/null 2>&1; then
+  systemctl disable --now docker-registry >/dev/null 2>&1 || true
+fi
+
+if ! command -v pnpm >/dev/null 2>&1; then
+  echo "install-deps: installing pnpm"
+  npm install -g pnpm@9.15.9 >/dev/null
+fi
