@@ -4,3 +4,5 @@ export * from './errors.js';
 export * from './log.js';
 export * from './paths.js';
 export * from './process.js';
+export * from './guest/index.js';
+export * from './vmm/index.js';

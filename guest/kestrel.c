@@ -1,0 +1,704 @@
+/*
+ * kestrel: PID 1 of every HYPR microVM.
+ *
+ * Runtime mode, in order: mount the kernel filesystems, find the host channels (virtio-serial
+ * ports named hypr.stdout, hypr.stderr, hypr.control), read the job the host wrote into the
+ * initramfs (/hypr/job), mount the root filesystem (disk or 9p share) under a writable overlay
+ * and switch into it, run the program with the job's argv/env/workdir/user, reap zombies, forward
+ * stop requests, report the exit code on the control channel and power the VM off.
+ *
+ * The job is never taken from the kernel command line: every host user can read that with ps.
+ * The exit code travels on its own channel, so nothing the program prints can forge it.
+ * The protocol is documented in guest/PROTOCOL.md.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define KESTREL_VERSION "0.1.0"
+#define JOB_PATH "/hypr/job"
+#define JOB_MAX (256 * 1024)
+#define MAX_ARGS 4096
+#define MAX_ENV 4096
+#define NEWROOT "/mnt/root"
+
+/* Exit codes as the shell and docker use them. */
+#define EXIT_SETUP 125
+#define EXIT_NOEXEC 126
+#define EXIT_NOTFOUND 127
+
+struct job {
+	char *argv[MAX_ARGS + 1];
+	int argc;
+	char *env[MAX_ENV + 2];
+	int envc;
+	const char *workdir;
+	const char *user;
+	const char *root;     /* "/dev/vda", "9p:TAG", or NULL */
+	const char *rootfs_type; /* "ext4", "erofs", or NULL to try both */
+	const char *hostname;
+	int grace_ms;
+};
+
+static struct job job;
+static char job_buf[JOB_MAX + 1];
+static int ctl_fd = -1;
+static int out_fd = -1;
+static int err_fd = -1;
+static int console_fd = -1;
+
+/* Diagnostics go to the kernel console (the host keeps it as the VM's console log) and, when the
+ * stderr channel is open, to the user as well. */
+static void say(const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if (n > (int)sizeof(buf) - 2)
+		n = sizeof(buf) - 2;
+	buf[n++] = '\n';
+	if (console_fd >= 0 && write(console_fd, "kestrel: ", 9) >= 0)
+		(void)!write(console_fd, buf, n);
+}
+
+static void control(const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	int n;
+
+	if (ctl_fd < 0)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if (n > (int)sizeof(buf) - 2)
+		n = sizeof(buf) - 2;
+	buf[n++] = '\n';
+	(void)!write(ctl_fd, buf, n);
+}
+
+static void power_off(void)
+{
+	sync();
+	/* Without ACPI the kernel cannot power off; the host runs QEMU with -no-reboot and the
+	 * kernel with reboot=t, so a reboot ends the VM. */
+	reboot(RB_AUTOBOOT);
+	for (;;)
+		pause();
+}
+
+/* A setup failure: tell the host what failed and why, then end the VM. Never returns. */
+static void die(int code, const char *fmt, ...)
+{
+	char msg[768];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	say("%s", msg);
+	if (err_fd >= 0) {
+		(void)!write(err_fd, "hypr: ", 6);
+		(void)!write(err_fd, msg, strlen(msg));
+		(void)!write(err_fd, "\n", 1);
+	}
+	control("[HYPR-ERROR] %s", msg);
+	control("[HYPR-EXIT] %d", code);
+	power_off();
+}
+
+static int fail(const char *what, const char *path)
+{
+	say("%s %s: %s", what, path, strerror(errno));
+	return -1;
+}
+
+static int mkdir_p(const char *path, mode_t mode)
+{
+	char tmp[512];
+	size_t len = strlen(path);
+
+	if (len >= sizeof(tmp))
+		return errno = ENAMETOOLONG, -1;
+	memcpy(tmp, path, len + 1);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, mode) < 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	if (mkdir(tmp, mode) < 0 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+static int mount_at(const char *src, const char *target, const char *type, unsigned long flags, const char *data)
+{
+	if (mkdir_p(target, 0755) < 0)
+		return fail("mkdir", target);
+	if (mount(src, target, type, flags, data) < 0) {
+		/* With CONFIG_DEVTMPFS_MOUNT the kernel may have mounted /dev already. */
+		if (errno == EBUSY)
+			return 0;
+		return fail("mount", target);
+	}
+	return 0;
+}
+
+static int mount_kernel_fs(const char *prefix)
+{
+	char p[256];
+
+	snprintf(p, sizeof(p), "%s/proc", prefix);
+	if (mount_at("proc", p, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		return -1;
+	snprintf(p, sizeof(p), "%s/sys", prefix);
+	if (mount_at("sysfs", p, "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		return -1;
+	snprintf(p, sizeof(p), "%s/dev", prefix);
+	if (mount_at("devtmpfs", p, "devtmpfs", MS_NOSUID, "mode=0755") < 0)
+		return -1;
+	snprintf(p, sizeof(p), "%s/dev/pts", prefix);
+	if (mount_at("devpts", p, "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620") < 0)
+		return -1;
+	snprintf(p, sizeof(p), "%s/dev/shm", prefix);
+	if (mount_at("shm", p, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
+		return -1;
+	return 0;
+}
+
+/* virtio-serial ports show up as /dev/vportNpM; their names are in sysfs. The ports are added
+ * after the device handshake, which can finish after /init starts, so wait for them a while. */
+static int open_port(const char *name, int flags)
+{
+	char path[320], got[64];
+
+	for (int attempt = 0; attempt < 300; attempt++) {
+		DIR *d = opendir("/sys/class/virtio-ports");
+		struct dirent *e;
+
+		while (d && (e = readdir(d))) {
+			int fd, n;
+
+			if (e->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "/sys/class/virtio-ports/%s/name", e->d_name);
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+			if (fd < 0)
+				continue;
+			n = read(fd, got, sizeof(got) - 1);
+			close(fd);
+			if (n <= 0)
+				continue;
+			got[n] = '\0';
+			if (got[n - 1] == '\n')
+				got[n - 1] = '\0';
+			if (strcmp(got, name) != 0)
+				continue;
+			snprintf(path, sizeof(path), "/dev/%s", e->d_name);
+			closedir(d);
+			fd = open(path, flags | O_CLOEXEC);
+			if (fd < 0)
+				return fail("open", path);
+			return fd;
+		}
+		if (d)
+			closedir(d);
+		usleep(10000);
+	}
+	say("virtio-serial port %s not found", name);
+	return -1;
+}
+
+/* The job is a sequence of NUL-terminated "K=value" records: A argv (repeated), E env (repeated),
+ * W workdir, U user, R root, T root type, H hostname, G stop grace in ms. */
+static int read_job(void)
+{
+	int fd = open(JOB_PATH, O_RDONLY | O_CLOEXEC);
+	ssize_t n, total = 0;
+
+	if (fd < 0)
+		return fail("open", JOB_PATH);
+	while ((n = read(fd, job_buf + total, JOB_MAX - total)) > 0)
+		total += n;
+	close(fd);
+	if (n < 0)
+		return fail("read", JOB_PATH);
+	if (total == JOB_MAX)
+		return say("%s is larger than %d bytes", JOB_PATH, JOB_MAX), -1;
+	job_buf[total] = '\0';
+	job.grace_ms = 10000;
+	for (char *p = job_buf; p < job_buf + total; p += strlen(p) + 1) {
+		char *v = p + 2;
+
+		if (p[0] == '\0')
+			continue;
+		if (p[1] != '=')
+			return say("%s: bad record '%.40s'", JOB_PATH, p), -1;
+		switch (p[0]) {
+		case 'A':
+			if (job.argc >= MAX_ARGS)
+				return say("%s: more than %d arguments", JOB_PATH, MAX_ARGS), -1;
+			job.argv[job.argc++] = v;
+			break;
+		case 'E':
+			if (job.envc >= MAX_ENV)
+				return say("%s: more than %d environment entries", JOB_PATH, MAX_ENV), -1;
+			job.env[job.envc++] = v;
+			break;
+		case 'W': job.workdir = v; break;
+		case 'U': job.user = v; break;
+		case 'R': job.root = v; break;
+		case 'T': job.rootfs_type = v; break;
+		case 'H': job.hostname = v; break;
+		case 'G': job.grace_ms = atoi(v); break;
+		default:
+			/* Unknown keys come from a newer host; ignoring them keeps old guests bootable. */
+			break;
+		}
+	}
+	return 0;
+}
+
+static const char *getenv_job(const char *key)
+{
+	size_t len = strlen(key);
+
+	for (int i = 0; i < job.envc; i++)
+		if (strncmp(job.env[i], key, len) == 0 && job.env[i][len] == '=')
+			return job.env[i] + len + 1;
+	return NULL;
+}
+
+static int mount_root(void)
+{
+	const char *lower = "/mnt/lower";
+
+	if (!job.root || !*job.root) {
+		errno = EINVAL;
+		return fail("mount", "root (the job names no root filesystem)");
+	}
+	if (strncmp(job.root, "9p:", 3) == 0) {
+		if (mount_at(job.root + 3, lower, "9p", MS_RDONLY,
+			     "trans=virtio,version=9p2000.L,msize=262144,cache=loose") < 0)
+			return -1;
+	} else {
+		const char *types[2] = { "ext4", "erofs" };
+		int ok = -1;
+
+		if (mkdir_p(lower, 0755) < 0)
+			return fail("mkdir", lower);
+		for (int i = 0; i < 2 && ok < 0; i++) {
+			if (job.rootfs_type && strcmp(job.rootfs_type, types[i]) != 0)
+				continue;
+			ok = mount(job.root, lower, types[i], MS_RDONLY, NULL);
+		}
+		if (ok < 0)
+			return fail("mount root filesystem", job.root);
+	}
+	/* The image stays read-only; the container's writes land in a tmpfs upper layer. */
+	if (mount_at("tmpfs", "/mnt/rw", "tmpfs", 0, "mode=0755") < 0)
+		return -1;
+	if (mkdir_p("/mnt/rw/upper", 0755) < 0 || mkdir_p("/mnt/rw/work", 0755) < 0)
+		return fail("mkdir", "/mnt/rw/upper");
+	if (mount_at("overlay", NEWROOT, "overlay", 0,
+		     "lowerdir=/mnt/lower,upperdir=/mnt/rw/upper,workdir=/mnt/rw/work") < 0)
+		return -1;
+	return 0;
+}
+
+static int switch_root(void)
+{
+	if (mount_kernel_fs(NEWROOT) < 0)
+		return -1;
+	if (chdir(NEWROOT) < 0)
+		return fail("chdir", NEWROOT);
+	if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
+		return fail("move mount", NEWROOT);
+	if (chroot(".") < 0)
+		return fail("chroot", NEWROOT);
+	if (chdir("/") < 0)
+		return fail("chdir", "/");
+	return 0;
+}
+
+/* Looks NAME up in an /etc/passwd- or /etc/group-shaped file; returns the id field and, for
+ * passwd, the primary group and home. */
+static int lookup_id(const char *file, const char *name, unsigned *id, unsigned *gid, char *home, size_t home_len)
+{
+	static char line[1024];
+	FILE *f = fopen(file, "re");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char *fields[7] = { 0 };
+		int n = 0;
+
+		line[strcspn(line, "\n")] = '\0';
+		for (char *s = line, *tok; n < 7 && (tok = strsep(&s, ":")); )
+			fields[n++] = tok;
+		if (n < 3 || strcmp(fields[0], name) != 0)
+			continue;
+		*id = (unsigned)strtoul(fields[2], NULL, 10);
+		if (gid && n >= 4)
+			*gid = (unsigned)strtoul(fields[3], NULL, 10);
+		if (home && n >= 6)
+			snprintf(home, home_len, "%s", fields[5]);
+		fclose(f);
+		return 0;
+	}
+	fclose(f);
+	return -1;
+}
+
+static int is_number(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return 0;
+	return 1;
+}
+
+/* Resolves "user[:group]" (names or ids) as docker does; an unknown name is an error. */
+static int resolve_user(unsigned *uid, unsigned *gid, char *home, size_t home_len)
+{
+	char spec[256], *group;
+
+	*uid = 0;
+	*gid = 0;
+	snprintf(home, home_len, "/root");
+	if (!job.user || !*job.user)
+		return 0;
+	snprintf(spec, sizeof(spec), "%s", job.user);
+	group = strchr(spec, ':');
+	if (group)
+		*group++ = '\0';
+	if (is_number(spec)) {
+		*uid = (unsigned)strtoul(spec, NULL, 10);
+		/* A numeric uid need not exist in /etc/passwd; use its entry when there is one. */
+		{
+			static char line[1024];
+			FILE *f = fopen("/etc/passwd", "re");
+
+			while (f && fgets(line, sizeof(line), f)) {
+				char *fields[7] = { 0 };
+				int n = 0;
+
+				line[strcspn(line, "\n")] = '\0';
+				for (char *s = line, *tok; n < 7 && (tok = strsep(&s, ":")); )
+					fields[n++] = tok;
+				if (n >= 6 && (unsigned)strtoul(fields[2], NULL, 10) == *uid && is_number(fields[2])) {
+					*gid = (unsigned)strtoul(fields[3], NULL, 10);
+					snprintf(home, home_len, "%s", fields[5]);
+					break;
+				}
+			}
+			if (f)
+				fclose(f);
+		}
+	} else if (lookup_id("/etc/passwd", spec, uid, gid, home, home_len) < 0) {
+		return say("unable to find user %s: no matching entries in passwd file", spec), -1;
+	}
+	if (group && *group) {
+		if (is_number(group))
+			*gid = (unsigned)strtoul(group, NULL, 10);
+		else if (lookup_id("/etc/group", group, gid, NULL, NULL, 0) < 0)
+			return say("unable to find group %s: no matching entries in group file", group), -1;
+	}
+	return 0;
+}
+
+static void prepare_env(const char *home)
+{
+	static char home_env[300];
+
+	if (!getenv_job("PATH"))
+		job.env[job.envc++] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	if (!getenv_job("HOME") && job.envc < MAX_ENV + 1) {
+		snprintf(home_env, sizeof(home_env), "HOME=%s", home);
+		job.env[job.envc++] = home_env;
+	}
+	job.env[job.envc] = NULL;
+}
+
+/* Runs in the child between fork and exec. Reports a failure through err_pipe as an errno and a
+ * one-byte step, so the parent can tell the host what went wrong. */
+static void exec_child(int err_pipe, unsigned uid, unsigned gid)
+{
+	int devnull;
+	int report[2];
+	sigset_t none;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	setsid();
+	devnull = open("/dev/null", O_RDWR);
+	if (devnull >= 0)
+		dup2(devnull, 0);
+	if (dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0) {
+		report[0] = errno, report[1] = 'd';
+		goto out;
+	}
+	if (job.workdir && *job.workdir) {
+		if (mkdir_p(job.workdir, 0755) < 0 || chdir(job.workdir) < 0) {
+			report[0] = errno, report[1] = 'w';
+			goto out;
+		}
+	}
+	if (setgroups(1, &gid) < 0 || setgid(gid) < 0 || setuid(uid) < 0) {
+		report[0] = errno, report[1] = 'u';
+		goto out;
+	}
+	environ = job.env;
+	execvp(job.argv[0], job.argv);
+	report[0] = errno, report[1] = 'x';
+out:
+	(void)!write(err_pipe, report, sizeof(report));
+	_exit(report[1] == 'x' ? (report[0] == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC) : EXIT_SETUP);
+}
+
+static pid_t start_program(void)
+{
+	unsigned uid, gid;
+	char home[256];
+	int pipefd[2], report[2];
+	pid_t pid;
+	ssize_t n;
+
+	if (job.argc == 0)
+		die(EXIT_SETUP, "no command specified: the image has no Entrypoint or Cmd and none was given");
+	if (resolve_user(&uid, &gid, home, sizeof(home)) < 0)
+		die(EXIT_SETUP, "unable to find user %s", job.user);
+	prepare_env(home);
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		die(EXIT_SETUP, "pipe2: %s", strerror(errno));
+	pid = fork();
+	if (pid < 0)
+		die(EXIT_SETUP, "fork: %s", strerror(errno));
+	if (pid == 0)
+		exec_child(pipefd[1], uid, gid);
+	close(pipefd[1]);
+	n = read(pipefd[0], report, sizeof(report));
+	close(pipefd[0]);
+	if (n == (ssize_t)sizeof(report)) {
+		int code = EXIT_SETUP;
+		const char *what = "start";
+
+		waitpid(pid, NULL, 0);
+		switch (report[1]) {
+		case 'x':
+			what = "exec";
+			code = report[0] == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC;
+			die(code, "exec %s: %s", job.argv[0],
+			    report[0] == ENOENT ? "executable file not found in $PATH" : strerror(report[0]));
+			break;
+		case 'w': what = "chdir to working directory"; break;
+		case 'u': what = "switch to user"; break;
+		case 'd': what = "connect output channels"; break;
+		}
+		die(code, "%s %s: %s", what, report[1] == 'w' ? job.workdir : (job.user ? job.user : ""),
+		    strerror(report[0]));
+	}
+	return pid;
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int signal_by_name(const char *s)
+{
+	static const struct { const char *name; int sig; } names[] = {
+		{ "HUP", SIGHUP }, { "INT", SIGINT }, { "QUIT", SIGQUIT }, { "KILL", SIGKILL },
+		{ "USR1", SIGUSR1 }, { "USR2", SIGUSR2 }, { "TERM", SIGTERM }, { "STOP", SIGSTOP },
+		{ "CONT", SIGCONT }, { "WINCH", SIGWINCH },
+	};
+
+	if (strncmp(s, "SIG", 3) == 0)
+		s += 3;
+	if (is_number(s))
+		return atoi(s);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(s, names[i].name) == 0)
+			return names[i].sig;
+	return 0;
+}
+
+/* Host → guest commands, one per line: "STOP <signal> <grace-ms>" and "SIGNAL <signal>". */
+static void handle_command(char *line, pid_t main_pid, long long *kill_deadline)
+{
+	char verb[16], sig[16];
+	int grace = job.grace_ms;
+
+	if (sscanf(line, "%15s %15s %d", verb, sig, &grace) < 2)
+		return;
+	if (strcmp(verb, "STOP") == 0) {
+		int s = signal_by_name(sig);
+
+		kill(-main_pid, s ? s : SIGTERM);
+		kill(main_pid, s ? s : SIGTERM);
+		*kill_deadline = now_ms() + grace;
+	} else if (strcmp(verb, "SIGNAL") == 0) {
+		int s = signal_by_name(sig);
+
+		if (s)
+			kill(main_pid, s);
+	}
+}
+
+/* Waits for the program, reaping every orphan that reparents to PID 1 meanwhile, and serving
+ * the control channel. Returns the program's exit status as the shell reports it. */
+static int supervise(pid_t main_pid)
+{
+	sigset_t mask;
+	int sfd, status = -1;
+	long long kill_deadline = -1;
+	char cmd[256];
+	size_t cmd_len = 0;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0)
+		die(EXIT_SETUP, "signalfd: %s", strerror(errno));
+	for (;;) {
+		struct pollfd fds[2] = { { sfd, POLLIN, 0 }, { ctl_fd, POLLIN, 0 } };
+		int timeout = -1;
+		pid_t pid;
+		int st;
+
+		while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
+			if (pid == main_pid)
+				status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		if (status >= 0)
+			break;
+		if (kill_deadline >= 0) {
+			long long left = kill_deadline - now_ms();
+
+			if (left <= 0) {
+				kill(-main_pid, SIGKILL);
+				kill(main_pid, SIGKILL);
+				kill_deadline = -1;
+				continue;
+			}
+			timeout = (int)left;
+		}
+		if (poll(fds, 2, timeout) < 0 && errno != EINTR)
+			die(EXIT_SETUP, "poll: %s", strerror(errno));
+		if (fds[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			while (read(sfd, &si, sizeof(si)) == sizeof(si))
+				;
+		}
+		if (fds[1].revents & POLLIN) {
+			ssize_t n = read(ctl_fd, cmd + cmd_len, sizeof(cmd) - 1 - cmd_len);
+
+			if (n > 0) {
+				char *nl;
+
+				cmd_len += n;
+				cmd[cmd_len] = '\0';
+				while ((nl = strchr(cmd, '\n'))) {
+					*nl = '\0';
+					handle_command(cmd, main_pid, &kill_deadline);
+					cmd_len -= (nl + 1 - cmd);
+					memmove(cmd, nl + 1, cmd_len + 1);
+				}
+				if (cmd_len == sizeof(cmd) - 1)
+					cmd_len = 0;
+			}
+		}
+	}
+	close(sfd);
+	return status;
+}
+
+/* Once the program is gone, the rest of the VM's processes go with it, as in a container. */
+static void end_everything(void)
+{
+	kill(-1, SIGKILL);
+	while (waitpid(-1, NULL, 0) > 0)
+		;
+	sync();
+}
+
+int main(void)
+{
+	sigset_t mask;
+	pid_t pid;
+	int status;
+
+	if (getpid() != 1) {
+		fprintf(stderr, "kestrel %s: the HYPR guest agent runs as PID 1 inside a HYPR microVM\n", KESTREL_VERSION);
+		return 2;
+	}
+	/* SIGCHLD is read through a signalfd; TERM/INT to PID 1 come only from the kernel. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+
+	if (mount_kernel_fs("") < 0)
+		power_off();
+	console_fd = open("/dev/console", O_WRONLY | O_NOCTTY | O_CLOEXEC);
+	if (mount_at("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
+		power_off();
+	ctl_fd = open_port("hypr.control", O_RDWR);
+	out_fd = open_port("hypr.stdout", O_WRONLY);
+	err_fd = open_port("hypr.stderr", O_WRONLY);
+	if (ctl_fd < 0 || out_fd < 0 || err_fd < 0)
+		die(EXIT_SETUP, "host channels missing (virtio-serial ports hypr.control/stdout/stderr)");
+	control("[HYPR-READY] kestrel %s", KESTREL_VERSION);
+	if (read_job() < 0)
+		die(EXIT_SETUP, "cannot read the job %s", JOB_PATH);
+	if (mount_root() < 0)
+		die(EXIT_SETUP, "cannot mount the root filesystem %s: %s", job.root ? job.root : "(none)", strerror(errno));
+	if (switch_root() < 0)
+		die(EXIT_SETUP, "cannot switch to the root filesystem: %s", strerror(errno));
+	if (job.hostname && sethostname(job.hostname, strlen(job.hostname)) < 0)
+		say("sethostname %s: %s", job.hostname, strerror(errno));
+	pid = start_program();
+	control("[HYPR-STARTED] %d", pid);
+	status = supervise(pid);
+	end_everything();
+	control("[HYPR-EXIT] %d", status);
+	power_off();
+	return 0;
+}

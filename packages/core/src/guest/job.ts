@@ -1,0 +1,41 @@
+/**
+ * The job Kestrel runs, as the host writes it into the initramfs at /hypr/job: a sequence of
+ * NUL-terminated "K=value" records (see guest/PROTOCOL.md). argv and env entries cannot contain
+ * NUL, so no escaping is needed.
+ */
+import { HyprError } from '../errors.js';
+
+export interface GuestJob {
+  argv: string[];
+  env: string[];
+  workdir?: string;
+  /** "user", "uid", "user:group" or "uid:gid", resolved in the guest as docker does. */
+  user?: string;
+  /** "/dev/vda" for a disk, "9p:TAG" for a shared directory. */
+  root: string;
+  rootfsType?: 'ext4' | 'erofs';
+  hostname?: string;
+  stopGraceMs?: number;
+}
+
+export const JOB_PATH = 'hypr/job';
+
+export function encodeJob(job: GuestJob): Buffer {
+  const records: string[] = [];
+  const add = (key: string, value: string) => {
+    if (value.includes('\0')) throw new HyprError('GUEST_JOB_INVALID', `job ${key} value contains a NUL byte`);
+    records.push(`${key}=${value}`);
+  };
+  for (const a of job.argv) add('A', a);
+  for (const e of job.env) {
+    if (!e.includes('=')) throw new HyprError('GUEST_JOB_INVALID', `environment entry "${e}" has no "="`);
+    add('E', e);
+  }
+  if (job.workdir) add('W', job.workdir);
+  if (job.user) add('U', job.user);
+  add('R', job.root);
+  if (job.rootfsType) add('T', job.rootfsType);
+  if (job.hostname) add('H', job.hostname);
+  if (job.stopGraceMs !== undefined) add('G', String(Math.max(0, Math.round(job.stopGraceMs))));
+  return Buffer.from(records.map((r) => `${r}\0`).join(''), 'utf8');
+}

@@ -1,0 +1,61 @@
+/**
+ * Lines Kestrel writes on the control channel (virtio-serial port hypr.control). Only Kestrel
+ * writes there; the program's stdout/stderr travel on their own ports, so nothing the program
+ * prints can be taken for a marker.
+ */
+export type GuestEvent =
+  | { kind: 'ready'; version: string }
+  | { kind: 'started'; pid: number }
+  | { kind: 'exit'; code: number }
+  | { kind: 'error'; message: string };
+
+const MARKER = /^\[HYPR-(READY|STARTED|EXIT|ERROR)\] ?(.*)$/;
+
+/** Parses one control line; anything that is not a well-formed marker gives undefined. */
+export function parseGuestEvent(line: string): GuestEvent | undefined {
+  const m = MARKER.exec(line.replace(/\r$/, ''));
+  if (!m) return undefined;
+  const [, kind, rest] = m;
+  switch (kind) {
+    case 'READY':
+      return { kind: 'ready', version: rest.replace(/^kestrel /, '') };
+    case 'STARTED': {
+      if (!/^\d+$/.test(rest)) return undefined;
+      return { kind: 'started', pid: Number(rest) };
+    }
+    case 'EXIT': {
+      if (!/^\d{1,3}$/.test(rest) || Number(rest) > 255) return undefined;
+      return { kind: 'exit', code: Number(rest) };
+    }
+    case 'ERROR':
+      return { kind: 'error', message: rest };
+  }
+  return undefined;
+}
+
+/** Splits a byte stream into lines and yields parsed events; keeps a partial last line. */
+export class GuestEventReader {
+  private pending = '';
+  constructor(private readonly onEvent: (e: GuestEvent) => void) {}
+  push(chunk: Buffer | string): void {
+    this.pending += chunk.toString();
+    let nl = this.pending.indexOf('\n');
+    while (nl >= 0) {
+      const e = parseGuestEvent(this.pending.slice(0, nl));
+      this.pending = this.pending.slice(nl + 1);
+      if (e) this.onEvent(e);
+      nl = this.pending.indexOf('\n');
+    }
+    // A line longer than any marker is garbage; drop it rather than grow without bound.
+    if (this.pending.length > 4096) this.pending = '';
+  }
+}
+
+/** Host → guest commands on the control channel. */
+export function stopCommand(signal: string, graceMs: number): string {
+  return `STOP ${signal} ${Math.max(0, Math.round(graceMs))}\n`;
+}
+
+export function signalCommand(signal: string): string {
+  return `SIGNAL ${signal}\n`;
+}

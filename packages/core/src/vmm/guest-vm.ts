@@ -1,0 +1,314 @@
+/**
+ * Boots one workload in a microVM with Kestrel as PID 1 and gives back its output and exit code.
+ * The host side of the guest contract: build the initramfs (kestrel + job), listen on the three
+ * channel sockets, start the hypervisor, parse the control markers, and clean everything up.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { existsSync, statSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { HyprError } from '../errors.js';
+import { encodeJob, GuestEventReader, JOB_PATH, signalCommand, stopCommand } from '../guest/index.js';
+import { type Logger, silentLogger } from '../log.js';
+import { resolveGuestDir } from '../paths.js';
+import { writeCpio } from '../rootfs/initramfs.js';
+import { type AcceleratorChoice, detectAccelerator } from './accel.js';
+import type { VmInstance, VmmAdapter } from './adapter.js';
+import { selectAdapter } from './select.js';
+import { DEFAULT_CPUS, DEFAULT_MEMORY_MIB, type VmSpec } from './spec.js';
+
+export type RootfsSource = { dir: string } | { disk: string; type?: 'ext4' | 'erofs' };
+
+export interface GuestVmOptions {
+  rootfs: RootfsSource;
+  argv: string[];
+  /** "K=V" entries or a map. */
+  env?: string[] | Record<string, string>;
+  workdir?: string;
+  user?: string;
+  hostname?: string;
+  cpus?: number;
+  memoryMiB?: number;
+  /** Kill the VM when it runs longer than this; the run then fails with VM_TIMEOUT. */
+  timeoutMs?: number;
+  /** Grace between the stop signal and SIGKILL in the guest. */
+  stopGraceMs?: number;
+  signal?: AbortSignal;
+  onStdout?: (chunk: Buffer) => void;
+  onStderr?: (chunk: Buffer) => void;
+  /** Keep stdout/stderr in the result (default true). */
+  collectOutput?: boolean;
+  adapter?: VmmAdapter;
+  accel?: AcceleratorChoice;
+  kernelPath?: string;
+  kestrelPath?: string;
+  logger?: Logger;
+}
+
+export interface GuestVmResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  /** Set when Kestrel could not run the program (missing binary, bad user, bad rootfs …). */
+  guestError?: string;
+  accel: AcceleratorChoice;
+  durationMs: number;
+}
+
+export class VmError extends HyprError {
+  constructor(
+    code: string,
+    message: string,
+    readonly consoleTail: string,
+    hint?: string,
+    options?: ErrorOptions,
+  ) {
+    super(code, message, hint, options);
+  }
+}
+
+export interface GuestVm {
+  readonly pid: number | undefined;
+  readonly accel: AcceleratorChoice;
+  /** Resolves when the VM has ended and every byte of output has arrived. */
+  wait(): Promise<GuestVmResult>;
+  /** Asks Kestrel to send `signal` to the program, then SIGKILL after graceMs; the VM ends with it. */
+  stop(signal?: string, graceMs?: number): Promise<GuestVmResult>;
+  /** Sends a signal to the program. */
+  kill(signal?: string): void;
+  /** Ends the hypervisor at once. */
+  destroy(): Promise<void>;
+}
+
+let noticeShown = false;
+
+export function guestArtifacts(opts: { kernelPath?: string; kestrelPath?: string } = {}): { kernel: string; kestrel: string } {
+  const dir = resolveGuestDir();
+  const kernel = opts.kernelPath ?? process.env.HYPR_KERNEL ?? join(dir, 'vmlinux');
+  const kestrel = opts.kestrelPath ?? process.env.HYPR_KESTREL ?? join(dir, 'kestrel');
+  if (!existsSync(kernel))
+    throw new HyprError('GUEST_KERNEL_MISSING', `guest kernel not found at ${kernel}`, 'build it with scripts/build-kernel.sh (or set HYPR_KERNEL)');
+  if (!existsSync(kestrel))
+    throw new HyprError('GUEST_KESTREL_MISSING', `kestrel not found at ${kestrel}`, 'build it with scripts/build-kestrel.sh (or set HYPR_KESTREL)');
+  return { kernel, kestrel };
+}
+
+function envList(env: GuestVmOptions['env']): string[] {
+  if (!env) return [];
+  return Array.isArray(env) ? env : Object.entries(env).map(([k, v]) => `${k}=${v}`);
+}
+
+interface Channel {
+  server: Server;
+  socket?: Socket;
+  closed: Promise<void>;
+}
+
+function listenChannel(path: string, onData: (b: Buffer) => void): Promise<Channel> {
+  return new Promise((resolve, reject) => {
+    let markClosed: () => void = () => {};
+    const closed = new Promise<void>((r) => {
+      markClosed = r;
+    });
+    const ch: Channel = { server: createServer(), closed };
+    ch.server.maxConnections = 1;
+    ch.server.on('connection', (s) => {
+      ch.socket = s;
+      s.on('data', onData);
+      s.on('error', () => {});
+      s.on('close', () => markClosed());
+      ch.server.close();
+    });
+    ch.server.once('error', reject);
+    ch.server.listen(path, () => resolve(ch));
+  });
+}
+
+function consoleTail(text: string, lines = 20): string {
+  return text.trim().split('\n').slice(-lines).join('\n');
+}
+
+export async function bootGuestVm(opts: GuestVmOptions): Promise<GuestVm> {
+  const log = (opts.logger ?? silentLogger).child({ op: 'vm' });
+  const accel = opts.accel ?? detectAccelerator();
+  if (accel.accel === 'tcg' && !noticeShown) {
+    noticeShown = true;
+    log.warn({ reason: accel.reason }, 'no usable KVM: guests run under TCG emulation');
+  }
+  const adapter = opts.adapter ?? selectAdapter(accel.accel);
+  const { kernel, kestrel } = guestArtifacts(opts);
+  const rootfs = opts.rootfs;
+  let root: string;
+  if ('dir' in rootfs) {
+    if (!existsSync(rootfs.dir) || !statSync(rootfs.dir).isDirectory())
+      throw new HyprError('ROOTFS_NOT_FOUND', `root filesystem directory ${rootfs.dir} does not exist`);
+    root = '9p:rootfs';
+  } else {
+    if (!existsSync(rootfs.disk)) throw new HyprError('ROOTFS_NOT_FOUND', `root filesystem disk ${rootfs.disk} does not exist`);
+    root = '/dev/vda';
+  }
+
+  const started = Date.now();
+  const work = await mkdtemp(join(tmpdir(), 'hypr-vm-'));
+  const name = work.slice(-6);
+  const collect = opts.collectOutput ?? true;
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  let exitCode: number | undefined;
+  let guestError: string | undefined;
+  const channels: Channel[] = [];
+  let instance: VmInstance | undefined;
+  let timedOut = false;
+  let timer: NodeJS.Timeout | undefined;
+
+  const cleanup = async () => {
+    clearTimeout(timer);
+    for (const c of channels) {
+      c.server.close();
+      c.socket?.destroy();
+    }
+    await rm(work, { recursive: true, force: true });
+  };
+
+  try {
+    const job = encodeJob({
+      argv: opts.argv,
+      env: envList(opts.env),
+      workdir: opts.workdir,
+      user: opts.user,
+      root,
+      rootfsType: 'disk' in rootfs ? rootfs.type : undefined,
+      hostname: opts.hostname ?? name,
+      stopGraceMs: opts.stopGraceMs,
+    });
+    const initrd = writeCpio([
+      { path: 'init', mode: 0o755, data: await readFile(kestrel) },
+      { path: 'hypr', type: 'dir', mode: 0o700 },
+      { path: JOB_PATH, mode: 0o400, data: job },
+    ]);
+    const initrdPath = join(work, 'initrd.cpio');
+    await writeFile(initrdPath, initrd, { mode: 0o600 });
+
+    const reader = new GuestEventReader((e) => {
+      log.debug({ event: e }, 'guest event');
+      if (e.kind === 'exit') exitCode = e.code;
+      else if (e.kind === 'error') guestError = e.message;
+    });
+    const control = await listenChannel(join(work, 'control.sock'), (b) => reader.push(b));
+    channels.push(control);
+    channels.push(
+      await listenChannel(join(work, 'stdout.sock'), (b) => {
+        if (collect) out.push(b);
+        opts.onStdout?.(b);
+      }),
+    );
+    channels.push(
+      await listenChannel(join(work, 'stderr.sock'), (b) => {
+        if (collect) err.push(b);
+        opts.onStderr?.(b);
+      }),
+    );
+    const spec: VmSpec = {
+      name,
+      kernelPath: kernel,
+      initrdPath,
+      cmdline: 'console=ttyS0 reboot=t panic=-1 quiet',
+      cpus: opts.cpus ?? DEFAULT_CPUS,
+      memoryMiB: opts.memoryMiB ?? DEFAULT_MEMORY_MIB,
+      disks: 'disk' in rootfs ? [{ path: rootfs.disk, readOnly: true }] : [],
+      shares: 'dir' in rootfs ? [{ tag: 'rootfs', hostPath: rootfs.dir, readOnly: true }] : [],
+      nics: [],
+      channels: [
+        { name: 'hypr.control', socketPath: join(work, 'control.sock'), vsockPort: 1024 },
+        { name: 'hypr.stdout', socketPath: join(work, 'stdout.sock'), vsockPort: 1025 },
+        { name: 'hypr.stderr', socketPath: join(work, 'stderr.sock'), vsockPort: 1026 },
+      ],
+      consoleLogPath: join(work, 'console.log'),
+    };
+    instance = await adapter.start(spec, { accel: accel.accel, signal: opts.signal, log });
+    if (opts.timeoutMs) {
+      timer = setTimeout(() => {
+        timedOut = true;
+        log.warn({ timeoutMs: opts.timeoutMs }, 'vm timed out');
+        void instance?.stop();
+      }, opts.timeoutMs);
+    }
+  } catch (e) {
+    await instance?.stop();
+    await cleanup();
+    throw e;
+  }
+
+  const vm = instance;
+  let result: Promise<GuestVmResult> | undefined;
+  const wait = (): Promise<GuestVmResult> => {
+    result ??= (async () => {
+      try {
+        const exit = await vm.exited;
+        // The channels close when the hypervisor exits; give the last bytes a moment to arrive.
+        await Promise.race([Promise.all(channels.map((c) => c.closed)), new Promise((r) => setTimeout(r, 1000))]);
+        const consoleText = await readFile(join(work, 'console.log'), 'utf8').catch(() => '');
+        const base = {
+          stdout: Buffer.concat(out).toString('utf8'),
+          stderr: Buffer.concat(err).toString('utf8'),
+          accel,
+          durationMs: Date.now() - started,
+        };
+        if (exitCode !== undefined) return { ...base, exitCode, guestError };
+        if (timedOut)
+          throw new VmError('VM_TIMEOUT', `the VM did not finish within ${opts.timeoutMs} ms and was killed`, consoleTail(consoleText));
+        if (opts.signal?.aborted) throw new VmError('VM_ABORTED', 'the VM was stopped before it finished', consoleTail(consoleText));
+        const panic = consoleText.indexOf('Kernel panic');
+        if (panic >= 0)
+          throw new VmError('VM_KERNEL_PANIC', `the guest kernel panicked: ${consoleText.slice(panic).split('\n')[0].trim()}`, consoleTail(consoleText));
+        if (exit.code !== 0)
+          throw new VmError(
+            'VM_HYPERVISOR_FAILED',
+            `${adapter.binary} failed (${exit.signal ?? `exit ${exit.code}`}): ${vm.stderrTail().trim() || 'no message'}`,
+            consoleTail(consoleText),
+          );
+        throw new VmError(
+          'VM_NO_EXIT_STATUS',
+          `the VM ended without reporting an exit status${guestError ? `: ${guestError}` : ''}`,
+          consoleTail(consoleText),
+          'the console log below may say why',
+        );
+      } finally {
+        await cleanup();
+      }
+    })();
+    return result;
+  };
+  const send = (line: string) => {
+    const s = channels[0]?.socket;
+    if (s && !s.destroyed) s.write(line);
+  };
+  return {
+    pid: vm.pid,
+    accel,
+    wait,
+    async stop(signal = 'SIGTERM', graceMs = opts.stopGraceMs ?? 10_000) {
+      send(stopCommand(signal, graceMs));
+      const killer = setTimeout(() => void vm.stop(), graceMs + 5_000);
+      try {
+        return await wait();
+      } finally {
+        clearTimeout(killer);
+      }
+    },
+    kill(signal = 'SIGKILL') {
+      send(signalCommand(signal));
+    },
+    async destroy() {
+      await vm.stop();
+      await wait().catch(() => undefined);
+    },
+  };
+}
+
+/** Boots a VM, runs one program to completion, and resolves to its exit code and output. */
+export async function runVm(opts: GuestVmOptions): Promise<GuestVmResult> {
+  const vm = await bootGuestVm(opts);
+  return vm.wait();
+}
