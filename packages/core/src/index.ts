@@ -6,3 +6,6 @@ export * from './paths.js';
 export * from './process.js';
 export * from './guest/index.js';
 export * from './vmm/index.js';
+export * from './registry/index.js';
+export * from './image/index.js';
+export * from './state/index.js';
