@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { ImageStore } from '../src/image/image-store.js';
-import { unpackImage } from '../src/image/unpack-image.js';
 import type { TarMemoryEntry } from '../src/image/tar-writer.js';
+import { unpackImage } from '../src/image/unpack-image.js';
 import { runCommand } from '../src/process.js';
 import { type HyprState, openState } from '../src/state/index.js';
 import { buildBusyboxImage, writeTestOciLayout } from './helpers/busybox-image.js';
@@ -31,7 +31,11 @@ async function describeTree(root: string): Promise<string[]> {
       const st = await lstat(p);
       const kind = st.isDirectory() ? 'd' : st.isSymbolicLink() ? 'l' : st.isFile() ? 'f' : 'o';
       let extra = '';
-      if (st.isFile()) extra = `${st.size} ${createHash('sha256').update(await readFile(p)).digest('hex').slice(0, 16)} ${Math.floor(st.mtimeMs / 1000)} n${st.nlink}`;
+      if (st.isFile())
+        extra = `${st.size} ${createHash('sha256')
+          .update(await readFile(p))
+          .digest('hex')
+          .slice(0, 16)} ${Math.floor(st.mtimeMs / 1000)} n${st.nlink}`;
       if (st.isSymbolicLink()) extra = `-> ${await readlink(p)}`;
       out.push(`${kind} ${r} ${(st.mode & 0o7777).toString(8)} ${st.uid}:${st.gid} ${extra}`);
       if (st.isDirectory()) await walk(r);
@@ -41,8 +45,23 @@ async function describeTree(root: string): Promise<string[]> {
   return out;
 }
 
-const d = (path: string, mode = 0o755, uid = 0): TarMemoryEntry => ({ path, type: 'directory', mode, uid, gid: uid, mtime: 1_700_000_000 });
-const f = (path: string, data: string, mode = 0o644, uid = 0): TarMemoryEntry => ({ path, type: 'file', data, mode, uid, gid: uid, mtime: 1_700_000_100 });
+const d = (path: string, mode = 0o755, uid = 0): TarMemoryEntry => ({
+  path,
+  type: 'directory',
+  mode,
+  uid,
+  gid: uid,
+  mtime: 1_700_000_000,
+});
+const f = (path: string, data: string, mode = 0o644, uid = 0): TarMemoryEntry => ({
+  path,
+  type: 'file',
+  data,
+  mode,
+  uid,
+  gid: uid,
+  mtime: 1_700_000_100,
+});
 const wh = (path: string): TarMemoryEntry => f(path, '', 0o644);
 
 test('whiteouts and opaque dirs across three layers give the same tree as umoci unpack', async () => {
@@ -98,7 +117,11 @@ test('whiteouts and opaque dirs across three layers give the same tree as umoci 
     mediaType: image.manifestMediaType,
     configDigest: image.configDigest,
     config: image.config,
-    layers: image.layers.map((digest) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest, size: image.blobs.get(digest)!.length })),
+    layers: image.layers.map((digest) => ({
+      mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip',
+      digest,
+      size: image.blobs.get(digest)!.length,
+    })),
   });
   const ours = join(dir, 'ours');
   await unpackImage(store, rec, ours);

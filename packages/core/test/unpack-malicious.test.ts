@@ -88,7 +88,9 @@ describe('hostile layers stay inside the root', () => {
   });
 
   test('a hard link through a symlinked dir does not reach the host file', async () => {
-    await expect(unpack([sym('d', outside), hard('h', 'd/secret')])).rejects.toMatchObject({ code: 'IMAGE_LAYER_INVALID' });
+    await expect(unpack([sym('d', outside), hard('h', 'd/secret')])).rejects.toMatchObject({
+      code: 'IMAGE_LAYER_INVALID',
+    });
   });
 
   test('a hard link to a symlink links the symlink itself, and a later file replaces it', async () => {
@@ -116,12 +118,16 @@ describe('hostile layers stay inside the root', () => {
   });
 
   test('a symlink loop fails instead of spinning', async () => {
-    await expect(unpack([sym('a', 'b'), sym('b', 'a'), file('a/x')])).rejects.toMatchObject({ code: 'IMAGE_LAYER_UNSAFE' });
+    await expect(unpack([sym('a', 'b'), sym('b', 'a'), file('a/x')])).rejects.toMatchObject({
+      code: 'IMAGE_LAYER_UNSAFE',
+    });
   });
 
   test('device nodes are skipped where not allowed', async () => {
     const u = new LayerUnpacker(root, { allowDevices: false });
-    const stats = await u.unpackLayer(chunks(createTar([{ path: 'dev/sda', type: 'block', devmajor: 8, devminor: 0 }])));
+    const stats = await u.unpackLayer(
+      chunks(createTar([{ path: 'dev/sda', type: 'block', devmajor: 8, devminor: 0 }])),
+    );
     expect(stats.skipped).toEqual([{ path: 'dev/sda', reason: 'device nodes are not allowed here' }]);
     await expect(lstat(join(root, 'dev/sda'))).rejects.toThrow();
   });
