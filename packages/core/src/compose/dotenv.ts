@@ -5,7 +5,7 @@
  * and `${VAR}` interpolation in unquoted and double-quoted values. A line holding only `KEY`
  * takes KEY's value from the lookup (the shell environment), or is skipped when unset.
  */
-import { InterpolationError, interpolateString, type VariableLookup } from './interpolate.js';
+import { InterpolationError, type VariableLookup, interpolateString } from './interpolate.js';
 
 export class DotenvError extends Error {
   constructor(
@@ -95,7 +95,10 @@ export function parseDotenv(text: string, lookup: VariableLookup = () => undefin
       next = indexOrEnd(src, '\n', j + 1);
       const trailing = src.slice(j + 1, next).trim();
       if (trailing !== '' && !trailing.startsWith('#')) {
-        throw new DotenvError(`unexpected text after the quoted value of ${keyPart}: ${JSON.stringify(trailing)}`, line);
+        throw new DotenvError(
+          `unexpected text after the quoted value of ${keyPart}: ${JSON.stringify(trailing)}`,
+          line,
+        );
       }
     } else {
       next = indexOrEnd(src, '\n', p);

@@ -23,9 +23,7 @@ export class ComposeValidationError extends HyprError {
 
   /** Each problem as a ConfigKeyError, for callers that print or map errors one by one. */
   toKeyErrors(): ConfigKeyError[] {
-    return this.problems.map(
-      (p) => new ConfigKeyError('COMPOSE_INVALID', p.message, p.file, p.path, p.line, p.hint),
-    );
+    return this.problems.map((p) => new ConfigKeyError('COMPOSE_INVALID', p.message, p.file, p.path, p.line, p.hint));
   }
 
   override format(): string {

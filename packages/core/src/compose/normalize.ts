@@ -22,7 +22,7 @@ import type {
   ComposeVolume,
 } from './types.js';
 import { normalizeDuration, parseBytes } from './units.js';
-import { type ComposeVolumeMount, parseShortVolume, resolveHostPath, VolumeSyntaxError } from './volumes.js';
+import { type ComposeVolumeMount, VolumeSyntaxError, parseShortVolume, resolveHostPath } from './volumes.js';
 
 export type Report = (path: (string | number)[], message: string, hint?: string) => void;
 
@@ -412,7 +412,11 @@ function normalizeHealthcheck(
     if (typeof h.test === 'string') out.test = ['CMD-SHELL', h.test];
     else {
       if (h.test.length === 0 || !['CMD', 'CMD-SHELL', 'NONE'].includes(h.test[0])) {
-        report([...path, 'test'], 'a list test must start with "CMD", "CMD-SHELL" or "NONE"', 'for example ["CMD", "curl", "-f", "http://localhost"]');
+        report(
+          [...path, 'test'],
+          'a list test must start with "CMD", "CMD-SHELL" or "NONE"',
+          'for example ["CMD", "curl", "-f", "http://localhost"]',
+        );
       }
       out.test = h.test;
     }
@@ -454,7 +458,10 @@ function normalizeDeploy(d: NonNullable<RawService['deploy']>, report: Report, p
       const o: Record<string, unknown> = {};
       if (rp.condition !== undefined) {
         if (!['none', 'on-failure', 'any'].includes(rp.condition)) {
-          report([...path, k, 'condition'], `must be one of none, on-failure, any (got ${JSON.stringify(rp.condition)})`);
+          report(
+            [...path, k, 'condition'],
+            `must be one of none, on-failure, any (got ${JSON.stringify(rp.condition)})`,
+          );
         }
         o.condition = rp.condition;
       }
@@ -515,7 +522,8 @@ export function normalizeService(svc: RawService, ctx: NormalizeContext, path: (
       case 'expose':
         out.expose = (v as (string | number)[]).map((e, i) => {
           const s = String(e);
-          if (!/^\d+(-\d+)?(\/(tcp|udp|sctp))?$/.test(s)) report([...at, i], `${JSON.stringify(s)} is not a port or a port range`);
+          if (!/^\d+(-\d+)?(\/(tcp|udp|sctp))?$/.test(s))
+            report([...at, i], `${JSON.stringify(s)} is not a port or a port range`);
           return s;
         });
         break;
@@ -525,7 +533,9 @@ export function normalizeService(svc: RawService, ctx: NormalizeContext, path: (
       case 'networks': {
         const nets: Record<string, ComposeServiceNetwork | null> = {};
         if (Array.isArray(v)) for (const n of v as string[]) nets[n] = null;
-        else for (const [n, cfg] of Object.entries(v as Record<string, ComposeServiceNetwork | null>)) nets[n] = cfg ? { ...cfg } : null;
+        else
+          for (const [n, cfg] of Object.entries(v as Record<string, ComposeServiceNetwork | null>))
+            nets[n] = cfg ? { ...cfg } : null;
         out.networks = nets;
         break;
       }
@@ -535,7 +545,10 @@ export function normalizeService(svc: RawService, ctx: NormalizeContext, path: (
           for (const d of v as string[]) deps[d] = { condition: 'service_started', required: true };
         } else {
           for (const [d, cfg] of Object.entries(
-            v as Record<string, { condition: ComposeDependency['condition']; required?: boolean; restart?: boolean | string }>,
+            v as Record<
+              string,
+              { condition: ComposeDependency['condition']; required?: boolean; restart?: boolean | string }
+            >,
           )) {
             const dep: ComposeDependency = { condition: cfg.condition, required: cfg.required ?? true };
             if (cfg.restart !== undefined) dep.restart = toBool(cfg.restart, report, [...at, d, 'restart']);
@@ -588,7 +601,9 @@ export function normalizeService(svc: RawService, ctx: NormalizeContext, path: (
         break;
       case 'ulimits': {
         const u: Record<string, ComposeUlimit> = {};
-        for (const [name, lim] of Object.entries(v as Record<string, number | string | { soft: number | string; hard: number | string }>)) {
+        for (const [name, lim] of Object.entries(
+          v as Record<string, number | string | { soft: number | string; hard: number | string }>,
+        )) {
           if (typeof lim === 'object') {
             const soft = toInt(lim.soft, report, [...at, name, 'soft']);
             const hard = toInt(lim.hard, report, [...at, name, 'hard']);
@@ -608,20 +623,29 @@ export function normalizeService(svc: RawService, ctx: NormalizeContext, path: (
         break;
       case 'devices':
         out.devices = (v as (string | { source: string; target?: string; permissions?: string })[]).map((d) => {
-          if (typeof d !== 'string') return { source: d.source, target: d.target ?? d.source, permissions: d.permissions ?? 'rwm' };
+          if (typeof d !== 'string')
+            return { source: d.source, target: d.target ?? d.source, permissions: d.permissions ?? 'rwm' };
           const [source, target, permissions] = d.split(':');
           return { source, target: target ?? source, permissions: permissions ?? 'rwm' };
         });
         break;
       case 'restart':
         if (!RESTART.test(value as string)) {
-          report(at, `${JSON.stringify(value)} is not a restart policy`, 'use no, always, on-failure[:max-retries] or unless-stopped');
+          report(
+            at,
+            `${JSON.stringify(value)} is not a restart policy`,
+            'use no, always, on-failure[:max-retries] or unless-stopped',
+          );
         }
         out.restart = value;
         break;
       case 'pull_policy':
         if (!PULL_POLICY.test(value as string)) {
-          report(at, `${JSON.stringify(value)} is not a pull policy`, 'use always, never, missing, build, daily, weekly or every_<duration>');
+          report(
+            at,
+            `${JSON.stringify(value)} is not a pull policy`,
+            'use always, never, missing, build, daily, weekly or every_<duration>',
+          );
         }
         out.pull_policy = value;
         break;

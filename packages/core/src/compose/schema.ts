@@ -44,7 +44,8 @@ export const composeErrorMap: z.ZodErrorMap = (issue, ctx) => {
 };
 
 function forward(ctx: z.RefinementCtx, issues: z.ZodIssue[]): void {
-  for (const issue of issues) ctx.addIssue({ ...issue, code: z.ZodIssueCode.custom, params: (issue as { params?: object }).params });
+  for (const issue of issues)
+    ctx.addIssue({ ...issue, code: z.ZodIssueCode.custom, params: (issue as { params?: object }).params });
 }
 
 type OutputOf<T> = T extends z.ZodTypeAny ? z.output<T> : never;
@@ -117,10 +118,7 @@ export const listOrDict = byType(
   'a mapping or a list of KEY=VALUE strings',
 );
 const stringOrNumberMap = z.record(byType({ string: str, number: num }, 'a string or a number'));
-const command = byType(
-  { null: z.null(), string: str, array: listOfStrings },
-  'a string or a list of strings',
-);
+const command = byType({ null: z.null(), string: str, array: listOfStrings }, 'a string or a list of strings');
 const extraHosts = byType(
   {
     object: z.record(byType({ string: str, array: listOfStrings }, 'an IP address or a list of them')),
@@ -179,7 +177,10 @@ export const buildSchema = byType(
       dockerfile_inline: str.optional(),
       entitlements: listOfStrings.optional(),
       args: listOrDict.optional(),
-      ssh: byType({ object: z.record(scalarValue), array: listOfStrings, string: str }, 'a mapping or a list').optional(),
+      ssh: byType(
+        { object: z.record(scalarValue), array: listOfStrings, string: str },
+        'a mapping or a list',
+      ).optional(),
       labels: listOrDict.optional(),
       cache_from: listOfStrings.optional(),
       cache_to: listOfStrings.optional(),
@@ -336,10 +337,7 @@ const serviceNetworkEntry = byType(
 const envFileEntry = byType(
   {
     string: str,
-    object: obj(
-      { path: str, format: str.optional(), required: boolOrStr.optional() },
-      { extensions: false },
-    ),
+    object: obj({ path: str, format: str.optional(), required: boolOrStr.optional() }, { extensions: false }),
   },
   'a path or a mapping with path and required',
 );
@@ -477,9 +475,7 @@ export const serviceSchema = obj({
   user: str.optional(),
   uts: str.optional(),
   userns_mode: str.optional(),
-  volumes: z
-    .array(byType({ string: str, object: volumeObject }, 'a volume string or a mapping'))
-    .optional(),
+  volumes: z.array(byType({ string: str, object: volumeObject }, 'a volume string or a mapping')).optional(),
   volumes_from: listOfStrings.optional(),
   working_dir: str.optional(),
 });

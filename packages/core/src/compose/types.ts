@@ -157,7 +157,11 @@ export interface ComposeNetwork {
   enable_ipv4?: boolean;
   enable_ipv6?: boolean;
   labels?: Record<string, string>;
-  ipam?: { driver?: string; config?: { subnet?: string; ip_range?: string; gateway?: string; aux_addresses?: Record<string, string> }[]; options?: Record<string, string> };
+  ipam?: {
+    driver?: string;
+    config?: { subnet?: string; ip_range?: string; gateway?: string; aux_addresses?: Record<string, string> }[];
+    options?: Record<string, string>;
+  };
 }
 
 export interface ComposeVolume {

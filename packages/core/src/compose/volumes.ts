@@ -20,7 +20,8 @@ export interface ComposeVolumeMount {
 }
 
 export class VolumeSyntaxError extends Error {
-  readonly hint = 'write SOURCE:TARGET[:MODE], for example "./data:/var/lib/data:ro" or "dbdata:/var/lib/postgresql/data"';
+  readonly hint =
+    'write SOURCE:TARGET[:MODE], for example "./data:/var/lib/data:ro" or "dbdata:/var/lib/postgresql/data"';
   constructor(
     readonly spec: string,
     reason: string,
@@ -57,13 +58,15 @@ export function parseShortVolume(spec: string, baseDir: string): ComposeVolumeMo
   else if (parts.length === 2) [source, target] = parts;
   else [source, target, mode] = parts;
   if (target === '') throw new VolumeSyntaxError(spec, 'no target path');
-  if (!target.startsWith('/')) throw new VolumeSyntaxError(spec, `target ${JSON.stringify(target)} is not an absolute path`);
+  if (!target.startsWith('/'))
+    throw new VolumeSyntaxError(spec, `target ${JSON.stringify(target)} is not an absolute path`);
   if (source === '') throw new VolumeSyntaxError(spec, 'empty source');
-  const out: ComposeVolumeMount = source === undefined
-    ? { type: 'volume', target }
-    : isBindSource(source)
-      ? { type: 'bind', source: resolveHostPath(source, baseDir), target }
-      : { type: 'volume', source, target };
+  const out: ComposeVolumeMount =
+    source === undefined
+      ? { type: 'volume', target }
+      : isBindSource(source)
+        ? { type: 'bind', source: resolveHostPath(source, baseDir), target }
+        : { type: 'volume', source, target };
   for (const opt of mode ? mode.split(',') : []) {
     if (opt === 'ro') out.read_only = true;
     else if (opt === 'rw') out.read_only = false;

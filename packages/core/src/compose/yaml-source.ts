@@ -2,7 +2,7 @@
  * Phase 1: YAML to plain values, keeping what later phases need from the syntax tree: the line of each
  * key path (for error messages) and the `!reset` / `!override` tags (for merging).
  */
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import { LineCounter, type Node, isAlias, isMap, isPair, isScalar, isSeq, parseDocument } from 'yaml';
 import { type ComposeProblem, joinPath } from './errors.js';
 
 export type MergeTag = 'reset' | 'override';
@@ -41,7 +41,8 @@ export function parseComposeYaml(text: string, file: string): { source?: YamlSou
   const walk = (node: unknown, path: (string | number)[]) => {
     if (!node || isAlias(node)) return;
     const n = node as Node;
-    if (n.tag === '!reset' || n.tag === '!override') tags.set(joinPath(path), n.tag === '!reset' ? 'reset' : 'override');
+    if (n.tag === '!reset' || n.tag === '!override')
+      tags.set(joinPath(path), n.tag === '!reset' ? 'reset' : 'override');
     if (isMap(n)) {
       for (const pair of n.items) {
         if (!isPair(pair)) continue;
