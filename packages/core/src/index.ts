@@ -9,3 +9,4 @@ export * from './vmm/index.js';
 export * from './registry/index.js';
 export * from './image/index.js';
 export * from './state/index.js';
+export * from './rootfs/index.js';
