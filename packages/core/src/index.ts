@@ -10,3 +10,4 @@ export * from './registry/index.js';
 export * from './image/index.js';
 export * from './state/index.js';
 export * from './rootfs/index.js';
+export * from './compose/index.js';
