@@ -9,7 +9,7 @@ const env = new Map<string, string | undefined>([
   ['PATHV', '/usr/local/bin:/usr/bin:/bin'],
   ['FILE', 'archive.tar.gz'],
 ]);
-const x = (word: string, escape = '\\') => expandWord(word, env, { escape }).value;
+const x = (word: string, token = '\\') => expandWord(word, env, { escape: token }).value;
 
 describe('word expansion as BuildKit does it', () => {
   test.each([

@@ -1,0 +1,26 @@
+// The build graph and its cache keys (see docs/dockerfile.md). The executor lives beside them.
+export {
+  type BuildGraph,
+  type BuildGraphStage,
+  type BuildSourceRef,
+  type CreateBuildGraphOptions,
+  createBuildGraph,
+  resolveBuildSource,
+  stepSources,
+} from './dag.js';
+export {
+  type BuildCacheKeys,
+  CACHE_KEY_VERSION,
+  type ComputeCacheKeysOptions,
+  type ContextFile,
+  type ReadBuildContextOptions,
+  type StepCacheKey,
+  cacheInstruction,
+  canonicalJson,
+  computeBuildCacheKeys,
+  digestCacheInput,
+  digestContextFiles,
+  readBuildContext,
+  selectContextFiles,
+  stepEnvironment,
+} from './cache-key.js';
