@@ -2,6 +2,7 @@ export * from './decompress.js';
 export * from './image-store.js';
 export * from './manifest.js';
 export * from './pull.js';
+export * from './push.js';
 export * from './store.js';
 export * from './tar-reader.js';
 export * from './tar-writer.js';
