@@ -11,3 +11,5 @@ export * from './image/index.js';
 export * from './state/index.js';
 export * from './rootfs/index.js';
 export * from './compose/index.js';
+export * from './dockerfile/index.js';
+export * from './build/index.js';
