@@ -1,3 +1,4 @@
+export * from './archive.js';
 export * from './decompress.js';
 export * from './image-store.js';
 export * from './manifest.js';
