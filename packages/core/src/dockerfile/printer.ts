@@ -33,7 +33,7 @@ function printArgs(node: DockerfileNode): string {
 }
 
 function printLine(node: DockerfileNode): string {
-  const parts = [node.keyword, ...node.flags.map(printFlag)];
+  const parts = [node.rawKeyword, ...node.flags.map(printFlag)];
   const args = printArgs(node);
   if (args !== '') parts.push(args);
   return parts.join(' ');

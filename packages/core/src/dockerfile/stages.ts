@@ -463,7 +463,7 @@ export function parseDockerfile(source: string, options: ParseDockerfileOptions 
           );
         break;
       case 'WORKDIR':
-        if (!instr.path.startsWith('/') && !seenWorkdir) {
+        if (!instr.path.startsWith('/') && !/^[A-Za-z]:[\\/]/.test(instr.path) && !seenWorkdir) {
           warn(
             'WorkdirRelativePath',
             `Relative workdir '${instr.path}' can have unexpected results if the base image changes`,
