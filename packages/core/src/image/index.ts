@@ -4,6 +4,7 @@ export * from './image-store.js';
 export * from './manifest.js';
 export * from './pull.js';
 export * from './push.js';
+export * from './run-config.js';
 export * from './store.js';
 export * from './tar-reader.js';
 export * from './tar-writer.js';
