@@ -80,7 +80,9 @@ function isDigit(ch: string): boolean {
 }
 
 function isNameChar(ch: string): boolean {
-  return /[\p{L}\p{N}_]/u.test(ch);
+  const c = ch.charCodeAt(0);
+  if (c < 128) return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+  return /[\p{L}\p{N}]/u.test(ch);
 }
 
 function isSpecialParam(ch: string): boolean {

@@ -404,8 +404,7 @@ export function parseDockerfile(source: string, options: ParseDockerfileOptions 
     const current = stage;
     counts.set(node.keyword, (counts.get(node.keyword) ?? 0) + 1);
 
-    const vars = new Map<string, string | undefined>(Object.entries(scope.args));
-    for (const [k, v] of Object.entries(scope.env)) vars.set(k, v);
+    const vars = scopeVariables(scope);
     const expander = makeExpander(vars, escapeToken, node, file, (name) => {
       if (!current.baseEnvKnown || declared.has(name)) return;
       warn('UndefinedVar', `Usage of undefined variable '$${name}'${didYouMean(name, [...vars.keys()])}`, node.line);
@@ -537,6 +536,18 @@ export function parseDockerfile(source: string, options: ParseDockerfileOptions 
   };
   if (file !== undefined) out.file = file;
   return out;
+}
+
+/** ARGs then ENV (ENV wins), computed once per scope object: scopes are shared until a step changes them. */
+const scopeVarsCache = new WeakMap<DockerfileStepScope, Map<string, string | undefined>>();
+function scopeVariables(scope: DockerfileStepScope): Map<string, string | undefined> {
+  let vars = scopeVarsCache.get(scope);
+  if (!vars) {
+    vars = new Map<string, string | undefined>(Object.entries(scope.args));
+    for (const [k, v] of Object.entries(scope.env)) vars.set(k, v);
+    scopeVarsCache.set(scope, vars);
+  }
+  return vars;
 }
 
 function expandAt(
