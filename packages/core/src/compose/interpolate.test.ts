@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { escapeInterpolation, InterpolationError, interpolateString } from './interpolate.js';
+import { InterpolationError, escapeInterpolation, interpolateString } from './interpolate.js';
 
 const env: Record<string, string> = { SET: 'value', EMPTY: '' };
 const lookup = (n: string) => env[n];

@@ -1,12 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { formatShortPort, PortSyntaxError, parseShortPort } from './ports.js';
+import { PortSyntaxError, formatShortPort, parseShortPort } from './ports.js';
 
 describe('short port syntax', () => {
   test.each([
     ['3000', [{ mode: 'ingress', target: 3000, protocol: 'tcp' }]],
     ['8080:80', [{ mode: 'ingress', target: 80, published: '8080', protocol: 'tcp' }]],
-    ['127.0.0.1:5432:5432/tcp', [{ mode: 'ingress', host_ip: '127.0.0.1', target: 5432, published: '5432', protocol: 'tcp' }]],
+    [
+      '127.0.0.1:5432:5432/tcp',
+      [{ mode: 'ingress', host_ip: '127.0.0.1', target: 5432, published: '5432', protocol: 'tcp' }],
+    ],
     ['[::1]:53:53/udp', [{ mode: 'ingress', host_ip: '::1', target: 53, published: '53', protocol: 'udp' }]],
     ['127.0.0.1::80', [{ mode: 'ingress', host_ip: '127.0.0.1', target: 80, protocol: 'tcp' }]],
     ['8000-8010:80', [{ mode: 'ingress', target: 80, published: '8000-8010', protocol: 'tcp' }]],
