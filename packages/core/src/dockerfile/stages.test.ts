@@ -29,13 +29,13 @@ describe('parseDockerfile', () => {
   });
 
   test('the base image environment feeds expansion and undefined-variable warnings', () => {
-    const df = parseDockerfile('FROM node\nENV PATH=$PATH:/app/bin\nWORKDIR $HOMEDIR\n', {
+    const df = parseDockerfile('FROM node\nENV PATH=$PATH:/app/bin\nWORKDIR $HOMF\n', {
       baseImageEnv: () => ({ PATH: '/usr/bin', HOME: '/root' }),
     });
     expect(df.stages[0].steps[0]).toMatchObject({ env: [{ key: 'PATH', value: '/usr/bin:/app/bin' }] });
     const undefinedVars = df.warnings.filter((w) => w.rule === 'UndefinedVar');
     expect(undefinedVars.map((w) => w.line)).toEqual([3]);
-    expect(undefinedVars[0].message).toBe("Usage of undefined variable '$HOMEDIR' (did you mean $HOME?)");
+    expect(undefinedVars[0].message).toBe("Usage of undefined variable '$HOMF' (did you mean $HOME?)");
   });
 
   test('warnings as docker build --check gives them, and # check=skip silences them', () => {
