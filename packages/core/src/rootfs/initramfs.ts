@@ -29,7 +29,16 @@ function pad4(len: number): Buffer {
   return Buffer.alloc((4 - (len % 4)) % 4);
 }
 
-function header(name: string, ino: number, mode: number, uid: number, gid: number, nlink: number, mtime: number, size: number): Buffer {
+function header(
+  name: string,
+  ino: number,
+  mode: number,
+  uid: number,
+  gid: number,
+  nlink: number,
+  mtime: number,
+  size: number,
+): Buffer {
   const nameBytes = Buffer.byteLength(name) + 1;
   const fields = [ino, mode, uid, gid, nlink, mtime, size, 0, 0, 0, 0, nameBytes, 0];
   const head = Buffer.from(`070701${fields.map(hex8).join('')}`, 'ascii');
@@ -55,7 +64,16 @@ export function writeCpio(entries: readonly CpioEntry[]): Buffer {
           : Buffer.alloc(0);
     const perm = e.mode ?? (type === 'dir' ? 0o755 : type === 'symlink' ? 0o777 : 0o644);
     parts.push(
-      header(name, ino++, TYPE_BITS[type] | (perm & 0o7777), e.uid ?? 0, e.gid ?? 0, type === 'dir' ? 2 : 1, e.mtimeSec ?? 0, body.length),
+      header(
+        name,
+        ino++,
+        TYPE_BITS[type] | (perm & 0o7777),
+        e.uid ?? 0,
+        e.gid ?? 0,
+        type === 'dir' ? 2 : 1,
+        e.mtimeSec ?? 0,
+        body.length,
+      ),
       body,
       pad4(body.length),
     );

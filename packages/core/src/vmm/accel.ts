@@ -1,4 +1,4 @@
-import { accessSync, constants, existsSync } from 'node:fs';
+import { constants, accessSync, existsSync } from 'node:fs';
 import type { Accelerator } from './spec.js';
 
 export interface AcceleratorChoice {
@@ -31,9 +31,13 @@ const hostProbe: AcceleratorProbe = {
  * exposes /dev/kvm but cannot run ordinary guest kernels: guests crawl and then fail, so it counts
  * as no KVM. HYPR_ACCEL=kvm|tcg|hvf forces a choice.
  */
-export function detectAccelerator(env: NodeJS.ProcessEnv = process.env, probe: AcceleratorProbe = hostProbe): AcceleratorChoice {
+export function detectAccelerator(
+  env: NodeJS.ProcessEnv = process.env,
+  probe: AcceleratorProbe = hostProbe,
+): AcceleratorChoice {
   const forced = env.HYPR_ACCEL?.trim().toLowerCase();
-  if (forced === 'kvm' || forced === 'tcg' || forced === 'hvf') return { accel: forced, reason: 'forced by HYPR_ACCEL' };
+  if (forced === 'kvm' || forced === 'tcg' || forced === 'hvf')
+    return { accel: forced, reason: 'forced by HYPR_ACCEL' };
   if (probe.platform === 'darwin') return { accel: 'hvf', reason: 'macOS Hypervisor.framework' };
   if (!probe.exists('/dev/kvm')) return { accel: 'tcg', reason: '/dev/kvm is missing: using TCG emulation (slow)' };
   if (probe.exists('/sys/module/kvm_pvm'))

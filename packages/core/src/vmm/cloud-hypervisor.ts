@@ -23,7 +23,8 @@ export class CloudHypervisorAdapter implements VmmAdapter {
     args.push('--memory', `size=${spec.memoryMiB}M${shared}`);
     for (const d of spec.disks) args.push('--disk', `path=${d.path}${d.readOnly ? ',readonly=on' : ''}`);
     for (const s of spec.shares) {
-      if (!s.virtiofsSocket) throw new Error(`cloud-hypervisor shares need virtio-fs (share ${s.tag} has no virtiofsd socket)`);
+      if (!s.virtiofsSocket)
+        throw new Error(`cloud-hypervisor shares need virtio-fs (share ${s.tag} has no virtiofsd socket)`);
       args.push('--fs', `tag=${s.tag},socket=${s.virtiofsSocket}`);
     }
     for (const n of spec.nics) args.push('--net', `tap=${n.tap},mac=${n.mac}`);

@@ -1,15 +1,15 @@
+import { existsSync, statSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 /**
  * Boots one workload in a microVM with Kestrel as PID 1 and gives back its output and exit code.
  * The host side of the guest contract: build the initramfs (kestrel + job), listen on the three
  * channel sockets, start the hypervisor, parse the control markers, and clean everything up.
  */
-import { createServer, type Server, type Socket } from 'node:net';
-import { existsSync, statSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { type Server, type Socket, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HyprError } from '../errors.js';
-import { encodeJob, GuestEventReader, JOB_PATH, signalCommand, stopCommand } from '../guest/index.js';
+import { GuestEventReader, JOB_PATH, encodeJob, signalCommand, stopCommand } from '../guest/index.js';
 import { type Logger, silentLogger } from '../log.js';
 import { resolveGuestDir } from '../paths.js';
 import { writeCpio } from '../rootfs/initramfs.js';
@@ -83,14 +83,25 @@ export interface GuestVm {
 
 let noticeShown = false;
 
-export function guestArtifacts(opts: { kernelPath?: string; kestrelPath?: string } = {}): { kernel: string; kestrel: string } {
+export function guestArtifacts(opts: { kernelPath?: string; kestrelPath?: string } = {}): {
+  kernel: string;
+  kestrel: string;
+} {
   const dir = resolveGuestDir();
   const kernel = opts.kernelPath ?? process.env.HYPR_KERNEL ?? join(dir, 'vmlinux');
   const kestrel = opts.kestrelPath ?? process.env.HYPR_KESTREL ?? join(dir, 'kestrel');
   if (!existsSync(kernel))
-    throw new HyprError('GUEST_KERNEL_MISSING', `guest kernel not found at ${kernel}`, 'build it with scripts/build-kernel.sh (or set HYPR_KERNEL)');
+    throw new HyprError(
+      'GUEST_KERNEL_MISSING',
+      `guest kernel not found at ${kernel}`,
+      'build it with scripts/build-kernel.sh (or set HYPR_KERNEL)',
+    );
   if (!existsSync(kestrel))
-    throw new HyprError('GUEST_KESTREL_MISSING', `kestrel not found at ${kestrel}`, 'build it with scripts/build-kestrel.sh (or set HYPR_KESTREL)');
+    throw new HyprError(
+      'GUEST_KESTREL_MISSING',
+      `kestrel not found at ${kestrel}`,
+      'build it with scripts/build-kestrel.sh (or set HYPR_KESTREL)',
+    );
   return { kernel, kestrel };
 }
 
@@ -145,7 +156,8 @@ export async function bootGuestVm(opts: GuestVmOptions): Promise<GuestVm> {
       throw new HyprError('ROOTFS_NOT_FOUND', `root filesystem directory ${rootfs.dir} does not exist`);
     root = '9p:rootfs';
   } else {
-    if (!existsSync(rootfs.disk)) throw new HyprError('ROOTFS_NOT_FOUND', `root filesystem disk ${rootfs.disk} does not exist`);
+    if (!existsSync(rootfs.disk))
+      throw new HyprError('ROOTFS_NOT_FOUND', `root filesystem disk ${rootfs.disk} does not exist`);
     root = '/dev/vda';
   }
 
@@ -257,11 +269,20 @@ export async function bootGuestVm(opts: GuestVmOptions): Promise<GuestVm> {
         };
         if (exitCode !== undefined) return { ...base, exitCode, guestError };
         if (timedOut)
-          throw new VmError('VM_TIMEOUT', `the VM did not finish within ${opts.timeoutMs} ms and was killed`, consoleTail(consoleText));
-        if (opts.signal?.aborted) throw new VmError('VM_ABORTED', 'the VM was stopped before it finished', consoleTail(consoleText));
+          throw new VmError(
+            'VM_TIMEOUT',
+            `the VM did not finish within ${opts.timeoutMs} ms and was killed`,
+            consoleTail(consoleText),
+          );
+        if (opts.signal?.aborted)
+          throw new VmError('VM_ABORTED', 'the VM was stopped before it finished', consoleTail(consoleText));
         const panic = consoleText.indexOf('Kernel panic');
         if (panic >= 0)
-          throw new VmError('VM_KERNEL_PANIC', `the guest kernel panicked: ${consoleText.slice(panic).split('\n')[0].trim()}`, consoleTail(consoleText));
+          throw new VmError(
+            'VM_KERNEL_PANIC',
+            `the guest kernel panicked: ${consoleText.slice(panic).split('\n')[0].trim()}`,
+            consoleTail(consoleText),
+          );
         if (exit.code !== 0)
           throw new VmError(
             'VM_HYPERVISOR_FAILED',

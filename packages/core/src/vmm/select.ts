@@ -39,7 +39,11 @@ export function selectAdapter(
   const forced = env.HYPR_VMM?.trim();
   if (forced) {
     if (forced !== 'qemu' && forced !== 'cloud-hypervisor' && forced !== 'vfkit')
-      throw new HyprError('VMM_UNKNOWN', `HYPR_VMM=${forced} is not a hypervisor HYPR knows`, 'use qemu, cloud-hypervisor or vfkit');
+      throw new HyprError(
+        'VMM_UNKNOWN',
+        `HYPR_VMM=${forced} is not a hypervisor HYPR knows`,
+        'use qemu, cloud-hypervisor or vfkit',
+      );
     return createAdapter(forced);
   }
   if (platform === 'darwin') return new VfkitAdapter();

@@ -16,13 +16,23 @@ export class VfkitAdapter implements VmmAdapter {
     const boot = [`kernel=${spec.kernelPath}`];
     if (spec.initrdPath) boot.push(`initrd=${spec.initrdPath}`);
     boot.push(`cmdline="${spec.cmdline.replace(/"/g, '\\"')}"`);
-    const args = ['--cpus', String(spec.cpus), '--memory', String(spec.memoryMiB), '--bootloader', `linux,${boot.join(',')}`];
+    const args = [
+      '--cpus',
+      String(spec.cpus),
+      '--memory',
+      String(spec.memoryMiB),
+      '--bootloader',
+      `linux,${boot.join(',')}`,
+    ];
     for (const d of spec.disks) args.push('--device', `virtio-blk,path=${d.path}${d.readOnly ? ',readonly' : ''}`);
     for (const s of spec.shares) args.push('--device', `virtio-fs,sharedDir=${s.hostPath},mountTag=${s.tag}`);
     for (const n of spec.nics) args.push('--device', `virtio-net,nat,mac=${n.mac}`);
     spec.channels.forEach((c, i) => {
       const port = c.vsockPort ?? 1024 + i;
-      args.push('--device', `virtio-vsock,port=${port},socketURL=${c.socketPath}${c.hypervisorListens ? ',listen' : ',connect'}`);
+      args.push(
+        '--device',
+        `virtio-vsock,port=${port},socketURL=${c.socketPath}${c.hypervisorListens ? ',listen' : ',connect'}`,
+      );
     });
     args.push('--device', `virtio-serial,logFilePath=${spec.consoleLogPath}`);
     return { binary: this.binary, args };

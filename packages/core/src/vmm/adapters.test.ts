@@ -1,0 +1,144 @@
+import { describe, expect, test } from 'vitest';
+import { detectAccelerator } from './accel.js';
+import { CloudHypervisorAdapter } from './cloud-hypervisor.js';
+import { QemuAdapter } from './qemu.js';
+import { selectAdapter } from './select.js';
+import type { VmSpec } from './spec.js';
+import { VfkitAdapter } from './vfkit.js';
+
+const spec: VmSpec = {
+  name: 'abc123',
+  kernelPath: '/k/vmlinux',
+  initrdPath: '/w/initrd.cpio',
+  cmdline: 'console=ttyS0 quiet',
+  cpus: 2,
+  memoryMiB: 512,
+  disks: [{ path: '/img/root.ext4', readOnly: true }],
+  shares: [{ tag: 'vol0', hostPath: '/data', readOnly: false, virtiofsSocket: '/w/vfs0.sock' }],
+  nics: [{ tap: 'hypr0tap', mac: '02:00:00:00:00:01' }],
+  channels: [{ name: 'hypr.control', socketPath: '/w/control.sock', vsockPort: 1024 }],
+  consoleLogPath: '/w/console.log',
+};
+
+const pairs = (args: string[]) =>
+  args.map((a, i) => (a.startsWith('-') ? `${a} ${args[i + 1] ?? ''}` : '')).filter(Boolean);
+
+describe('QEMU microvm command line', () => {
+  test('TCG: max CPU, microvm machine, PVH kernel, no reboot', () => {
+    const { binary, args } = new QemuAdapter().buildCommand(spec, 'tcg');
+    expect(binary).toBe('qemu-system-x86_64');
+    const p = pairs(args);
+    expect(p).toContain('-accel tcg');
+    expect(p).toContain('-cpu max');
+    expect(p).toContain('-M microvm,x-option-roms=off,acpi=off,isa-serial=on,rtc=off');
+    expect(p).toContain('-smp 2');
+    expect(p).toContain('-m 512M');
+    expect(p).toContain('-kernel /k/vmlinux');
+    expect(p).toContain('-initrd /w/initrd.cpio');
+    expect(p).toContain('-append console=ttyS0 quiet pci=off');
+    expect(args).toContain('-no-reboot');
+    expect(args).toContain('-nodefaults');
+  });
+  test('KVM uses the host CPU', () => {
+    const p = pairs(new QemuAdapter().buildCommand(spec, 'kvm').args);
+    expect(p).toContain('-accel kvm');
+    expect(p).toContain('-cpu host');
+  });
+  test('devices: read-only disk, virtio-serial channel, virtio-fs share with shared memory, TAP NIC', () => {
+    const p = pairs(new QemuAdapter().buildCommand(spec, 'tcg').args);
+    expect(p).toContain('-drive id=disk0,file=/img/root.ext4,format=raw,if=none,cache=unsafe,readonly=on');
+    expect(p).toContain('-device virtio-blk-device,drive=disk0');
+    expect(p).toContain('-chardev socket,id=ch0,path=/w/control.sock');
+    expect(p).toContain('-device virtserialport,chardev=ch0,name=hypr.control');
+    expect(p).toContain('-device vhost-user-fs-device,chardev=vfs0,tag=vol0');
+    expect(p).toContain('-object memory-backend-memfd,id=mem,size=512M,share=on');
+    expect(p).toContain('-netdev tap,id=net0,ifname=hypr0tap,script=no,downscript=no');
+    expect(p).toContain('-device virtio-net-device,netdev=net0,mac=02:00:00:00:00:01');
+  });
+  test('a 9p share when no virtiofsd runs', () => {
+    const p = pairs(
+      new QemuAdapter().buildCommand({ ...spec, shares: [{ tag: 'rootfs', hostPath: '/r', readOnly: true }] }, 'tcg')
+        .args,
+    );
+    expect(p).toContain('-fsdev local,id=fs0,path=/r,security_model=none,readonly=on');
+    expect(p).toContain('-device virtio-9p-device,fsdev=fs0,mount_tag=rootfs');
+  });
+});
+
+describe('cloud-hypervisor command line (argument-tested only: needs KVM)', () => {
+  test('kernel, memory shared for virtio-fs, devices and vsock', () => {
+    const p = pairs(new CloudHypervisorAdapter().buildCommand(spec, 'kvm').args);
+    expect(p).toEqual(
+      expect.arrayContaining([
+        '--kernel /k/vmlinux',
+        '--initramfs /w/initrd.cpio',
+        '--cmdline console=ttyS0 quiet',
+        '--cpus boot=2',
+        '--memory size=512M,shared=on',
+        '--disk path=/img/root.ext4,readonly=on',
+        '--fs tag=vol0,socket=/w/vfs0.sock',
+        '--net tap=hypr0tap,mac=02:00:00:00:00:01',
+        '--vsock cid=3,socket=/w/console.log.vsock',
+        '--serial file=/w/console.log',
+      ]),
+    );
+  });
+  test('refuses TCG and 9p shares', () => {
+    expect(() => new CloudHypervisorAdapter().buildCommand(spec, 'tcg')).toThrow(/needs KVM/);
+    expect(() =>
+      new CloudHypervisorAdapter().buildCommand(
+        { ...spec, shares: [{ tag: 'r', hostPath: '/r', readOnly: true }] },
+        'kvm',
+      ),
+    ).toThrow(/virtio-fs/);
+  });
+});
+
+describe('vfkit command line (argument-tested only: macOS)', () => {
+  test('linux bootloader, devices and vsock channels', () => {
+    const p = pairs(new VfkitAdapter().buildCommand(spec, 'hvf').args);
+    expect(p).toEqual(
+      expect.arrayContaining([
+        '--cpus 2',
+        '--memory 512',
+        '--bootloader linux,kernel=/k/vmlinux,initrd=/w/initrd.cpio,cmdline="console=ttyS0 quiet"',
+        '--device virtio-blk,path=/img/root.ext4,readonly',
+        '--device virtio-fs,sharedDir=/data,mountTag=vol0',
+        '--device virtio-vsock,port=1024,socketURL=/w/control.sock,connect',
+        '--device virtio-serial,logFilePath=/w/console.log',
+      ]),
+    );
+  });
+});
+
+describe('accelerator and adapter selection', () => {
+  const probe = (files: string[], rw = true, platform: NodeJS.Platform = 'linux') => ({
+    exists: (p: string) => files.includes(p),
+    canOpenReadWrite: () => rw,
+    platform,
+  });
+  test('a paravirtual KVM (kvm_pvm) falls back to TCG and says why', () => {
+    const c = detectAccelerator({}, probe(['/dev/kvm', '/sys/module/kvm_pvm']));
+    expect(c.accel).toBe('tcg');
+    expect(c.reason).toMatch(/kvm_pvm/);
+  });
+  test('a usable /dev/kvm gives KVM; none or no access gives TCG', () => {
+    expect(detectAccelerator({}, probe(['/dev/kvm'])).accel).toBe('kvm');
+    expect(detectAccelerator({}, probe([])).reason).toMatch(/missing/);
+    expect(detectAccelerator({}, probe(['/dev/kvm'], false)).reason).toMatch(/kvm group/);
+  });
+  test('HYPR_ACCEL forces the accelerator', () => {
+    expect(detectAccelerator({ HYPR_ACCEL: 'kvm' }, probe([]))).toEqual({
+      accel: 'kvm',
+      reason: 'forced by HYPR_ACCEL',
+    });
+  });
+  test('adapters: QEMU without KVM, cloud-hypervisor with KVM when installed, vfkit on macOS, HYPR_VMM overrides', () => {
+    expect(selectAdapter('tcg', {}, 'linux', () => true).name).toBe('qemu');
+    expect(selectAdapter('kvm', {}, 'linux', () => true).name).toBe('cloud-hypervisor');
+    expect(selectAdapter('kvm', {}, 'linux', () => false).name).toBe('qemu');
+    expect(selectAdapter('hvf', {}, 'darwin', () => false).name).toBe('vfkit');
+    expect(selectAdapter('kvm', { HYPR_VMM: 'qemu' }, 'linux', () => true).name).toBe('qemu');
+    expect(() => selectAdapter('kvm', { HYPR_VMM: 'firecracker' })).toThrow(/not a hypervisor HYPR knows/);
+  });
+});

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Sets up everything HYPR needs on a fresh Debian/Ubuntu machine (as root): system packages,
+# pnpm, the npm dependencies, kestrel, the guest kernel and the TypeScript build. Safe to re-run;
+# every step skips work already done.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+
+bash scripts/install-deps.sh
+echo "setup: installing npm dependencies"
+pnpm install --frozen-lockfile --reporter=silent
+bash scripts/build-kestrel.sh
+bash scripts/build-kernel.sh
+echo "setup: building packages"
+pnpm -s build
+echo "setup: done"
