@@ -153,9 +153,9 @@ try {
     '```',
     '',
     'HYPR downloads layers 3 at a time, hashing while streaming, then unpacks in one pass per layer (own tar reader, no',
-    'temporary copy) and runs the same `mkfs.ext4 -d`. umoci also writes an mtree manifest of the tree, which HYPR does not need.
-HYPR's peak memory is the whole node process run through the tsx loader (not only the pull's buffers); skopeo, umoci and
-mkfs.ext4 are separate small Go/C processes.',
+    'temporary copy) and runs the same `mkfs.ext4 -d`. umoci also writes an mtree manifest of the tree, which HYPR does not need.',
+    "HYPR's peak memory is the whole node process run through the tsx loader (not only the pull's buffers); skopeo, umoci and",
+    'mkfs.ext4 are separate small Go/C processes.',
   ].join('\n');
   process.stdout.write(`${table}\n`);
   if (process.argv.includes('--record')) recordSection('Images', table);
