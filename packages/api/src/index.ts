@@ -1,1 +1,9 @@
-export {};
+// @hypr/api: the protobuf messages and Connect service descriptors generated from proto/hypr/v1
+// (src/gen, never edited by hand; scripts/gen-api.sh rewrites it) and the Unix-socket client.
+export * from './client.js';
+export * from './gen/hypr/v1/containers_pb.js';
+export * from './gen/hypr/v1/images_pb.js';
+export * from './gen/hypr/v1/system_pb.js';
+
+/** The API version hyprd and hypr speak. */
+export const API_VERSION = 'v1';

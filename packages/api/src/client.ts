@@ -1,0 +1,59 @@
+import { connect } from 'node:net';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { type Client, createClient } from '@connectrpc/connect';
+import { createGrpcTransport } from '@connectrpc/connect-node';
+import { ContainerService } from './gen/hypr/v1/containers_pb.js';
+import { ImageService } from './gen/hypr/v1/images_pb.js';
+import { SystemService } from './gen/hypr/v1/system_pb.js';
+
+/** The three services of hyprd, over one connection. */
+export interface HyprClient {
+  readonly socketPath: string;
+  readonly containers: Client<typeof ContainerService>;
+  readonly images: Client<typeof ImageService>;
+  readonly system: Client<typeof SystemService>;
+}
+
+export interface HyprClientOptions {
+  /** `unix:///path/hyprd.sock` or a bare path; default HYPR_HOST, then the platform default. */
+  host?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** The socket path hyprd listens on by default: /run/hypr as root, $XDG_RUNTIME_DIR/hypr otherwise. */
+export function defaultSocketPath(env: NodeJS.ProcessEnv = process.env, isRoot = process.getuid?.() === 0): string {
+  if (isRoot) return '/run/hypr/hyprd.sock';
+  const run = env.XDG_RUNTIME_DIR ?? join(env.XDG_DATA_HOME ?? join(homedir(), '.local/share'), 'hypr');
+  return join(run, 'hypr', 'hyprd.sock');
+}
+
+/** Parses a HYPR_HOST value: `unix:///path`, `unix:path` or a plain path. */
+export function parseHost(host: string): string {
+  if (host.startsWith('unix://')) return host.slice('unix://'.length);
+  if (host.startsWith('unix:')) return host.slice('unix:'.length);
+  if (host.includes('://')) throw new Error(`unsupported host ${host}: only unix:///path sockets are served`);
+  return host;
+}
+
+/** Where the client connects: the option, else HYPR_HOST, else the default socket. */
+export function resolveSocketPath(opts: HyprClientOptions = {}): string {
+  const env = opts.env ?? process.env;
+  const host = opts.host ?? env.HYPR_HOST;
+  return host ? parseHost(host) : defaultSocketPath(env);
+}
+
+/** A client for hyprd on its Unix socket (gRPC over HTTP/2). */
+export function createHyprClient(opts: HyprClientOptions = {}): HyprClient {
+  const socketPath = resolveSocketPath(opts);
+  const transport = createGrpcTransport({
+    baseUrl: 'http://hyprd',
+    nodeOptions: { createConnection: () => connect(socketPath) },
+  });
+  return {
+    socketPath,
+    containers: createClient(ContainerService, transport),
+    images: createClient(ImageService, transport),
+    system: createClient(SystemService, transport),
+  };
+}
