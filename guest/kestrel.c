@@ -55,6 +55,10 @@ struct job {
 	const char *rootfs_type; /* "ext4", "erofs", or NULL to try both */
 	const char *hostname;
 	int grace_ms;
+	const char *upper_dev; /* persistent writable layer (ext4 disk), or NULL for a tmpfs */
+	char *mounts[64];       /* "source\ttarget\ttype\toptions" */
+	int nmounts;
+	const char *mode;       /* "run" (default) or "build" */
 };
 
 static struct job job;
@@ -63,6 +67,7 @@ static int ctl_fd = -1;
 static int out_fd = -1;
 static int err_fd = -1;
 static int console_fd = -1;
+static int rw_fd = -1; /* the writable layer's filesystem, kept to sync it after the switch */
 
 /* Diagnostics go to the kernel console (the host keeps it as the VM's console log) and, when the
  * stderr channel is open, to the user as well. */
@@ -280,6 +285,13 @@ static int read_job(void)
 		case 'T': job.rootfs_type = v; break;
 		case 'H': job.hostname = v; break;
 		case 'G': job.grace_ms = atoi(v); break;
+		case 'P': job.upper_dev = v; break;
+		case 'M': job.mode = v; break;
+		case 'm':
+			if (job.nmounts >= (int)(sizeof(job.mounts) / sizeof(job.mounts[0])))
+				return say("%s: too many mounts", JOB_PATH), -1;
+			job.mounts[job.nmounts++] = v;
+			break;
 		default:
 			/* Unknown keys come from a newer host; ignoring them keeps old guests bootable. */
 			break;
@@ -324,14 +336,70 @@ static int mount_root(void)
 		if (ok < 0)
 			return fail("mount root filesystem", job.root);
 	}
-	/* The image stays read-only; the container's writes land in a tmpfs upper layer. */
-	if (mount_at("tmpfs", "/mnt/rw", "tmpfs", 0, "mode=0755") < 0)
+	/* The image stays read-only; the container's writes land in the upper layer: a disk that
+	 * persists across stop/start when the host gives one, else a tmpfs. */
+	if (job.upper_dev && *job.upper_dev) {
+		if (mount_at(job.upper_dev, "/mnt/rw", "ext4", 0, NULL) < 0)
+			return -1;
+	} else if (mount_at("tmpfs", "/mnt/rw", "tmpfs", 0, "mode=0755") < 0) {
 		return -1;
+	}
+	rw_fd = open("/mnt/rw", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (mkdir_p("/mnt/rw/upper", 0755) < 0 || mkdir_p("/mnt/rw/work", 0755) < 0)
 		return fail("mkdir", "/mnt/rw/upper");
 	if (mount_at("overlay", NEWROOT, "overlay", 0,
 		     "lowerdir=/mnt/lower,upperdir=/mnt/rw/upper,workdir=/mnt/rw/work") < 0)
 		return -1;
+	return 0;
+}
+
+/* Job mounts ("source\ttarget\ttype\toptions"), made inside the new root before the program
+ * starts: volumes, tmpfs, build context. Sources are "9p:TAG", "virtiofs:TAG", a device, or
+ * anything for tmpfs. Options: ro/rw/nosuid/nodev/noexec become flags, the rest is fs data. */
+static int mount_job_volumes(void)
+{
+	for (int i = 0; i < job.nmounts; i++) {
+		char spec[1024], target[600], data[512] = "";
+		char *fields[4] = { 0 }, *s = spec, *opt;
+		unsigned long flags = 0;
+		const char *source, *type;
+		int n = 0;
+
+		snprintf(spec, sizeof(spec), "%s", job.mounts[i]);
+		for (char *tok; n < 4 && (tok = strsep(&s, "\t")); )
+			fields[n++] = tok;
+		if (n < 3 || fields[1][0] != '/')
+			return say("bad mount record '%.80s'", job.mounts[i]), errno = EINVAL, -1;
+		source = fields[0];
+		type = fields[2];
+		for (char *o = fields[3]; o && (opt = strsep(&o, ",")); ) {
+			if (!*opt)
+				continue;
+			if (strcmp(opt, "ro") == 0)
+				flags |= MS_RDONLY;
+			else if (strcmp(opt, "rw") == 0)
+				continue;
+			else if (strcmp(opt, "nosuid") == 0)
+				flags |= MS_NOSUID;
+			else if (strcmp(opt, "nodev") == 0)
+				flags |= MS_NODEV;
+			else if (strcmp(opt, "noexec") == 0)
+				flags |= MS_NOEXEC;
+			else
+				snprintf(data + strlen(data), sizeof(data) - strlen(data), "%s%s", *data ? "," : "", opt);
+		}
+		if (strcmp(type, "9p") == 0) {
+			if (strncmp(source, "9p:", 3) == 0)
+				source += 3;
+			snprintf(data + strlen(data), sizeof(data) - strlen(data), "%strans=virtio,version=9p2000.L,msize=262144%s",
+				 *data ? "," : "", (flags & MS_RDONLY) ? ",cache=loose" : ",cache=mmap");
+		} else if (strcmp(type, "virtiofs") == 0 && strncmp(source, "virtiofs:", 9) == 0) {
+			source += 9;
+		}
+		snprintf(target, sizeof(target), "%s%s", NEWROOT, fields[1]);
+		if (mount_at(source, target, type, flags, *data ? data : NULL) < 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -656,6 +724,9 @@ static void end_everything(void)
 	while (waitpid(-1, NULL, 0) > 0)
 		;
 	sync();
+	/* What the program wrote to its writable layer must be on the host's disk when stop returns. */
+	if (rw_fd >= 0 && syncfs(rw_fd) < 0)
+		say("syncfs /mnt/rw: %s", strerror(errno));
 }
 
 int main(void)
@@ -690,6 +761,10 @@ int main(void)
 		die(EXIT_SETUP, "cannot read the job %s", JOB_PATH);
 	if (mount_root() < 0)
 		die(EXIT_SETUP, "cannot mount the root filesystem %s: %s", job.root ? job.root : "(none)", strerror(errno));
+	if (mount_job_volumes() < 0)
+		die(EXIT_SETUP, "cannot mount a volume: %s", strerror(errno));
+	if (job.mode && strcmp(job.mode, "run") != 0)
+		die(EXIT_SETUP, "kestrel %s has no mode '%s'", KESTREL_VERSION, job.mode);
 	if (switch_root() < 0)
 		die(EXIT_SETUP, "cannot switch to the root filesystem: %s", strerror(errno));
 	if (job.hostname && sethostname(job.hostname, strlen(job.hostname)) < 0)

@@ -16,6 +16,10 @@ export interface GuestJob {
   rootfsType?: 'ext4' | 'erofs';
   hostname?: string;
   stopGraceMs?: number;
+  /** Device of the persistent writable layer (ext4), e.g. "/dev/vdb"; absent = tmpfs. */
+  upperDevice?: string;
+  /** "source\ttarget\ttype\toptions" records, mounted inside the root before the program starts. */
+  mounts?: string[];
 }
 
 export const JOB_PATH = 'hypr/job';
@@ -37,5 +41,7 @@ export function encodeJob(job: GuestJob): Buffer {
   if (job.rootfsType) add('T', job.rootfsType);
   if (job.hostname) add('H', job.hostname);
   if (job.stopGraceMs !== undefined) add('G', String(Math.max(0, Math.round(job.stopGraceMs))));
+  if (job.upperDevice) add('P', job.upperDevice);
+  for (const m of job.mounts ?? []) add('m', m);
   return Buffer.from(records.map((r) => `${r}\0`).join(''), 'utf8');
 }

@@ -20,6 +20,12 @@ import { DEFAULT_CPUS, DEFAULT_MEMORY_MIB, type VmSpec } from './spec.js';
 
 export type RootfsSource = { dir: string } | { disk: string; type?: 'ext4' | 'erofs' };
 
+/** A filesystem mounted in the guest before the program starts. */
+export type GuestMount =
+  /** A host directory shared with the guest (9p), e.g. a bind mount or a named volume's _data. */
+  | { type: 'share'; hostPath: string; target: string; readOnly?: boolean }
+  | { type: 'tmpfs'; target: string; options?: string };
+
 export interface GuestVmOptions {
   rootfs: RootfsSource;
   argv: string[];
@@ -28,6 +34,9 @@ export interface GuestVmOptions {
   workdir?: string;
   user?: string;
   hostname?: string;
+  /** Persistent writable layer: an ext4 disk image (see createWritableDisk); absent = a tmpfs. */
+  writableDisk?: string;
+  mounts?: GuestMount[];
   cpus?: number;
   memoryMiB?: number;
   /** Kill the VM when it runs longer than this; the run then fails with VM_TIMEOUT. */
@@ -161,6 +170,30 @@ export async function bootGuestVm(opts: GuestVmOptions): Promise<GuestVm> {
     root = '/dev/vda';
   }
 
+  // Disks appear in the guest in the order they are given: the rootfs disk (if any) first.
+  const disks: VmSpec['disks'] = 'disk' in rootfs ? [{ path: rootfs.disk, readOnly: true }] : [];
+  let upperDev: string | undefined;
+  if (opts.writableDisk) {
+    if (!existsSync(opts.writableDisk))
+      throw new HyprError('WRITABLE_DISK_NOT_FOUND', `writable layer disk ${opts.writableDisk} does not exist`);
+    upperDev = `/dev/vd${String.fromCharCode(97 + disks.length)}`;
+    disks.push({ path: opts.writableDisk, readOnly: false });
+  }
+  const shares: VmSpec['shares'] = 'dir' in rootfs ? [{ tag: 'rootfs', hostPath: rootfs.dir, readOnly: true }] : [];
+  const mountRecords: string[] = [];
+  (opts.mounts ?? []).forEach((m, i) => {
+    if (!m.target.startsWith('/'))
+      throw new HyprError('MOUNT_INVALID', `mount target ${m.target} is not an absolute path`);
+    if (m.type === 'share') {
+      if (!existsSync(m.hostPath))
+        throw new HyprError('MOUNT_SOURCE_NOT_FOUND', `mount source ${m.hostPath} does not exist`);
+      shares.push({ tag: `m${i}`, hostPath: m.hostPath, readOnly: !!m.readOnly });
+      mountRecords.push(`9p:m${i}\t${m.target}\t9p\t${m.readOnly ? 'ro' : 'rw'}`);
+    } else {
+      mountRecords.push(`tmpfs\t${m.target}\ttmpfs\t${m.options ?? 'mode=1777'}`);
+    }
+  });
+
   const started = Date.now();
   const work = await mkdtemp(join(tmpdir(), 'hypr-vm-'));
   const name = work.slice(-6);
@@ -193,6 +226,8 @@ export async function bootGuestVm(opts: GuestVmOptions): Promise<GuestVm> {
       rootfsType: 'disk' in rootfs ? rootfs.type : undefined,
       hostname: opts.hostname ?? name,
       stopGraceMs: opts.stopGraceMs,
+      upperDevice: upperDev,
+      mounts: mountRecords,
     });
     const initrd = writeCpio([
       { path: 'init', mode: 0o755, data: await readFile(kestrel) },
@@ -228,8 +263,8 @@ export async function bootGuestVm(opts: GuestVmOptions): Promise<GuestVm> {
       cmdline: 'console=ttyS0 reboot=t panic=-1 quiet',
       cpus: opts.cpus ?? DEFAULT_CPUS,
       memoryMiB: opts.memoryMiB ?? DEFAULT_MEMORY_MIB,
-      disks: 'disk' in rootfs ? [{ path: rootfs.disk, readOnly: true }] : [],
-      shares: 'dir' in rootfs ? [{ tag: 'rootfs', hostPath: rootfs.dir, readOnly: true }] : [],
+      disks,
+      shares,
       nics: [],
       channels: [
         { name: 'hypr.control', socketPath: join(work, 'control.sock'), vsockPort: 1024 },

@@ -6,3 +6,4 @@ export * from './qemu.js';
 export * from './select.js';
 export * from './spec.js';
 export * from './vfkit.js';
+export * from './writable-disk.js';

@@ -44,7 +44,7 @@ export class QemuAdapter implements VmmAdapter {
     spec.disks.forEach((d, i) => {
       args.push(
         '-drive',
-        `id=disk${i},file=${d.path},format=${d.format ?? 'raw'},if=none,cache=unsafe${d.readOnly ? ',readonly=on' : ''}`,
+        `id=disk${i},file=${d.path},format=${d.format ?? 'raw'},if=none${d.readOnly ? ',cache=unsafe,readonly=on' : ''}`,
       );
       args.push('-device', `virtio-blk-device,drive=disk${i}`);
     });
