@@ -63,6 +63,14 @@ export const containers = sqliteTable(
     createdAt: integer('created_at').notNull(),
     startedAt: integer('started_at'),
     finishedAt: integer('finished_at'),
+    /** Times the daemon restarted it by its restart policy (migration 2). */
+    restartCount: integer('restart_count').notNull().default(0),
+    /** Why the last start failed or the program could not run. */
+    error: text('error'),
+    /** Health status: starting, healthy, unhealthy; null without a health check. */
+    health: text('health'),
+    /** Set by `stop`/`kill` so `unless-stopped` and `always` know not to restart (1 = true). */
+    stoppedByUser: integer('stopped_by_user').notNull().default(0),
   },
   (t) => [uniqueIndex('containers_name').on(t.name), index('containers_image').on(t.imageDigest)],
 );

@@ -97,4 +97,14 @@ CREATE TABLE build_cache (
 CREATE INDEX build_cache_layer ON build_cache(layer_digest);
 `,
   },
+  {
+    version: 2,
+    name: 'container-lifecycle',
+    sql: `
+ALTER TABLE containers ADD COLUMN restart_count INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE containers ADD COLUMN error TEXT;
+ALTER TABLE containers ADD COLUMN health TEXT;
+ALTER TABLE containers ADD COLUMN stopped_by_user INTEGER NOT NULL DEFAULT 0;
+`,
+  },
 ];
