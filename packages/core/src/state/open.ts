@@ -41,7 +41,13 @@ export function openState(dbPath: string, opts: { migrations?: readonly StateMig
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  const version = migrateState(sqlite, opts.migrations ?? STATE_MIGRATIONS);
+  let version: number;
+  try {
+    version = migrateState(sqlite, opts.migrations ?? STATE_MIGRATIONS);
+  } catch (e) {
+    sqlite.close();
+    throw e;
+  }
   const db = drizzle(sqlite, { schema: stateSchema });
   return { path: dbPath, db, sqlite, version, close: () => sqlite.close() };
 }
