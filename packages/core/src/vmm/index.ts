@@ -7,3 +7,4 @@ export * from './select.js';
 export * from './spec.js';
 export * from './vfkit.js';
 export * from './writable-disk.js';
+export * from './shim.js';

@@ -1,0 +1,137 @@
+/**
+ * hypr-shim DIR: owns one container VM (see src/vmm/shim.ts for the contract). Started detached by
+ * hyprd; survives it. Never prints the workload's output anywhere but DIR/container.log.
+ */
+import { appendFileSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { type Socket, createServer } from 'node:net';
+import { join } from 'node:path';
+import { HyprError } from '../errors.js';
+import { type GuestVm, bootGuestVm } from '../vmm/guest-vm.js';
+import { SHIM_FILES, type ShimExit, type ShimVmConfig } from '../vmm/shim.js';
+import { createWritableDisk } from '../vmm/writable-disk.js';
+
+function rfc3339Nano(d = new Date()): string {
+  return d.toISOString().replace(/\.(\d{3})Z$/, '.$1000000Z');
+}
+
+/** Splits a stream into lines as docker's json-file driver does; a partial line waits for its end. */
+function createLogWriter(fd: number, stream: 'stdout' | 'stderr') {
+  let pending = '';
+  const write = (text: string) => writeSync(fd, `${JSON.stringify({ log: text, stream, time: rfc3339Nano() })}\n`);
+  return {
+    push(chunk: Buffer) {
+      pending += chunk.toString('utf8');
+      let nl = pending.indexOf('\n');
+      while (nl >= 0) {
+        write(pending.slice(0, nl + 1));
+        pending = pending.slice(nl + 1);
+        nl = pending.indexOf('\n');
+      }
+      if (pending.length > 16384) {
+        write(pending);
+        pending = '';
+      }
+    },
+    flush() {
+      if (pending) write(pending);
+      pending = '';
+    },
+  };
+}
+
+function writeAtomic(path: string, data: string): void {
+  writeFileSync(`${path}.tmp`, data, { mode: 0o600 });
+  renameSync(`${path}.tmp`, path);
+}
+
+export async function main(dir: string): Promise<number> {
+  const note = (msg: string) => appendFileSync(join(dir, SHIM_FILES.shimLog), `${new Date().toISOString()} ${msg}\n`);
+  const clients = new Set<Socket>();
+  const finish = (exit: ShimExit) => {
+    writeAtomic(join(dir, SHIM_FILES.exit), JSON.stringify(exit));
+    for (const c of clients) c.end(`${JSON.stringify({ event: 'exit', ...exit })}\n`);
+    rmSync(join(dir, SHIM_FILES.socket), { force: true });
+  };
+  let vm: GuestVm | undefined;
+  try {
+    const config = JSON.parse(readFileSync(join(dir, SHIM_FILES.config), 'utf8')) as ShimVmConfig;
+    if (config.writableDisk) await createWritableDisk(config.writableDisk.path, config.writableDisk.sizeMiB);
+    const logFd = openSync(join(dir, SHIM_FILES.log), 'a', 0o600);
+    const out = createLogWriter(logFd, 'stdout');
+    const err = createLogWriter(logFd, 'stderr');
+    vm = await bootGuestVm({
+      rootfs: config.rootfs,
+      argv: config.argv,
+      env: config.env,
+      workdir: config.workdir,
+      user: config.user,
+      hostname: config.hostname,
+      cpus: config.cpus,
+      memoryMiB: config.memoryMiB,
+      stopGraceMs: config.stopGraceMs,
+      writableDisk: config.writableDisk?.path,
+      mounts: config.mounts,
+      collectOutput: false,
+      onStdout: (b) => out.push(b),
+      onStderr: (b) => err.push(b),
+    });
+    const running = vm;
+    writeAtomic(
+      join(dir, SHIM_FILES.state),
+      JSON.stringify({ pid: process.pid, vmPid: running.pid, startedAt: new Date().toISOString() }),
+    );
+    const server = createServer((c) => {
+      clients.add(c);
+      c.on('close', () => clients.delete(c));
+      c.on('error', () => {});
+      let buf = '';
+      c.on('data', (b) => {
+        buf += b.toString();
+        let nl = buf.indexOf('\n');
+        while (nl >= 0) {
+          const line = buf.slice(0, nl);
+          buf = buf.slice(nl + 1);
+          nl = buf.indexOf('\n');
+          try {
+            const req = JSON.parse(line) as { op: string; signal?: string; graceMs?: number };
+            if (req.op === 'stop') void running.stop(req.signal, req.graceMs).catch(() => {});
+            else if (req.op === 'kill') running.kill(req.signal);
+          } catch {
+            note(`bad request: ${line.slice(0, 100)}`);
+          }
+        }
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(join(dir, SHIM_FILES.socket), resolve));
+    process.on('SIGTERM', () => void running.stop().catch(() => {}));
+    process.on('SIGINT', () => {});
+    process.on('SIGHUP', () => {});
+    let exit: ShimExit;
+    try {
+      const r = await running.wait();
+      exit = { exitCode: r.exitCode, guestError: r.guestError, finishedAt: new Date().toISOString() };
+    } catch (e) {
+      const h = HyprError.from(e);
+      exit = { exitCode: 255, error: h.message, finishedAt: new Date().toISOString() };
+    }
+    out.flush();
+    err.flush();
+    finish(exit);
+    server.close();
+    note(`vm ended: ${JSON.stringify(exit)}`);
+    return 0;
+  } catch (e) {
+    const h = HyprError.from(e);
+    note(`failed: ${h.format()}`);
+    finish({ exitCode: 255, error: h.message, finishedAt: new Date().toISOString() });
+    await vm?.destroy();
+    return 1;
+  }
+}
+
+const dir = process.argv[2];
+if (!dir) {
+  process.stderr.write('usage: hypr-shim DIR (started by hyprd)\n');
+  process.exit(2);
+}
+main(dir).then((code) => setTimeout(() => process.exit(code), 50));

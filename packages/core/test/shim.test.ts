@@ -1,0 +1,93 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { connectShim, readShimExit, readShimState, startShim } from '../src/vmm/shim.js';
+import { assertVmPrerequisites, isAlive, makeBusyboxRootfs } from './helpers/vm.js';
+
+let rootfs: string;
+let work: string;
+
+beforeAll(async () => {
+  assertVmPrerequisites();
+  rootfs = await makeBusyboxRootfs();
+  work = await mkdtemp(join(tmpdir(), 'hypr-shim-'));
+});
+afterAll(async () => {
+  await rm(rootfs, { recursive: true, force: true });
+  await rm(work, { recursive: true, force: true });
+});
+
+async function waitFor<T>(f: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await f();
+    if (v) return v;
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const logLines = async (dir: string) =>
+  (await readFile(join(dir, 'container.log'), 'utf8').catch(() => ''))
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { log: string; stream: string; time: string });
+
+describe('the container shim', () => {
+  test('logs as docker json-file, stops gracefully, records the exit status', async () => {
+    const dir = join(work, 'a');
+    const shim = await startShim({
+      dir,
+      vm: { rootfs: { dir: rootfs }, argv: ['sh', '-c', 'echo hello; echo warn >&2; exec sleep 1000'], env: [] },
+    });
+    const lines = await waitFor(async () => {
+      const l = await logLines(dir);
+      return l.length >= 2 ? l : undefined;
+    });
+    expect(lines.map((l) => [l.stream, l.log]).sort()).toEqual([
+      ['stderr', 'warn\n'],
+      ['stdout', 'hello\n'],
+    ]);
+    expect(lines[0].time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/);
+    const exit = await shim.stop('SIGTERM', 3000);
+    expect(exit.exitCode).toBe(143);
+    expect(readShimExit(dir)?.exitCode).toBe(143);
+    await waitFor(() => !isAlive(shim.state.pid) && !isAlive(shim.state.vmPid));
+  });
+
+  test('the VM outlives a kill -9 of the process that started it, and is re-adopted', async () => {
+    const dir = join(work, 'b');
+    const core = join(import.meta.dirname, '../dist/index.js');
+    const script = `import(${JSON.stringify(core)}).then((c) => c.startShim({ dir: ${JSON.stringify(dir)}, vm: { rootfs: { dir: ${JSON.stringify(rootfs)} }, argv: ['sh', '-c', 'while true; do echo tick; sleep 1; done'], env: [] } })).then(() => { console.log('up'); setInterval(() => {}, 1000); });`;
+    const owner = execFile(process.execPath, ['--input-type=module', '-e', script]);
+    await new Promise<void>((resolve) => owner.stdout?.on('data', (d) => String(d).includes('up') && resolve()));
+    owner.kill('SIGKILL');
+    await new Promise((r) => setTimeout(r, 1500));
+    const state = readShimState(dir);
+    expect(isAlive(state?.vmPid)).toBe(true);
+    const shim = await connectShim(dir);
+    expect(shim).toBeDefined();
+    await waitFor(async () => ((await logLines(dir)).length >= 2 ? true : undefined));
+    const exit = await shim!.stop('SIGKILL', 1000);
+    expect(exit.exitCode).toBe(137);
+    await waitFor(() => !isAlive(state?.vmPid));
+  });
+
+  test('the exit status is written even when nobody is connected', async () => {
+    const dir = join(work, 'c');
+    const shim = await startShim({ dir, vm: { rootfs: { dir: rootfs }, argv: ['sh', '-c', 'sleep 1; exit 4'], env: [] } });
+    shim.close();
+    const exit = await waitFor(() => readShimExit(dir));
+    expect(exit.exitCode).toBe(4);
+    expect(await connectShim(dir)).toBeUndefined();
+  });
+
+  test('a VM that cannot start is reported with its reason', async () => {
+    const dir = join(work, 'd');
+    await expect(
+      startShim({ dir, vm: { rootfs: { dir: join(work, 'missing') }, argv: ['true'], env: [] } }),
+    ).rejects.toThrow(/root filesystem directory .* does not exist/);
+  });
+});
