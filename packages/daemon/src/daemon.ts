@@ -1,0 +1,112 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ContainerService, ImageService, SystemService, parseHost } from '@hypr/api';
+import { ImageStore, type Logger, openState, resolvePaths } from '@hypr/core';
+import { loadDaemonConfig } from './config.js';
+import { ImageManager } from './images.js';
+import { acquireDaemonLock } from './lock.js';
+import { Orchestrator } from './orchestrator.js';
+import { createContainerService } from './rpc/containers.js';
+import { createImageService } from './rpc/images.js';
+import { createSystemService } from './rpc/system.js';
+import { withErrors } from './rpc/wrap.js';
+import { selectRuntime } from './runtime/select.js';
+import { listenOnSocket } from './server.js';
+import { guestFacts } from './system-info.js';
+
+export interface DaemonOptions {
+  /** HYPR_HOME: state, images, containers. */
+  dataRoot?: string;
+  /** `unix:///path` or a path; default HYPR_HOST, then /run/hypr/hyprd.sock (root). */
+  host?: string;
+  logger: Logger;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface RunningDaemon {
+  socketPath: string;
+  dataRoot: string;
+  orchestrator: Orchestrator;
+  /** Graceful stop: stop accepting, detach or stop VMs, flush state, remove socket and lock. */
+  stop(): Promise<void>;
+}
+
+export function daemonVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    return pkg.version;
+  } catch {
+    return '0.0.0';
+  }
+}
+
+export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
+  const env = { ...(opts.env ?? process.env) };
+  if (opts.dataRoot) env.HYPR_HOME = opts.dataRoot;
+  const paths = resolvePaths(env);
+  const host = opts.host ?? env.HYPR_HOST;
+  const socketPath = host ? parseHost(host) : paths.socket;
+  const log = opts.logger;
+  mkdirSync(paths.data, { recursive: true, mode: 0o711 });
+  const release = acquireDaemonLock(join(paths.data, 'hyprd.pid'), paths.data);
+  let state: ReturnType<typeof openState> | undefined;
+  try {
+    const { config, file } = loadDaemonConfig([paths.config, '/etc/hypr/daemon.json']);
+    state = openState(paths.db);
+    log.info({ dataRoot: paths.data, db: paths.db, config: file, schema: state.version }, 'state opened');
+    const store = await ImageStore.open(paths.images, state);
+    const images = new ImageManager(store, config, paths.data, log);
+    const runtime = selectRuntime(log);
+    mkdirSync(paths.containers, { recursive: true, mode: 0o700 });
+    const orchestrator = new Orchestrator(state, images, runtime, config, paths.containers, log);
+    await orchestrator.reconcile();
+    const version = daemonVersion();
+    const facts = async () => {
+      const counts = orchestrator.summaryCounts();
+      return {
+        ...(await guestFacts()),
+        dataRoot: paths.data,
+        socket: socketPath,
+        containers: counts.total,
+        containersRunning: counts.running,
+        containersStopped: counts.stopped,
+        images: store.listImages().length,
+        serverVersion: version,
+        runtime: runtime.name,
+      };
+    };
+    const server = await listenOnSocket(
+      socketPath,
+      (router) => {
+        router.service(ContainerService, withErrors(createContainerService(orchestrator)));
+        router.service(ImageService, withErrors(createImageService(images, orchestrator)));
+        router.service(SystemService, withErrors(createSystemService(facts)));
+      },
+      log,
+    );
+    log.info({ socket: socketPath, runtime: runtime.name, version }, 'hyprd listening');
+    const openedState = state;
+    let stopping: Promise<void> | undefined;
+    return {
+      socketPath,
+      dataRoot: paths.data,
+      orchestrator,
+      stop: () => {
+        stopping ??= (async () => {
+          log.info('hyprd stopping');
+          const closed = server.close();
+          await orchestrator.shutdown();
+          await closed;
+          openedState.close();
+          release();
+          log.info('hyprd stopped');
+        })();
+        return stopping;
+      },
+    };
+  } catch (e) {
+    state?.close();
+    release();
+    throw e;
+  }
+}

@@ -1,0 +1,115 @@
+import { join } from 'node:path';
+import {
+  HyprError,
+  type ImageRecord,
+  type ImageStore,
+  type Logger,
+  type PullProgress,
+  type PushProgress,
+  RegistryClient,
+  createCredentialResolver,
+  formatPlatform,
+  loadImages,
+  parseImageRef,
+  parsePlatform,
+  pruneRootfsCache,
+  pullImage,
+  pushImage,
+  removeRegistryCredentials,
+  saveImages,
+  saveRegistryCredentials,
+} from '@hypr/core';
+import type { DaemonConfig } from './config.js';
+
+/** The image side of hyprd: the store plus registry access configured from daemon.json. */
+export class ImageManager {
+  constructor(
+    readonly store: ImageStore,
+    private readonly config: DaemonConfig,
+    private readonly dataDir: string,
+    private readonly logger: Logger,
+  ) {}
+
+  get authFile(): string {
+    return join(this.dataDir, 'auth.json');
+  }
+
+  private access() {
+    const mirrors = this.config['registry-mirrors'];
+    return {
+      insecureRegistries: this.config['insecure-registries'],
+      registryMirrors: mirrors.length ? { 'docker.io': mirrors } : undefined,
+      credentials: createCredentialResolver({ hyprAuthFile: this.authFile }),
+      logger: this.logger,
+    };
+  }
+
+  async pull(
+    ref: string,
+    opts: { platform?: string; onProgress?: (p: PullProgress) => void; signal?: AbortSignal } = {},
+  ): Promise<ImageRecord> {
+    return pullImage(this.store, parseImageRef(ref), {
+      ...this.access(),
+      platform: opts.platform ? parsePlatform(opts.platform) : undefined,
+      onProgress: opts.onProgress,
+      signal: opts.signal,
+    });
+  }
+
+  async push(
+    ref: string,
+    opts: { onProgress?: (p: PushProgress) => void; signal?: AbortSignal } = {},
+  ): Promise<{ ref: string; digest: string }> {
+    return pushImage(this.store, ref, undefined, {
+      ...this.access(),
+      onProgress: opts.onProgress,
+      signal: opts.signal,
+    });
+  }
+
+  async load(path: string): Promise<ImageRecord[]> {
+    return loadImages(this.store, path, { logger: this.logger });
+  }
+
+  async save(refs: readonly string[], path: string): Promise<void> {
+    for (const r of refs) this.store.resolveImage(r);
+    await saveImages(this.store, refs, path);
+  }
+
+  async login(registry: string, username: string, password: string): Promise<void> {
+    const client = new RegistryClient(registry, {
+      ...this.access(),
+      credentials: async () => ({ username, password }),
+      retries: 1,
+    });
+    const res = await client.request('GET', '/v2/', { repository: 'hypr/login' });
+    await res.body?.cancel();
+    if (res.status === 401 || res.status === 403)
+      throw new HyprError('REGISTRY_AUTH_FAILED', `login to ${registry} failed: unauthorized (${res.status})`);
+    if (!res.ok && res.status !== 404)
+      throw new HyprError('REGISTRY_LOGIN_FAILED', `login to ${registry} failed: HTTP ${res.status}`);
+    await saveRegistryCredentials(this.authFile, registry, { username, password });
+  }
+
+  async logout(registry: string): Promise<boolean> {
+    return removeRegistryCredentials(this.authFile, registry);
+  }
+
+  /** Dangling images (no name; with `all`, every image no container uses), then unreferenced blobs. */
+  async prune(all: boolean, inUse: ReadonlySet<string>): Promise<{ deleted: string[]; reclaimedBytes: number }> {
+    const deleted: string[] = [];
+    for (const img of this.store.listImages()) {
+      if (inUse.has(img.digest)) continue;
+      if (img.tags.length && !all) continue;
+      this.store.removeImage(img.digest, { force: true });
+      deleted.push(img.digest);
+    }
+    const gc = await this.store.collectGarbage();
+    await pruneRootfsCache(this.store).catch(() => []);
+    return { deleted, reclaimedBytes: gc.freedBytes };
+  }
+
+  static platformOf(img: ImageRecord): string {
+    return formatPlatform(img.platform);
+  }
+}

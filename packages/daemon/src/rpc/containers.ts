@@ -1,0 +1,174 @@
+// ContainerService: decode, call the orchestrator, encode; no logic here.
+import { create } from '@bufbuild/protobuf';
+import type { ServiceImpl } from '@connectrpc/connect';
+import {
+  type ContainerService,
+  type ContainerSpec,
+  type ContainerSummary,
+  ContainerSummarySchema,
+  type LogsResponse,
+  LogsResponseSchema,
+  Stream,
+} from '@hypr/api';
+import { HyprError } from '@hypr/core';
+import type { LogEntry, LogStream } from '../container-log.js';
+import { inspectContainer } from '../inspect.js';
+import type { ContainerView, CreateContainerOptions, Orchestrator, RestartPolicyName } from '../orchestrator.js';
+import { filterContainers } from '../ps-filter.js';
+
+export function toCreateOptions(spec: ContainerSpec, name: string): CreateContainerOptions {
+  const policy = spec.restartPolicy?.name || 'no';
+  if (!['no', 'on-failure', 'always', 'unless-stopped'].includes(policy))
+    throw new HyprError('INVALID_RESTART_POLICY', `invalid restart policy: ${policy}`);
+  if (spec.autoRemove && policy !== 'no')
+    throw new HyprError('INVALID_ARGUMENT_CONFLICT', 'conflicting options: cannot combine --restart and --rm');
+  if (spec.tty || spec.openStdin)
+    throw new HyprError(
+      'INTERACTIVE_NOT_SUPPORTED',
+      'interactive containers (-i, -t) are not supported yet: Kestrel cannot attach stdin or a terminal',
+      'run without -i/-t; output is still streamed',
+    );
+  const hc = spec.healthcheck;
+  return {
+    image: spec.image,
+    name: name || undefined,
+    command: spec.command,
+    entrypoint: spec.entrypoint,
+    env: spec.env,
+    workdir: spec.workdir,
+    user: spec.user,
+    hostname: spec.hostname || undefined,
+    labels: spec.labels,
+    cpus: spec.cpus || undefined,
+    memoryBytes: Number(spec.memoryBytes) || undefined,
+    ports: spec.ports,
+    volumes: spec.volumes,
+    restartPolicy: { name: policy as RestartPolicyName, maximumRetryCount: spec.restartPolicy?.maximumRetryCount ?? 0 },
+    autoRemove: spec.autoRemove,
+    tty: spec.tty,
+    openStdin: spec.openStdin,
+    stopSignal: spec.stopSignal,
+    stopTimeoutSeconds: spec.stopTimeoutSeconds,
+    healthcheck: hc?.test.length
+      ? {
+          test: hc.test,
+          intervalMs: Number(hc.intervalMs) || undefined,
+          timeoutMs: Number(hc.timeoutMs) || undefined,
+          startPeriodMs: Number(hc.startPeriodMs) || undefined,
+          retries: hc.retries || undefined,
+        }
+      : undefined,
+    noHealthcheck: spec.noHealthcheck,
+  };
+}
+
+function quoteArg(a: string): string {
+  return /^[\w@%+=:,./-]+$/.test(a) ? a : JSON.stringify(a);
+}
+
+export function toSummary(v: ContainerView): ContainerSummary {
+  const { row, config } = v;
+  return create(ContainerSummarySchema, {
+    id: row.id,
+    name: row.name,
+    image: row.imageRef,
+    imageId: config.imageId,
+    command: config.argv.map(quoteArg).join(' '),
+    createdAt: BigInt(row.createdAt),
+    state: row.state,
+    status: v.status,
+    ports: config.create.ports ?? [],
+    labels: JSON.parse(row.labels) as Record<string, string>,
+    exitCode: row.exitCode ?? 0,
+    startedAt: BigInt(row.startedAt ?? 0),
+    finishedAt: BigInt(row.finishedAt ?? 0),
+    health: row.health ?? '',
+    restartCount: row.restartCount,
+  });
+}
+
+export function toLogMessage(e: LogEntry): LogsResponse {
+  return create(LogsResponseSchema, {
+    stream: e.stream === 'stderr' ? Stream.STDERR : Stream.STDOUT,
+    data: Buffer.from(e.log),
+    time: e.time,
+  });
+}
+
+export function createContainerService(o: Orchestrator): ServiceImpl<typeof ContainerService> {
+  return {
+    async create(req) {
+      if (!req.spec) throw new HyprError('INVALID_ARGUMENT', 'no container spec given');
+      const v = o.create(toCreateOptions(req.spec, req.name));
+      return { id: v.row.id, name: v.row.name, warnings: [] };
+    },
+    async start(req) {
+      return { id: (await o.start(req.id)).row.id };
+    },
+    async stop(req) {
+      return { id: (await o.stop(req.id, { timeoutSeconds: req.timeoutSeconds, signal: req.signal })).row.id };
+    },
+    async restart(req) {
+      return { id: (await o.restart(req.id, req.timeoutSeconds)).row.id };
+    },
+    async kill(req) {
+      return { id: (await o.kill(req.id, req.signal || 'SIGKILL')).row.id };
+    },
+    async remove(req) {
+      return { id: await o.remove(req.id, { force: req.force }) };
+    },
+    async list(req) {
+      let views = filterContainers(
+        o.list({ all: req.all || req.filters.length > 0 || req.last > 0 }),
+        req.filters,
+        req.all,
+      );
+      if (req.last > 0) views = views.slice(0, req.last);
+      return { containers: views.map(toSummary) };
+    },
+    async inspect(req) {
+      const v = o.inspect(req.id);
+      return { json: JSON.stringify(inspectContainer(v, o.dirOf(v.row))), summary: toSummary(v) };
+    },
+    async *wait(req, ctx) {
+      const condition = (req.condition || 'not-running') as 'not-running' | 'next-exit' | 'removed';
+      o.resolve(req.id);
+      yield { waiting: true, exitCode: 0, error: '' };
+      const r = await o.wait(req.id, condition, ctx.signal);
+      yield { waiting: false, exitCode: r.exitCode, error: r.error ?? '' };
+    },
+    async *logs(req, ctx) {
+      const streams = new Set<LogStream>();
+      if (req.stdout || !req.stderr) streams.add('stdout');
+      if (req.stderr || !req.stdout) streams.add('stderr');
+      for await (const e of o.logs(req.id, {
+        follow: req.follow,
+        tail: req.tail < 0 ? undefined : req.tail,
+        sinceMs: Number(req.sinceMs) || undefined,
+        untilMs: Number(req.untilMs) || undefined,
+        streams,
+        signal: ctx.signal,
+      }))
+        yield toLogMessage(e);
+    },
+    async *attach(req, ctx) {
+      for await (const ev of o.attach(req.id, { start: req.start, signal: ctx.signal })) {
+        if (ev.started) yield { event: { case: 'startedId', value: ev.started } };
+        else if (ev.output) yield { event: { case: 'output', value: toLogMessage(ev.output) } };
+        else if (ev.exit)
+          yield { event: { case: 'exit', value: { exitCode: ev.exit.exitCode, error: ev.exit.error ?? '' } } };
+      }
+    },
+    // biome-ignore lint/correctness/useYield: answers before any message
+    async *exec() {
+      throw new HyprError(
+        'EXEC_NOT_SUPPORTED',
+        'exec is not supported yet',
+        'Kestrel does not run extra processes in a running guest yet',
+      );
+    },
+    async prune() {
+      return { deleted: await o.prune() };
+    },
+  };
+}

@@ -1,0 +1,132 @@
+// ImageService: decode, call the image manager, encode.
+import { create } from '@bufbuild/protobuf';
+import type { ServiceImpl } from '@connectrpc/connect';
+import { type ImageService, type ImageSummary, ImageSummarySchema } from '@hypr/api';
+import { HyprError, type ImageRecord, parseImageRef } from '@hypr/core';
+import { ImageManager } from '../images.js';
+import type { Orchestrator } from '../orchestrator.js';
+
+export function toImageSummary(img: ImageRecord, containers = 0): ImageSummary {
+  return create(ImageSummarySchema, {
+    id: img.configDigest,
+    digest: img.digest,
+    tags: img.tags,
+    sizeBytes: BigInt(img.sizeBytes),
+    createdAt: BigInt(Date.parse(img.config.created ?? '') || img.createdAt),
+    platform: ImageManager.platformOf(img),
+    configJson: JSON.stringify(img.config),
+    containers,
+  });
+}
+
+/** An async queue: a callback-driven producer, consumed by a streaming handler. */
+function channel<T>() {
+  const items: T[] = [];
+  let wake: (() => void) | undefined;
+  return {
+    push(item: T) {
+      items.push(item);
+      wake?.();
+    },
+    async *drain(done: Promise<unknown>): AsyncGenerator<T> {
+      let finished = false;
+      const end = done.finally(() => {
+        finished = true;
+        wake?.();
+      });
+      end.catch(() => {});
+      for (;;) {
+        while (items.length) yield items.shift() as T;
+        if (finished) break;
+        await new Promise<void>((r) => {
+          wake = r;
+        });
+        wake = undefined;
+      }
+      await done;
+    },
+  };
+}
+
+export function createImageService(images: ImageManager, o: Orchestrator): ServiceImpl<typeof ImageService> {
+  const usage = () => {
+    const counts = new Map<string, number>();
+    for (const v of o.list({ all: true })) counts.set(v.row.imageDigest, (counts.get(v.row.imageDigest) ?? 0) + 1);
+    return counts;
+  };
+  return {
+    async *pull(req, ctx) {
+      const ch = channel<{ digest: string; status: string; doneBytes: number; totalBytes: number; kind: string }>();
+      // Throttle byte progress: a message per blob state change, at most ~10 a second while downloading.
+      const last = new Map<string, number>();
+      const done = images.pull(req.ref, {
+        platform: req.platform || undefined,
+        signal: ctx.signal,
+        onProgress: (p) => {
+          const now = Date.now();
+          if (p.status === 'downloading' && now - (last.get(p.digest) ?? 0) < 100) return;
+          last.set(p.digest, now);
+          ch.push(p);
+        },
+      });
+      for await (const p of ch.drain(done))
+        yield {
+          event: {
+            case: 'progress',
+            value: { ...p, doneBytes: BigInt(p.doneBytes), totalBytes: BigInt(p.totalBytes) },
+          },
+        };
+      yield { event: { case: 'done', value: toImageSummary(await done) } };
+    },
+    async *push(req, ctx) {
+      const ch = channel<{ digest: string; status: string; doneBytes: number; totalBytes: number; kind: string }>();
+      const done = images.push(req.ref, { signal: ctx.signal, onProgress: (p) => ch.push(p) });
+      for await (const p of ch.drain(done))
+        yield {
+          event: {
+            case: 'progress',
+            value: { ...p, doneBytes: BigInt(p.doneBytes), totalBytes: BigInt(p.totalBytes) },
+          },
+        };
+      yield { event: { case: 'digest', value: (await done).digest } };
+    },
+    async list(req) {
+      const counts = usage();
+      let all = images.store.listImages();
+      if (req.reference) {
+        const found = images.store.findImage(req.reference);
+        all = found ? [found] : [];
+      }
+      return { images: all.map((i) => toImageSummary(i, counts.get(i.digest) ?? 0)) };
+    },
+    async remove(req) {
+      const r = images.store.removeImage(req.ref, { force: req.force });
+      return { untagged: r.untagged, deleted: r.deleted ? [r.deleted] : [] };
+    },
+    async tag(req) {
+      const img = images.store.resolveImage(req.source);
+      images.store.tagImage(img.digest, parseImageRef(req.target));
+      return {};
+    },
+    async load(req) {
+      if (!req.path) throw new HyprError('INVALID_ARGUMENT', 'no archive path given');
+      return { images: (await images.load(req.path)).map((i) => toImageSummary(i)) };
+    },
+    async save(req) {
+      if (!req.refs.length) throw new HyprError('INVALID_ARGUMENT', 'no image given to save');
+      await images.save(req.refs, req.path);
+      return {};
+    },
+    async login(req) {
+      await images.login(req.registry, req.username, req.password);
+      return { status: 'Login Succeeded' };
+    },
+    async logout(req) {
+      return { removed: await images.logout(req.registry) };
+    },
+    async prune(req) {
+      const r = await images.prune(req.all, o.imageInUse());
+      return { deleted: r.deleted, reclaimedBytes: BigInt(r.reclaimedBytes) };
+    },
+  };
+}

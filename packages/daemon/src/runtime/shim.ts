@@ -1,0 +1,37 @@
+import { type Logger, type ShimClient, connectShim, readShimExit, startShim } from '@hypr/core';
+import type { ContainerRuntime, VmConfig, VmHandle } from './runtime.js';
+
+function toHandle(c: ShimClient): VmHandle {
+  return {
+    pid: c.state.vmPid ?? c.state.pid,
+    stop: (signal, graceMs) => c.stop(signal, graceMs),
+    kill: (signal) => {
+      c.kill(signal).catch(() => {});
+    },
+    wait: () => c.wait(),
+    close: () => c.close(),
+  };
+}
+
+/** VMs run under core's detached per-container shim, so they outlive a kill -9 of hyprd. */
+export class ShimRuntime implements ContainerRuntime {
+  readonly name = 'shim';
+  readonly durable = true;
+
+  constructor(private readonly logger: Logger) {}
+
+  async start(dir: string, vm: VmConfig): Promise<VmHandle> {
+    const client = await startShim({ dir, vm });
+    this.logger.debug({ dir, shimPid: client.state.pid }, 'shim started');
+    return toHandle(client);
+  }
+
+  async adopt(dir: string): Promise<VmHandle | undefined> {
+    const client = await connectShim(dir);
+    return client ? toHandle(client) : undefined;
+  }
+
+  readExit(dir: string) {
+    return readShimExit(dir);
+  }
+}
