@@ -11,46 +11,10 @@
  * The exit code travels on its own channel, so nothing the program prints can forge it.
  * The protocol is documented in guest/PROTOCOL.md.
  */
-#define _GNU_SOURCE
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <grp.h>
-#include <poll.h>
-#include <pwd.h>
-#include <signal.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mount.h>
-#include <sys/reboot.h>
-#include <sys/signalfd.h>
-#include <sys/stat.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-
-#define KESTREL_VERSION "0.1.0"
-#define JOB_PATH "/hypr/job"
-#define JOB_MAX (256 * 1024)
-#define MAX_ARGS 4096
-#define MAX_ENV 4096
-#define NEWROOT "/mnt/root"
-
-/* Exit codes as the shell and docker use them. */
-#define EXIT_SETUP 125
-#define EXIT_NOEXEC 126
-#define EXIT_NOTFOUND 127
+#include "kestrel.h"
 
 struct job {
-	char *argv[MAX_ARGS + 1];
-	int argc;
-	char *env[MAX_ENV + 2];
-	int envc;
-	const char *workdir;
-	const char *user;
+	struct command cmd;
 	const char *root;     /* "/dev/vda", "9p:TAG", or NULL */
 	const char *rootfs_type; /* "ext4", "erofs", or NULL to try both */
 	const char *hostname;
@@ -59,19 +23,21 @@ struct job {
 	char *mounts[64];       /* "source\ttarget\ttype\toptions" */
 	int nmounts;
 	const char *mode;       /* "run" (default) or "build" */
+	const char *commands;   /* build mode: 9p tag of the command files */
+	const char *shared;     /* build mode: 9p tag of the results directory */
 };
 
 static struct job job;
 static char job_buf[JOB_MAX + 1];
-static int ctl_fd = -1;
-static int out_fd = -1;
-static int err_fd = -1;
-static int console_fd = -1;
+int ctl_fd = -1;
+int out_fd = -1;
+int err_fd = -1;
+int console_fd = -1;
 static int rw_fd = -1; /* the writable layer's filesystem, kept to sync it after the switch */
 
 /* Diagnostics go to the kernel console (the host keeps it as the VM's console log) and, when the
  * stderr channel is open, to the user as well. */
-static void say(const char *fmt, ...)
+void say(const char *fmt, ...)
 {
 	char buf[512];
 	va_list ap;
@@ -89,7 +55,7 @@ static void say(const char *fmt, ...)
 		(void)!write(console_fd, buf, n);
 }
 
-static void control(const char *fmt, ...)
+void control(const char *fmt, ...)
 {
 	char buf[1024];
 	va_list ap;
@@ -108,7 +74,7 @@ static void control(const char *fmt, ...)
 	(void)!write(ctl_fd, buf, n);
 }
 
-static void power_off(void)
+void power_off(void)
 {
 	sync();
 	/* Without ACPI the kernel cannot power off; the host runs QEMU with -no-reboot and the
@@ -119,7 +85,7 @@ static void power_off(void)
 }
 
 /* A setup failure: tell the host what failed and why, then end the VM. Never returns. */
-static void die(int code, const char *fmt, ...)
+void die(int code, const char *fmt, ...)
 {
 	char msg[768];
 	va_list ap;
@@ -138,13 +104,13 @@ static void die(int code, const char *fmt, ...)
 	power_off();
 }
 
-static int fail(const char *what, const char *path)
+int fail(const char *what, const char *path)
 {
 	say("%s %s: %s", what, path, strerror(errno));
 	return -1;
 }
 
-static int mkdir_p(const char *path, mode_t mode)
+int mkdir_p(const char *path, mode_t mode)
 {
 	char tmp[512];
 	size_t len = strlen(path);
@@ -165,7 +131,7 @@ static int mkdir_p(const char *path, mode_t mode)
 	return 0;
 }
 
-static int mount_at(const char *src, const char *target, const char *type, unsigned long flags, const char *data)
+int mount_at(const char *src, const char *target, const char *type, unsigned long flags, const char *data)
 {
 	if (mkdir_p(target, 0755) < 0)
 		return fail("mkdir", target);
@@ -178,7 +144,7 @@ static int mount_at(const char *src, const char *target, const char *type, unsig
 	return 0;
 }
 
-static int mount_kernel_fs(const char *prefix)
+int mount_kernel_fs(const char *prefix)
 {
 	char p[256];
 
@@ -270,23 +236,29 @@ static int read_job(void)
 			return say("%s: bad record '%.40s'", JOB_PATH, p), -1;
 		switch (p[0]) {
 		case 'A':
-			if (job.argc >= MAX_ARGS)
-				return say("%s: more than %d arguments", JOB_PATH, MAX_ARGS), -1;
-			job.argv[job.argc++] = v;
-			break;
 		case 'E':
-			if (job.envc >= MAX_ENV)
-				return say("%s: more than %d environment entries", JOB_PATH, MAX_ENV), -1;
-			job.env[job.envc++] = v;
+		case 'W':
+		case 'U':
+			if (command_record(&job.cmd, p[0], v) < 0)
+				return say("%s: too many arguments or environment entries", JOB_PATH), -1;
 			break;
-		case 'W': job.workdir = v; break;
-		case 'U': job.user = v; break;
 		case 'R': job.root = v; break;
 		case 'T': job.rootfs_type = v; break;
 		case 'H': job.hostname = v; break;
 		case 'G': job.grace_ms = atoi(v); break;
 		case 'P': job.upper_dev = v; break;
 		case 'M': job.mode = v; break;
+		case 'C': job.commands = v; break;
+		case 't': {
+			/* microvm has no RTC: the host passes its clock (ms since the epoch). */
+			long long ms = atoll(v);
+			struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000 };
+
+			if (ms > 0 && clock_settime(CLOCK_REALTIME, &ts) < 0)
+				say("clock_settime: %s", strerror(errno));
+			break;
+		}
+		case 'S': job.shared = v; break;
 		case 'm':
 			if (job.nmounts >= (int)(sizeof(job.mounts) / sizeof(job.mounts[0])))
 				return say("%s: too many mounts", JOB_PATH), -1;
@@ -300,13 +272,34 @@ static int read_job(void)
 	return 0;
 }
 
-static const char *getenv_job(const char *key)
+int command_record(struct command *c, char key, char *value)
+{
+	switch (key) {
+	case 'A':
+		if (c->argc >= MAX_ARGS)
+			return -1;
+		c->argv[c->argc++] = value;
+		c->argv[c->argc] = NULL;
+		break;
+	case 'E':
+		if (c->envc >= MAX_ENV)
+			return -1;
+		c->env[c->envc++] = value;
+		c->env[c->envc] = NULL;
+		break;
+	case 'W': c->workdir = value; break;
+	case 'U': c->user = value; break;
+	}
+	return 0;
+}
+
+static const char *getenv_cmd(const struct command *c, const char *key)
 {
 	size_t len = strlen(key);
 
-	for (int i = 0; i < job.envc; i++)
-		if (strncmp(job.env[i], key, len) == 0 && job.env[i][len] == '=')
-			return job.env[i] + len + 1;
+	for (int i = 0; i < c->envc; i++)
+		if (strncmp(c->env[i], key, len) == 0 && c->env[i][len] == '=')
+			return c->env[i] + len + 1;
 	return NULL;
 }
 
@@ -448,7 +441,7 @@ static int lookup_id(const char *file, const char *name, unsigned *id, unsigned 
 	return -1;
 }
 
-static int is_number(const char *s)
+int is_number(const char *s)
 {
 	if (!*s)
 		return 0;
@@ -459,16 +452,16 @@ static int is_number(const char *s)
 }
 
 /* Resolves "user[:group]" (names or ids) as docker does; an unknown name is an error. */
-static int resolve_user(unsigned *uid, unsigned *gid, char *home, size_t home_len)
+int resolve_user(const char *user, unsigned *uid, unsigned *gid, char *home, size_t home_len)
 {
 	char spec[256], *group;
 
 	*uid = 0;
 	*gid = 0;
 	snprintf(home, home_len, "/root");
-	if (!job.user || !*job.user)
+	if (!user || !*user)
 		return 0;
-	snprintf(spec, sizeof(spec), "%s", job.user);
+	snprintf(spec, sizeof(spec), "%s", user);
 	group = strchr(spec, ':');
 	if (group)
 		*group++ = '\0';
@@ -507,22 +500,22 @@ static int resolve_user(unsigned *uid, unsigned *gid, char *home, size_t home_le
 	return 0;
 }
 
-static void prepare_env(const char *home)
+void prepare_env(struct command *c, const char *home)
 {
 	static char home_env[300];
 
-	if (!getenv_job("PATH"))
-		job.env[job.envc++] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-	if (!getenv_job("HOME") && job.envc < MAX_ENV + 1) {
+	if (!getenv_cmd(c, "PATH"))
+		c->env[c->envc++] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	if (!getenv_cmd(c, "HOME")) {
 		snprintf(home_env, sizeof(home_env), "HOME=%s", home);
-		job.env[job.envc++] = home_env;
+		c->env[c->envc++] = home_env;
 	}
-	job.env[job.envc] = NULL;
+	c->env[c->envc] = NULL;
 }
 
 /* Runs in the child between fork and exec. Reports a failure through err_pipe as an errno and a
  * one-byte step, so the parent can tell the host what went wrong. */
-static void exec_child(int err_pipe, unsigned uid, unsigned gid)
+void exec_child(const struct command *c, int err_pipe, unsigned uid, unsigned gid)
 {
 	int devnull;
 	int report[2];
@@ -538,8 +531,8 @@ static void exec_child(int err_pipe, unsigned uid, unsigned gid)
 		report[0] = errno, report[1] = 'd';
 		goto out;
 	}
-	if (job.workdir && *job.workdir) {
-		if (mkdir_p(job.workdir, 0755) < 0 || chdir(job.workdir) < 0) {
+	if (c->workdir && *c->workdir) {
+		if (mkdir_p(c->workdir, 0755) < 0 || chdir(c->workdir) < 0) {
 			report[0] = errno, report[1] = 'w';
 			goto out;
 		}
@@ -548,8 +541,8 @@ static void exec_child(int err_pipe, unsigned uid, unsigned gid)
 		report[0] = errno, report[1] = 'u';
 		goto out;
 	}
-	environ = job.env;
-	execvp(job.argv[0], job.argv);
+	environ = (char **)c->env;
+	execvp(c->argv[0], (char *const *)c->argv);
 	report[0] = errno, report[1] = 'x';
 out:
 	(void)!write(err_pipe, report, sizeof(report));
@@ -564,18 +557,18 @@ static pid_t start_program(void)
 	pid_t pid;
 	ssize_t n;
 
-	if (job.argc == 0)
+	if (job.cmd.argc == 0)
 		die(EXIT_SETUP, "no command specified: the image has no Entrypoint or Cmd and none was given");
-	if (resolve_user(&uid, &gid, home, sizeof(home)) < 0)
-		die(EXIT_SETUP, "unable to find user %s", job.user);
-	prepare_env(home);
+	if (resolve_user(job.cmd.user, &uid, &gid, home, sizeof(home)) < 0)
+		die(EXIT_SETUP, "unable to find user %s", job.cmd.user);
+	prepare_env(&job.cmd, home);
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		die(EXIT_SETUP, "pipe2: %s", strerror(errno));
 	pid = fork();
 	if (pid < 0)
 		die(EXIT_SETUP, "fork: %s", strerror(errno));
 	if (pid == 0)
-		exec_child(pipefd[1], uid, gid);
+		exec_child(&job.cmd, pipefd[1], uid, gid);
 	close(pipefd[1]);
 	n = read(pipefd[0], report, sizeof(report));
 	close(pipefd[0]);
@@ -588,14 +581,14 @@ static pid_t start_program(void)
 		case 'x':
 			what = "exec";
 			code = report[0] == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC;
-			die(code, "exec %s: %s", job.argv[0],
+			die(code, "exec %s: %s", job.cmd.argv[0],
 			    report[0] == ENOENT ? "executable file not found in $PATH" : strerror(report[0]));
 			break;
 		case 'w': what = "chdir to working directory"; break;
 		case 'u': what = "switch to user"; break;
 		case 'd': what = "connect output channels"; break;
 		}
-		die(code, "%s %s: %s", what, report[1] == 'w' ? job.workdir : (job.user ? job.user : ""),
+		die(code, "%s %s: %s", what, report[1] == 'w' ? job.cmd.workdir : (job.cmd.user ? job.cmd.user : ""),
 		    strerror(report[0]));
 	}
 	return pid;
@@ -609,7 +602,7 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int signal_by_name(const char *s)
+int signal_by_name(const char *s)
 {
 	static const struct { const char *name; int sig; } names[] = {
 		{ "HUP", SIGHUP }, { "INT", SIGINT }, { "QUIT", SIGQUIT }, { "KILL", SIGKILL },
@@ -718,7 +711,7 @@ static int supervise(pid_t main_pid)
 }
 
 /* Once the program is gone, the rest of the VM's processes go with it, as in a container. */
-static void end_everything(void)
+void end_everything(void)
 {
 	kill(-1, SIGKILL);
 	while (waitpid(-1, NULL, 0) > 0)
@@ -763,6 +756,12 @@ int main(void)
 		die(EXIT_SETUP, "cannot mount the root filesystem %s: %s", job.root ? job.root : "(none)", strerror(errno));
 	if (mount_job_volumes() < 0)
 		die(EXIT_SETUP, "cannot mount a volume: %s", strerror(errno));
+	if (job.mode && strcmp(job.mode, "build") == 0) {
+		status = build_main(job.commands, job.shared);
+		end_everything();
+		control("[HYPR-EXIT] %d", status);
+		power_off();
+	}
 	if (job.mode && strcmp(job.mode, "run") != 0)
 		die(EXIT_SETUP, "kestrel %s has no mode '%s'", KESTREL_VERSION, job.mode);
 	if (switch_root() < 0)

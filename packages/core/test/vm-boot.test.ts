@@ -115,3 +115,8 @@ describe('a program in a real microVM', () => {
     expect(r.stdout).toContain('ready');
   });
 });
+
+test('the guest clock follows the host clock', async () => {
+  const r = await runVm({ rootfs: { dir: rootfs }, argv: ['date', '+%s'] });
+  expect(Math.abs(Number(r.stdout.trim()) - Date.now() / 1000)).toBeLessThan(30);
+});

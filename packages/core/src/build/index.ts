@@ -24,3 +24,4 @@ export {
   selectContextFiles,
   stepEnvironment,
 } from './cache-key.js';
+export * from './step-vm.js';

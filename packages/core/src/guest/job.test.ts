@@ -9,6 +9,7 @@ test('the job is NUL-separated records in a fixed order', () => {
     user: 'app',
     root: '/dev/vda',
     stopGraceMs: 500,
+    clockMs: 1700000000000,
   });
   expect(job.toString().split('\0')).toEqual([
     'A=sh',
@@ -20,6 +21,7 @@ test('the job is NUL-separated records in a fixed order', () => {
     'U=app',
     'R=/dev/vda',
     'G=500',
+    't=1700000000000',
     '',
   ]);
 });

@@ -20,6 +20,13 @@ export interface GuestJob {
   upperDevice?: string;
   /** "source\ttarget\ttype\toptions" records, mounted inside the root before the program starts. */
   mounts?: string[];
+  /** "build": run command files (see guest/PROTOCOL.md) instead of argv. */
+  mode?: 'run' | 'build';
+  /** Build mode: 9p tags of the command files and of the results directory. */
+  commandsTag?: string;
+  sharedTag?: string;
+  /** The guest clock at boot, ms since the epoch (microvm has no RTC); default: now. */
+  clockMs?: number;
 }
 
 export const JOB_PATH = 'hypr/job';
@@ -43,5 +50,29 @@ export function encodeJob(job: GuestJob): Buffer {
   if (job.stopGraceMs !== undefined) add('G', String(Math.max(0, Math.round(job.stopGraceMs))));
   if (job.upperDevice) add('P', job.upperDevice);
   for (const m of job.mounts ?? []) add('m', m);
+  if (job.mode) add('M', job.mode);
+  add('t', String(job.clockMs ?? Date.now()));
+  if (job.commandsTag) add('C', job.commandsTag);
+  if (job.sharedTag) add('S', job.sharedTag);
+  return Buffer.from(records.map((r) => `${r}\0`).join(''), 'utf8');
+}
+
+/** One build-mode command file (NNN.cmd): the same record format as the job. */
+export interface BuildCommandFile {
+  kind: 'RUN' | 'FINALIZE';
+  argv?: string[];
+  env?: string[];
+  workdir?: string;
+  user?: string;
+}
+
+export function encodeBuildCommand(c: BuildCommandFile): Buffer {
+  const records = [`K=${c.kind}`];
+  for (const a of c.argv ?? []) records.push(`A=${a}`);
+  for (const e of c.env ?? []) records.push(`E=${e}`);
+  if (c.workdir) records.push(`W=${c.workdir}`);
+  if (c.user) records.push(`U=${c.user}`);
+  for (const r of records)
+    if (r.includes('\0')) throw new HyprError('GUEST_JOB_INVALID', 'build command contains a NUL byte');
   return Buffer.from(records.map((r) => `${r}\0`).join(''), 'utf8');
 }

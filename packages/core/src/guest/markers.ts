@@ -7,9 +7,10 @@ export type GuestEvent =
   | { kind: 'ready'; version: string }
   | { kind: 'started'; pid: number }
   | { kind: 'exit'; code: number }
-  | { kind: 'error'; message: string };
+  | { kind: 'error'; message: string }
+  | { kind: 'result'; file: string; ok: boolean; exitCode: number };
 
-const MARKER = /^\[HYPR-(READY|STARTED|EXIT|ERROR)\] ?(.*)$/;
+const MARKER = /^\[HYPR-(READY|STARTED|EXIT|ERROR|RESULT)\] ?(.*)$/;
 
 /** Parses one control line; anything that is not a well-formed marker gives undefined. */
 export function parseGuestEvent(line: string): GuestEvent | undefined {
@@ -29,6 +30,11 @@ export function parseGuestEvent(line: string): GuestEvent | undefined {
     }
     case 'ERROR':
       return { kind: 'error', message: rest };
+    case 'RESULT': {
+      const r = /^([\w.-]+) (ok|failed) (\d{1,3})$/.exec(rest);
+      if (!r || Number(r[3]) > 255) return undefined;
+      return { kind: 'result', file: r[1], ok: r[2] === 'ok', exitCode: Number(r[3]) };
+    }
   }
   return undefined;
 }

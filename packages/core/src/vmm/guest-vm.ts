@@ -37,6 +37,8 @@ export interface GuestVmOptions {
   /** Persistent writable layer: an ext4 disk image (see createWritableDisk); absent = a tmpfs. */
   writableDisk?: string;
   mounts?: GuestMount[];
+  /** Build mode: run the command files in commandsDir, results in sharedDir (see guest/PROTOCOL.md). */
+  build?: { commandsDir: string; sharedDir: string };
   cpus?: number;
   memoryMiB?: number;
   /** Kill the VM when it runs longer than this; the run then fails with VM_TIMEOUT. */
@@ -61,6 +63,8 @@ export interface GuestVmResult {
   stderr: string;
   /** Set when Kestrel could not run the program (missing binary, bad user, bad rootfs …). */
   guestError?: string;
+  /** Build mode: one entry per command file that ran. */
+  results: { file: string; ok: boolean; exitCode: number }[];
   accel: AcceleratorChoice;
   durationMs: number;
 }
@@ -194,6 +198,11 @@ export async function bootGuestVm(opts: GuestVmOptions): Promise<GuestVm> {
     }
   });
 
+  if (opts.build) {
+    shares.push({ tag: 'hyprcmd', hostPath: opts.build.commandsDir, readOnly: true });
+    shares.push({ tag: 'hyprshared', hostPath: opts.build.sharedDir, readOnly: false });
+  }
+
   const started = Date.now();
   const work = await mkdtemp(join(tmpdir(), 'hypr-vm-'));
   const name = work.slice(-6);
@@ -202,6 +211,7 @@ export async function bootGuestVm(opts: GuestVmOptions): Promise<GuestVm> {
   const err: Buffer[] = [];
   let exitCode: number | undefined;
   let guestError: string | undefined;
+  const results: GuestVmResult['results'] = [];
   const channels: Channel[] = [];
   let instance: VmInstance | undefined;
   let timedOut = false;
@@ -228,6 +238,7 @@ export async function bootGuestVm(opts: GuestVmOptions): Promise<GuestVm> {
       stopGraceMs: opts.stopGraceMs,
       upperDevice: upperDev,
       mounts: mountRecords,
+      ...(opts.build ? { mode: 'build' as const, commandsTag: 'hyprcmd', sharedTag: 'hyprshared' } : {}),
     });
     const initrd = writeCpio([
       { path: 'init', mode: 0o755, data: await readFile(kestrel) },
@@ -241,6 +252,7 @@ export async function bootGuestVm(opts: GuestVmOptions): Promise<GuestVm> {
       log.debug({ event: e }, 'guest event');
       if (e.kind === 'exit') exitCode = e.code;
       else if (e.kind === 'error') guestError = e.message;
+      else if (e.kind === 'result') results.push({ file: e.file, ok: e.ok, exitCode: e.exitCode });
     });
     const control = await listenChannel(join(work, 'control.sock'), (b) => reader.push(b));
     channels.push(control);
@@ -301,6 +313,7 @@ export async function bootGuestVm(opts: GuestVmOptions): Promise<GuestVm> {
           stderr: Buffer.concat(err).toString('utf8'),
           accel,
           durationMs: Date.now() - started,
+          results,
         };
         if (exitCode !== undefined) return { ...base, exitCode, guestError };
         if (timedOut)

@@ -5,7 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, symlink } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { guestArtifacts } from '../../src/vmm/guest-vm.js';
@@ -27,7 +27,8 @@ export async function makeBusyboxRootfs(parent?: string): Promise<string> {
   const root = await mkdtemp(join(parent ?? tmpdir(), 'hypr-rootfs-'));
   await mkdir(join(root, 'bin'), { recursive: true });
   await mkdir(join(root, 'etc'), { recursive: true });
-  await mkdir(join(root, 'tmp'), { recursive: true, mode: 0o1777 });
+  await mkdir(join(root, 'tmp'), { recursive: true });
+  await chmod(join(root, 'tmp'), 0o1777);
   await copyFile(BUSYBOX, join(root, 'bin/busybox'));
   const applets = execFileSync(BUSYBOX, ['--list'], { encoding: 'utf8' }).split('\n').filter(Boolean);
   for (const a of applets) if (a !== 'busybox') await symlink('busybox', join(root, 'bin', a)).catch(() => {});
