@@ -25,3 +25,14 @@ export {
   stepEnvironment,
 } from './cache-key.js';
 export * from './step-vm.js';
+export {
+  type BuildImageOptions,
+  type BuildImageResult,
+  type BuildProgressEvent,
+  type BuildStepReport,
+  type BuildStepRunner,
+  buildImage,
+} from './executor.js';
+export { BuildStepError } from './step-error.js';
+export { buildCacheBlobs, lookupBuildCache, pruneBuildCache, recordBuildCache } from './build-cache.js';
+export { type BuiltLayer, normalizeLayerTar, storeLayerTar } from './layers.js';
