@@ -23,6 +23,10 @@ struct job {
 	char *mounts[64];       /* "source\ttarget\ttype\toptions" */
 	int nmounts;
 	const char *mode;       /* "run" (default) or "build" */
+	char *nics[16];         /* "mac\taddress/prefix\tgateway" */
+	int nnics;
+	char *dns[8], *search[8], *hosts[128]; /* nameservers, search domains, "address\tname" */
+	int ndns, nsearch, nhosts;
 	const char *commands;   /* build mode: 9p tag of the command files */
 	const char *shared;     /* build mode: 9p tag of the results directory */
 };
@@ -249,6 +253,19 @@ static int read_job(void)
 		case 'P': job.upper_dev = v; break;
 		case 'M': job.mode = v; break;
 		case 'C': job.commands = v; break;
+		case 'n':
+		case 'D':
+		case 'd':
+		case 'h': {
+			char **list = p[0] == 'n' ? job.nics : p[0] == 'D' ? job.dns : p[0] == 'd' ? job.search : job.hosts;
+			int *count = p[0] == 'n' ? &job.nnics : p[0] == 'D' ? &job.ndns : p[0] == 'd' ? &job.nsearch : &job.nhosts;
+			int max = p[0] == 'n' ? 16 : p[0] == 'h' ? 128 : 8;
+
+			if (*count >= max)
+				return say("%s: too many '%c' records", JOB_PATH, p[0]), -1;
+			list[(*count)++] = v;
+			break;
+		}
 		case 't': {
 			/* microvm has no RTC: the host passes its clock (ms since the epoch). */
 			long long ms = atoll(v);
@@ -756,6 +773,8 @@ int main(void)
 		die(EXIT_SETUP, "cannot mount the root filesystem %s: %s", job.root ? job.root : "(none)", strerror(errno));
 	if (mount_job_volumes() < 0)
 		die(EXIT_SETUP, "cannot mount a volume: %s", strerror(errno));
+	if (configure_network(job.nics, job.nnics) < 0)
+		die(EXIT_SETUP, "cannot configure the network: %s", strerror(errno));
 	if (job.mode && strcmp(job.mode, "build") == 0) {
 		status = build_main(job.commands, job.shared);
 		end_everything();
@@ -764,6 +783,20 @@ int main(void)
 	}
 	if (job.mode && strcmp(job.mode, "run") != 0)
 		die(EXIT_SETUP, "kestrel %s has no mode '%s'", KESTREL_VERSION, job.mode);
+	{
+		char first[64] = "";
+
+		if (job.nnics > 0) {
+			const char *tab = strchr(job.nics[0], '\t');
+			const char *slash = tab ? strchr(tab + 1, '/') : NULL;
+
+			if (tab && slash && slash - tab - 1 < (long)sizeof(first))
+				snprintf(first, sizeof(first), "%.*s", (int)(slash - tab - 1), tab + 1);
+		}
+		if (write_name_files(NEWROOT, job.hostname, *first ? first : NULL, job.hosts, job.nhosts, job.dns, job.ndns,
+				     job.search, job.nsearch) < 0)
+			die(EXIT_SETUP, "cannot write /etc/hosts or /etc/resolv.conf: %s", strerror(errno));
+	}
 	if (switch_root() < 0)
 		die(EXIT_SETUP, "cannot switch to the root filesystem: %s", strerror(errno));
 	if (job.hostname && sethostname(job.hostname, strlen(job.hostname)) < 0)

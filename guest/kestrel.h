@@ -62,6 +62,11 @@ void prepare_env(struct command *c, const char *home);
 void exec_child(const struct command *c, int err_pipe, unsigned uid, unsigned gid) __attribute__((noreturn));
 void end_everything(void);
 
+/* net.c */
+int configure_network(char *const *nics, int nnics);
+int write_name_files(const char *root, const char *hostname, const char *first_addr, char *const *hosts, int nhosts,
+		     char *const *dns, int ndns, char *const *search, int nsearch);
+
 /* build.c */
 int build_main(const char *commands_tag, const char *shared_tag);
 

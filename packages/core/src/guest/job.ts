@@ -27,6 +27,12 @@ export interface GuestJob {
   sharedTag?: string;
   /** The guest clock at boot, ms since the epoch (microvm has no RTC); default: now. */
   clockMs?: number;
+  /** NICs to configure, matched by MAC: address with prefix ("10.88.0.5/16"), optional gateway. */
+  nics?: { mac: string; address: string; gateway?: string }[];
+  dns?: string[];
+  dnsSearch?: string[];
+  /** Extra /etc/hosts entries. */
+  hosts?: { name: string; address: string }[];
 }
 
 export const JOB_PATH = 'hypr/job';
@@ -52,6 +58,16 @@ export function encodeJob(job: GuestJob): Buffer {
   for (const m of job.mounts ?? []) add('m', m);
   if (job.mode) add('M', job.mode);
   add('t', String(job.clockMs ?? Date.now()));
+  for (const n of job.nics ?? []) {
+    if (!/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(n.mac))
+      throw new HyprError('GUEST_JOB_INVALID', `"${n.mac}" is not a MAC address`);
+    if (!/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(n.address))
+      throw new HyprError('GUEST_JOB_INVALID', `"${n.address}" is not an IPv4 address with a prefix length`);
+    add('n', `${n.mac}\t${n.address}\t${n.gateway ?? ''}`);
+  }
+  for (const d of job.dns ?? []) add('D', d);
+  for (const d of job.dnsSearch ?? []) add('d', d);
+  for (const h of job.hosts ?? []) add('h', `${h.address}\t${h.name}`);
   if (job.commandsTag) add('C', job.commandsTag);
   if (job.sharedTag) add('S', job.sharedTag);
   return Buffer.from(records.map((r) => `${r}\0`).join(''), 'utf8');

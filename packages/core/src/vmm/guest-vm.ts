@@ -37,6 +37,14 @@ export interface GuestVmOptions {
   /** Persistent writable layer: an ext4 disk image (see createWritableDisk); absent = a tmpfs. */
   writableDisk?: string;
   mounts?: GuestMount[];
+  /** NICs attached to host TAP devices; Kestrel configures each (matched by MAC) before the program starts. */
+  nics?: { tap: string; mac: string; address: string; gateway?: string }[];
+  /** Nameservers and search domains for the guest's /etc/resolv.conf; extra /etc/hosts entries. */
+  dns?: string[];
+  dnsSearch?: string[];
+  hosts?: { name: string; address: string }[];
+  /** Run the hypervisor inside this network namespace (where the TAP devices are). */
+  netns?: string;
   /** Build mode: run the command files in commandsDir, results in sharedDir (see guest/PROTOCOL.md). */
   build?: { commandsDir: string; sharedDir: string };
   cpus?: number;
@@ -239,6 +247,10 @@ export async function bootGuestVm(opts: GuestVmOptions): Promise<GuestVm> {
       upperDevice: upperDev,
       mounts: mountRecords,
       ...(opts.build ? { mode: 'build' as const, commandsTag: 'hyprcmd', sharedTag: 'hyprshared' } : {}),
+      nics: opts.nics?.map((n) => ({ mac: n.mac, address: n.address, gateway: n.gateway })),
+      dns: opts.dns,
+      dnsSearch: opts.dnsSearch,
+      hosts: opts.hosts,
     });
     const initrd = writeCpio([
       { path: 'init', mode: 0o755, data: await readFile(kestrel) },
@@ -277,7 +289,8 @@ export async function bootGuestVm(opts: GuestVmOptions): Promise<GuestVm> {
       memoryMiB: opts.memoryMiB ?? DEFAULT_MEMORY_MIB,
       disks,
       shares,
-      nics: [],
+      nics: (opts.nics ?? []).map((n) => ({ tap: n.tap, mac: n.mac })),
+      netns: opts.netns,
       channels: [
         { name: 'hypr.control', socketPath: join(work, 'control.sock'), vsockPort: 1024 },
         { name: 'hypr.stdout', socketPath: join(work, 'stdout.sock'), vsockPort: 1025 },

@@ -68,6 +68,7 @@ export class QemuAdapter implements VmmAdapter {
       args.push('-netdev', `tap,id=net${i},ifname=${n.tap},script=no,downscript=no`);
       args.push('-device', `virtio-net-device,netdev=net${i},mac=${n.mac}`);
     });
+    if (spec.netns) return { binary: 'ip', args: ['netns', 'exec', spec.netns, this.binary, ...args] };
     return { binary: this.binary, args };
   }
 

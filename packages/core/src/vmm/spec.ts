@@ -14,6 +14,8 @@ export interface VmSpec {
   nics: VmNic[];
   /** Byte channels to the guest (virtio-serial ports on QEMU, vsock ports elsewhere), each backed by a Unix socket. */
   channels: VmChannel[];
+  /** Network namespace the hypervisor runs in (where its TAP devices are); absent = the host's. */
+  netns?: string;
   /** File receiving the guest's serial console (kernel messages). */
   consoleLogPath: string;
 }
