@@ -94,6 +94,12 @@ export const networks = sqliteTable(
     bridge: text('bridge'),
     labels: text('labels').notNull().default('{}'),
     createdAt: integer('created_at').notNull(),
+    /** Allocation range inside the subnet (`--ip-range`), migration 3. */
+    ipRange: text('ip_range'),
+    /** `--internal`: no egress (1 = true). */
+    internal: integer('internal').notNull().default(0),
+    /** Driver options (`-o`), JSON. */
+    options: text('options').notNull().default('{}'),
   },
   (t) => [uniqueIndex('networks_name').on(t.name)],
 );

@@ -107,4 +107,13 @@ ALTER TABLE containers ADD COLUMN health TEXT;
 ALTER TABLE containers ADD COLUMN stopped_by_user INTEGER NOT NULL DEFAULT 0;
 `,
   },
+  {
+    version: 3,
+    name: 'network-options',
+    sql: `
+ALTER TABLE networks ADD COLUMN ip_range TEXT;
+ALTER TABLE networks ADD COLUMN internal INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE networks ADD COLUMN options TEXT NOT NULL DEFAULT '{}';
+`,
+  },
 ];
