@@ -1,5 +1,5 @@
 import { type Logger, type ShimClient, connectShim, readShimExit, startShim } from '@hypr/core';
-import type { ContainerRuntime, VmConfig, VmHandle } from './runtime.js';
+import type { ContainerRuntime, VmConfig, VmExit, VmHandle } from './runtime.js';
 
 function toHandle(c: ShimClient): VmHandle {
   return {
@@ -13,6 +13,16 @@ function toHandle(c: ShimClient): VmHandle {
   };
 }
 
+function finished(exit: VmExit): VmHandle {
+  return {
+    pid: undefined,
+    stop: async () => exit,
+    kill: () => {},
+    wait: async () => exit,
+    close: () => {},
+  };
+}
+
 /** VMs run under core's detached per-container shim, so they outlive a kill -9 of hyprd. */
 export class ShimRuntime implements ContainerRuntime {
   readonly name = 'shim';
@@ -21,7 +31,16 @@ export class ShimRuntime implements ContainerRuntime {
   constructor(private readonly logger: Logger) {}
 
   async start(dir: string, vm: VmConfig): Promise<VmHandle> {
-    const client = await startShim({ dir, vm });
+    let client: ShimClient;
+    try {
+      client = await startShim({ dir, vm });
+    } catch (e) {
+      // A program that ends before the first connection (a fast `true`) is an exit, not a failure.
+      const exit = readShimExit(dir);
+      if (!exit || exit.error) throw e;
+      this.logger.debug({ dir, exit }, 'vm ended before the shim was reached');
+      return finished(exit);
+    }
     this.logger.debug({ dir, shimPid: client.state.pid }, 'shim started');
     return toHandle(client);
   }

@@ -1,0 +1,20 @@
+#!/usr/bin/env node
+// hypr: docker's global -H/--host goes before the command (`hypr -H unix:///x.sock ps`); oclif
+// only knows per-command flags, so take it (and --help/-v aliases docker has) off argv here.
+import { execute } from '@oclif/core';
+
+const argv = process.argv.slice(2);
+while (argv.length) {
+  const a = argv[0];
+  if ((a === '-H' || a === '--host') && argv.length > 1) {
+    process.env.HYPR_HOST = argv[1];
+    argv.splice(0, 2);
+  } else if (a.startsWith('--host=')) {
+    process.env.HYPR_HOST = a.slice(7);
+    argv.splice(0, 1);
+  } else if (a === '-v' || a === '--version') {
+    argv.splice(0, 1, 'version');
+    break;
+  } else break;
+}
+await execute({ args: argv, dir: import.meta.url });

@@ -1,0 +1,69 @@
+import type { InfoResponse } from '@hypr/api';
+import { Flags } from '@oclif/core';
+import { TemplateError, renderTemplate } from '../../format/template.js';
+import { humanSize } from '../../format/units.js';
+import { CliError, HyprCommand } from '../../hypr-command.js';
+
+export default class Info extends HyprCommand {
+  static override summary = 'Display system-wide information';
+  static override enableJsonFlag = true;
+  static override flags = { format: Flags.string({ char: 'f', summary: 'Format output using a custom template' }) };
+
+  async run(): Promise<Record<string, unknown>> {
+    const { flags } = await this.parseArgs<{ format?: string }, Record<string, never>>(Info);
+    const i: InfoResponse = await this.client.system.info({});
+    const doc = {
+      ServerVersion: i.serverVersion,
+      Containers: i.containers,
+      ContainersRunning: i.containersRunning,
+      ContainersStopped: i.containersStopped,
+      Images: i.images,
+      Hypervisor: i.adapter,
+      Accelerator: i.accelerator,
+      AcceleratorReason: i.acceleratorReason,
+      Runtime: i.runtime,
+      KernelPath: i.kernelPath,
+      KernelVersion: i.kernelVersion,
+      KestrelPath: i.kestrelPath,
+      KestrelVersion: i.kestrelVersion,
+      DataRoot: i.dataRoot,
+      Socket: `unix://${i.socket}`,
+      OSType: i.os,
+      Architecture: i.architecture,
+      NCPU: i.cpus,
+      MemTotal: Number(i.memoryBytes),
+    };
+    if (this.jsonEnabled()) return doc;
+    if (flags.format) {
+      try {
+        this.out(renderTemplate(flags.format, doc));
+      } catch (e) {
+        if (e instanceof TemplateError) throw new CliError(e.message, 1);
+        throw e;
+      }
+      return doc;
+    }
+    this.out(
+      [
+        'Server:',
+        ` Containers: ${i.containers}`,
+        `  Running: ${i.containersRunning}`,
+        `  Stopped: ${i.containersStopped}`,
+        ` Images: ${i.images}`,
+        ` Server Version: ${i.serverVersion}`,
+        ` Hypervisor: ${i.adapter}`,
+        ` Accelerator: ${i.accelerator} (${i.acceleratorReason})`,
+        ` Runtime: ${i.runtime}`,
+        ` Guest Kernel: ${i.kernelVersion} (${i.kernelPath})`,
+        ` Kestrel: ${i.kestrelVersion} (${i.kestrelPath})`,
+        ` Operating System: ${i.os}`,
+        ` Architecture: ${i.architecture}`,
+        ` CPUs: ${i.cpus}`,
+        ` Total Memory: ${humanSize(Number(i.memoryBytes))}`,
+        ` HYPR Root Dir: ${i.dataRoot}`,
+        ` Socket: unix://${i.socket}`,
+      ].join('\n'),
+    );
+    return doc;
+  }
+}

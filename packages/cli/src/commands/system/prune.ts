@@ -1,0 +1,35 @@
+import { createInterface } from 'node:readline/promises';
+import { Flags } from '@oclif/core';
+import { humanSize } from '../../format/units.js';
+import { HyprCommand } from '../../hypr-command.js';
+
+export default class Prune extends HyprCommand {
+  static override summary = 'Remove unused data: stopped containers and dangling images (all unused with -a)';
+  static override enableJsonFlag = true;
+  static override flags = {
+    all: Flags.boolean({ char: 'a', summary: 'Remove all unused images not just dangling ones' }),
+    force: Flags.boolean({ char: 'f', summary: 'Do not prompt for confirmation' }),
+    volumes: Flags.boolean({ summary: 'Accepted for compatibility' }),
+  };
+
+  async run(): Promise<{ containers: string[]; images: string[]; reclaimedBytes: number }> {
+    const { flags } = await this.parseArgs<{ all: boolean; force: boolean }, Record<string, never>>(Prune);
+    if (!flags.force) {
+      process.stderr.write(
+        `WARNING! This will remove:\n  - all stopped containers\n  - ${flags.all ? 'all images without at least one container associated to them' : 'all dangling images'}\n\n`,
+      );
+      const rl = createInterface({ input: process.stdin, output: process.stderr });
+      const answer = await rl.question('Are you sure you want to continue? [y/N] ').catch(() => '');
+      rl.close();
+      if (!/^y(es)?$/i.test(answer.trim())) return { containers: [], images: [], reclaimedBytes: 0 };
+    }
+    const c = await this.client.containers.prune({});
+    const i = await this.client.images.prune({ all: flags.all });
+    if (!this.jsonEnabled()) {
+      if (c.deleted.length) this.out(['Deleted Containers:', ...c.deleted, ''].join('\n'));
+      if (i.deleted.length) this.out(['Deleted Images:', ...i.deleted.map((d) => `deleted: ${d}`), ''].join('\n'));
+      this.out(`Total reclaimed space: ${humanSize(Number(i.reclaimedBytes))}`);
+    }
+    return { containers: c.deleted, images: i.deleted, reclaimedBytes: Number(i.reclaimedBytes) };
+  }
+}

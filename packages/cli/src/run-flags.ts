@@ -1,0 +1,126 @@
+// The flags `hypr run` and `hypr create` share, and their translation to a ContainerSpec.
+import { create } from '@bufbuild/protobuf';
+import { type ContainerSpec, ContainerSpecSchema } from '@hypr/api';
+import { Flags } from '@oclif/core';
+import {
+  parseDuration,
+  parseLabels,
+  parseMemory,
+  parseRestartPolicy,
+  readEnvFiles,
+  resolveEnv,
+} from './docker-args.js';
+import { CliError } from './hypr-command.js';
+
+const many = { multiple: true, multipleNonGreedy: true } as const;
+
+export const createFlags = {
+  name: Flags.string({ summary: 'Assign a name to the container' }),
+  env: Flags.string({ char: 'e', summary: 'Set environment variables', ...many }),
+  'env-file': Flags.string({ summary: 'Read in a file of environment variables', ...many }),
+  publish: Flags.string({ char: 'p', summary: "Publish a container's port(s) to the host", ...many }),
+  'publish-all': Flags.boolean({ char: 'P', summary: 'Publish all exposed ports to random ports' }),
+  volume: Flags.string({ char: 'v', summary: 'Bind mount a volume', ...many }),
+  workdir: Flags.string({ char: 'w', summary: 'Working directory inside the container' }),
+  user: Flags.string({ char: 'u', summary: 'Username or UID (format: <name|uid>[:<group|gid>])' }),
+  entrypoint: Flags.string({ summary: 'Overwrite the default ENTRYPOINT of the image' }),
+  cpus: Flags.string({ summary: 'Number of CPUs (vCPUs of the VM, rounded up; default 1)' }),
+  memory: Flags.string({ char: 'm', summary: 'Memory limit (the VM memory; default 256m)' }),
+  restart: Flags.string({ summary: 'Restart policy to apply when a container exits', default: 'no' }),
+  label: Flags.string({ char: 'l', summary: 'Set meta data on a container', ...many }),
+  'label-file': Flags.string({ summary: 'Read in a line delimited file of labels', ...many }),
+  hostname: Flags.string({ char: 'h', summary: 'Container host name' }),
+  interactive: Flags.boolean({ char: 'i', summary: 'Keep STDIN open even if not attached' }),
+  tty: Flags.boolean({ char: 't', summary: 'Allocate a pseudo-TTY' }),
+  rm: Flags.boolean({ summary: 'Automatically remove the container when it exits' }),
+  'stop-signal': Flags.string({ summary: 'Signal to stop the container' }),
+  'stop-timeout': Flags.integer({ summary: 'Timeout (in seconds) to stop a container' }),
+  'health-cmd': Flags.string({ summary: 'Command to run to check health' }),
+  'health-interval': Flags.string({ summary: 'Time between running the check (ms|s|m|h)' }),
+  'health-timeout': Flags.string({ summary: 'Maximum time to allow one check to run (ms|s|m|h)' }),
+  'health-retries': Flags.integer({ summary: 'Consecutive failures needed to report unhealthy' }),
+  'health-start-period': Flags.string({ summary: 'Start period for the container to initialize' }),
+  'no-healthcheck': Flags.boolean({ summary: 'Disable any container-specified HEALTHCHECK' }),
+  pull: Flags.string({
+    summary: 'Pull image before running',
+    options: ['always', 'missing', 'never'],
+    default: 'missing',
+  }),
+  platform: Flags.string({ summary: 'Set platform if server is multi-platform capable' }),
+  network: Flags.string({ summary: 'Connect a container to a network (stored)' }),
+  init: Flags.boolean({ summary: 'Accepted for compatibility: Kestrel is always the init' }),
+  'read-only': Flags.boolean({ summary: 'Accepted for compatibility' }),
+  privileged: Flags.boolean({ summary: 'Accepted for compatibility: every container has its own kernel' }),
+};
+
+export type CreateFlags = {
+  [K in keyof typeof createFlags]: (typeof createFlags)[K] extends { multiple: true } ? string[] | undefined : unknown;
+} & Record<string, unknown>;
+
+function durationMs(text: unknown, flag: string): bigint {
+  if (typeof text !== 'string') return 0n;
+  try {
+    return BigInt(Math.round(parseDuration(text)));
+  } catch (e) {
+    throw new CliError(`invalid argument "${text}" for "--${flag}" flag: ${(e as Error).message}`, 125);
+  }
+}
+
+/** The ContainerSpec for `hypr run/create [flags] IMAGE [COMMAND] [ARG...]`. */
+export function toContainerSpec(
+  f: Record<string, unknown>,
+  rest: readonly string[],
+): { spec: ContainerSpec; name: string } {
+  const [image, ...command] = rest;
+  if (!image) throw new CliError('"hypr run" requires at least 1 argument.', 125);
+  const strs = (k: string) => (f[k] as string[] | undefined) ?? [];
+  let env: string[];
+  let labels: Record<string, string>;
+  let memoryBytes = 0n;
+  let restart: { name: string; maximumRetryCount: number };
+  try {
+    env = [...readEnvFiles(strs('env-file')), ...resolveEnv(strs('env'))];
+    labels = parseLabels([...readEnvFiles(strs('label-file'), {}), ...strs('label')]);
+    if (f.memory) memoryBytes = BigInt(parseMemory(String(f.memory)));
+    restart = parseRestartPolicy(String(f.restart ?? 'no'));
+  } catch (e) {
+    throw new CliError((e as Error).message, 125);
+  }
+  if (memoryBytes && memoryBytes < 32n * 1024n * 1024n)
+    throw new CliError('Minimum memory limit allowed is 32MB (a VM needs room for its kernel)', 125);
+  const cpus = f.cpus === undefined ? 0 : Number(f.cpus);
+  if (Number.isNaN(cpus) || cpus < 0) throw new CliError(`invalid argument "${f.cpus}" for "--cpus" flag`, 125);
+  if (f.rm && restart.name !== 'no') throw new CliError('Conflicting options: --restart and --rm', 125);
+  const spec = create(ContainerSpecSchema, {
+    image,
+    command,
+    entrypoint: f.entrypoint as string | undefined,
+    env,
+    workdir: f.workdir as string | undefined,
+    user: f.user as string | undefined,
+    hostname: (f.hostname as string | undefined) ?? '',
+    labels,
+    cpus,
+    memoryBytes,
+    ports: strs('publish'),
+    volumes: strs('volume'),
+    restartPolicy: restart,
+    autoRemove: Boolean(f.rm),
+    tty: Boolean(f.tty),
+    openStdin: Boolean(f.interactive),
+    stopSignal: f['stop-signal'] as string | undefined,
+    stopTimeoutSeconds: f['stop-timeout'] as number | undefined,
+    noHealthcheck: Boolean(f['no-healthcheck']),
+    pull: String(f.pull ?? 'missing'),
+    healthcheck: f['health-cmd']
+      ? {
+          test: ['CMD-SHELL', String(f['health-cmd'])],
+          intervalMs: durationMs(f['health-interval'], 'health-interval'),
+          timeoutMs: durationMs(f['health-timeout'], 'health-timeout'),
+          startPeriodMs: durationMs(f['health-start-period'], 'health-start-period'),
+          retries: (f['health-retries'] as number | undefined) ?? 0,
+        }
+      : undefined,
+  });
+  return { spec, name: (f.name as string | undefined) ?? '' };
+}
