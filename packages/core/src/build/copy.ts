@@ -109,6 +109,14 @@ export async function writeCopyLayer(o: CopyLayerOptions): Promise<number> {
   const step = o.step;
   const stageTree = createDirSourceTree(o.stageRoot);
   const chmod = parseChmod(o);
+  if (step.keyword === 'COPY' && step.parents) {
+    fail(
+      o,
+      'BUILD_COPY_PARENTS_UNSUPPORTED',
+      'COPY --parents is not supported yet',
+      'copy each directory with its own COPY',
+    );
+  }
   let owner: { uid: number; gid: number } | undefined;
   if (step.chown !== undefined) {
     try {
