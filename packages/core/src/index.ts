@@ -13,3 +13,4 @@ export * from './rootfs/index.js';
 export * from './compose/index.js';
 export * from './dockerfile/index.js';
 export * from './build/index.js';
+export * from './network/index.js';

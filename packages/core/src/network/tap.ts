@@ -1,0 +1,50 @@
+/**
+ * TAP devices, one per VM NIC, attached to their network's bridge. They are persistent (`ip tuntap
+ * add`), so the hypervisor opens them by name and they outlive a hypervisor crash until HYPR
+ * deletes them; names are derived from container and network, so a restarted daemon finds them.
+ */
+import { createHash } from 'node:crypto';
+import { HyprError } from '../errors.js';
+import { readLink } from './bridge.js';
+import { type NetnsOptions, deviceError, isNotFound, runIp } from './host-command.js';
+
+/** `hyprt` + 10 hex characters (15, the kernel's limit), stable for a container's NIC on a network. */
+export function tapNameFor(containerId: string, networkId: string): string {
+  return `hyprt${createHash('sha256').update(`${containerId}\0${networkId}`).digest('hex').slice(0, 10)}`;
+}
+
+export interface CreateTapOptions extends NetnsOptions {
+  name: string;
+  bridge: string;
+  mtu?: number;
+}
+
+/** Creates the TAP (or adopts it), attaches it to the bridge and brings it up. Deletes it again on failure. */
+export async function createTap(opts: CreateTapOptions): Promise<void> {
+  const { name, bridge } = opts;
+  if (name.length > 15) throw new HyprError('NETWORK_TAP_INVALID', `TAP name ${name} is longer than 15 characters`);
+  const existing = await readLink(name, opts);
+  if (existing && existing.linkinfo?.info_data?.type !== 'tap')
+    throw new HyprError('NETWORK_DEVICE_CONFLICT', `a device named ${name} exists and is not a TAP`);
+  try {
+    if (!existing) await runIp(['tuntap', 'add', 'dev', name, 'mode', 'tap'], opts);
+    if (opts.mtu) await runIp(['link', 'set', 'dev', name, 'mtu', String(opts.mtu)], opts);
+    await runIp(['link', 'set', 'dev', name, 'master', bridge], opts);
+    await runIp(['link', 'set', 'dev', name, 'up'], opts);
+  } catch (e) {
+    await deleteTap(name, opts).catch(() => {});
+    throw deviceError('NETWORK_TAP_FAILED', `cannot set up TAP ${name} on bridge ${bridge}`, e);
+  }
+}
+
+/** Deletes the TAP; no error when it is already gone. */
+export async function deleteTap(name: string, opts: NetnsOptions = {}): Promise<void> {
+  try {
+    await runIp(['tuntap', 'del', 'dev', name, 'mode', 'tap'], opts);
+  } catch (e) {
+    if (isNotFound(e)) return;
+    // `tuntap del` of a missing device exits 1 with a message that varies across iproute2 versions.
+    if (!(await readLink(name, opts))) return;
+    throw deviceError('NETWORK_TAP_FAILED', `cannot delete TAP ${name}`, e);
+  }
+}
