@@ -36,3 +36,4 @@ export {
 export { BuildStepError } from './step-error.js';
 export { buildCacheBlobs, lookupBuildCache, pruneBuildCache, recordBuildCache } from './build-cache.js';
 export { type BuiltLayer, normalizeLayerTar, storeLayerTar } from './layers.js';
+export { createPlainProgressPrinter } from './progress.js';
