@@ -7,3 +7,5 @@ export * from './ipam.js';
 export * from './bridge.js';
 export * from './tap.js';
 export * from './nat.js';
+export * from './port-spec.js';
+export * from './port-proxy.js';
