@@ -348,8 +348,11 @@ static int run_command(void)
 		if (pipe2(pipefd, O_CLOEXEC) < 0)
 			_exit(EXIT_SETUP);
 		pid = fork();
-		if (pid == 0)
-			exec_child(&cmd, pipefd[1], uid, gid);
+		if (pid == 0) {
+			int stdio[3] = { -1, out_fd, err_fd };
+
+			exec_child(&cmd, pipefd[1], uid, gid, stdio, 0);
+		}
 		close(pipefd[1]);
 		if (read(pipefd[0], report, sizeof(report)) == (ssize_t)sizeof(report)) {
 			dprintf(err_fd, "hypr: %s %s: %s\n", report[1] == 'x' ? "exec" : "start", cmd.argv[0],

@@ -27,6 +27,9 @@ struct job {
 	int nnics;
 	char *dns[8], *search[8], *hosts[128]; /* nameservers, search domains, "address\tname" */
 	int ndns, nsearch, nhosts;
+	int exec_port;          /* X=1: the hypr.exec port is there */
+	int open_stdin;         /* I=1: the program reads hypr.stdin */
+	const char *tty;        /* Y=ROWSxCOLS: the program gets a terminal */
 	const char *commands;   /* build mode: 9p tag of the command files */
 	const char *shared;     /* build mode: 9p tag of the results directory */
 };
@@ -37,6 +40,8 @@ int ctl_fd = -1;
 int out_fd = -1;
 int err_fd = -1;
 int console_fd = -1;
+static int stdin_fd = -1;   /* hypr.stdin: the program's input (run -i) */
+static int main_tty = -1;   /* pty master of the program (run -t) */
 static int rw_fd = -1; /* the writable layer's filesystem, kept to sync it after the switch */
 
 /* Diagnostics go to the kernel console (the host keeps it as the VM's console log) and, when the
@@ -253,6 +258,9 @@ static int read_job(void)
 		case 'P': job.upper_dev = v; break;
 		case 'M': job.mode = v; break;
 		case 'C': job.commands = v; break;
+		case 'X': job.exec_port = 1; break;
+		case 'I': job.open_stdin = 1; break;
+		case 'Y': job.tty = v; break;
 		case 'n':
 		case 'D':
 		case 'd':
@@ -532,20 +540,32 @@ void prepare_env(struct command *c, const char *home)
 
 /* Runs in the child between fork and exec. Reports a failure through err_pipe as an errno and a
  * one-byte step, so the parent can tell the host what went wrong. */
-void exec_child(const struct command *c, int err_pipe, unsigned uid, unsigned gid)
+void exec_child(const struct command *c, int err_pipe, unsigned uid, unsigned gid, const int stdio[3], int ctty)
 {
-	int devnull;
-	int report[2];
+	int report[2], high[3];
 	sigset_t none;
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	setsid();
-	devnull = open("/dev/null", O_RDWR);
-	if (devnull >= 0)
-		dup2(devnull, 0);
-	if (dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0) {
-		report[0] = errno, report[1] = 'd';
+	/* Move the three descriptors out of 0..2 first, so that no dup2 clobbers another's source. */
+	for (int i = 0; i < 3; i++) {
+		int fd = stdio[i] >= 0 ? stdio[i] : open("/dev/null", O_RDWR | O_CLOEXEC);
+
+		high[i] = fd < 0 ? -1 : fcntl(fd, F_DUPFD_CLOEXEC, 10);
+		if (high[i] < 0) {
+			report[0] = errno, report[1] = 'd';
+			goto out;
+		}
+	}
+	for (int i = 0; i < 3; i++) {
+		if (dup2(high[i], i) < 0) {
+			report[0] = errno, report[1] = 'd';
+			goto out;
+		}
+	}
+	if (ctty && ioctl(0, TIOCSCTTY, 0) < 0) {
+		report[0] = errno, report[1] = 't';
 		goto out;
 	}
 	if (c->workdir && *c->workdir) {
@@ -570,7 +590,7 @@ static pid_t start_program(void)
 {
 	unsigned uid, gid;
 	char home[256];
-	int pipefd[2], report[2];
+	int pipefd[2], report[2], stdio[3], slave = -1;
 	pid_t pid;
 	ssize_t n;
 
@@ -579,14 +599,33 @@ static pid_t start_program(void)
 	if (resolve_user(job.cmd.user, &uid, &gid, home, sizeof(home)) < 0)
 		die(EXIT_SETUP, "unable to find user %s", job.cmd.user);
 	prepare_env(&job.cmd, home);
+	if (job.tty) {
+		struct winsize ws = { 0 };
+		unsigned rows = 24, cols = 80;
+
+		sscanf(job.tty, "%ux%u", &rows, &cols);
+		ws.ws_row = rows;
+		ws.ws_col = cols;
+		if (open_pty(&main_tty, &slave, &ws) < 0)
+			die(EXIT_SETUP, "cannot allocate a terminal: %s", strerror(errno));
+		stdio[0] = stdio[1] = stdio[2] = slave;
+	} else {
+		stdio[0] = stdin_fd;
+		stdio[1] = out_fd;
+		stdio[2] = err_fd;
+	}
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		die(EXIT_SETUP, "pipe2: %s", strerror(errno));
 	pid = fork();
 	if (pid < 0)
 		die(EXIT_SETUP, "fork: %s", strerror(errno));
 	if (pid == 0)
-		exec_child(&job.cmd, pipefd[1], uid, gid);
+		exec_child(&job.cmd, pipefd[1], uid, gid, stdio, job.tty != NULL);
 	close(pipefd[1]);
+	if (slave >= 0)
+		close(slave);
+	if (main_tty >= 0)
+		fcntl(main_tty, F_SETFL, O_NONBLOCK);
 	n = read(pipefd[0], report, sizeof(report));
 	close(pipefd[0]);
 	if (n == (ssize_t)sizeof(report)) {
@@ -604,6 +643,7 @@ static pid_t start_program(void)
 		case 'w': what = "chdir to working directory"; break;
 		case 'u': what = "switch to user"; break;
 		case 'd': what = "connect output channels"; break;
+		case 't': what = "set the controlling terminal"; break;
 		}
 		die(code, "%s %s: %s", what, report[1] == 'w' ? job.cmd.workdir : (job.cmd.user ? job.cmd.user : ""),
 		    strerror(report[0]));
@@ -651,6 +691,15 @@ static void handle_command(char *line, pid_t main_pid, long long *kill_deadline)
 		kill(-main_pid, s ? s : SIGTERM);
 		kill(main_pid, s ? s : SIGTERM);
 		*kill_deadline = now_ms() + grace;
+	} else if (strcmp(verb, "RESIZE") == 0) {
+		struct winsize ws = { 0 };
+		unsigned rows, cols;
+
+		if (main_tty >= 0 && sscanf(line, "RESIZE %u %u", &rows, &cols) == 2) {
+			ws.ws_row = rows;
+			ws.ws_col = cols;
+			ioctl(main_tty, TIOCSWINSZ, &ws);
+		}
 	} else if (strcmp(verb, "SIGNAL") == 0) {
 		int s = signal_by_name(sig);
 
@@ -661,6 +710,42 @@ static void handle_command(char *line, pid_t main_pid, long long *kill_deadline)
 
 /* Waits for the program, reaping every orphan that reparents to PID 1 meanwhile, and serving
  * the control channel. Returns the program's exit status as the shell reports it. */
+static char tty_buf[16384];
+
+/* Copies the program's terminal output to the stdout channel; returns 0 once the terminal closed. */
+static int pump_tty(void)
+{
+	for (;;) {
+		ssize_t n = read(main_tty, tty_buf, sizeof(tty_buf));
+
+		if (n > 0) {
+			(void)!write(out_fd, tty_buf, n);
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return 1;
+		close(main_tty);
+		main_tty = -1;
+		return 0;
+	}
+}
+
+static void forward_stdin(void)
+{
+	ssize_t n = read(stdin_fd, tty_buf, sizeof(tty_buf));
+
+	if (n > 0) {
+		(void)!write(main_tty, tty_buf, n);
+		return;
+	}
+	/* The host closed the program's input. */
+	close(stdin_fd);
+	stdin_fd = -1;
+}
+
+/* Waits for the program, reaping every orphan that reparents to PID 1 meanwhile, and serving
+ * the control channel, the program's terminal and exec sessions. Returns the program's exit
+ * status as the shell reports it. */
 static int supervise(pid_t main_pid)
 {
 	sigset_t mask;
@@ -668,6 +753,7 @@ static int supervise(pid_t main_pid)
 	long long kill_deadline = -1;
 	char cmd[256];
 	size_t cmd_len = 0;
+	static struct pollfd fds[48];
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
@@ -675,16 +761,23 @@ static int supervise(pid_t main_pid)
 	if (sfd < 0)
 		die(EXIT_SETUP, "signalfd: %s", strerror(errno));
 	for (;;) {
-		struct pollfd fds[2] = { { sfd, POLLIN, 0 }, { ctl_fd, POLLIN, 0 } };
-		int timeout = -1;
+		int timeout = -1, nfds = 0, tty_at = -1, stdin_at = -1, exec_at;
 		pid_t pid;
 		int st;
 
-		while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
+		while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+			int code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+
 			if (pid == main_pid)
-				status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-		if (status >= 0)
+				status = code;
+			else
+				exec_reap(pid, code);
+		}
+		if (status >= 0) {
+			if (main_tty >= 0)
+				pump_tty();
 			break;
+		}
 		if (kill_deadline >= 0) {
 			long long left = kill_deadline - now_ms();
 
@@ -696,7 +789,19 @@ static int supervise(pid_t main_pid)
 			}
 			timeout = (int)left;
 		}
-		if (poll(fds, 2, timeout) < 0 && errno != EINTR)
+		fds[nfds++] = (struct pollfd){ sfd, POLLIN, 0 };
+		fds[nfds++] = (struct pollfd){ ctl_fd, POLLIN, 0 };
+		if (main_tty >= 0) {
+			tty_at = nfds;
+			fds[nfds++] = (struct pollfd){ main_tty, POLLIN, 0 };
+			if (stdin_fd >= 0) {
+				stdin_at = nfds;
+				fds[nfds++] = (struct pollfd){ stdin_fd, POLLIN, 0 };
+			}
+		}
+		exec_at = nfds;
+		nfds += exec_poll_fds(fds + nfds, (int)(sizeof(fds) / sizeof(fds[0])) - nfds);
+		if (poll(fds, nfds, timeout) < 0 && errno != EINTR)
 			die(EXIT_SETUP, "poll: %s", strerror(errno));
 		if (fds[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
@@ -704,6 +809,11 @@ static int supervise(pid_t main_pid)
 			while (read(sfd, &si, sizeof(si)) == sizeof(si))
 				;
 		}
+		if (tty_at >= 0 && fds[tty_at].revents)
+			pump_tty();
+		if (stdin_at >= 0 && fds[stdin_at].revents && main_tty >= 0)
+			forward_stdin();
+		exec_handle(fds + exec_at, nfds - exec_at);
 		if (fds[1].revents & POLLIN) {
 			ssize_t n = read(ctl_fd, cmd + cmd_len, sizeof(cmd) - 1 - cmd_len);
 
@@ -758,6 +868,10 @@ int main(void)
 
 	if (mount_kernel_fs("") < 0)
 		power_off();
+	/* The kernel found no /dev/console in our initramfs, so 0..2 are closed: fill them, so that no
+	 * channel lands on a standard descriptor by accident. */
+	for (int fd = open("/dev/null", O_RDWR); fd >= 0 && fd < 2; fd = open("/dev/null", O_RDWR))
+		;
 	console_fd = open("/dev/console", O_WRONLY | O_NOCTTY | O_CLOEXEC);
 	if (mount_at("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
 		power_off();
@@ -769,6 +883,15 @@ int main(void)
 	control("[HYPR-READY] kestrel %s", KESTREL_VERSION);
 	if (read_job() < 0)
 		die(EXIT_SETUP, "cannot read the job %s", JOB_PATH);
+	if (job.exec_port) {
+		int fd = open_port("hypr.exec", O_RDWR);
+
+		if (fd < 0)
+			die(EXIT_SETUP, "exec channel (virtio-serial port hypr.exec) missing");
+		exec_init(fd);
+	}
+	if (job.open_stdin && (stdin_fd = open_port("hypr.stdin", O_RDONLY)) < 0)
+		die(EXIT_SETUP, "stdin channel (virtio-serial port hypr.stdin) missing");
 	if (mount_root() < 0)
 		die(EXIT_SETUP, "cannot mount the root filesystem %s: %s", job.root ? job.root : "(none)", strerror(errno));
 	if (mount_job_volumes() < 0)

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/signalfd.h>
@@ -59,13 +60,23 @@ int signal_by_name(const char *s);
 int command_record(struct command *c, char key, char *value);
 int resolve_user(const char *user, unsigned *uid, unsigned *gid, char *home, size_t home_len);
 void prepare_env(struct command *c, const char *home);
-void exec_child(const struct command *c, int err_pipe, unsigned uid, unsigned gid) __attribute__((noreturn));
+void exec_child(const struct command *c, int err_pipe, unsigned uid, unsigned gid, const int stdio[3], int ctty)
+	__attribute__((noreturn));
 void end_everything(void);
 
 /* net.c */
 int configure_network(char *const *nics, int nnics);
 int write_name_files(const char *root, const char *hostname, const char *first_addr, char *const *hosts, int nhosts,
 		     char *const *dns, int ndns, char *const *search, int nsearch);
+
+/* exec.c */
+struct pollfd;
+struct winsize;
+void exec_init(int port_fd);
+int exec_poll_fds(struct pollfd *fds, int max);
+void exec_handle(const struct pollfd *fds, int n);
+int exec_reap(pid_t pid, int status);
+int open_pty(int *master, int *slave, const struct winsize *ws);
 
 /* build.c */
 int build_main(const char *commands_tag, const char *shared_tag);

@@ -1,2 +1,3 @@
 export * from './job.js';
 export * from './markers.js';
+export * from './exec-frames.js';

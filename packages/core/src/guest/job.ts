@@ -33,6 +33,12 @@ export interface GuestJob {
   dnsSearch?: string[];
   /** Extra /etc/hosts entries. */
   hosts?: { name: string; address: string }[];
+  /** The hypr.exec channel is attached (exec sessions). */
+  exec?: boolean;
+  /** The program reads the hypr.stdin channel (run -i). */
+  stdin?: boolean;
+  /** The program gets a terminal of this size (run -t). */
+  tty?: { rows: number; cols: number };
 }
 
 export const JOB_PATH = 'hypr/job';
@@ -68,6 +74,9 @@ export function encodeJob(job: GuestJob): Buffer {
   for (const d of job.dns ?? []) add('D', d);
   for (const d of job.dnsSearch ?? []) add('d', d);
   for (const h of job.hosts ?? []) add('h', `${h.address}\t${h.name}`);
+  if (job.exec) add('X', '1');
+  if (job.stdin) add('I', '1');
+  if (job.tty) add('Y', `${Math.max(1, job.tty.rows | 0)}x${Math.max(1, job.tty.cols | 0)}`);
   if (job.commandsTag) add('C', job.commandsTag);
   if (job.sharedTag) add('S', job.sharedTag);
   return Buffer.from(records.map((r) => `${r}\0`).join(''), 'utf8');
@@ -91,4 +100,25 @@ export function encodeBuildCommand(c: BuildCommandFile): Buffer {
   for (const r of records)
     if (r.includes('\0')) throw new HyprError('GUEST_JOB_INVALID', 'build command contains a NUL byte');
   return Buffer.from(records.map((r) => `${r}\0`).join(''), 'utf8');
+}
+
+/** The records of an exec session's open frame: the same keys as the job (A, E, W, U) plus Y for a terminal. */
+export function encodeExecOpen(o: {
+  argv: string[];
+  env: string[];
+  workdir?: string;
+  user?: string;
+  tty?: { rows: number; cols: number };
+}): Buffer {
+  const records: string[] = [];
+  for (const a of o.argv) records.push(`A=${a}`);
+  for (const e of o.env) records.push(`E=${e}`);
+  if (o.workdir) records.push(`W=${o.workdir}`);
+  if (o.user) records.push(`U=${o.user}`);
+  if (o.tty) records.push(`Y=${Math.max(1, o.tty.rows | 0)}x${Math.max(1, o.tty.cols | 0)}`);
+  for (const r of records)
+    if (r.includes('\0')) throw new HyprError('GUEST_JOB_INVALID', 'exec argument contains a NUL byte');
+  const buf = Buffer.from(records.map((r) => `${r}\0`).join(''), 'utf8');
+  if (buf.length > 65535) throw new HyprError('EXEC_TOO_LARGE', 'exec command and environment exceed 64 KiB');
+  return buf;
 }

@@ -9,7 +9,17 @@ import { type Server, type Socket, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HyprError } from '../errors.js';
-import { GuestEventReader, JOB_PATH, encodeJob, signalCommand, stopCommand } from '../guest/index.js';
+import {
+  type ExecFrame,
+  ExecFrameReader,
+  GuestEventReader,
+  JOB_PATH,
+  encodeExecFrame,
+  encodeExecOpen,
+  encodeJob,
+  signalCommand,
+  stopCommand,
+} from '../guest/index.js';
 import { type Logger, silentLogger } from '../log.js';
 import { resolveGuestDir } from '../paths.js';
 import { writeCpio } from '../rootfs/initramfs.js';
@@ -45,6 +55,12 @@ export interface GuestVmOptions {
   hosts?: { name: string; address: string }[];
   /** Run the hypervisor inside this network namespace (where the TAP devices are). */
   netns?: string;
+  /** Attach the exec channel, so GuestVm.exec can run more programs in the running VM. */
+  exec?: boolean;
+  /** The program reads its stdin from the host (GuestVm.writeStdin/closeStdin), as `run -i`. */
+  stdin?: boolean;
+  /** The program gets a pseudo-terminal of this size (stdout and stderr merged), as `run -t`. */
+  tty?: { rows: number; cols: number };
   /** Build mode: run the command files in commandsDir, results in sharedDir (see guest/PROTOCOL.md). */
   build?: { commandsDir: string; sharedDir: string };
   cpus?: number;
@@ -89,8 +105,38 @@ export class VmError extends HyprError {
   }
 }
 
+export interface ExecOptions {
+  argv: string[];
+  env?: string[];
+  workdir?: string;
+  user?: string;
+  tty?: { rows: number; cols: number };
+  onStdout?: (b: Buffer) => void;
+  onStderr?: (b: Buffer) => void;
+}
+
+export interface ExecSession {
+  /** Resolves once the program has started (its pid in the guest), rejects when it could not. */
+  readonly started: Promise<number>;
+  write(data: Buffer | string): void;
+  /** Closes the program's stdin. */
+  end(): void;
+  resize(rows: number, cols: number): void;
+  signal(signal: string): void;
+  /** The program's exit code; `error` says why when it could not run (127 not found …). */
+  wait(): Promise<{ exitCode: number; error?: string }>;
+}
+
 export interface GuestVm {
   readonly pid: number | undefined;
+  /** Writes to the program's stdin (needs the stdin option). */
+  writeStdin(data: Buffer | string): void;
+  /** Closes the program's stdin: it reads end-of-file. */
+  closeStdin(): void;
+  /** Resizes the program's terminal (needs the tty option). */
+  resize(rows: number, cols: number): void;
+  /** Runs another program in the running VM (needs the exec option). */
+  exec(opts: ExecOptions): ExecSession;
   readonly accel: AcceleratorChoice;
   /** Resolves when the VM has ended and every byte of output has arrived. */
   wait(): Promise<GuestVmResult>;
@@ -135,6 +181,10 @@ interface Channel {
   server: Server;
   socket?: Socket;
   closed: Promise<void>;
+  /** Writes now when the hypervisor is connected, else as soon as it connects (nothing is dropped). */
+  write(data: Buffer | string): void;
+  /** Ends the host side (the guest reads end-of-file) once everything queued is written. */
+  end(): void;
 }
 
 function listenChannel(path: string, onData: (b: Buffer) => void): Promise<Channel> {
@@ -143,13 +193,28 @@ function listenChannel(path: string, onData: (b: Buffer) => void): Promise<Chann
     const closed = new Promise<void>((r) => {
       markClosed = r;
     });
-    const ch: Channel = { server: createServer(), closed };
+    const pending: (Buffer | string)[] = [];
+    let ending = false;
+    const ch: Channel = {
+      server: createServer(),
+      closed,
+      write(data) {
+        if (ch.socket && !ch.socket.destroyed) ch.socket.write(data);
+        else if (!ch.socket) pending.push(data);
+      },
+      end() {
+        if (ch.socket) ch.socket.end();
+        else ending = true;
+      },
+    };
     ch.server.maxConnections = 1;
     ch.server.on('connection', (s) => {
       ch.socket = s;
       s.on('data', onData);
       s.on('error', () => {});
       s.on('close', () => markClosed());
+      for (const d of pending.splice(0)) s.write(d);
+      if (ending) s.end();
       ch.server.close();
     });
     ch.server.once('error', reject);
@@ -221,16 +286,20 @@ export async function bootGuestVm(opts: GuestVmOptions): Promise<GuestVm> {
   let guestError: string | undefined;
   const results: GuestVmResult['results'] = [];
   const channels: Channel[] = [];
+  let execChannel: Channel | undefined;
+  let stdinChannel: Channel | undefined;
+  const execSessions = new Map<number, { onFrame: (f: ExecFrame) => void }>();
   let instance: VmInstance | undefined;
   let timedOut = false;
   let timer: NodeJS.Timeout | undefined;
 
   const cleanup = async () => {
     clearTimeout(timer);
-    for (const c of channels) {
-      c.server.close();
-      c.socket?.destroy();
+    for (const c of [...channels, execChannel, stdinChannel]) {
+      c?.server.close();
+      c?.socket?.destroy();
     }
+    for (const s of execSessions.values()) s.onFrame({ type: 'x', session: 0, payload: Buffer.from('255') });
     await rm(work, { recursive: true, force: true });
   };
 
@@ -251,6 +320,9 @@ export async function bootGuestVm(opts: GuestVmOptions): Promise<GuestVm> {
       dns: opts.dns,
       dnsSearch: opts.dnsSearch,
       hosts: opts.hosts,
+      exec: opts.exec,
+      stdin: opts.stdin,
+      tty: opts.tty,
     });
     const initrd = writeCpio([
       { path: 'init', mode: 0o755, data: await readFile(kestrel) },
@@ -268,6 +340,11 @@ export async function bootGuestVm(opts: GuestVmOptions): Promise<GuestVm> {
     });
     const control = await listenChannel(join(work, 'control.sock'), (b) => reader.push(b));
     channels.push(control);
+    if (opts.exec) {
+      const frames = new ExecFrameReader((f) => execSessions.get(f.session)?.onFrame(f));
+      execChannel = await listenChannel(join(work, 'exec.sock'), (b) => frames.push(b));
+    }
+    if (opts.stdin) stdinChannel = await listenChannel(join(work, 'stdin.sock'), () => {});
     channels.push(
       await listenChannel(join(work, 'stdout.sock'), (b) => {
         if (collect) out.push(b);
@@ -295,6 +372,8 @@ export async function bootGuestVm(opts: GuestVmOptions): Promise<GuestVm> {
         { name: 'hypr.control', socketPath: join(work, 'control.sock'), vsockPort: 1024 },
         { name: 'hypr.stdout', socketPath: join(work, 'stdout.sock'), vsockPort: 1025 },
         { name: 'hypr.stderr', socketPath: join(work, 'stderr.sock'), vsockPort: 1026 },
+        ...(opts.exec ? [{ name: 'hypr.exec', socketPath: join(work, 'exec.sock'), vsockPort: 1027 }] : []),
+        ...(opts.stdin ? [{ name: 'hypr.stdin', socketPath: join(work, 'stdin.sock'), vsockPort: 1028 }] : []),
       ],
       consoleLogPath: join(work, 'console.log'),
     };
@@ -362,14 +441,78 @@ export async function bootGuestVm(opts: GuestVmOptions): Promise<GuestVm> {
     })();
     return result;
   };
-  const send = (line: string) => {
-    const s = channels[0]?.socket;
-    if (s && !s.destroyed) s.write(line);
+  const send = (line: string) => channels[0]?.write(line);
+  const exec = (o: ExecOptions): ExecSession => {
+    if (!execChannel) throw new HyprError('EXEC_UNAVAILABLE', 'this VM was started without the exec channel');
+    let id = 0;
+    while (execSessions.has(id)) id++;
+    if (id > 15) throw new HyprError('EXEC_TOO_MANY', 'at most 16 exec sessions can run at once');
+    const ch = execChannel;
+    const sendFrames = (type: Parameters<typeof encodeExecFrame>[0], payload?: Buffer | string) => {
+      for (const f of encodeExecFrame(type, id, payload)) ch.write(f);
+    };
+    let startedResolve!: (pid: number) => void;
+    let startedReject!: (e: Error) => void;
+    const started = new Promise<number>((res, rej) => {
+      startedResolve = res;
+      startedReject = rej;
+    });
+    started.catch(() => {});
+    let error: string | undefined;
+    let done!: (r: { exitCode: number; error?: string }) => void;
+    const finished = new Promise<{ exitCode: number; error?: string }>((r) => {
+      done = r;
+    });
+    execSessions.set(id, {
+      onFrame(f) {
+        switch (f.type) {
+          case 'P':
+            startedResolve(Number(f.payload.toString()));
+            break;
+          case 'o':
+            o.onStdout?.(Buffer.from(f.payload));
+            break;
+          case 'e':
+            o.onStderr?.(Buffer.from(f.payload));
+            break;
+          case 'E':
+            error = f.payload.toString();
+            break;
+          case 'x': {
+            execSessions.delete(id);
+            const exitCode = Number(f.payload.toString());
+            startedReject(new HyprError('EXEC_FAILED', error ?? `exec ended with ${exitCode}`));
+            done({ exitCode, error });
+            break;
+          }
+        }
+      },
+    });
+    sendFrames('O', encodeExecOpen({ argv: o.argv, env: o.env ?? [], workdir: o.workdir, user: o.user, tty: o.tty }));
+    return {
+      started,
+      write: (d) => sendFrames('I', typeof d === 'string' ? Buffer.from(d) : d),
+      end: () => sendFrames('C'),
+      resize: (rows, cols) => sendFrames('R', `${rows}x${cols}`),
+      signal: (sig) => sendFrames('S', sig.replace(/^SIG/, '')),
+      wait: () => finished,
+    };
   };
   return {
     pid: vm.pid,
     accel,
     wait,
+    exec,
+    writeStdin(data) {
+      if (!stdinChannel) throw new HyprError('STDIN_UNAVAILABLE', 'this VM was started without stdin');
+      stdinChannel.write(data);
+    },
+    closeStdin() {
+      stdinChannel?.end();
+    },
+    resize(rows, cols) {
+      send(`RESIZE ${rows | 0} ${cols | 0}\n`);
+    },
     async stop(signal = 'SIGTERM', graceMs = opts.stopGraceMs ?? 10_000) {
       send(stopCommand(signal, graceMs));
       const killer = setTimeout(() => void vm.stop(), graceMs + 5_000);
