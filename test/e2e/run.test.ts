@@ -1,20 +1,261 @@
-import { afterAll, beforeAll, expect, test } from 'vitest';
-import { type Daemon, type E2eEnv, hypr, hyprOk, startDaemon, startE2eEnv } from './helpers.js';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { type Daemon, type E2eEnv, hypr, hyprOk, startDaemon, startE2eEnv, waitFor } from './helpers.js';
 
-let env: E2eEnv;
+// Container lifecycle through the real CLI, a real hyprd and real microVMs (TCG here).
+let env: E2eEnv & { refs: string[] };
 let d: Daemon;
+let image: string;
+let configured: string;
 beforeAll(async () => {
-  env = await startE2eEnv();
+  env = await startE2eEnv([
+    { name: 'busybox:latest' },
+    {
+      name: 'configured:1',
+      opts: {
+        config: {
+          Entrypoint: ['sh', '-c'],
+          Cmd: ['echo "$GREETING from $(pwd) as $(id -u)"'],
+          Env: ['PATH=/bin', 'GREETING=hello'],
+          WorkingDir: '/tmp',
+          User: '65534',
+          StopSignal: 'SIGUSR1',
+        },
+      },
+    },
+  ]);
+  [image, configured] = env.refs;
   d = await startDaemon({ dir: env.dir });
+  await hyprOk(d, ['pull', '-q', image]);
+  await hyprOk(d, ['pull', '-q', configured]);
 });
 afterAll(async () => {
   await d?.stop();
   await env?.cleanup();
 });
 
-test('run --rm prints the output and exits with the container exit code', async () => {
-  const r = await hypr(d, ['run', '--rm', env.image, 'sh', '-c', 'echo out; echo err >&2; exit 3']);
-  expect(r, r.stderr).toMatchObject({ code: 3, stdout: 'out\n' });
-  expect(r.stderr).toContain('err\n');
-  expect(await hyprOk(d, ['ps', '-a', '-q'])).toBe('');
+const inspect = async (name: string) => JSON.parse(await hyprOk(d, ['inspect', name]))[0];
+
+describe('run attached', () => {
+  test('prints stdout and stderr and exits with the container exit code; --rm removes it', async () => {
+    const r = await hypr(d, ['run', '--rm', image, 'sh', '-c', 'echo out; echo err >&2; exit 3']);
+    expect(r, r.stderr).toMatchObject({ code: 3, stdout: 'out\n' });
+    expect(r.stderr).toContain('err\n');
+    expect(await hyprOk(d, ['ps', '-a', '-q'])).toBe('');
+  });
+
+  test("the image's Entrypoint, Cmd, Env, WorkingDir and User apply, and flags override them", async () => {
+    expect(await hyprOk(d, ['run', '--rm', configured])).toBe('hello from /tmp as 65534\n');
+    expect(
+      await hyprOk(d, [
+        'run',
+        '--rm',
+        '-e',
+        'GREETING=hi',
+        '-w',
+        '/',
+        '-u',
+        '0',
+        configured,
+        'echo "$GREETING $(pwd) $(id -u)"',
+      ]),
+    ).toBe('hi / 0\n');
+    expect(await hyprOk(d, ['run', '--rm', '--entrypoint', 'echo', configured, 'plain', 'args'])).toBe('plain args\n');
+  });
+
+  test('flags after the image belong to the command, and combined short flags parse', async () => {
+    expect(await hyprOk(d, ['run', '--rm', '-eA=1', '-e', 'B=2', image, 'sh', '-c', 'echo $A$B', '-x'])).toBe('12\n');
+  });
+
+  test('docker exit statuses: 127 for a missing command, 126 for one that cannot run, 125 for our own errors', async () => {
+    const missing = await hypr(d, ['run', '--rm', image, '/no/such/binary']);
+    expect(missing.code).toBe(127);
+    const notExec = await hypr(d, ['run', '--rm', image, '/etc/passwd']);
+    expect(notExec.code).toBe(126);
+    const noImage = await hypr(d, ['run', '--rm', '--pull', 'never', `${env.registry.host}/absent:1`]);
+    expect(noImage.code).toBe(125);
+    expect(noImage.stderr).toContain('No such image');
+    const badFlag = await hypr(d, ['run', '--frobnicate', image]);
+    expect(badFlag.code).toBe(125);
+    expect(badFlag.stderr).toContain("See 'hypr run --help'.");
+  });
+
+  test('interactive mode and exec say clearly that they are not supported yet', async () => {
+    const it = await hypr(d, ['run', '--rm', '-it', image, 'sh']);
+    expect(it.code).toBe(125);
+    expect(it.stderr).toMatch(/interactive containers .* not supported yet/);
+  });
+});
+
+describe('run detached', () => {
+  test('prints the full id; ps, logs, inspect, stop with the grace period, rm', async () => {
+    const id = (
+      await hyprOk(d, [
+        'run',
+        '-d',
+        '--name',
+        'web',
+        '-l',
+        'tier=front',
+        '-p',
+        '8080:80',
+        image,
+        'sh',
+        '-c',
+        'trap "echo got TERM; exit 0" TERM; echo started; while true; do sleep 0.1; done',
+      ])
+    ).trim();
+    expect(id).toMatch(/^[a-f0-9]{64}$/);
+    await waitFor(async () => (await hyprOk(d, ['logs', 'web'])).includes('started'), 30_000, 'output');
+    const ps = await hyprOk(d, ['ps']);
+    const [header, row] = ps.trim().split('\n');
+    expect(header).toMatch(/^CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\s+PORTS\s+NAMES$/);
+    expect(row).toContain(id.slice(0, 12));
+    expect(row).toMatch(/Up (Less than a second|\d+ seconds?)/);
+    expect(row).toMatch(/web$/);
+    expect(await hyprOk(d, ['ps', '--format', '{{.Names}} {{.State}} {{.Label "tier"}}'])).toBe('web running front\n');
+    expect(await hyprOk(d, ['ps', '-q', '--no-trunc'])).toBe(`${id}\n`);
+    const info = await inspect('web');
+    expect(info).toMatchObject({
+      Id: id,
+      Name: '/web',
+      State: { Status: 'running', Running: true },
+      Config: { Labels: { tier: 'front' } },
+      HostConfig: { PortBindings: { '80/tcp': [{ HostIp: '', HostPort: '8080' }] } },
+      NetworkSettings: { Networks: { bridge: { IPAddress: '' } } },
+    });
+    // a unique prefix names it too
+    expect((await inspect(id.slice(0, 8))).Id).toBe(id);
+    const running = await hypr(d, ['rm', 'web']);
+    expect(running.code).toBe(1);
+    expect(running.stderr).toContain('container is running');
+    await hyprOk(d, ['stop', '-t', '10', 'web']);
+    expect(await hyprOk(d, ['logs', 'web'])).toBe('started\ngot TERM\n');
+    expect(await inspect('web')).toMatchObject({ State: { Status: 'exited', ExitCode: 0, Running: false } });
+    expect(await hyprOk(d, ['ps', '-a', '--format', '{{.Status}}'])).toMatch(/^Exited \(0\) /);
+    await hyprOk(d, ['rm', 'web']);
+    expect((await hypr(d, ['inspect', 'web'])).code).toBe(1);
+  });
+
+  test('stop sends SIGKILL after the grace period when the program ignores the signal', async () => {
+    await hyprOk(d, [
+      'run',
+      '-d',
+      '--name',
+      'stubborn',
+      image,
+      'sh',
+      '-c',
+      'trap "" TERM; echo up; while true; do sleep 0.1; done',
+    ]);
+    await waitFor(async () => (await hyprOk(d, ['logs', 'stubborn'])).includes('up'), 30_000, 'output');
+    const started = Date.now();
+    await hyprOk(d, ['stop', '-t', '1', 'stubborn']);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    expect((await inspect('stubborn')).State.ExitCode).toBe(137);
+    await hyprOk(d, ['rm', 'stubborn']);
+  });
+
+  test("the image's StopSignal is what stop sends", async () => {
+    await hyprOk(d, [
+      'run',
+      '-d',
+      '--name',
+      'usr1',
+      configured,
+      'trap "echo got USR1; exit 5" USR1; echo up; while true; do sleep 0.1; done',
+    ]);
+    await waitFor(async () => (await hyprOk(d, ['logs', 'usr1'])).includes('up'), 30_000, 'output');
+    await hyprOk(d, ['stop', 'usr1']);
+    expect(await hyprOk(d, ['logs', 'usr1'])).toContain('got USR1');
+    expect((await inspect('usr1')).State.ExitCode).toBe(5);
+    await hyprOk(d, ['rm', 'usr1']);
+  });
+
+  test('logs -f follows new output until the container exits; --tail and -t', async () => {
+    await hyprOk(d, [
+      'run',
+      '-d',
+      '--name',
+      'ticker',
+      image,
+      'sh',
+      '-c',
+      'for i in 1 2 3 4 5; do echo tick $i; sleep 0.3; done',
+    ]);
+    const follow = await hyprOk(d, ['logs', '-f', 'ticker']);
+    expect(follow).toBe('tick 1\ntick 2\ntick 3\ntick 4\ntick 5\n');
+    expect(await hyprOk(d, ['logs', '--tail', '2', 'ticker'])).toBe('tick 4\ntick 5\n');
+    const stamped = (await hyprOk(d, ['logs', '-t', '--tail', '1', 'ticker'])).trim();
+    expect(stamped).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z tick 5$/);
+    expect(await hyprOk(d, ['wait', 'ticker'])).toBe('0\n');
+    await hyprOk(d, ['rm', 'ticker']);
+  });
+
+  test('a name in use is refused, naming the container that has it', async () => {
+    const id = (await hyprOk(d, ['create', '--name', 'dup', image, 'true'])).trim();
+    const again = await hypr(d, ['run', '--name', 'dup', image, 'true']);
+    expect(again.code).toBe(125);
+    expect(again.stderr).toContain(`The container name "/dup" is already in use by container "${id}"`);
+    await hyprOk(d, ['rm', 'dup']);
+  });
+
+  test('the writable layer persists across stop and start until rm', async () => {
+    await hyprOk(d, ['create', '--name', 'counter', image, 'sh', '-c', 'echo run >> /root/count; wc -l < /root/count']);
+    expect((await hyprOk(d, ['start', '-a', 'counter'])).trim()).toBe('1');
+    expect((await hyprOk(d, ['start', '-a', 'counter'])).trim()).toBe('2');
+    await hyprOk(d, ['rm', 'counter']);
+  });
+
+  test('restart policy on-failure:2 restarts a failing container twice, then leaves it exited', async () => {
+    await hyprOk(d, [
+      'run',
+      '-d',
+      '--name',
+      'flaky',
+      '--restart',
+      'on-failure:2',
+      image,
+      'sh',
+      '-c',
+      'echo try; exit 1',
+    ]);
+    const info = await waitFor(
+      async () => {
+        const i = await inspect('flaky');
+        return i.RestartCount === 2 && i.State.Status === 'exited' ? i : undefined;
+      },
+      60_000,
+      'two restarts',
+    );
+    expect(info.State.ExitCode).toBe(1);
+    expect(await hyprOk(d, ['logs', 'flaky'])).toBe('try\ntry\ntry\n');
+    await hyprOk(d, ['rm', 'flaky']);
+  });
+
+  test('kill -s sends a signal; rm -f removes a running container', async () => {
+    await hyprOk(d, [
+      'run',
+      '-d',
+      '--name',
+      'target',
+      image,
+      'sh',
+      '-c',
+      'trap "echo hup" HUP; echo up; while true; do sleep 0.1; done',
+    ]);
+    await waitFor(async () => (await hyprOk(d, ['logs', 'target'])).includes('up'), 30_000, 'output');
+    await hyprOk(d, ['kill', '-s', 'HUP', 'target']);
+    await waitFor(async () => (await hyprOk(d, ['logs', 'target'])).includes('hup'), 30_000, 'the trap');
+    expect((await inspect('target')).State.Status).toBe('running');
+    await hyprOk(d, ['rm', '-f', 'target']);
+    expect(await hyprOk(d, ['ps', '-a', '-q', '--filter', 'name=target'])).toBe('');
+  });
+
+  test('exec answers that it is not supported yet', async () => {
+    await hyprOk(d, ['run', '-d', '--name', 'execme', image, 'sleep', '600']);
+    const r = await hypr(d, ['exec', 'execme', 'true']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('exec is not supported yet');
+    await hyprOk(d, ['rm', '-f', 'execme']);
+  });
 });

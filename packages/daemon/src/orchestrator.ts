@@ -216,7 +216,7 @@ export class Orchestrator {
   }
 
   dirOf(row: ContainerRow): string {
-    return row.dir ?? join(this.containersDir, row.id);
+    return row.dir ?? join(this.containersDir, row.id.slice(0, 12));
   }
 
   imageInUse(): Set<string> {
@@ -240,8 +240,11 @@ export class Orchestrator {
       );
     if (opts.stopSignal) opts.stopSignal = normalizeSignal(opts.stopSignal);
     const config = this.resolveConfig(image, opts);
-    const id = generateId();
-    const dir = join(this.containersDir, id);
+    // The directory is named by the short id: Unix socket paths (the shim's) are limited to 107 bytes.
+    const shortIds = new Set(this.rows().map((r) => r.id.slice(0, 12)));
+    let id = generateId();
+    while (shortIds.has(id.slice(0, 12))) id = generateId();
+    const dir = join(this.containersDir, id.slice(0, 12));
     const now = Date.now();
     // One synchronous transaction: the name check and the insert cannot interleave with another create.
     this.state.sqlite
