@@ -9,3 +9,5 @@ export * from './tap.js';
 export * from './nat.js';
 export * from './port-spec.js';
 export * from './port-proxy.js';
+export * from './dns-wire.js';
+export * from './dns-server.js';
