@@ -82,7 +82,9 @@ export async function startDnsServer(opts: StartDnsServerOptions): Promise<DnsSe
   const names = new Map<string, string[]>();
   let rotation = 0;
   let listenPort = opts.port ?? 53;
-  const upstreams = (opts.upstreams ?? (await readResolvConf()).nameservers.map((address) => ({ address })))
+  const configured: DnsEndpoint[] =
+    opts.upstreams ?? (await readResolvConf()).nameservers.map((address) => ({ address }));
+  const upstreams = configured
     .map((u) => ({ address: u.address, port: u.port ?? 53 }))
     // Never forward to ourselves.
     .filter((u) => !(u.address === opts.address && u.port === listenPort));
