@@ -77,7 +77,10 @@ describe('the container shim', () => {
 
   test('the exit status is written even when nobody is connected', async () => {
     const dir = join(work, 'c');
-    const shim = await startShim({ dir, vm: { rootfs: { dir: rootfs }, argv: ['sh', '-c', 'sleep 1; exit 4'], env: [] } });
+    const shim = await startShim({
+      dir,
+      vm: { rootfs: { dir: rootfs }, argv: ['sh', '-c', 'sleep 1; exit 4'], env: [] },
+    });
     shim.close();
     const exit = await waitFor(() => readShimExit(dir));
     expect(exit.exitCode).toBe(4);
@@ -89,5 +92,30 @@ describe('the container shim', () => {
     await expect(
       startShim({ dir, vm: { rootfs: { dir: join(work, 'missing') }, argv: ['true'], env: [] } }),
     ).rejects.toThrow(/root filesystem directory .* does not exist/);
+  });
+
+  test('exec through the shim, and attach feeds stdin and streams output', async () => {
+    const dir = join(work, 'e');
+    const shim = await startShim({
+      dir,
+      vm: { rootfs: { dir: rootfs }, argv: ['sh', '-c', 'while read l; do echo "echo:$l"; done; echo bye'], env: [], stdin: true },
+    });
+    const out: string[] = [];
+    const s = shim.exec({ argv: ['sh', '-c', 'echo "in $(pwd)"; exit 5'], workdir: '/etc', onStdout: (b) => out.push(b.toString()) });
+    expect(await s.wait()).toEqual({ exitCode: 5 });
+    expect(out.join('')).toBe('in /etc\n');
+    const missing = shim.exec({ argv: ['nope'] });
+    expect(await missing.wait()).toMatchObject({ exitCode: 127, error: expect.stringMatching(/not found/) });
+
+    let seen = '';
+    const a = shim.attach({ onStdout: (b) => (seen += b.toString()) });
+    a.write('one\ntwo\n');
+    await waitFor(() => (seen.includes('echo:two') ? true : undefined));
+    a.end();
+    const exit = await shim.wait();
+    expect(exit.exitCode).toBe(0);
+    expect(seen).toBe('echo:one\necho:two\nbye\n');
+    // A second client (the daemon after a restart) reads the same output from the log.
+    expect((await logLines(dir)).map((l) => l.log).join('')).toBe('echo:one\necho:two\nbye\n');
   });
 });

@@ -6,9 +6,24 @@ import { appendFileSync, openSync, readFileSync, renameSync, rmSync, writeFileSy
 import { type Socket, createServer } from 'node:net';
 import { join } from 'node:path';
 import { HyprError } from '../errors.js';
-import { type GuestVm, bootGuestVm } from '../vmm/guest-vm.js';
+import { type ExecSession, type GuestVm, bootGuestVm } from '../vmm/guest-vm.js';
 import { SHIM_FILES, type ShimExit, type ShimVmConfig } from '../vmm/shim.js';
 import { createWritableDisk } from '../vmm/writable-disk.js';
+
+interface ShimRequest {
+  op: string;
+  id?: string;
+  signal?: string;
+  graceMs?: number;
+  data?: string;
+  rows?: number;
+  cols?: number;
+  argv?: string[];
+  env?: string[];
+  workdir?: string;
+  user?: string;
+  tty?: { rows: number; cols: number };
+}
 
 function rfc3339Nano(d = new Date()): string {
   return d.toISOString().replace(/\.(\d{3})Z$/, '.$1000000Z');
@@ -53,6 +68,12 @@ export async function main(dir: string): Promise<number> {
     rmSync(join(dir, SHIM_FILES.socket), { force: true });
   };
   let vm: GuestVm | undefined;
+  const attached = new Set<Socket>();
+  const broadcast = (stream: 'stdout' | 'stderr', b: Buffer) => {
+    if (attached.size === 0) return;
+    const line = `${JSON.stringify({ event: 'out', stream, data: b.toString('base64') })}\n`;
+    for (const c of attached) if (!c.destroyed) c.write(line);
+  };
   try {
     const config = JSON.parse(readFileSync(join(dir, SHIM_FILES.config), 'utf8')) as ShimVmConfig;
     if (config.writableDisk) await createWritableDisk(config.writableDisk.path, config.writableDisk.sizeMiB);
@@ -71,9 +92,23 @@ export async function main(dir: string): Promise<number> {
       stopGraceMs: config.stopGraceMs,
       writableDisk: config.writableDisk?.path,
       mounts: config.mounts,
+      stdin: config.stdin,
+      tty: config.tty,
+      nics: config.nics,
+      dns: config.dns,
+      dnsSearch: config.dnsSearch,
+      hosts: config.hosts,
+      netns: config.netns,
+      exec: true,
       collectOutput: false,
-      onStdout: (b) => out.push(b),
-      onStderr: (b) => err.push(b),
+      onStdout: (b) => {
+        out.push(b);
+        broadcast('stdout', b);
+      },
+      onStderr: (b) => {
+        err.push(b);
+        broadcast('stderr', b);
+      },
     });
     const running = vm;
     writeAtomic(
@@ -82,7 +117,16 @@ export async function main(dir: string): Promise<number> {
     );
     const server = createServer((c) => {
       clients.add(c);
-      c.on('close', () => clients.delete(c));
+      const sessions = new Map<string, ExecSession>();
+      const reply = (msg: object) => {
+        if (!c.destroyed) c.write(`${JSON.stringify(msg)}\n`);
+      };
+      c.on('close', () => {
+        clients.delete(c);
+        attached.delete(c);
+        // A client that goes away leaves nobody to read its exec sessions' output: end them.
+        for (const s of sessions.values()) s.signal('KILL');
+      });
       c.on('error', () => {});
       let buf = '';
       c.on('data', (b) => {
@@ -93,9 +137,59 @@ export async function main(dir: string): Promise<number> {
           buf = buf.slice(nl + 1);
           nl = buf.indexOf('\n');
           try {
-            const req = JSON.parse(line) as { op: string; signal?: string; graceMs?: number };
-            if (req.op === 'stop') void running.stop(req.signal, req.graceMs).catch(() => {});
-            else if (req.op === 'kill') running.kill(req.signal);
+            const req = JSON.parse(line) as ShimRequest;
+            const d = () => Buffer.from(req.data ?? '', 'base64');
+            switch (req.op) {
+              case 'stop':
+                void running.stop(req.signal, req.graceMs).catch(() => {});
+                break;
+              case 'kill':
+                running.kill(req.signal);
+                break;
+              case 'attach':
+                attached.add(c);
+                break;
+              case 'stdin':
+                if (config.stdin) running.writeStdin(d());
+                break;
+              case 'close-stdin':
+                if (config.stdin) running.closeStdin();
+                break;
+              case 'resize':
+                running.resize(req.rows ?? 24, req.cols ?? 80);
+                break;
+              case 'exec': {
+                const id = req.id ?? '';
+                const s = running.exec({
+                  argv: req.argv ?? [],
+                  env: req.env,
+                  workdir: req.workdir,
+                  user: req.user,
+                  tty: req.tty,
+                  onStdout: (b) => reply({ event: 'exec-out', id, stream: 'stdout', data: b.toString('base64') }),
+                  onStderr: (b) => reply({ event: 'exec-out', id, stream: 'stderr', data: b.toString('base64') }),
+                });
+                sessions.set(id, s);
+                s.started.then((pid) => reply({ event: 'exec-started', id, pid })).catch(() => {});
+                void s.wait().then((r) => {
+                  sessions.delete(id);
+                  reply({ event: 'exec-exit', id, ...r });
+                });
+                break;
+              }
+              case 'exec-stdin':
+                sessions.get(req.id ?? '')?.write(d());
+                break;
+              case 'exec-close-stdin':
+                sessions.get(req.id ?? '')?.end();
+                break;
+              case 'exec-resize':
+                sessions.get(req.id ?? '')?.resize(req.rows ?? 24, req.cols ?? 80);
+                break;
+              case 'exec-signal':
+                sessions.get(req.id ?? '')?.signal(req.signal ?? 'TERM');
+                break;
+            }
           } catch {
             note(`bad request: ${line.slice(0, 100)}`);
           }

@@ -16,7 +16,7 @@ import { type Socket, connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HyprError } from '../errors.js';
-import type { GuestMount, RootfsSource } from './guest-vm.js';
+import type { GuestMount, GuestVmOptions, RootfsSource } from './guest-vm.js';
 
 /** What the shim boots: the JSON-serialisable part of GuestVmOptions. */
 export interface ShimVmConfig {
@@ -32,6 +32,42 @@ export interface ShimVmConfig {
   /** Persistent writable layer, created on first start (sparse ext4 of sizeMiB) and reused after. */
   writableDisk?: { path: string; sizeMiB?: number };
   mounts?: GuestMount[];
+  /** The program's stdin comes from attached clients (run -i); a terminal of this size (run -t). */
+  stdin?: boolean;
+  tty?: { rows: number; cols: number };
+  nics?: GuestVmOptions['nics'];
+  dns?: string[];
+  dnsSearch?: string[];
+  hosts?: GuestVmOptions['hosts'];
+  netns?: string;
+}
+
+export interface ShimExecOptions {
+  argv: string[];
+  env?: string[];
+  workdir?: string;
+  user?: string;
+  tty?: { rows: number; cols: number };
+  onStdout?: (b: Buffer) => void;
+  onStderr?: (b: Buffer) => void;
+}
+
+export interface ShimExecSession {
+  readonly started: Promise<number>;
+  write(data: Buffer | string): void;
+  end(): void;
+  resize(rows: number, cols: number): void;
+  signal(signal: string): void;
+  wait(): Promise<{ exitCode: number; error?: string }>;
+}
+
+export interface ShimAttachment {
+  write(data: Buffer | string): void;
+  /** Closes the program's stdin. */
+  end(): void;
+  resize(rows: number, cols: number): void;
+  /** Stops receiving output; the container keeps running. */
+  detach(): void;
 }
 
 export interface ShimExit {
@@ -68,6 +104,10 @@ export interface ShimClient {
   kill(signal?: string): Promise<void>;
   /** Resolves when the VM has ended. */
   wait(): Promise<ShimExit>;
+  /** Runs another program in the container (docker exec). */
+  exec(opts: ShimExecOptions): ShimExecSession;
+  /** Streams the program's output as it arrives (from now on) and, with stdin, feeds its input. */
+  attach(handlers: { onStdout?: (b: Buffer) => void; onStderr?: (b: Buffer) => void }): ShimAttachment;
   /** Closes this connection; the shim and its VM keep running. */
   close(): void;
 }
@@ -173,12 +213,17 @@ export async function connectShim(dir: string): Promise<ShimClient | undefined> 
       const line = buf.slice(0, nl);
       buf = buf.slice(nl + 1);
       nl = buf.indexOf('\n');
+      let msg: { event?: string; id?: string; stream?: string; data?: string; pid?: number; error?: string } & ShimExit;
       try {
-        const msg = JSON.parse(line) as { event?: string } & ShimExit;
-        if (msg.event === 'exit') settle(msg);
+        msg = JSON.parse(line);
       } catch {
-        /* not ours */
+        continue;
       }
+      if (msg.event === 'exit') settle(msg);
+      else if (msg.event === 'out')
+        for (const a of attachments)
+          (msg.stream === 'stderr' ? a.onStderr : a.onStdout)?.(Buffer.from(msg.data ?? '', 'base64'));
+      else if (msg.id && execs.has(msg.id)) execs.get(msg.id)?.(msg);
     }
   });
   socket.on('close', () => {
@@ -194,6 +239,10 @@ export async function connectShim(dir: string): Promise<ShimClient | undefined> 
   const send = (msg: object) => {
     if (!socket.destroyed) socket.write(`${JSON.stringify(msg)}\n`);
   };
+  type ExecEvent = { event?: string; stream?: string; data?: string; pid?: number; exitCode?: number; error?: string };
+  const execs = new Map<string, (e: ExecEvent) => void>();
+  const attachments = new Set<{ onStdout?: (b: Buffer) => void; onStderr?: (b: Buffer) => void }>();
+  let nextExec = 0;
   const wait = () => (exitInfo ? Promise.resolve(exitInfo) : new Promise<ShimExit>((r) => waiters.push(r)));
   return {
     dir,
@@ -205,6 +254,56 @@ export async function connectShim(dir: string): Promise<ShimClient | undefined> 
     },
     async kill(signal = 'SIGKILL') {
       send({ op: 'kill', signal });
+    },
+    exec(o) {
+      const id = `e${process.pid}-${nextExec++}`;
+      let startedResolve!: (pid: number) => void;
+      let startedReject!: (e: Error) => void;
+      const started = new Promise<number>((res, rej) => {
+        startedResolve = res;
+        startedReject = rej;
+      });
+      started.catch(() => {});
+      let done!: (r: { exitCode: number; error?: string }) => void;
+      const finished = new Promise<{ exitCode: number; error?: string }>((r) => {
+        done = r;
+      });
+      execs.set(id, (e) => {
+        if (e.event === 'exec-started') startedResolve(e.pid ?? 0);
+        else if (e.event === 'exec-out')
+          (e.stream === 'stderr' ? o.onStderr : o.onStdout)?.(Buffer.from(e.data ?? '', 'base64'));
+        else if (e.event === 'exec-exit') {
+          execs.delete(id);
+          startedReject(new HyprError('EXEC_FAILED', e.error ?? `exec ended with ${e.exitCode}`));
+          done({ exitCode: e.exitCode ?? 255, ...(e.error ? { error: e.error } : {}) });
+        }
+      });
+      void wait().then(() => {
+        // The container ended: its exec sessions end with it.
+        execs.get(id)?.({ event: 'exec-exit', exitCode: 137 });
+      });
+      send({ op: 'exec', id, argv: o.argv, env: o.env ?? [], workdir: o.workdir, user: o.user, tty: o.tty });
+      const b64 = (d: Buffer | string) => (typeof d === 'string' ? Buffer.from(d) : d).toString('base64');
+      return {
+        started,
+        write: (d) => send({ op: 'exec-stdin', id, data: b64(d) }),
+        end: () => send({ op: 'exec-close-stdin', id }),
+        resize: (rows, cols) => send({ op: 'exec-resize', id, rows, cols }),
+        signal: (signal) => send({ op: 'exec-signal', id, signal }),
+        wait: () => finished,
+      };
+    },
+    attach(handlers) {
+      attachments.add(handlers);
+      send({ op: 'attach' });
+      return {
+        write: (d) => send({ op: 'stdin', data: (typeof d === 'string' ? Buffer.from(d) : d).toString('base64') }),
+        end: () => send({ op: 'close-stdin' }),
+        resize: (rows, cols) => send({ op: 'resize', rows, cols }),
+        detach: () => {
+          attachments.delete(handlers);
+        },
+      };
     },
     close() {
       closedByUs = true;
