@@ -98,10 +98,19 @@ describe('the container shim', () => {
     const dir = join(work, 'e');
     const shim = await startShim({
       dir,
-      vm: { rootfs: { dir: rootfs }, argv: ['sh', '-c', 'while read l; do echo "echo:$l"; done; echo bye'], env: [], stdin: true },
+      vm: {
+        rootfs: { dir: rootfs },
+        argv: ['sh', '-c', 'while read l; do echo "echo:$l"; done; echo bye'],
+        env: [],
+        stdin: true,
+      },
     });
     const out: string[] = [];
-    const s = shim.exec({ argv: ['sh', '-c', 'echo "in $(pwd)"; exit 5'], workdir: '/etc', onStdout: (b) => out.push(b.toString()) });
+    const s = shim.exec({
+      argv: ['sh', '-c', 'echo "in $(pwd)"; exit 5'],
+      workdir: '/etc',
+      onStdout: (b) => out.push(b.toString()),
+    });
     expect(await s.wait()).toEqual({ exitCode: 5 });
     expect(out.join('')).toBe('in /etc\n');
     const missing = shim.exec({ argv: ['nope'] });
