@@ -81,7 +81,7 @@ const b = median(hyprTimes);
 const kestrelBytes = statSync(kestrel).size;
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const table = [
-  `case                       hypr      alternative           ratio`,
+  'case                       hypr      alternative           ratio',
   `boot → exit (true)         ${s(b)}    ${s(a)} (raw QEMU)     ${(b / a).toFixed(2)}×`,
 ].join('\n');
 const facts = `accelerator: ${accel.accel} (${accel.reason}); runs: ${runs} each, interleaved, median; kestrel: ${kestrelBytes} bytes (${(kestrelBytes / 1024).toFixed(1)} KiB); host overhead: ${(b - a).toFixed(0)} ms`;

@@ -26,9 +26,17 @@ describe('storage inside the microVM', () => {
   test('a writable layer disk keeps the container’s files across runs (stop/start)', async () => {
     const disk = join(work, 'rw.ext4');
     await createWritableDisk(disk, 64);
-    const first = await runVm({ rootfs: { dir: rootfs }, writableDisk: disk, argv: sh('echo kept > /data.txt; rm /bin/ls') });
+    const first = await runVm({
+      rootfs: { dir: rootfs },
+      writableDisk: disk,
+      argv: sh('echo kept > /data.txt; rm /bin/ls'),
+    });
     expect(first.exitCode).toBe(0);
-    const second = await runVm({ rootfs: { dir: rootfs }, writableDisk: disk, argv: sh('cat /data.txt; [ -e /bin/ls ] || echo "no ls"') });
+    const second = await runVm({
+      rootfs: { dir: rootfs },
+      writableDisk: disk,
+      argv: sh('cat /data.txt; [ -e /bin/ls ] || echo "no ls"'),
+    });
     expect(second.stdout).toBe('kept\nno ls\n');
     // The image itself is untouched.
     expect(execFileSync('ls', [join(rootfs, 'bin')]).toString()).toContain('ls');
@@ -56,7 +64,9 @@ describe('storage inside the microVM', () => {
         { type: 'share', hostPath: ro, target: '/src', readOnly: true },
         { type: 'tmpfs', target: '/scratch' },
       ],
-      argv: sh('cat /src/input.txt; echo written > /data/out.txt; echo x > /src/nope 2>/dev/null || echo "ro refused"; mount | grep -c " /scratch type tmpfs"'),
+      argv: sh(
+        'cat /src/input.txt; echo written > /data/out.txt; echo x > /src/nope 2>/dev/null || echo "ro refused"; mount | grep -c " /scratch type tmpfs"',
+      ),
     });
     expect(r.stdout).toBe('from host\nro refused\n1\n');
     expect(await readFile(join(rw, 'out.txt'), 'utf8')).toBe('written\n');
