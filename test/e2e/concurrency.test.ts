@@ -1,0 +1,69 @@
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { type Daemon, type E2eEnv, hypr, hyprOk, startDaemon, startE2eEnv, waitFor } from './helpers.js';
+
+// The one big test: 20 containers created and started at once (64 MiB VMs under TCG).
+let env: E2eEnv;
+let d: Daemon;
+beforeAll(async () => {
+  env = await startE2eEnv();
+  d = await startDaemon({ dir: env.dir });
+  await hyprOk(d, ['pull', '-q', env.image]);
+});
+afterAll(async () => {
+  const ids = (await hypr(d, ['ps', '-a', '-q'])).stdout.trim().split('\n').filter(Boolean);
+  if (ids.length) await hypr(d, ['rm', '-f', ...ids], { timeoutMs: 120_000 });
+  await d?.stop();
+  await env?.cleanup();
+});
+
+test(
+  '20 containers run concurrently: all reach running, names and ids unique, state consistent',
+  { timeout: 240_000 },
+  async () => {
+    const N = 20;
+    const runs = await Promise.all(
+      Array.from({ length: N }, (_, i) =>
+        hyprOk(
+          d,
+          [
+            'run',
+            '-d',
+            '-m',
+            '64m',
+            ...(i % 2 ? ['--name', `c${i}`] : []),
+            env.image,
+            'sh',
+            '-c',
+            `echo ready ${i}; sleep 600`,
+          ],
+          {
+            timeoutMs: 180_000,
+          },
+        ),
+      ),
+    );
+    const ids = runs.map((r) => r.trim());
+    expect(new Set(ids).size).toBe(N);
+    for (const id of ids) expect(id).toMatch(/^[a-f0-9]{64}$/);
+    const rows = (await hyprOk(d, ['ps', '--no-trunc', '--format', '{{.ID}} {{.Names}} {{.State}}']))
+      .trim()
+      .split('\n');
+    expect(rows).toHaveLength(N);
+    expect(new Set(rows.map((r) => r.split(' ')[1])).size).toBe(N);
+    expect(rows.every((r) => r.endsWith(' running'))).toBe(true);
+    expect(new Set(rows.map((r) => r.split(' ')[0]))).toEqual(new Set(ids));
+    // every VM really runs its program
+    await waitFor(
+      async () => {
+        for (const id of ids) if (!(await hyprOk(d, ['logs', id])).startsWith('ready ')) return false;
+        return true;
+      },
+      180_000,
+      'output of every container',
+    );
+    const info = JSON.parse(await hyprOk(d, ['system', 'info', '--json']));
+    expect(info).toMatchObject({ Containers: N, ContainersRunning: N });
+    await hyprOk(d, ['rm', '-f', ...ids], { timeoutMs: 120_000 });
+    expect(await hyprOk(d, ['ps', '-a', '-q'])).toBe('');
+  },
+);
