@@ -11,3 +11,4 @@ export * from './port-spec.js';
 export * from './port-proxy.js';
 export * from './dns-wire.js';
 export * from './dns-server.js';
+export * from './endpoint.js';
