@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
+  Ipam,
   applyNetworkRules,
+  connectEndpoint,
   createTap,
   deleteBridge,
   deleteTap,
@@ -16,6 +18,7 @@ import {
   removeNetworkRules,
 } from '../src/network/index.js';
 import { type Child, spawnChild } from '../src/process.js';
+import { openState } from '../src/state/index.js';
 import { TestNamespaces, inNs, sh, statusInNs } from './helpers/netns.js';
 
 // The topology, all in namespaces made here: `host` plays the machine running hyprd (bridges, NAT);
@@ -113,6 +116,31 @@ describe('bridges and TAPs', () => {
       sh('ip', ['-n', host, 'link', 'del', 'hypr-dummy']);
     }
   });
+});
+
+test('connecting a container to a network whose bridge is missing leaves no lease and no TAP', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'hypr-ep-'));
+  const state = openState(join(dir, 'state.db'));
+  try {
+    const ipam = new Ipam(state);
+    await expect(
+      ipam
+        .createNetwork({ name: 'n0', subnet: '10.211.0.0/24', hostRoutes: [] })
+        .then(() => connectEndpoint(ipam, 'n0', { containerId: 'nosuch', netns: host })),
+    ).rejects.toMatchObject({ code: 'NETWORK_CONTAINER_UNKNOWN' });
+    state.sqlite.exec(
+      "INSERT INTO images (digest, media_type, config_digest, config, layers, os, architecture, size_bytes, created_at) VALUES ('sha256:t', 'm', 'c', '{}', '[]', 'linux', 'amd64', 0, 0); INSERT INTO containers (id, name, image_digest, image_ref, created_at) VALUES ('c1', 'c1', 'sha256:t', 't', 0)",
+    );
+    await ipam.createNetwork({ name: 'nobridge', subnet: '10.210.0.0/24', bridge: 'hypr-nobridge', hostRoutes: [] });
+    await expect(connectEndpoint(ipam, 'nobridge', { containerId: 'c1', netns: host })).rejects.toMatchObject({
+      code: 'NETWORK_TAP_FAILED',
+    });
+    expect(ipam.leases()).toEqual([]);
+    expect(await listLinks('hyprt', { netns: host })).toEqual([]);
+  } finally {
+    state.close();
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 describe('egress and isolation (nftables in the host namespace)', () => {

@@ -14,9 +14,10 @@ import {
   removeAllHyprRules,
   tearDownNetwork,
 } from '../src/network/index.js';
+import { type Child, spawnChild } from '../src/process.js';
 import { type HyprState, openState } from '../src/state/index.js';
 import { type GuestVm, bootGuestVm, runVm } from '../src/vmm/guest-vm.js';
-import { TestNamespaces, inNs } from './helpers/netns.js';
+import { TestNamespaces, inNs, sh } from './helpers/netns.js';
 import { type RunningAgent, startAgent } from './helpers/run-agent.js';
 import { assertVmPrerequisites, makeBusyboxRootfs } from './helpers/vm.js';
 
@@ -24,6 +25,7 @@ import { assertVmPrerequisites, makeBusyboxRootfs } from './helpers/vm.js';
 // hyprd): two VMs on network "front" find each other by name through HYPR's DNS server on the
 // gateway, a published port reaches the web VM's httpd, a VM on network "back" cannot reach it.
 // The DNS server and port proxy run in an agent process inside the namespace (see netns-agent.ts).
+// `outside` plays the internet behind the host's default route, with no route back to the VMs.
 const spaces = new TestNamespaces();
 let host: string;
 let dir: string;
@@ -35,6 +37,7 @@ let back: NetworkRecord;
 const eps: Record<string, Endpoint> = {};
 let agent: RunningAgent | undefined;
 let web: GuestVm | undefined;
+let outsideHttpd: Child | undefined;
 
 function vmNet(ep: Endpoint) {
   return {
@@ -47,10 +50,27 @@ function vmNet(ep: Endpoint) {
 beforeAll(async () => {
   assertVmPrerequisites();
   host = spaces.add('host');
+  const outside = spaces.add('out');
+  spaces.link(host, 'eth0', outside, 'eth0', { aAddress: '198.51.100.1/24', bAddress: '198.51.100.2/24' });
+  sh('ip', ['-n', host, 'route', 'add', 'default', 'via', '198.51.100.2']);
   dir = await mkdtemp(join(tmpdir(), 'hypr-netvm-'));
   rootfs = await makeBusyboxRootfs(dir);
   await mkdir(join(rootfs, 'www'));
   await writeFile(join(rootfs, 'www/index.html'), 'hello from web\n');
+  await mkdir(join(dir, 'outside'));
+  await writeFile(join(dir, 'outside/index.html'), 'hello from outside\n');
+  outsideHttpd = spawnChild('ip', [
+    'netns',
+    'exec',
+    outside,
+    'busybox',
+    'httpd',
+    '-f',
+    '-p',
+    '8080',
+    '-h',
+    join(dir, 'outside'),
+  ]);
   state = openState(join(dir, 'state.db'));
   state.sqlite
     .prepare(
@@ -92,6 +112,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await web?.destroy();
   await agent?.child.stop();
+  await outsideHttpd?.stop();
   spaces.cleanup();
   state?.close();
   await rm(dir, { recursive: true, force: true });
@@ -135,7 +156,7 @@ describe('VMs on HYPR networks', () => {
     );
   });
 
-  test('a VM on another network cannot reach it', async () => {
+  test('a VM on another network cannot reach it, but reaches the outside through NAT', async () => {
     const r = await runVm({
       rootfs: { dir: rootfs },
       hostname: 'other',
@@ -144,10 +165,10 @@ describe('VMs on HYPR networks', () => {
       argv: [
         'sh',
         '-c',
-        `ping -c 1 -W 5 ${back.gateway} >/dev/null && echo gateway-ok; timeout 5 wget -q -O - http://${eps.web.ip}/ 2>/dev/null || echo blocked`,
+        `ping -c 1 -W 5 ${back.gateway} >/dev/null && echo gateway-ok; timeout 5 wget -q -O - http://${eps.web.ip}/ 2>/dev/null || echo blocked; wget -q -O - http://198.51.100.2:8080/`,
       ],
     });
-    expect(r.stdout).toBe('gateway-ok\nblocked\n');
+    expect(r.stdout).toBe('gateway-ok\nblocked\nhello from outside\n');
   });
 
   test('teardown leaves no TAP, bridge, rule or lease', async () => {

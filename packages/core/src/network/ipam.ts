@@ -415,9 +415,20 @@ export class Ipam {
           mac: opts.mac ?? macForAddress(address),
           created_at: Date.now(),
         };
-        s.prepare(
-          'INSERT INTO leases (network_id, address, container_id, mac, created_at) VALUES (@network_id, @address, @container_id, @mac, @created_at)',
-        ).run(row);
+        try {
+          s.prepare(
+            'INSERT INTO leases (network_id, address, container_id, mac, created_at) VALUES (@network_id, @address, @container_id, @mac, @created_at)',
+          ).run(row);
+        } catch (e) {
+          if (/FOREIGN KEY constraint failed/.test((e as Error).message))
+            throw new HyprError(
+              'NETWORK_CONTAINER_UNKNOWN',
+              `container ${opts.containerId} is not in the state database`,
+              'record the container before connecting it to a network',
+              { cause: e },
+            );
+          throw e;
+        }
         return this.rowToLease(row, subnet.prefix);
       })
       .immediate();
