@@ -82,7 +82,19 @@ export class ImageManager {
       credentials: async () => ({ username, password }),
       retries: 1,
     });
-    const res = await client.request('GET', '/v2/', { repository: 'hypr/login' });
+    let res: Response;
+    try {
+      res = await client.request('GET', '/v2/', { repository: 'hypr/login' });
+    } catch (e) {
+      if (/unauthori[sz]ed|denied|401|403/i.test((e as Error).message))
+        throw new HyprError(
+          'REGISTRY_AUTH_FAILED',
+          `login to ${registry} failed: unauthorized: incorrect username or password`,
+          undefined,
+          { cause: e },
+        );
+      throw e;
+    }
     await res.body?.cancel();
     if (res.status === 401 || res.status === 403)
       throw new HyprError('REGISTRY_AUTH_FAILED', `login to ${registry} failed: unauthorized (${res.status})`);

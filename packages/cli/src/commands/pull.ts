@@ -17,7 +17,7 @@ export default class Pull extends HyprCommand {
     const { flags, args } = await this.parseArgs<{ quiet: boolean; platform?: string }, { name: string }>(Pull);
     const quiet = flags.quiet || this.jsonEnabled();
     const r = await pullWithProgress(this.client, args.name, { platform: flags.platform, quiet });
-    if (flags.quiet) this.out(r.tags[0] ?? args.name);
+    if (flags.quiet) this.out(args.name);
     return r;
   }
 }
