@@ -9,6 +9,7 @@
  * userspace proxy instead); traffic between two HYPR networks is dropped; an `internal` network only
  * talks within itself (and to the gateway, where the DNS server listens).
  */
+import { readFile, writeFile } from 'node:fs/promises';
 import { HyprError } from '../errors.js';
 import { ProcessError } from '../process.js';
 import { formatCidr, parseCidr } from './cidr.js';
@@ -159,7 +160,24 @@ export async function listRuleChains(opts: NetnsOptions = {}): Promise<string[]>
   return (await listTable(opts)).flatMap((i) => (i.chain ? [i.chain.name] : []));
 }
 
-/** Sets net.ipv4.ip_forward=1 (in `netns` when given), as Docker does for its bridges. */
+/**
+ * Sets net.ipv4.ip_forward=1 (in `netns` when given), as Docker does for its bridges. Written to
+ * /proc directly (no dependency on procps' sysctl); /proc/sys/net belongs to the writer's namespace,
+ * hence a shell under `ip netns exec` for another one.
+ */
 export async function enableIpv4Forwarding(opts: NetnsOptions = {}): Promise<void> {
-  await runInNetns('sysctl', ['-q', '-w', 'net.ipv4.ip_forward=1'], { ...opts, packageHint: 'procps' });
+  const path = '/proc/sys/net/ipv4/ip_forward';
+  try {
+    if (opts.netns) await runInNetns('sh', ['-c', `echo 1 > ${path}`], opts);
+    else if ((await readFile(path, 'utf8')).trim() !== '1') await writeFile(path, '1\n');
+  } catch (e) {
+    throw new HyprError(
+      'NETWORK_FORWARDING_FAILED',
+      `cannot enable IPv4 forwarding: ${(e as Error).message}`,
+      'needs root',
+      {
+        cause: e,
+      },
+    );
+  }
 }
