@@ -123,7 +123,7 @@ static int parse_winsize(const char *s, struct winsize *ws)
 {
 	unsigned rows, cols;
 
-	if (sscanf(s, "%ux%u", &rows, &cols) != 2)
+	if (parse_pair(s, &rows, &cols) < 0)
 		return -1;
 	memset(ws, 0, sizeof(*ws));
 	ws->ws_row = rows;

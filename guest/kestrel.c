@@ -297,6 +297,19 @@ static int read_job(void)
 	return 0;
 }
 
+/* Parses two unsigned numbers separated by one character ("30x100", "30 100"). */
+int parse_pair(const char *s, unsigned *a, unsigned *b)
+{
+	char *end;
+
+	*a = (unsigned)strtoul(s, &end, 10);
+	if (end == s || !*end)
+		return -1;
+	s = end + 1;
+	*b = (unsigned)strtoul(s, &end, 10);
+	return end == s ? -1 : 0;
+}
+
 int command_record(struct command *c, char key, char *value)
 {
 	switch (key) {
@@ -603,7 +616,7 @@ static pid_t start_program(void)
 		struct winsize ws = { 0 };
 		unsigned rows = 24, cols = 80;
 
-		sscanf(job.tty, "%ux%u", &rows, &cols);
+		parse_pair(job.tty, &rows, &cols);
 		ws.ws_row = rows;
 		ws.ws_col = cols;
 		if (open_pty(&main_tty, &slave, &ws) < 0)
@@ -683,8 +696,18 @@ static void handle_command(char *line, pid_t main_pid, long long *kill_deadline)
 	char verb[16], sig[16];
 	int grace = job.grace_ms;
 
-	if (sscanf(line, "%15s %15s %d", verb, sig, &grace) < 2)
-		return;
+	{
+		/* "VERB ARG [NUMBER]" */
+		char *sp = strchr(line, ' '), *sp2;
+
+		if (!sp || sp - line >= (long)sizeof(verb))
+			return;
+		snprintf(verb, sizeof(verb), "%.*s", (int)(sp - line), line);
+		sp2 = strchr(sp + 1, ' ');
+		snprintf(sig, sizeof(sig), "%.*s", sp2 ? (int)(sp2 - sp - 1) : (int)strlen(sp + 1), sp + 1);
+		if (sp2)
+			grace = atoi(sp2 + 1);
+	}
 	if (strcmp(verb, "STOP") == 0) {
 		int s = signal_by_name(sig);
 
@@ -695,7 +718,7 @@ static void handle_command(char *line, pid_t main_pid, long long *kill_deadline)
 		struct winsize ws = { 0 };
 		unsigned rows, cols;
 
-		if (main_tty >= 0 && sscanf(line, "RESIZE %u %u", &rows, &cols) == 2) {
+		if (main_tty >= 0 && parse_pair(line + 7, &rows, &cols) == 0) {
 			ws.ws_row = rows;
 			ws.ws_col = cols;
 			ioctl(main_tty, TIOCSWINSZ, &ws);

@@ -58,6 +58,7 @@ int mount_kernel_fs(const char *prefix);
 int is_number(const char *s);
 int signal_by_name(const char *s);
 int command_record(struct command *c, char key, char *value);
+int parse_pair(const char *s, unsigned *a, unsigned *b);
 int resolve_user(const char *user, unsigned *uid, unsigned *gid, char *home, size_t home_len);
 void prepare_env(struct command *c, const char *home);
 void exec_child(const struct command *c, int err_pipe, unsigned uid, unsigned gid, const int stdio[3], int ctty)

@@ -28,12 +28,15 @@ static int set_flags_up(int sock, const char *ifname)
 
 static int parse_mac(const char *s, unsigned char mac[6])
 {
-	unsigned v[6];
+	for (int i = 0; i < 6; i++) {
+		char *end;
+		unsigned long v = strtoul(s, &end, 16);
 
-	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]) != 6)
-		return -1;
-	for (int i = 0; i < 6; i++)
-		mac[i] = (unsigned char)v[i];
+		if (end - s != 2 || v > 255 || (i < 5 && *end != ':') || (i == 5 && *end))
+			return -1;
+		mac[i] = (unsigned char)v;
+		s = end + 1;
+	}
 	return 0;
 }
 
