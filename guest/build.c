@@ -40,24 +40,6 @@ static unsigned long long tar_bytes;
 static char block[512];
 static char io_buf[65536];
 
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= n;
-	}
-	return 0;
-}
-
 static void octal(char *field, size_t width, unsigned long long value)
 {
 	/* width includes the terminating NUL */

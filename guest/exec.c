@@ -39,31 +39,13 @@ static unsigned char in_buf[FRAME_MAX + 4 + 1];
 static size_t in_len;
 static unsigned char out_buf[IO_CHUNK + 4];
 
-static int write_all_fd(int fd, const void *buf, size_t len)
-{
-	const unsigned char *p = buf;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= n;
-	}
-	return 0;
-}
-
 static void frame(char type, int sid, const void *data, size_t len)
 {
 	unsigned char h[4] = { (unsigned char)type, (unsigned char)sid, (unsigned char)(len >> 8), (unsigned char)len };
 
 	if (port_fd < 0)
 		return;
-	if (write_all_fd(port_fd, h, 4) < 0 || (len && write_all_fd(port_fd, data, len) < 0))
+	if (write_all(port_fd, h, 4) < 0 || (len && write_all(port_fd, data, len) < 0))
 		say("write hypr.exec: %s", strerror(errno));
 }
 
@@ -262,7 +244,7 @@ static void handle_frame(int type, int sid, const unsigned char *payload, size_t
 	snprintf(text, sizeof(text), "%.*s", (int)(len < sizeof(text) ? len : sizeof(text) - 1), (const char *)payload);
 	switch (type) {
 	case 'I':
-		if (s->in_fd >= 0 && write_all_fd(s->in_fd, payload, len) < 0)
+		if (s->in_fd >= 0 && write_all(s->in_fd, payload, len) < 0)
 			say("exec %d stdin: %s", sid, strerror(errno));
 		break;
 	case 'C':

@@ -113,6 +113,24 @@ void die(int code, const char *fmt, ...)
 	power_off();
 }
 
+int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
 int fail(const char *what, const char *path)
 {
 	say("%s %s: %s", what, path, strerror(errno));

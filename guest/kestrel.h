@@ -52,6 +52,7 @@ void control(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
 void power_off(void) __attribute__((noreturn));
 int fail(const char *what, const char *path);
+int write_all(int fd, const void *buf, size_t len);
 int mkdir_p(const char *path, mode_t mode);
 int mount_at(const char *src, const char *target, const char *type, unsigned long flags, const char *data);
 int mount_kernel_fs(const char *prefix);

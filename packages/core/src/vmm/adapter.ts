@@ -1,4 +1,5 @@
 import type { Logger } from '../log.js';
+import { spawnChild } from '../process.js';
 import type { Accelerator, VmSpec } from './spec.js';
 
 export type VmmName = 'qemu' | 'cloud-hypervisor' | 'vfkit';
@@ -42,4 +43,34 @@ export interface VmmAdapter {
   readonly packageHint: string;
   buildCommand(spec: VmSpec, accel: Accelerator): VmmCommand;
   start(spec: VmSpec, opts: StartVmOptions): Promise<VmInstance>;
+}
+
+/**
+ * Runs a hypervisor command as a VmInstance: own process group, stderr tail kept, SIGTERM then
+ * SIGKILL on stop. A binary that cannot start rejects here, not as a hung VM.
+ */
+export async function startVmmProcess(
+  command: VmmCommand,
+  opts: StartVmOptions & { packageHint: string; killAfterMs?: number },
+): Promise<VmInstance> {
+  const child = spawnChild(command.binary, command.args, {
+    signal: opts.signal,
+    killAfterMs: opts.killAfterMs ?? 2000,
+    log: opts.log,
+    packageHint: opts.packageHint,
+  });
+  let exited = false;
+  const done = child.exited.then((e) => {
+    exited = true;
+    return e;
+  });
+  await Promise.race([done, new Promise((r) => setImmediate(r))]);
+  return {
+    pid: child.pid,
+    exited: done,
+    state: () => (exited ? 'exited' : 'running'),
+    stderrTail: () => child.stderrTail(),
+    stop: () => child.stop(),
+    kill: () => child.kill(),
+  };
 }

@@ -1,5 +1,4 @@
-import { spawnChild } from '../process.js';
-import type { StartVmOptions, VmInstance, VmmAdapter, VmmCommand } from './adapter.js';
+import { type StartVmOptions, type VmInstance, type VmmAdapter, type VmmCommand, startVmmProcess } from './adapter.js';
 import type { Accelerator, VmSpec } from './spec.js';
 
 /** QEMU's `microvm` machine: no PCI, no firmware, virtio-mmio devices, PVH boot of vmlinux. */
@@ -73,29 +72,7 @@ export class QemuAdapter implements VmmAdapter {
   }
 
   async start(spec: VmSpec, opts: StartVmOptions): Promise<VmInstance> {
-    const { binary, args } = this.buildCommand(spec, opts.accel);
-    const log = opts.log?.child({ vmm: 'qemu', vm: spec.name });
-    log?.debug({ args }, 'starting qemu');
-    const child = spawnChild(binary, args, {
-      signal: opts.signal,
-      killAfterMs: 2000,
-      log,
-      packageHint: this.packageHint,
-    });
-    let exited = false;
-    const done = child.exited.then((e) => {
-      exited = true;
-      return e;
-    });
-    // Surface a spawn failure (binary missing) right away rather than as a hung VM.
-    await Promise.race([done.catch((e) => Promise.reject(e)), new Promise((r) => setImmediate(r))]);
-    return {
-      pid: child.pid,
-      exited: done,
-      state: () => (exited ? 'exited' : 'running'),
-      stderrTail: () => child.stderrTail(),
-      stop: () => child.stop(),
-      kill: () => child.kill(),
-    };
+    opts.log?.debug({ vmm: this.name, vm: spec.name }, 'starting hypervisor');
+    return startVmmProcess(this.buildCommand(spec, opts.accel), { ...opts, packageHint: this.packageHint });
   }
 }

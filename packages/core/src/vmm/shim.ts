@@ -16,50 +16,36 @@ import { type Socket, connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HyprError } from '../errors.js';
-import type { GuestMount, GuestVmOptions, RootfsSource } from './guest-vm.js';
+import type { ExecOptions, ExecSession, GuestVmOptions } from './guest-vm.js';
 
 /** What the shim boots: the JSON-serialisable part of GuestVmOptions. */
-export interface ShimVmConfig {
-  rootfs: RootfsSource;
-  argv: string[];
+export type ShimVmConfig = Pick<
+  GuestVmOptions,
+  | 'rootfs'
+  | 'argv'
+  | 'workdir'
+  | 'user'
+  | 'hostname'
+  | 'cpus'
+  | 'memoryMiB'
+  | 'stopGraceMs'
+  | 'mounts'
+  | 'stdin'
+  | 'tty'
+  | 'nics'
+  | 'dns'
+  | 'dnsSearch'
+  | 'hosts'
+  | 'netns'
+> & {
   env: string[];
-  workdir?: string;
-  user?: string;
-  hostname?: string;
-  cpus?: number;
-  memoryMiB?: number;
-  stopGraceMs?: number;
   /** Persistent writable layer, created on first start (sparse ext4 of sizeMiB) and reused after. */
   writableDisk?: { path: string; sizeMiB?: number };
-  mounts?: GuestMount[];
-  /** The program's stdin comes from attached clients (run -i); a terminal of this size (run -t). */
-  stdin?: boolean;
-  tty?: { rows: number; cols: number };
-  nics?: GuestVmOptions['nics'];
-  dns?: string[];
-  dnsSearch?: string[];
-  hosts?: GuestVmOptions['hosts'];
-  netns?: string;
-}
+};
 
-export interface ShimExecOptions {
-  argv: string[];
-  env?: string[];
-  workdir?: string;
-  user?: string;
-  tty?: { rows: number; cols: number };
-  onStdout?: (b: Buffer) => void;
-  onStderr?: (b: Buffer) => void;
-}
-
-export interface ShimExecSession {
-  readonly started: Promise<number>;
-  write(data: Buffer | string): void;
-  end(): void;
-  resize(rows: number, cols: number): void;
-  signal(signal: string): void;
-  wait(): Promise<{ exitCode: number; error?: string }>;
-}
+/** An exec through the shim takes and gives what an exec into a VM does. */
+export type ShimExecOptions = ExecOptions;
+export type ShimExecSession = ExecSession;
 
 export interface ShimAttachment {
   write(data: Buffer | string): void;

@@ -1,5 +1,4 @@
-import { spawnChild } from '../process.js';
-import type { StartVmOptions, VmInstance, VmmAdapter, VmmCommand } from './adapter.js';
+import { type StartVmOptions, type VmInstance, type VmmAdapter, type VmmCommand, startVmmProcess } from './adapter.js';
 import type { Accelerator, VmSpec } from './spec.js';
 
 /**
@@ -39,20 +38,7 @@ export class VfkitAdapter implements VmmAdapter {
   }
 
   async start(spec: VmSpec, opts: StartVmOptions): Promise<VmInstance> {
-    const { binary, args } = this.buildCommand(spec, opts.accel);
-    const child = spawnChild(binary, args, { signal: opts.signal, log: opts.log, packageHint: this.packageHint });
-    let exited = false;
-    const done = child.exited.then((e) => {
-      exited = true;
-      return e;
-    });
-    return {
-      pid: child.pid,
-      exited: done,
-      state: () => (exited ? 'exited' : 'running'),
-      stderrTail: () => child.stderrTail(),
-      stop: () => child.stop(),
-      kill: () => child.kill(),
-    };
+    opts.log?.debug({ vmm: this.name, vm: spec.name }, 'starting hypervisor');
+    return startVmmProcess(this.buildCommand(spec, opts.accel), { ...opts, packageHint: this.packageHint });
   }
 }
