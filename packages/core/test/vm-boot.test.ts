@@ -17,6 +17,22 @@ afterAll(async () => {
 
 const sh = (script: string) => ['sh', '-c', script];
 
+/** Resolves `seen` once the program has printed `text` (whatever the machine's load). */
+function outputSeen(text: string) {
+  let out = '';
+  let resolve!: () => void;
+  const seen = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return {
+    seen,
+    push: (b: Buffer) => {
+      out += b.toString();
+      if (out.includes(text)) resolve();
+    },
+  };
+}
+
 describe('a program in a real microVM', () => {
   test('stdout and stderr come back exactly and apart, exit code 0', async () => {
     const r = await runVm({ rootfs: { dir: rootfs }, argv: sh('echo hello; echo oops >&2; printf "no newline"') });
@@ -97,19 +113,23 @@ describe('a program in a real microVM', () => {
   });
 
   test('stop sends SIGTERM to the program, which exits 143', async () => {
-    const vm = await bootGuestVm({ rootfs: { dir: rootfs }, argv: sh('echo up; exec sleep 1000') });
-    await new Promise((r) => setTimeout(r, 2500));
+    const up = outputSeen('up');
+    const vm = await bootGuestVm({ rootfs: { dir: rootfs }, argv: sh('echo up; exec sleep 1000'), onStdout: up.push });
+    await up.seen;
     const r = await vm.stop('SIGTERM', 5000);
     expect(r.exitCode).toBe(143);
     expect(isAlive(vm.pid)).toBe(false);
   });
 
   test('a program that ignores SIGTERM is killed after the grace period (137)', async () => {
+    // Stop only once the trap is set: before that, SIGTERM would end the shell (143).
+    const ready = outputSeen('ready');
     const vm = await bootGuestVm({
       rootfs: { dir: rootfs },
       argv: sh("trap '' TERM; echo ready; while true; do sleep 1; done"),
+      onStdout: ready.push,
     });
-    await new Promise((r) => setTimeout(r, 2500));
+    await ready.seen;
     const r = await vm.stop('SIGTERM', 500);
     expect(r.exitCode).toBe(137);
     expect(r.stdout).toContain('ready');

@@ -48,13 +48,20 @@ describe('exec into a running VM', () => {
 
   test('a terminal: isatty, window size and resize', async () => {
     const out: string[] = [];
+    let sized!: () => void;
+    const firstSize = new Promise<void>((r) => {
+      sized = r;
+    });
     const s = vm.exec({
       argv: ['sh', '-c', 'tty; stty size; read line; stty size'],
       tty: { rows: 30, cols: 100 },
-      onStdout: (b) => out.push(b.toString()),
+      onStdout: (b) => {
+        out.push(b.toString());
+        if (out.join('').includes('30 100')) sized();
+      },
     });
     await s.started;
-    await new Promise((r) => setTimeout(r, 300));
+    await firstSize;
     s.resize(40, 120);
     s.write('go\r');
     const r = await collect(s, out, []);
