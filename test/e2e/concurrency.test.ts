@@ -1,5 +1,8 @@
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { afterAll, beforeAll, expect, test, vi } from 'vitest';
 import { type Daemon, type E2eEnv, hypr, hyprOk, startDaemon, startE2eEnv, waitFor } from './helpers.js';
+
+// VMs boot under TCG on a shared machine: allow for a slow, loaded host.
+vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 });
 
 // The one big test: 20 containers created and started at once (64 MiB VMs under TCG).
 let env: E2eEnv;
@@ -11,14 +14,14 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   const ids = (await hypr(d, ['ps', '-a', '-q'])).stdout.trim().split('\n').filter(Boolean);
-  if (ids.length) await hypr(d, ['rm', '-f', ...ids], { timeoutMs: 120_000 });
+  if (ids.length) await hypr(d, ['rm', '-f', ...ids], { timeoutMs: 300_000 });
   await d?.stop();
   await env?.cleanup();
 });
 
 test(
   '20 containers run concurrently: all reach running, names and ids unique, state consistent',
-  { timeout: 240_000 },
+  { timeout: 600_000 },
   async () => {
     const N = 20;
     const runs = await Promise.all(
@@ -37,7 +40,7 @@ test(
             `echo ready ${i}; sleep 600`,
           ],
           {
-            timeoutMs: 180_000,
+            timeoutMs: 400_000,
           },
         ),
       ),
@@ -63,7 +66,7 @@ test(
     );
     const info = JSON.parse(await hyprOk(d, ['system', 'info', '--json']));
     expect(info).toMatchObject({ Containers: N, ContainersRunning: N });
-    await hyprOk(d, ['rm', '-f', ...ids], { timeoutMs: 120_000 });
+    await hyprOk(d, ['rm', '-f', ...ids], { timeoutMs: 300_000 });
     expect(await hyprOk(d, ['ps', '-a', '-q'])).toBe('');
   },
 );

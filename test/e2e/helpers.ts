@@ -46,7 +46,7 @@ export async function startDaemon(opts: { home?: string; dir?: string } = {}): P
   });
   closeSync(fd);
   const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + 60_000;
   for (;;) {
     if (existsSync(socket) && readFileSync(logPath, 'utf8').includes('hyprd listening')) break;
     const done = await Promise.race([
@@ -104,7 +104,51 @@ export function hypr(
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`hypr ${args.join(' ')} timed out\nstdout: ${stdout}\nstderr: ${stderr}`));
-    }, opts.timeoutMs ?? 60_000);
+    }, opts.timeoutMs ?? 240_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code: code ?? 128, stdout, stderr });
+    });
+  });
+}
+
+/**
+ * Runs `hypr ARGS` on a pseudo-terminal (util-linux `script`), as a user at a terminal would, and
+ * types `input` into it once `ready` appears in the output (or at once).
+ */
+export function hyprOnPty(
+  daemon: Pick<Daemon, 'host'>,
+  args: string[],
+  input: string,
+  opts: { timeoutMs?: number; ready?: RegExp } = {},
+): Promise<CliResult> {
+  const quote = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
+  const command = [process.execPath, HYPR, ...args].map(quote).join(' ');
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn('script', ['-qfec', command, '/dev/null'], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, HYPR_HOST: daemon.host, TERM: 'dumb' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    let typed = false;
+    const type = () => {
+      if (typed) return;
+      typed = true;
+      child.stdin.write(input);
+    };
+    child.stdout.on('data', (b) => {
+      stdout += b;
+      if (opts.ready?.test(stdout)) type();
+    });
+    child.stderr.on('data', (b) => {
+      stderr += b;
+    });
+    if (!opts.ready) type();
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`hypr ${args.join(' ')} on a pty timed out\noutput: ${stdout}\nstderr: ${stderr}`));
+    }, opts.timeoutMs ?? 240_000);
     child.once('exit', (code) => {
       clearTimeout(timer);
       resolvePromise({ code: code ?? 128, stdout, stderr });

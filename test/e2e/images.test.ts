@@ -1,8 +1,11 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { afterAll, beforeAll, expect, test, vi } from 'vitest';
 import { type TestRegistry, startRegistry } from '../../packages/core/test/helpers/registry.js';
 import { type Daemon, type E2eEnv, hypr, hyprOk, startDaemon, startE2eEnv } from './helpers.js';
+
+// VMs boot under TCG on a shared machine: allow for a slow, loaded host.
+vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 });
 
 // Images through the CLI and the daemon: pull, images, tag, push, save/load, rmi, login, prune, info.
 let env: E2eEnv;

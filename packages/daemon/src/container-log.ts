@@ -14,6 +14,8 @@ export interface LogEntry {
   log: string;
   /** RFC 3339 with nanoseconds. */
   time: string;
+  /** Raw bytes of live (not line-split) output, which may end mid-character; `log` is then empty. */
+  bytes?: Buffer;
 }
 
 /** The current time as docker writes it: RFC 3339 with nine fractional digits. */

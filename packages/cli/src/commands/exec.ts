@@ -1,7 +1,9 @@
-import { Stream } from '@hypr/api';
+import { create } from '@bufbuild/protobuf';
+import { type ExecRequest, ExecRequestSchema, type ExecResponse } from '@hypr/api';
 import { Flags } from '@oclif/core';
 import { resolveEnv } from '../docker-args.js';
 import { CliError, HyprCommand } from '../hypr-command.js';
+import { checkTty, runSession, terminalSize } from '../stdio-session.js';
 
 export default class Exec extends HyprCommand {
   static override summary = 'Execute a command in a running container';
@@ -21,30 +23,37 @@ export default class Exec extends HyprCommand {
     const { flags, rest } = await this.parseDocker<Record<string, unknown>>(Exec);
     const [id, ...command] = rest;
     if (!id || !command.length) throw new CliError('"hypr exec" requires at least 2 arguments.', 125);
-    async function* requests() {
-      yield {
-        msg: {
-          case: 'start' as const,
-          value: {
-            id,
-            command,
-            env: resolveEnv((flags.env as string[] | undefined) ?? []),
-            workdir: flags.workdir as string | undefined,
-            user: flags.user as string | undefined,
-            tty: Boolean(flags.tty),
-            stdin: Boolean(flags.interactive),
-          },
+    const interactive = Boolean(flags.interactive) && !flags.detach;
+    const tty = Boolean(flags.tty);
+    checkTty(interactive, tty);
+    const start = create(ExecRequestSchema, {
+      msg: {
+        case: 'start',
+        value: {
+          id,
+          command,
+          env: resolveEnv((flags.env as string[] | undefined) ?? []),
+          workdir: flags.workdir as string | undefined,
+          user: flags.user as string | undefined,
+          tty,
+          stdin: interactive,
+          size: tty ? terminalSize() : undefined,
         },
-      };
-    }
-    for await (const m of this.client.containers.exec(requests())) {
-      if (m.msg.case === 'output') {
-        const o = m.msg.value;
-        (o.stream === Stream.STDERR ? process.stderr : process.stdout).write(o.data);
-      } else if (m.msg.case === 'exit') {
-        return this.exit(m.msg.value.exitCode) as never;
-      }
-    }
-    return 0;
+      },
+    });
+    const code = await runSession<ExecRequest, ExecResponse>({
+      input: {
+        start,
+        stdin: (b) => create(ExecRequestSchema, { msg: { case: 'stdin', value: b } }),
+        resize: (rows, cols) => create(ExecRequestSchema, { msg: { case: 'resize', value: { rows, cols } } }),
+        closeStdin: () => create(ExecRequestSchema, { msg: { case: 'closeStdin', value: true } }),
+      },
+      interactive,
+      tty,
+      call: (requests) => this.client.containers.exec(requests),
+      read: (res) =>
+        res.msg.case === 'output' ? { output: res.msg.value } : res.msg.case === 'exit' ? { exit: res.msg.value } : {},
+    });
+    return this.exit(code) as never;
   }
 }

@@ -1,9 +1,11 @@
+import { create } from '@bufbuild/protobuf';
 import { Code, ConnectError } from '@connectrpc/connect';
-import { type ContainerSpec, Stream } from '@hypr/api';
+import { type AttachRequest, AttachRequestSchema, type AttachResponse, type ContainerSpec } from '@hypr/api';
 import { Flags } from '@oclif/core';
 import { CliError, HyprCommand, hyprCode } from '../hypr-command.js';
 import { pullWithProgress } from '../pull.js';
 import { createFlags, toContainerSpec } from '../run-flags.js';
+import { checkTty, runSession, terminalSize } from '../stdio-session.js';
 
 export interface RunResult {
   id: string;
@@ -53,41 +55,59 @@ export default class Run extends HyprCommand {
   async run(): Promise<RunResult> {
     const { flags, rest } = await this.parseDocker<Record<string, unknown>>(Run);
     const { spec, name } = toContainerSpec(flags, rest);
-    if (flags.detach && spec.autoRemove === false && spec.restartPolicy?.name === 'no') {
-      /* nothing to check */
-    }
+    if (!flags.detach) checkTty(Boolean(flags.interactive), Boolean(flags.tty));
     const created = await createContainer(this, spec, name, flags.platform as string | undefined);
     if (flags.detach) {
       await this.client.containers.start({ id: created.id });
       this.out(created.id);
       return { id: created.id, name: created.name };
     }
-    const exitCode = await attachAndStart(this, created.id, Boolean(flags['sig-proxy']));
+    const exitCode = await attachAndStart(this, created.id, {
+      sigProxy: Boolean(flags['sig-proxy']),
+      interactive: Boolean(flags.interactive),
+      tty: Boolean(flags.tty),
+    });
     return this.exit(exitCode) as never;
   }
 }
 
-/** Streams the container's output from its start to its exit; returns the exit status for the CLI. */
-export async function attachAndStart(cmd: HyprCommand, id: string, sigProxy: boolean, start = true): Promise<number> {
-  const abort = new AbortController();
-  const forward = (signal: NodeJS.Signals) => {
-    cmd.client.containers.kill({ id, signal }).catch(() => {});
-  };
-  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
-  if (sigProxy) for (const s of signals) process.on(s, forward);
-  try {
-    for await (const m of cmd.client.containers.attach({ id, start }, { signal: abort.signal })) {
-      if (m.event.case === 'output') {
-        const o = m.event.value;
-        (o.stream === Stream.STDERR ? process.stderr : process.stdout).write(o.data);
-      } else if (m.event.case === 'exit') {
-        const { exitCode, error } = m.event.value;
-        if (error) process.stderr.write(`hypr: ${error}\n`);
-        return exitCode;
-      }
-    }
-    throw new CliError('the attachment ended before the container exited', 125);
-  } finally {
-    if (sigProxy) for (const s of signals) process.off(s, forward);
-  }
+/**
+ * Attaches to the container (starting it first when asked) and streams its output to its exit;
+ * with -i the terminal's stdin goes to the program, with -t in raw mode with its window size.
+ * Returns the exit status for the CLI.
+ */
+export async function attachAndStart(
+  cmd: HyprCommand,
+  id: string,
+  o: { sigProxy: boolean; start?: boolean; interactive?: boolean; tty?: boolean },
+): Promise<number> {
+  const interactive = Boolean(o.interactive);
+  const tty = Boolean(o.tty);
+  return runSession<AttachRequest, AttachResponse>({
+    input: {
+      start: create(AttachRequestSchema, {
+        msg: {
+          case: 'start',
+          value: { id, start: o.start ?? true, stdin: interactive, size: tty ? terminalSize() : undefined },
+        },
+      }),
+      stdin: (b) => create(AttachRequestSchema, { msg: { case: 'stdin', value: b } }),
+      resize: (rows, cols) => create(AttachRequestSchema, { msg: { case: 'resize', value: { rows, cols } } }),
+      closeStdin: () => create(AttachRequestSchema, { msg: { case: 'closeStdin', value: true } }),
+    },
+    interactive,
+    tty,
+    call: (requests) => cmd.client.containers.attach(requests),
+    read: (res) =>
+      res.event.case === 'output'
+        ? { output: res.event.value }
+        : res.event.case === 'exit'
+          ? { exit: res.event.value }
+          : {},
+    onSignal: o.sigProxy
+      ? (signal) => {
+          cmd.client.containers.kill({ id, signal }).catch(() => {});
+        }
+      : undefined,
+  });
 }

@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { CliError, HyprCommand, forEachArg } from '../hypr-command.js';
+import { checkTty } from '../stdio-session.js';
 import { attachAndStart } from './run.js';
 
 export default class Start extends HyprCommand {
@@ -18,7 +19,11 @@ export default class Start extends HyprCommand {
     if (!argv.length) throw new CliError('"hypr start" requires at least 1 argument.', 125);
     if (flags.attach) {
       if (argv.length > 1) throw new CliError('you cannot start and attach multiple containers at once', 1);
-      return this.exit(await attachAndStart(this, argv[0], true)) as never;
+      const [info] = JSON.parse((await this.client.containers.inspect({ id: argv[0] })).json);
+      const tty = Boolean(info.Config.Tty);
+      const interactive = flags.interactive && Boolean(info.Config.OpenStdin);
+      checkTty(interactive, tty);
+      return this.exit(await attachAndStart(this, argv[0], { sigProxy: !tty, interactive, tty })) as never;
     }
     const { results, failed } = await forEachArg(this, argv, async (id) => {
       await this.client.containers.start({ id });

@@ -3,6 +3,7 @@ import { create } from '@bufbuild/protobuf';
 import type { ServiceImpl } from '@connectrpc/connect';
 import { type ImageService, type ImageSummary, ImageSummarySchema } from '@hypr/api';
 import { HyprError, type ImageRecord, parseImageRef } from '@hypr/core';
+import { AsyncQueue } from '../async-queue.js';
 import { ImageManager } from '../images.js';
 import type { Orchestrator } from '../orchestrator.js';
 
@@ -19,31 +20,17 @@ export function toImageSummary(img: ImageRecord, containers = 0): ImageSummary {
   });
 }
 
-/** An async queue: a callback-driven producer, consumed by a streaming handler. */
+/** A queue that ends when `done` settles (rethrowing its failure after the queued items). */
 function channel<T>() {
-  const items: T[] = [];
-  let wake: (() => void) | undefined;
+  const q = new AsyncQueue<T>();
   return {
-    push(item: T) {
-      items.push(item);
-      wake?.();
-    },
+    push: (item: T) => q.push(item),
     async *drain(done: Promise<unknown>): AsyncGenerator<T> {
-      let finished = false;
-      const end = done.finally(() => {
-        finished = true;
-        wake?.();
-      });
-      end.catch(() => {});
-      for (;;) {
-        while (items.length) yield items.shift() as T;
-        if (finished) break;
-        await new Promise<void>((r) => {
-          wake = r;
-        });
-        wake = undefined;
-      }
-      await done;
+      done.then(
+        () => q.end(),
+        (e) => q.end(e),
+      );
+      yield* q.drain();
     },
   };
 }

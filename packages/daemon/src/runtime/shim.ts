@@ -10,6 +10,8 @@ function toHandle(c: ShimClient): VmHandle {
     },
     wait: () => c.wait(),
     close: () => c.close(),
+    exec: (o) => c.exec(o),
+    attach: (h) => c.attach(h),
   };
 }
 
