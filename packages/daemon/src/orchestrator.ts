@@ -18,11 +18,26 @@ import {
 } from '@hypr/core';
 import { eq } from 'drizzle-orm';
 import type { DaemonConfig } from './config.js';
-import { type LogEntry, type ReadLogOptions, logSize, readContainerLog } from './container-log.js';
+import { AsyncQueue } from './async-queue.js';
+import {
+  type LogEntry,
+  type LogStream,
+  type ReadLogOptions,
+  logSize,
+  readContainerLog,
+  rfc3339Nano,
+} from './container-log.js';
 import { containerStatus } from './container-status.js';
 import { NAME_PATTERN, generateId, generateName } from './ids.js';
 import type { ImageManager } from './images.js';
-import { type ContainerRuntime, LOG_FILE, type VmConfig, type VmExit, type VmHandle } from './runtime/runtime.js';
+import {
+  type Attachment,
+  type ContainerRuntime,
+  LOG_FILE,
+  type VmConfig,
+  type VmExit,
+  type VmHandle,
+} from './runtime/runtime.js';
 
 export type RestartPolicyName = 'no' | 'on-failure' | 'always' | 'unless-stopped';
 
@@ -378,6 +393,8 @@ export class Orchestrator {
       memoryMiB: config.memoryMiB,
       stopGraceMs: config.stopTimeoutSeconds * 1000,
       writableDisk: { path: join(dir, 'rw.ext4'), sizeMiB: WRITABLE_DISK_MIB },
+      ...(config.create.openStdin ? { stdin: true } : {}),
+      ...(config.create.tty ? { tty: { rows: 24, cols: 80 } } : {}),
     };
     let handle: VmHandle;
     try {
@@ -599,14 +616,23 @@ export class Orchestrator {
   }
 
   /**
-   * Output from now on, then the exit: what `run` (attached) and `start -a` show. With `start`,
-   * the container is started once the reader is in place, so no early output is missed.
+   * Output from now on, then the exit: what `run` (attached), `start -a` and `attach` show. With
+   * `start`, the container is started once the reader is in place, so no early output is missed.
+   * Containers made with -i or -t are attached live (raw bytes, stdin and terminal size from `io`);
+   * others are followed through their log, which never misses a line.
    */
   async *attach(
     text: string,
-    opts: { start?: boolean; signal?: AbortSignal } = {},
+    opts: { start?: boolean; signal?: AbortSignal; io?: AttachIo } = {},
   ): AsyncGenerator<{ output?: LogEntry; exit?: { exitCode: number; error?: string }; started?: string }> {
     const row = this.resolve(text);
+    const cfg = config(row);
+    const interactive = Boolean(cfg.create.tty || cfg.create.openStdin);
+    if (opts.io?.stdin && !cfg.create.openStdin)
+      throw new HyprError(
+        'ATTACH_STDIN_PRECONDITION',
+        'the container was not created with -i: its stdin cannot be attached',
+      );
     const path = join(this.dirOf(row), LOG_FILE);
     const fromOffset = await logSize(path);
     const once = (event: string) =>
@@ -627,20 +653,80 @@ export class Orchestrator {
     let set = this.drains.get(row.id);
     if (!set) this.drains.set(row.id, (set = new Set()));
     set.add(drained);
+    let attachment: Attachment | undefined;
     try {
       if (opts.start) await this.start(row.id);
       else if (!this.live.has(row.id))
         throw new HyprError('CONTAINER_NOT_RUNNING', 'You cannot attach to a stopped container, start it first');
+      const live = this.live.get(row.id);
       yield { started: row.id };
-      for await (const e of readContainerLog(path, { fromOffset, follow: true, until: endedP, signal: opts.signal }))
-        yield { output: e };
+      if (interactive && live?.handle.attach) {
+        const q = new AsyncQueue<LogEntry>();
+        const push = (stream: LogStream) => (b: Buffer) => q.push({ stream, log: '', bytes: b, time: rfc3339Nano() });
+        const a = live.handle.attach({ onStdout: push('stdout'), onStderr: push('stderr') });
+        attachment = a;
+        if (opts.io?.size) a.resize(opts.io.size.rows, opts.io.size.cols);
+        if (opts.io) void pumpInput(opts.io, a);
+        void endedP.then(() => q.end());
+        for await (const e of q.drain(opts.signal)) yield { output: e };
+      } else {
+        for await (const e of readContainerLog(path, { fromOffset, follow: true, until: endedP, signal: opts.signal }))
+          yield { output: e };
+      }
     } finally {
+      attachment?.detach();
       markDrained();
       set.delete(drained);
       if (!set.size) this.drains.delete(row.id);
     }
     if (opts.signal?.aborted) return;
     yield { exit: await exitP };
+  }
+
+  /** docker exec: runs a program in the running container; yields its output, then its exit. */
+  async *exec(
+    text: string,
+    o: {
+      argv: string[];
+      env?: string[];
+      workdir?: string;
+      user?: string;
+      tty?: boolean;
+      io: AttachIo;
+      signal?: AbortSignal;
+    },
+  ): AsyncGenerator<{ output?: LogEntry; exit?: { exitCode: number; error?: string } }> {
+    const row = this.resolve(text);
+    const live = this.live.get(row.id);
+    if (!live || row.state !== 'running')
+      throw new HyprError('CONTAINER_NOT_RUNNING', `Container ${row.id} is not running`);
+    if (!live.handle.exec)
+      throw new HyprError('EXEC_NOT_SUPPORTED', `exec is not supported by the ${this.runtime.name} runtime`);
+    if (!o.argv.length) throw new HyprError('INVALID_ARGUMENT', 'no command given to exec');
+    const cfg = config(row);
+    const q = new AsyncQueue<LogEntry>();
+    const push = (stream: LogStream) => (b: Buffer) => q.push({ stream, log: '', bytes: b, time: rfc3339Nano() });
+    const session = live.handle.exec({
+      argv: o.argv,
+      env: [...cfg.env, ...(o.env ?? [])],
+      workdir: o.workdir ?? cfg.workdir,
+      user: o.user ?? cfg.user,
+      tty: o.tty ? (o.io.size ?? { rows: 24, cols: 80 }) : undefined,
+      onStdout: push('stdout'),
+      onStderr: push('stderr'),
+    });
+    const done = session.wait();
+    void done.then(() => q.end());
+    const onAbort = () => session.signal('KILL');
+    o.signal?.addEventListener('abort', onAbort);
+    void pumpInput(o.io, session);
+    try {
+      for await (const e of q.drain(o.signal)) yield { output: e };
+    } finally {
+      o.signal?.removeEventListener('abort', onAbort);
+    }
+    if (o.signal?.aborted) return;
+    yield { exit: await done };
   }
 
   // ---- daemon start and stop ----
@@ -701,6 +787,37 @@ export class Orchestrator {
     const rows = this.rows();
     const running = rows.filter((r) => r.state === 'running').length;
     return { total: rows.length, running, stopped: rows.length - running };
+  }
+}
+
+/** What an attached client sends: its stdin, terminal size changes, the end of its stdin, signals. */
+export interface AttachInput {
+  stdin?: Uint8Array;
+  resize?: { rows: number; cols: number };
+  closeStdin?: boolean;
+  signal?: string;
+}
+
+export interface AttachIo {
+  /** Forward the client's stdin; its end closes the program's stdin. */
+  stdin: boolean;
+  size?: { rows: number; cols: number };
+  input: AsyncIterable<AttachInput>;
+}
+
+async function pumpInput(
+  io: AttachIo,
+  target: { write(d: Buffer): void; end(): void; resize(r: number, c: number): void; signal?(s: string): void },
+): Promise<void> {
+  try {
+    for await (const m of io.input) {
+      if (m.stdin && io.stdin) target.write(Buffer.from(m.stdin));
+      else if (m.resize) target.resize(m.resize.rows, m.resize.cols);
+      else if (m.closeStdin && io.stdin) target.end();
+      else if (m.signal) target.signal?.(m.signal);
+    }
+  } catch {
+    /* the client went away */
   }
 }
 

@@ -2,7 +2,9 @@
 import { create } from '@bufbuild/protobuf';
 import type { ServiceImpl } from '@connectrpc/connect';
 import {
+  type AttachRequest,
   type ContainerService,
+  type ExecRequest,
   type ContainerSpec,
   type ContainerSummary,
   ContainerSummarySchema,
@@ -13,7 +15,14 @@ import {
 import { HyprError } from '@hypr/core';
 import type { LogEntry, LogStream } from '../container-log.js';
 import { inspectContainer } from '../inspect.js';
-import type { ContainerView, CreateContainerOptions, Orchestrator, RestartPolicyName } from '../orchestrator.js';
+import type {
+  AttachInput,
+  AttachIo,
+  ContainerView,
+  CreateContainerOptions,
+  Orchestrator,
+  RestartPolicyName,
+} from '../orchestrator.js';
 import { filterContainers } from '../ps-filter.js';
 
 export function toCreateOptions(spec: ContainerSpec, name: string): CreateContainerOptions {
@@ -22,12 +31,6 @@ export function toCreateOptions(spec: ContainerSpec, name: string): CreateContai
     throw new HyprError('INVALID_RESTART_POLICY', `invalid restart policy: ${policy}`);
   if (spec.autoRemove && policy !== 'no')
     throw new HyprError('INVALID_ARGUMENT_CONFLICT', 'conflicting options: cannot combine --restart and --rm');
-  if (spec.tty || spec.openStdin)
-    throw new HyprError(
-      'INTERACTIVE_NOT_SUPPORTED',
-      'interactive containers (-i, -t) are not supported yet: Kestrel cannot attach stdin or a terminal',
-      'run without -i/-t; output is still streamed',
-    );
   const hc = spec.healthcheck;
   return {
     image: spec.image,
@@ -90,9 +93,22 @@ export function toSummary(v: ContainerView): ContainerSummary {
 export function toLogMessage(e: LogEntry): LogsResponse {
   return create(LogsResponseSchema, {
     stream: e.stream === 'stderr' ? Stream.STDERR : Stream.STDOUT,
-    data: Buffer.from(e.log),
+    data: e.bytes ?? Buffer.from(e.log),
     time: e.time,
   });
+}
+
+/** The requests after the first, as orchestrator input. */
+async function* inputOf(it: AsyncIterator<AttachRequest | ExecRequest>): AsyncGenerator<AttachInput> {
+  for (;;) {
+    const r = await it.next();
+    if (r.done) return;
+    const m = r.value.msg;
+    if (m.case === 'stdin') yield { stdin: m.value };
+    else if (m.case === 'resize') yield { resize: { rows: m.value.rows, cols: m.value.cols } };
+    else if (m.case === 'closeStdin') yield { closeStdin: true };
+    else if (m.case === 'signal') yield { signal: m.value };
+  }
 }
 
 export function createContainerService(o: Orchestrator): ServiceImpl<typeof ContainerService> {
@@ -151,21 +167,40 @@ export function createContainerService(o: Orchestrator): ServiceImpl<typeof Cont
       }))
         yield toLogMessage(e);
     },
-    async *attach(req, ctx) {
-      for await (const ev of o.attach(req.id, { start: req.start, signal: ctx.signal })) {
+    async *attach(requests, ctx) {
+      const it = requests[Symbol.asyncIterator]();
+      const first = await it.next();
+      if (first.done || first.value.msg.case !== 'start')
+        throw new HyprError('INVALID_ARGUMENT', 'the first attach request must be a start');
+      const start = first.value.msg.value;
+      const size = start.size ? { rows: start.size.rows, cols: start.size.cols } : undefined;
+      const io: AttachIo = { stdin: start.stdin, size, input: inputOf(it) };
+      for await (const ev of o.attach(start.id, { start: start.start, signal: ctx.signal, io })) {
         if (ev.started) yield { event: { case: 'startedId', value: ev.started } };
         else if (ev.output) yield { event: { case: 'output', value: toLogMessage(ev.output) } };
         else if (ev.exit)
           yield { event: { case: 'exit', value: { exitCode: ev.exit.exitCode, error: ev.exit.error ?? '' } } };
       }
     },
-    // biome-ignore lint/correctness/useYield: answers before any message
-    async *exec() {
-      throw new HyprError(
-        'EXEC_NOT_SUPPORTED',
-        'exec is not supported yet',
-        'Kestrel does not run extra processes in a running guest yet',
-      );
+    async *exec(requests, ctx) {
+      const it = requests[Symbol.asyncIterator]();
+      const first = await it.next();
+      if (first.done || first.value.msg.case !== 'start')
+        throw new HyprError('INVALID_ARGUMENT', 'the first exec request must be a start');
+      const s = first.value.msg.value;
+      for await (const ev of o.exec(s.id, {
+        argv: s.command,
+        env: s.env,
+        workdir: s.workdir,
+        user: s.user,
+        tty: s.tty,
+        io: { stdin: s.stdin, size: s.size ? { rows: s.size.rows, cols: s.size.cols } : undefined, input: inputOf(it) },
+        signal: ctx.signal,
+      })) {
+        if (ev.output) yield { msg: { case: 'output', value: toLogMessage(ev.output) } };
+        else if (ev.exit)
+          yield { msg: { case: 'exit', value: { exitCode: ev.exit.exitCode, error: ev.exit.error ?? '' } } };
+      }
     },
     async prune() {
       return { deleted: await o.prune() };

@@ -19,7 +19,39 @@ export interface VmConfig {
   stopGraceMs?: number;
   /** Persistent writable layer: made on first start, reused across stop/start, deleted on rm. */
   writableDisk?: { path: string; sizeMiB: number };
+  /** The program's stdin comes from attached clients (-i). */
+  stdin?: boolean;
+  /** A pseudo-terminal of this size (-t). */
+  tty?: { rows: number; cols: number };
 }
+export interface ExecOptions {
+  argv: string[];
+  env?: string[];
+  workdir?: string;
+  user?: string;
+  tty?: { rows: number; cols: number };
+  onStdout?: (b: Buffer) => void;
+  onStderr?: (b: Buffer) => void;
+}
+
+/** A program run in a running container (docker exec). */
+export interface ExecSession {
+  readonly started: Promise<number>;
+  write(data: Buffer | string): void;
+  end(): void;
+  resize(rows: number, cols: number): void;
+  signal(signal: string): void;
+  wait(): Promise<{ exitCode: number; error?: string }>;
+}
+
+/** A live attachment to the program's stdio. */
+export interface Attachment {
+  write(data: Buffer | string): void;
+  end(): void;
+  resize(rows: number, cols: number): void;
+  detach(): void;
+}
+
 
 export interface VmExit {
   exitCode: number;
@@ -39,6 +71,10 @@ export interface VmHandle {
   wait(): Promise<VmExit>;
   /** Lets go of the VM without stopping it (daemon shutdown with a durable runtime). */
   close(): void;
+  /** Runs another program in the VM; absent where the runtime cannot. */
+  exec?(opts: ExecOptions): ExecSession;
+  /** Live output from now on, and the program's stdin. */
+  attach?(handlers: { onStdout?: (b: Buffer) => void; onStderr?: (b: Buffer) => void }): Attachment;
 }
 
 export interface ContainerRuntime {

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file hypr/v1/containers.proto.
  */
 export const file_hypr_v1_containers: GenFile = /*@__PURE__*/
-  fileDesc("ChhoeXByL3YxL2NvbnRhaW5lcnMucHJvdG8SB2h5cHIudjEiOgoNUmVzdGFydFBvbGljeRIMCgRuYW1lGAEgASgJEhsKE21heGltdW1fcmV0cnlfY291bnQYAiABKAUibgoLSGVhbHRoY2hlY2sSDAoEdGVzdBgBIAMoCRITCgtpbnRlcnZhbF9tcxgCIAEoAxISCgp0aW1lb3V0X21zGAMgASgDEhcKD3N0YXJ0X3BlcmlvZF9tcxgEIAEoAxIPCgdyZXRyaWVzGAUgASgFIvgECg1Db250YWluZXJTcGVjEg0KBWltYWdlGAEgASgJEg8KB2NvbW1hbmQYAiADKAkSFwoKZW50cnlwb2ludBgDIAEoCUgAiAEBEgsKA2VudhgEIAMoCRIUCgd3b3JrZGlyGAUgASgJSAGIAQESEQoEdXNlchgGIAEoCUgCiAEBEhAKCGhvc3RuYW1lGAcgASgJEjIKBmxhYmVscxgIIAMoCzIiLmh5cHIudjEuQ29udGFpbmVyU3BlYy5MYWJlbHNFbnRyeRIMCgRjcHVzGAkgASgBEhQKDG1lbW9yeV9ieXRlcxgKIAEoAxINCgVwb3J0cxgLIAMoCRIPCgd2b2x1bWVzGAwgAygJEi4KDnJlc3RhcnRfcG9saWN5GA0gASgLMhYuaHlwci52MS5SZXN0YXJ0UG9saWN5EhMKC2F1dG9fcmVtb3ZlGA4gASgIEgsKA3R0eRgPIAEoCBISCgpvcGVuX3N0ZGluGBAgASgIEhgKC3N0b3Bfc2lnbmFsGBEgASgJSAOIAQESIQoUc3RvcF90aW1lb3V0X3NlY29uZHMYEiABKAVIBIgBARIpCgtoZWFsdGhjaGVjaxgTIAEoCzIULmh5cHIudjEuSGVhbHRoY2hlY2sSFgoObm9faGVhbHRoY2hlY2sYFCABKAgSDAoEcHVsbBgVIAEoCRotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQg0KC19lbnRyeXBvaW50QgoKCF93b3JrZGlyQgcKBV91c2VyQg4KDF9zdG9wX3NpZ25hbEIXChVfc3RvcF90aW1lb3V0X3NlY29uZHMiTAoWQ3JlYXRlQ29udGFpbmVyUmVxdWVzdBIkCgRzcGVjGAEgASgLMhYuaHlwci52MS5Db250YWluZXJTcGVjEgwKBG5hbWUYAiABKAkiRQoXQ3JlYXRlQ29udGFpbmVyUmVzcG9uc2USCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIQCgh3YXJuaW5ncxgDIAMoCSIjChVTdGFydENvbnRhaW5lclJlcXVlc3QSCgoCaWQYASABKAkiJAoWU3RhcnRDb250YWluZXJSZXNwb25zZRIKCgJpZBgBIAEoCSJ0ChRTdG9wQ29udGFpbmVyUmVxdWVzdBIKCgJpZBgBIAEoCRIcCg90aW1lb3V0X3NlY29uZHMYAiABKAVIAIgBARITCgZzaWduYWwYAyABKAlIAYgBAUISChBfdGltZW91dF9zZWNvbmRzQgkKB19zaWduYWwiIwoVU3RvcENvbnRhaW5lclJlc3BvbnNlEgoKAmlkGAEgASgJIlcKF1Jlc3RhcnRDb250YWluZXJSZXF1ZXN0EgoKAmlkGAEgASgJEhwKD3RpbWVvdXRfc2Vjb25kcxgCIAEoBUgAiAEBQhIKEF90aW1lb3V0X3NlY29uZHMiJgoYUmVzdGFydENvbnRhaW5lclJlc3BvbnNlEgoKAmlkGAEgASgJIjIKFEtpbGxDb250YWluZXJSZXF1ZXN0EgoKAmlkGAEgASgJEg4KBnNpZ25hbBgCIAEoCSIjChVLaWxsQ29udGFpbmVyUmVzcG9uc2USCgoCaWQYASABKAkiMwoWUmVtb3ZlQ29udGFpbmVyUmVxdWVzdBIKCgJpZBgBIAEoCRINCgVmb3JjZRgCIAEoCCIlChdSZW1vdmVDb250YWluZXJSZXNwb25zZRIKCgJpZBgBIAEoCSJDChVMaXN0Q29udGFpbmVyc1JlcXVlc3QSCwoDYWxsGAEgASgIEg8KB2ZpbHRlcnMYAiADKAkSDAoEbGFzdBgDIAEoBSL9AgoQQ29udGFpbmVyU3VtbWFyeRIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEg0KBWltYWdlGAMgASgJEhAKCGltYWdlX2lkGAQgASgJEg8KB2NvbW1hbmQYBSABKAkSEgoKY3JlYXRlZF9hdBgGIAEoAxINCgVzdGF0ZRgHIAEoCRIOCgZzdGF0dXMYCCABKAkSDQoFcG9ydHMYCSADKAkSNQoGbGFiZWxzGAogAygLMiUuaHlwci52MS5Db250YWluZXJTdW1tYXJ5LkxhYmVsc0VudHJ5EhEKCWV4aXRfY29kZRgLIAEoBRISCgpzdGFydGVkX2F0GAwgASgDEhMKC2ZpbmlzaGVkX2F0GA0gASgDEg4KBmhlYWx0aBgOIAEoCRIVCg1yZXN0YXJ0X2NvdW50GA8gASgFEhIKCnNpemVfYnl0ZXMYECABKAMaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJHChZMaXN0Q29udGFpbmVyc1Jlc3BvbnNlEi0KCmNvbnRhaW5lcnMYASADKAsyGS5oeXByLnYxLkNvbnRhaW5lclN1bW1hcnkiJQoXSW5zcGVjdENvbnRhaW5lclJlcXVlc3QSCgoCaWQYASABKAkiVAoYSW5zcGVjdENvbnRhaW5lclJlc3BvbnNlEgwKBGpzb24YASABKAkSKgoHc3VtbWFyeRgCIAEoCzIZLmh5cHIudjEuQ29udGFpbmVyU3VtbWFyeSI1ChRXYWl0Q29udGFpbmVyUmVxdWVzdBIKCgJpZBgBIAEoCRIRCgljb25kaXRpb24YAiABKAkiSgoVV2FpdENvbnRhaW5lclJlc3BvbnNlEg8KB3dhaXRpbmcYASABKAgSEQoJZXhpdF9jb2RlGAIgASgFEg0KBWVycm9yGAMgASgJInsKC0xvZ3NSZXF1ZXN0EgoKAmlkGAEgASgJEg4KBmZvbGxvdxgCIAEoCBIMCgR0YWlsGAMgASgFEhAKCHNpbmNlX21zGAQgASgDEhAKCHVudGlsX21zGAUgASgDEg4KBnN0ZG91dBgGIAEoCBIOCgZzdGRlcnIYByABKAgiSwoMTG9nc1Jlc3BvbnNlEh8KBnN0cmVhbRgBIAEoDjIPLmh5cHIudjEuU3RyZWFtEgwKBGRhdGEYAiABKAwSDAoEdGltZRgDIAEoCSIqCg1BdHRhY2hSZXF1ZXN0EgoKAmlkGAEgASgJEg0KBXN0YXJ0GAIgASgIIoABCg5BdHRhY2hSZXNwb25zZRInCgZvdXRwdXQYASABKAsyFS5oeXByLnYxLkxvZ3NSZXNwb25zZUgAEiYKBGV4aXQYAiABKAsyFi5oeXByLnYxLkNvbnRhaW5lckV4aXRIABIUCgpzdGFydGVkX2lkGAMgASgJSABCBwoFZXZlbnQiMQoNQ29udGFpbmVyRXhpdBIRCglleGl0X2NvZGUYASABKAUSDQoFZXJyb3IYAiABKAkicwoLRXhlY1JlcXVlc3QSIwoFc3RhcnQYASABKAsyEi5oeXByLnYxLkV4ZWNTdGFydEgAEg8KBXN0ZGluGAIgASgMSAASJwoGcmVzaXplGAMgASgLMhUuaHlwci52MS5UZXJtaW5hbFNpemVIAEIFCgNtc2citAEKCUV4ZWNTdGFydBIKCgJpZBgBIAEoCRIPCgdjb21tYW5kGAIgAygJEgsKA2VudhgDIAMoCRIUCgd3b3JrZGlyGAQgASgJSACIAQESEQoEdXNlchgFIAEoCUgBiAEBEgsKA3R0eRgGIAEoCBINCgVzdGRpbhgHIAEoCBIjCgRzaXplGAggASgLMhUuaHlwci52MS5UZXJtaW5hbFNpemVCCgoIX3dvcmtkaXJCBwoFX3VzZXIiKgoMVGVybWluYWxTaXplEgwKBHJvd3MYASABKA0SDAoEY29scxgCIAEoDSJmCgxFeGVjUmVzcG9uc2USJwoGb3V0cHV0GAEgASgLMhUuaHlwci52MS5Mb2dzUmVzcG9uc2VIABImCgRleGl0GAIgASgLMhYuaHlwci52MS5Db250YWluZXJFeGl0SABCBQoDbXNnIhgKFlBydW5lQ29udGFpbmVyc1JlcXVlc3QiKgoXUHJ1bmVDb250YWluZXJzUmVzcG9uc2USDwoHZGVsZXRlZBgBIAMoCSpGCgZTdHJlYW0SFgoSU1RSRUFNX1VOU1BFQ0lGSUVEEAASEQoNU1RSRUFNX1NURE9VVBABEhEKDVNUUkVBTV9TVERFUlIQAjKvBwoQQ29udGFpbmVyU2VydmljZRJLCgZDcmVhdGUSHy5oeXByLnYxLkNyZWF0ZUNvbnRhaW5lclJlcXVlc3QaIC5oeXByLnYxLkNyZWF0ZUNvbnRhaW5lclJlc3BvbnNlEkgKBVN0YXJ0Eh4uaHlwci52MS5TdGFydENvbnRhaW5lclJlcXVlc3QaHy5oeXByLnYxLlN0YXJ0Q29udGFpbmVyUmVzcG9uc2USRQoEU3RvcBIdLmh5cHIudjEuU3RvcENvbnRhaW5lclJlcXVlc3QaHi5oeXByLnYxLlN0b3BDb250YWluZXJSZXNwb25zZRJOCgdSZXN0YXJ0EiAuaHlwci52MS5SZXN0YXJ0Q29udGFpbmVyUmVxdWVzdBohLmh5cHIudjEuUmVzdGFydENvbnRhaW5lclJlc3BvbnNlEkUKBEtpbGwSHS5oeXByLnYxLktpbGxDb250YWluZXJSZXF1ZXN0Gh4uaHlwci52MS5LaWxsQ29udGFpbmVyUmVzcG9uc2USSwoGUmVtb3ZlEh8uaHlwci52MS5SZW1vdmVDb250YWluZXJSZXF1ZXN0GiAuaHlwci52MS5SZW1vdmVDb250YWluZXJSZXNwb25zZRJHCgRMaXN0Eh4uaHlwci52MS5MaXN0Q29udGFpbmVyc1JlcXVlc3QaHy5oeXByLnYxLkxpc3RDb250YWluZXJzUmVzcG9uc2USTgoHSW5zcGVjdBIgLmh5cHIudjEuSW5zcGVjdENvbnRhaW5lclJlcXVlc3QaIS5oeXByLnYxLkluc3BlY3RDb250YWluZXJSZXNwb25zZRJHCgRXYWl0Eh0uaHlwci52MS5XYWl0Q29udGFpbmVyUmVxdWVzdBoeLmh5cHIudjEuV2FpdENvbnRhaW5lclJlc3BvbnNlMAESNQoETG9ncxIULmh5cHIudjEuTG9nc1JlcXVlc3QaFS5oeXByLnYxLkxvZ3NSZXNwb25zZTABEjsKBkF0dGFjaBIWLmh5cHIudjEuQXR0YWNoUmVxdWVzdBoXLmh5cHIudjEuQXR0YWNoUmVzcG9uc2UwARI3CgRFeGVjEhQuaHlwci52MS5FeGVjUmVxdWVzdBoVLmh5cHIudjEuRXhlY1Jlc3BvbnNlKAEwARJKCgVQcnVuZRIfLmh5cHIudjEuUHJ1bmVDb250YWluZXJzUmVxdWVzdBogLmh5cHIudjEuUHJ1bmVDb250YWluZXJzUmVzcG9uc2ViBnByb3RvMw");
+  fileDesc("ChhoeXByL3YxL2NvbnRhaW5lcnMucHJvdG8SB2h5cHIudjEiOgoNUmVzdGFydFBvbGljeRIMCgRuYW1lGAEgASgJEhsKE21heGltdW1fcmV0cnlfY291bnQYAiABKAUibgoLSGVhbHRoY2hlY2sSDAoEdGVzdBgBIAMoCRITCgtpbnRlcnZhbF9tcxgCIAEoAxISCgp0aW1lb3V0X21zGAMgASgDEhcKD3N0YXJ0X3BlcmlvZF9tcxgEIAEoAxIPCgdyZXRyaWVzGAUgASgFIvgECg1Db250YWluZXJTcGVjEg0KBWltYWdlGAEgASgJEg8KB2NvbW1hbmQYAiADKAkSFwoKZW50cnlwb2ludBgDIAEoCUgAiAEBEgsKA2VudhgEIAMoCRIUCgd3b3JrZGlyGAUgASgJSAGIAQESEQoEdXNlchgGIAEoCUgCiAEBEhAKCGhvc3RuYW1lGAcgASgJEjIKBmxhYmVscxgIIAMoCzIiLmh5cHIudjEuQ29udGFpbmVyU3BlYy5MYWJlbHNFbnRyeRIMCgRjcHVzGAkgASgBEhQKDG1lbW9yeV9ieXRlcxgKIAEoAxINCgVwb3J0cxgLIAMoCRIPCgd2b2x1bWVzGAwgAygJEi4KDnJlc3RhcnRfcG9saWN5GA0gASgLMhYuaHlwci52MS5SZXN0YXJ0UG9saWN5EhMKC2F1dG9fcmVtb3ZlGA4gASgIEgsKA3R0eRgPIAEoCBISCgpvcGVuX3N0ZGluGBAgASgIEhgKC3N0b3Bfc2lnbmFsGBEgASgJSAOIAQESIQoUc3RvcF90aW1lb3V0X3NlY29uZHMYEiABKAVIBIgBARIpCgtoZWFsdGhjaGVjaxgTIAEoCzIULmh5cHIudjEuSGVhbHRoY2hlY2sSFgoObm9faGVhbHRoY2hlY2sYFCABKAgSDAoEcHVsbBgVIAEoCRotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQg0KC19lbnRyeXBvaW50QgoKCF93b3JrZGlyQgcKBV91c2VyQg4KDF9zdG9wX3NpZ25hbEIXChVfc3RvcF90aW1lb3V0X3NlY29uZHMiTAoWQ3JlYXRlQ29udGFpbmVyUmVxdWVzdBIkCgRzcGVjGAEgASgLMhYuaHlwci52MS5Db250YWluZXJTcGVjEgwKBG5hbWUYAiABKAkiRQoXQ3JlYXRlQ29udGFpbmVyUmVzcG9uc2USCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIQCgh3YXJuaW5ncxgDIAMoCSIjChVTdGFydENvbnRhaW5lclJlcXVlc3QSCgoCaWQYASABKAkiJAoWU3RhcnRDb250YWluZXJSZXNwb25zZRIKCgJpZBgBIAEoCSJ0ChRTdG9wQ29udGFpbmVyUmVxdWVzdBIKCgJpZBgBIAEoCRIcCg90aW1lb3V0X3NlY29uZHMYAiABKAVIAIgBARITCgZzaWduYWwYAyABKAlIAYgBAUISChBfdGltZW91dF9zZWNvbmRzQgkKB19zaWduYWwiIwoVU3RvcENvbnRhaW5lclJlc3BvbnNlEgoKAmlkGAEgASgJIlcKF1Jlc3RhcnRDb250YWluZXJSZXF1ZXN0EgoKAmlkGAEgASgJEhwKD3RpbWVvdXRfc2Vjb25kcxgCIAEoBUgAiAEBQhIKEF90aW1lb3V0X3NlY29uZHMiJgoYUmVzdGFydENvbnRhaW5lclJlc3BvbnNlEgoKAmlkGAEgASgJIjIKFEtpbGxDb250YWluZXJSZXF1ZXN0EgoKAmlkGAEgASgJEg4KBnNpZ25hbBgCIAEoCSIjChVLaWxsQ29udGFpbmVyUmVzcG9uc2USCgoCaWQYASABKAkiMwoWUmVtb3ZlQ29udGFpbmVyUmVxdWVzdBIKCgJpZBgBIAEoCRINCgVmb3JjZRgCIAEoCCIlChdSZW1vdmVDb250YWluZXJSZXNwb25zZRIKCgJpZBgBIAEoCSJDChVMaXN0Q29udGFpbmVyc1JlcXVlc3QSCwoDYWxsGAEgASgIEg8KB2ZpbHRlcnMYAiADKAkSDAoEbGFzdBgDIAEoBSL9AgoQQ29udGFpbmVyU3VtbWFyeRIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEg0KBWltYWdlGAMgASgJEhAKCGltYWdlX2lkGAQgASgJEg8KB2NvbW1hbmQYBSABKAkSEgoKY3JlYXRlZF9hdBgGIAEoAxINCgVzdGF0ZRgHIAEoCRIOCgZzdGF0dXMYCCABKAkSDQoFcG9ydHMYCSADKAkSNQoGbGFiZWxzGAogAygLMiUuaHlwci52MS5Db250YWluZXJTdW1tYXJ5LkxhYmVsc0VudHJ5EhEKCWV4aXRfY29kZRgLIAEoBRISCgpzdGFydGVkX2F0GAwgASgDEhMKC2ZpbmlzaGVkX2F0GA0gASgDEg4KBmhlYWx0aBgOIAEoCRIVCg1yZXN0YXJ0X2NvdW50GA8gASgFEhIKCnNpemVfYnl0ZXMYECABKAMaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJHChZMaXN0Q29udGFpbmVyc1Jlc3BvbnNlEi0KCmNvbnRhaW5lcnMYASADKAsyGS5oeXByLnYxLkNvbnRhaW5lclN1bW1hcnkiJQoXSW5zcGVjdENvbnRhaW5lclJlcXVlc3QSCgoCaWQYASABKAkiVAoYSW5zcGVjdENvbnRhaW5lclJlc3BvbnNlEgwKBGpzb24YASABKAkSKgoHc3VtbWFyeRgCIAEoCzIZLmh5cHIudjEuQ29udGFpbmVyU3VtbWFyeSI1ChRXYWl0Q29udGFpbmVyUmVxdWVzdBIKCgJpZBgBIAEoCRIRCgljb25kaXRpb24YAiABKAkiSgoVV2FpdENvbnRhaW5lclJlc3BvbnNlEg8KB3dhaXRpbmcYASABKAgSEQoJZXhpdF9jb2RlGAIgASgFEg0KBWVycm9yGAMgASgJInsKC0xvZ3NSZXF1ZXN0EgoKAmlkGAEgASgJEg4KBmZvbGxvdxgCIAEoCBIMCgR0YWlsGAMgASgFEhAKCHNpbmNlX21zGAQgASgDEhAKCHVudGlsX21zGAUgASgDEg4KBnN0ZG91dBgGIAEoCBIOCgZzdGRlcnIYByABKAgiSwoMTG9nc1Jlc3BvbnNlEh8KBnN0cmVhbRgBIAEoDjIPLmh5cHIudjEuU3RyZWFtEgwKBGRhdGEYAiABKAwSDAoEdGltZRgDIAEoCSKOAQoNQXR0YWNoUmVxdWVzdBIlCgVzdGFydBgBIAEoCzIULmh5cHIudjEuQXR0YWNoU3RhcnRIABIPCgVzdGRpbhgCIAEoDEgAEicKBnJlc2l6ZRgDIAEoCzIVLmh5cHIudjEuVGVybWluYWxTaXplSAASFQoLY2xvc2Vfc3RkaW4YBCABKAhIAEIFCgNtc2ciXAoLQXR0YWNoU3RhcnQSCgoCaWQYASABKAkSDQoFc3RhcnQYAiABKAgSDQoFc3RkaW4YAyABKAgSIwoEc2l6ZRgEIAEoCzIVLmh5cHIudjEuVGVybWluYWxTaXplIoABCg5BdHRhY2hSZXNwb25zZRInCgZvdXRwdXQYASABKAsyFS5oeXByLnYxLkxvZ3NSZXNwb25zZUgAEiYKBGV4aXQYAiABKAsyFi5oeXByLnYxLkNvbnRhaW5lckV4aXRIABIUCgpzdGFydGVkX2lkGAMgASgJSABCBwoFZXZlbnQiMQoNQ29udGFpbmVyRXhpdBIRCglleGl0X2NvZGUYASABKAUSDQoFZXJyb3IYAiABKAkinAEKC0V4ZWNSZXF1ZXN0EiMKBXN0YXJ0GAEgASgLMhIuaHlwci52MS5FeGVjU3RhcnRIABIPCgVzdGRpbhgCIAEoDEgAEicKBnJlc2l6ZRgDIAEoCzIVLmh5cHIudjEuVGVybWluYWxTaXplSAASFQoLY2xvc2Vfc3RkaW4YBCABKAhIABIQCgZzaWduYWwYBSABKAlIAEIFCgNtc2citAEKCUV4ZWNTdGFydBIKCgJpZBgBIAEoCRIPCgdjb21tYW5kGAIgAygJEgsKA2VudhgDIAMoCRIUCgd3b3JrZGlyGAQgASgJSACIAQESEQoEdXNlchgFIAEoCUgBiAEBEgsKA3R0eRgGIAEoCBINCgVzdGRpbhgHIAEoCBIjCgRzaXplGAggASgLMhUuaHlwci52MS5UZXJtaW5hbFNpemVCCgoIX3dvcmtkaXJCBwoFX3VzZXIiKgoMVGVybWluYWxTaXplEgwKBHJvd3MYASABKA0SDAoEY29scxgCIAEoDSJmCgxFeGVjUmVzcG9uc2USJwoGb3V0cHV0GAEgASgLMhUuaHlwci52MS5Mb2dzUmVzcG9uc2VIABImCgRleGl0GAIgASgLMhYuaHlwci52MS5Db250YWluZXJFeGl0SABCBQoDbXNnIhgKFlBydW5lQ29udGFpbmVyc1JlcXVlc3QiKgoXUHJ1bmVDb250YWluZXJzUmVzcG9uc2USDwoHZGVsZXRlZBgBIAMoCSpGCgZTdHJlYW0SFgoSU1RSRUFNX1VOU1BFQ0lGSUVEEAASEQoNU1RSRUFNX1NURE9VVBABEhEKDVNUUkVBTV9TVERFUlIQAjKxBwoQQ29udGFpbmVyU2VydmljZRJLCgZDcmVhdGUSHy5oeXByLnYxLkNyZWF0ZUNvbnRhaW5lclJlcXVlc3QaIC5oeXByLnYxLkNyZWF0ZUNvbnRhaW5lclJlc3BvbnNlEkgKBVN0YXJ0Eh4uaHlwci52MS5TdGFydENvbnRhaW5lclJlcXVlc3QaHy5oeXByLnYxLlN0YXJ0Q29udGFpbmVyUmVzcG9uc2USRQoEU3RvcBIdLmh5cHIudjEuU3RvcENvbnRhaW5lclJlcXVlc3QaHi5oeXByLnYxLlN0b3BDb250YWluZXJSZXNwb25zZRJOCgdSZXN0YXJ0EiAuaHlwci52MS5SZXN0YXJ0Q29udGFpbmVyUmVxdWVzdBohLmh5cHIudjEuUmVzdGFydENvbnRhaW5lclJlc3BvbnNlEkUKBEtpbGwSHS5oeXByLnYxLktpbGxDb250YWluZXJSZXF1ZXN0Gh4uaHlwci52MS5LaWxsQ29udGFpbmVyUmVzcG9uc2USSwoGUmVtb3ZlEh8uaHlwci52MS5SZW1vdmVDb250YWluZXJSZXF1ZXN0GiAuaHlwci52MS5SZW1vdmVDb250YWluZXJSZXNwb25zZRJHCgRMaXN0Eh4uaHlwci52MS5MaXN0Q29udGFpbmVyc1JlcXVlc3QaHy5oeXByLnYxLkxpc3RDb250YWluZXJzUmVzcG9uc2USTgoHSW5zcGVjdBIgLmh5cHIudjEuSW5zcGVjdENvbnRhaW5lclJlcXVlc3QaIS5oeXByLnYxLkluc3BlY3RDb250YWluZXJSZXNwb25zZRJHCgRXYWl0Eh0uaHlwci52MS5XYWl0Q29udGFpbmVyUmVxdWVzdBoeLmh5cHIudjEuV2FpdENvbnRhaW5lclJlc3BvbnNlMAESNQoETG9ncxIULmh5cHIudjEuTG9nc1JlcXVlc3QaFS5oeXByLnYxLkxvZ3NSZXNwb25zZTABEj0KBkF0dGFjaBIWLmh5cHIudjEuQXR0YWNoUmVxdWVzdBoXLmh5cHIudjEuQXR0YWNoUmVzcG9uc2UoATABEjcKBEV4ZWMSFC5oeXByLnYxLkV4ZWNSZXF1ZXN0GhUuaHlwci52MS5FeGVjUmVzcG9uc2UoATABEkoKBVBydW5lEh8uaHlwci52MS5QcnVuZUNvbnRhaW5lcnNSZXF1ZXN0GiAuaHlwci52MS5QcnVuZUNvbnRhaW5lcnNSZXNwb25zZWIGcHJvdG8z");
 
 /**
  * @generated from message hypr.v1.RestartPolicy
@@ -773,6 +773,49 @@ export const LogsResponseSchema: GenMessage<LogsResponse> = /*@__PURE__*/
  */
 export type AttachRequest = Message<"hypr.v1.AttachRequest"> & {
   /**
+   * @generated from oneof hypr.v1.AttachRequest.msg
+   */
+  msg: {
+    /**
+     * @generated from field: hypr.v1.AttachStart start = 1;
+     */
+    value: AttachStart;
+    case: "start";
+  } | {
+    /**
+     * @generated from field: bytes stdin = 2;
+     */
+    value: Uint8Array;
+    case: "stdin";
+  } | {
+    /**
+     * @generated from field: hypr.v1.TerminalSize resize = 3;
+     */
+    value: TerminalSize;
+    case: "resize";
+  } | {
+    /**
+     * The client's stdin ended: close the program's.
+     *
+     * @generated from field: bool close_stdin = 4;
+     */
+    value: boolean;
+    case: "closeStdin";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message hypr.v1.AttachRequest.
+ * Use `create(AttachRequestSchema)` to create a new message.
+ */
+export const AttachRequestSchema: GenMessage<AttachRequest> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_containers, 24);
+
+/**
+ * @generated from message hypr.v1.AttachStart
+ */
+export type AttachStart = Message<"hypr.v1.AttachStart"> & {
+  /**
    * @generated from field: string id = 1;
    */
   id: string;
@@ -783,14 +826,28 @@ export type AttachRequest = Message<"hypr.v1.AttachRequest"> & {
    * @generated from field: bool start = 2;
    */
   start: boolean;
+
+  /**
+   * Forward this client's stdin (the container must have been created with -i).
+   *
+   * @generated from field: bool stdin = 3;
+   */
+  stdin: boolean;
+
+  /**
+   * The client's terminal size (-t).
+   *
+   * @generated from field: hypr.v1.TerminalSize size = 4;
+   */
+  size?: TerminalSize | undefined;
 };
 
 /**
- * Describes the message hypr.v1.AttachRequest.
- * Use `create(AttachRequestSchema)` to create a new message.
+ * Describes the message hypr.v1.AttachStart.
+ * Use `create(AttachStartSchema)` to create a new message.
  */
-export const AttachRequestSchema: GenMessage<AttachRequest> = /*@__PURE__*/
-  messageDesc(file_hypr_v1_containers, 24);
+export const AttachStartSchema: GenMessage<AttachStart> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_containers, 25);
 
 /**
  * @generated from message hypr.v1.AttachResponse
@@ -827,7 +884,7 @@ export type AttachResponse = Message<"hypr.v1.AttachResponse"> & {
  * Use `create(AttachResponseSchema)` to create a new message.
  */
 export const AttachResponseSchema: GenMessage<AttachResponse> = /*@__PURE__*/
-  messageDesc(file_hypr_v1_containers, 25);
+  messageDesc(file_hypr_v1_containers, 26);
 
 /**
  * @generated from message hypr.v1.ContainerExit
@@ -851,7 +908,7 @@ export type ContainerExit = Message<"hypr.v1.ContainerExit"> & {
  * Use `create(ContainerExitSchema)` to create a new message.
  */
 export const ContainerExitSchema: GenMessage<ContainerExit> = /*@__PURE__*/
-  messageDesc(file_hypr_v1_containers, 26);
+  messageDesc(file_hypr_v1_containers, 27);
 
 /**
  * @generated from message hypr.v1.ExecRequest
@@ -878,6 +935,20 @@ export type ExecRequest = Message<"hypr.v1.ExecRequest"> & {
      */
     value: TerminalSize;
     case: "resize";
+  } | {
+    /**
+     * @generated from field: bool close_stdin = 4;
+     */
+    value: boolean;
+    case: "closeStdin";
+  } | {
+    /**
+     * A signal for the exec'd program (SIGINT when the client is interrupted without a tty).
+     *
+     * @generated from field: string signal = 5;
+     */
+    value: string;
+    case: "signal";
   } | { case: undefined; value?: undefined };
 };
 
@@ -886,7 +957,7 @@ export type ExecRequest = Message<"hypr.v1.ExecRequest"> & {
  * Use `create(ExecRequestSchema)` to create a new message.
  */
 export const ExecRequestSchema: GenMessage<ExecRequest> = /*@__PURE__*/
-  messageDesc(file_hypr_v1_containers, 27);
+  messageDesc(file_hypr_v1_containers, 28);
 
 /**
  * @generated from message hypr.v1.ExecStart
@@ -938,7 +1009,7 @@ export type ExecStart = Message<"hypr.v1.ExecStart"> & {
  * Use `create(ExecStartSchema)` to create a new message.
  */
 export const ExecStartSchema: GenMessage<ExecStart> = /*@__PURE__*/
-  messageDesc(file_hypr_v1_containers, 28);
+  messageDesc(file_hypr_v1_containers, 29);
 
 /**
  * @generated from message hypr.v1.TerminalSize
@@ -960,7 +1031,7 @@ export type TerminalSize = Message<"hypr.v1.TerminalSize"> & {
  * Use `create(TerminalSizeSchema)` to create a new message.
  */
 export const TerminalSizeSchema: GenMessage<TerminalSize> = /*@__PURE__*/
-  messageDesc(file_hypr_v1_containers, 29);
+  messageDesc(file_hypr_v1_containers, 30);
 
 /**
  * @generated from message hypr.v1.ExecResponse
@@ -989,7 +1060,7 @@ export type ExecResponse = Message<"hypr.v1.ExecResponse"> & {
  * Use `create(ExecResponseSchema)` to create a new message.
  */
 export const ExecResponseSchema: GenMessage<ExecResponse> = /*@__PURE__*/
-  messageDesc(file_hypr_v1_containers, 30);
+  messageDesc(file_hypr_v1_containers, 31);
 
 /**
  * @generated from message hypr.v1.PruneContainersRequest
@@ -1002,7 +1073,7 @@ export type PruneContainersRequest = Message<"hypr.v1.PruneContainersRequest"> &
  * Use `create(PruneContainersRequestSchema)` to create a new message.
  */
 export const PruneContainersRequestSchema: GenMessage<PruneContainersRequest> = /*@__PURE__*/
-  messageDesc(file_hypr_v1_containers, 31);
+  messageDesc(file_hypr_v1_containers, 32);
 
 /**
  * @generated from message hypr.v1.PruneContainersResponse
@@ -1019,7 +1090,7 @@ export type PruneContainersResponse = Message<"hypr.v1.PruneContainersResponse">
  * Use `create(PruneContainersResponseSchema)` to create a new message.
  */
 export const PruneContainersResponseSchema: GenMessage<PruneContainersResponse> = /*@__PURE__*/
-  messageDesc(file_hypr_v1_containers, 32);
+  messageDesc(file_hypr_v1_containers, 33);
 
 /**
  * @generated from enum hypr.v1.Stream
@@ -1139,17 +1210,18 @@ export const ContainerService: GenService<{
     output: typeof LogsResponseSchema;
   },
   /**
-   * Output from now on (optionally starting the container first), ending with its exit code.
+   * Output from now on (optionally starting the container first), ending with its exit code. The
+   * first request is an AttachStart; then stdin bytes, terminal resizes and stdin's end (-i, -t).
    *
    * @generated from rpc hypr.v1.ContainerService.Attach
    */
   attach: {
-    methodKind: "server_streaming";
+    methodKind: "bidi_streaming";
     input: typeof AttachRequestSchema;
     output: typeof AttachResponseSchema;
   },
   /**
-   * Not supported until Kestrel runs exec: answers FAILED_PRECONDITION.
+   * Runs another program in a running container (docker exec); the first request is an ExecStart.
    *
    * @generated from rpc hypr.v1.ContainerService.Exec
    */
