@@ -5,14 +5,16 @@ import { type Client, createClient } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
 import { ContainerService } from './gen/hypr/v1/containers_pb.js';
 import { ImageService } from './gen/hypr/v1/images_pb.js';
+import { StackService } from './gen/hypr/v1/stacks_pb.js';
 import { SystemService } from './gen/hypr/v1/system_pb.js';
 
-/** The three services of hyprd, over one connection. */
+/** The services of hyprd, over one connection. */
 export interface HyprClient {
   readonly socketPath: string;
   readonly containers: Client<typeof ContainerService>;
   readonly images: Client<typeof ImageService>;
   readonly system: Client<typeof SystemService>;
+  readonly stacks: Client<typeof StackService>;
 }
 
 export interface HyprClientOptions {
@@ -55,5 +57,6 @@ export function createHyprClient(opts: HyprClientOptions = {}): HyprClient {
     containers: createClient(ContainerService, transport),
     images: createClient(ImageService, transport),
     system: createClient(SystemService, transport),
+    stacks: createClient(StackService, transport),
   };
 }

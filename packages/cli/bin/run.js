@@ -2,6 +2,7 @@
 // hypr: docker's global -H/--host goes before the command (`hypr -H unix:///x.sock ps`); oclif
 // only knows per-command flags, so take it (and --help/-v aliases docker has) off argv here.
 import { execute } from '@oclif/core';
+import { hoistComposeGlobals } from '../dist/compose-argv.js';
 
 const argv = process.argv.slice(2);
 while (argv.length) {
@@ -17,4 +18,4 @@ while (argv.length) {
     break;
   } else break;
 }
-await execute({ args: argv, dir: import.meta.url });
+await execute({ args: hoistComposeGlobals(argv), dir: import.meta.url });

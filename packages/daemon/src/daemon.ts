@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ContainerService, ImageService, SystemService, parseHost } from '@hypr/api';
+import { ContainerService, ImageService, StackService, SystemService, parseHost } from '@hypr/api';
 import { ImageStore, type Logger, openState, resolvePaths } from '@hypr/core';
 import { loadDaemonConfig } from './config.js';
 import { ImageManager } from './images.js';
@@ -8,10 +8,12 @@ import { acquireDaemonLock } from './lock.js';
 import { Orchestrator } from './orchestrator.js';
 import { createContainerService } from './rpc/containers.js';
 import { createImageService } from './rpc/images.js';
+import { createStackService } from './rpc/stacks.js';
 import { createSystemService } from './rpc/system.js';
 import { withErrors } from './rpc/wrap.js';
 import { selectRuntime } from './runtime/select.js';
 import { listenOnSocket } from './server.js';
+import { StackOrchestrator } from './stacks.js';
 import { guestFacts } from './system-info.js';
 
 export interface DaemonOptions {
@@ -60,6 +62,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     mkdirSync(paths.containers, { recursive: true, mode: 0o700 });
     const orchestrator = new Orchestrator(state, images, runtime, config, paths.containers, log);
     await orchestrator.reconcile();
+    const stackOrchestrator = new StackOrchestrator(state, orchestrator, images, join(paths.data, 'stacks'), log);
     const version = daemonVersion();
     const facts = async () => {
       const counts = orchestrator.summaryCounts();
@@ -81,6 +84,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
         router.service(ContainerService, withErrors(createContainerService(orchestrator)));
         router.service(ImageService, withErrors(createImageService(images, orchestrator)));
         router.service(SystemService, withErrors(createSystemService(facts)));
+        router.service(StackService, withErrors(createStackService(stackOrchestrator)));
       },
       log,
     );

@@ -34,7 +34,8 @@ export class ImageManager {
     return join(this.dataDir, 'auth.json');
   }
 
-  private access() {
+  /** Registry access as daemon.json configures it (mirrors, insecure registries, credentials). */
+  access() {
     const mirrors = this.config['registry-mirrors'];
     return {
       insecureRegistries: this.config['insecure-registries'],

@@ -1,0 +1,31 @@
+import { Flags } from '@oclif/core';
+import { ComposeCommand, type ComposeGlobalFlags } from '../../compose-command.js';
+
+export default class ComposeDown extends ComposeCommand {
+  static override summary = 'Stop and remove containers, networks';
+  static override usage = 'compose down [OPTIONS]';
+  static override flags = {
+    volumes: Flags.boolean({
+      char: 'v',
+      summary: 'Remove named volumes declared in the "volumes" section and anonymous volumes',
+    }),
+    'remove-orphans': Flags.boolean({ summary: 'Remove containers for services not defined in the Compose file' }),
+    timeout: Flags.integer({ char: 't', summary: 'Specify a shutdown timeout in seconds' }),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parseCompose<
+      ComposeGlobalFlags & { volumes: boolean; 'remove-orphans': boolean; timeout?: number }
+    >(ComposeDown);
+    const { name, loaded } = this.projectOf(flags);
+    await this.follow(
+      this.client.stacks.down({
+        name,
+        specJson: loaded?.specJson ?? '',
+        volumes: flags.volumes,
+        removeOrphans: flags['remove-orphans'],
+        timeoutSeconds: flags.timeout,
+      }),
+    );
+  }
+}

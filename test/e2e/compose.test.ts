@@ -1,0 +1,173 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { type Daemon, type E2eEnv, hypr, hyprOk, startDaemon, startE2eEnv } from './helpers.js';
+
+// hypr compose through the real CLI, a real hyprd and real microVMs (TCG here): about 7 VM boots.
+let env: E2eEnv & { refs: string[] };
+let d: Daemon;
+let image: string;
+let projectDir: string;
+
+const stackFile = (workerGreeting: string) => `
+name: shop
+services:
+  init:
+    image: ${image}
+    command: ["sh", "-c", "echo init-done"]
+  web:
+    image: ${image}
+    command: sh -c "echo web-start; exec sleep 3600"
+    stop_grace_period: 1s
+    depends_on:
+      init:
+        condition: service_completed_successfully
+  worker:
+    image: ${image}
+    command: sh -c 'echo "worker says $$GREETING"; exec sleep 3600'
+    environment:
+      GREETING: ${workerGreeting}
+    stop_grace_period: 1s
+    depends_on:
+      - web
+`;
+
+const compose = (args: string[], timeoutMs = 120_000) =>
+  hypr(d, ['compose', '-f', join(projectDir, 'compose.yaml'), ...args], { timeoutMs });
+const composeOk = async (args: string[], timeoutMs = 120_000) => {
+  const r = await compose(args, timeoutMs);
+  if (r.code !== 0)
+    throw new Error(`hypr compose ${args.join(' ')} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  return r;
+};
+const psJson = async (
+  all = true,
+): Promise<{ Name: string; ID: string; Service: string; State: string; Labels: Record<string, string> }[]> =>
+  JSON.parse((await composeOk(['ps', ...(all ? ['-a'] : []), '--json'])).stdout);
+
+beforeAll(async () => {
+  env = await startE2eEnv([{ name: 'busybox:latest' }]);
+  image = env.image;
+  d = await startDaemon({ dir: env.dir });
+  await hyprOk(d, ['pull', '-q', image]);
+  projectDir = join(env.dir, 'shop');
+  await mkdir(projectDir, { recursive: true });
+  await writeFile(join(projectDir, 'compose.yaml'), stackFile('hello'));
+});
+afterAll(async () => {
+  await d?.stop();
+  await env?.cleanup();
+});
+
+describe('compose config', () => {
+  test('prints the resolved project, its services and volumes', async () => {
+    const r = await composeOk(['config']);
+    expect(r.stdout).toContain('name: shop');
+    expect(r.stdout).toMatch(/worker:\n(.*\n)*?\s+environment:\n\s+GREETING: hello/);
+    expect((await composeOk(['config', '--services'])).stdout.split('\n').filter(Boolean).sort()).toEqual([
+      'init',
+      'web',
+      'worker',
+    ]);
+    expect((await composeOk(['config', '-q'])).stdout).toBe('');
+  });
+
+  test('an invalid file fails with its file, line and key path', async () => {
+    const bad = join(env.dir, 'bad.yaml');
+    await writeFile(bad, `services:\n  web:\n    image: ${image}\n    ports: ["80:80:80"]\n`);
+    const r = await hypr(d, ['compose', '-f', bad, 'config']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('bad.yaml:4 services.web.ports[0]: "80:80:80" is not a port mapping');
+    const up = await hypr(d, ['compose', '-f', bad, 'up', '-d']);
+    expect(up.code).not.toBe(0);
+    expect(up.stderr).toContain('services.web.ports[0]');
+  });
+});
+
+describe('a stack of microVMs', () => {
+  test('up -d starts the services in dependency order, named and labelled as compose does', async () => {
+    const r = await composeOk(['up', '-d'], 180_000);
+    const lines = r.stderr.split('\n');
+    const at = (re: RegExp) => lines.findIndex((l) => re.test(l));
+    // web waits for init to complete successfully; worker for web to start.
+    expect(at(/Container shop-init-1 {2}Exited/)).toBeGreaterThan(-1);
+    expect(at(/Container shop-web-1 {2}Starting/)).toBeGreaterThan(at(/Container shop-init-1 {2}Exited/));
+    expect(at(/Container shop-worker-1 {2}Starting/)).toBeGreaterThan(at(/Container shop-web-1 {2}Started/));
+
+    const all = await psJson();
+    expect(all.map((c) => c.Name).sort()).toEqual(['shop-init-1', 'shop-web-1', 'shop-worker-1']);
+    const web = all.find((c) => c.Name === 'shop-web-1')!;
+    expect(web.Labels).toMatchObject({
+      'com.docker.compose.project': 'shop',
+      'com.docker.compose.service': 'web',
+      'com.docker.compose.container-number': '1',
+    });
+    expect(web.Labels['com.docker.compose.config-hash']).toMatch(/^[0-9a-f]{64}$/);
+
+    const running = (await composeOk(['ps'])).stdout;
+    expect(running).toMatch(/^NAME\s+IMAGE\s+COMMAND\s+SERVICE\s+CREATED\s+STATUS\s+PORTS/);
+    expect(running).toMatch(/shop-web-1 .* web .* Up /);
+    expect(running).toMatch(/shop-worker-1 .* worker .* Up /);
+    expect(running).not.toContain('shop-init-1');
+    expect((await composeOk(['ps', '-a'])).stdout).toMatch(/shop-init-1 .* init .* Exited \(0\)/);
+    expect((await composeOk(['ps', '-q'])).stdout.trim().split('\n')).toHaveLength(2);
+    expect((await hyprOk(d, ['compose', 'ls'])).split('\n')[1]).toMatch(/^shop\s+.*running\(2\)/);
+  });
+
+  test('logs shows every service, each line prefixed with service-N', async () => {
+    const wait = Date.now() + 30_000;
+    let out = '';
+    while (Date.now() < wait) {
+      out = (await composeOk(['logs'])).stdout;
+      if (out.includes('worker says hello') && out.includes('web-start')) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(out).toMatch(/^init-1 {4}\| init-done$/m);
+    expect(out).toMatch(/^web-1 {5}\| web-start$/m);
+    expect(out).toMatch(/^worker-1 {2}\| worker says hello$/m);
+    expect((await composeOk(['logs', '--no-log-prefix', 'web'])).stdout).toBe('web-start\n');
+  });
+
+  test('up -d again with no change recreates nothing; a changed service alone is recreated', async () => {
+    const before = await psJson();
+    const again = await composeOk(['up', '-d'], 180_000);
+    expect(again.stderr).not.toMatch(/Recreate|Creating/);
+    expect(again.stderr).toMatch(/Container shop-web-1 {2}Running/);
+    const after = await psJson();
+    expect(after.map((c) => c.ID).sort()).toEqual(before.map((c) => c.ID).sort());
+
+    await writeFile(join(projectDir, 'compose.yaml'), stackFile('bonjour'));
+    const changed = await composeOk(['up', '-d'], 180_000);
+    expect(changed.stderr).toMatch(/Container shop-worker-1 {2}Recreate/);
+    expect(changed.stderr).not.toMatch(/Container shop-web-1 {2}Recreate/);
+    const third = await psJson();
+    const id = (list: typeof third, name: string) => list.find((c) => c.Name === name)?.ID;
+    expect(id(third, 'shop-web-1')).toBe(id(before, 'shop-web-1'));
+    expect(id(third, 'shop-worker-1')).not.toBe(id(before, 'shop-worker-1'));
+  });
+
+  test('down removes every container of the project and forgets it', async () => {
+    const r = await composeOk(['down', '-t', '1'], 120_000);
+    expect(r.stderr).toMatch(/Container shop-web-1 {2}Removed/);
+    expect(await hyprOk(d, ['ps', '-a', '-q'])).toBe('');
+    expect(await hyprOk(d, ['compose', 'ls', '-a', '-q'])).toBe('');
+    expect((await composeOk(['ps', '-a'])).stdout.trim().split('\n')).toHaveLength(1);
+  });
+});
+
+describe('attached up', () => {
+  test('interleaves prefixed output and returns the exit code of --exit-code-from', async () => {
+    const dir = join(env.dir, 'job');
+    await mkdir(dir, { recursive: true });
+    await writeFile(
+      join(dir, 'compose.yaml'),
+      `services:\n  job:\n    image: ${image}\n    command: ["sh", "-c", "echo working; exit 3"]\n`,
+    );
+    const file = join(dir, 'compose.yaml');
+    const r = await hypr(d, ['compose', '-f', file, 'up', '--exit-code-from', 'job'], { timeoutMs: 120_000 });
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stdout).toContain('job-1  | working\n');
+    expect(r.stderr).toContain('job-job-1 exited with code 3');
+    await hyprOk(d, ['compose', '-f', file, 'down'], { timeoutMs: 60_000 });
+  });
+});
