@@ -30,6 +30,7 @@ import {
 import { containerStatus } from './container-status.js';
 import { NAME_PATTERN, generateId, generateName } from './ids.js';
 import type { ImageManager } from './images.js';
+import type { ContainerNetworkOptions, NetworkManager } from './networks.js';
 import {
   type Attachment,
   type ContainerRuntime,
@@ -73,6 +74,8 @@ export interface CreateContainerOptions {
   stopTimeoutSeconds?: number;
   healthcheck?: HealthcheckConfig;
   noHealthcheck?: boolean;
+  /** --network, --network-alias, --ip, -P (networks.ts). */
+  network?: ContainerNetworkOptions;
 }
 
 /** What is stored in containers.config. */
@@ -175,6 +178,8 @@ export class Orchestrator {
   private readonly disks = new Map<string, Promise<string>>();
   private readonly restartTimers = new Map<string, NodeJS.Timeout>();
   private closing = false;
+  /** Networking hooks (NICs, published ports, DNS names); absent: containers get no network. */
+  network?: NetworkManager;
 
   constructor(
     private readonly state: HyprState,
@@ -396,10 +401,13 @@ export class Orchestrator {
       ...(config.create.openStdin ? { stdin: true } : {}),
       ...(config.create.tty ? { tty: { rows: 24, cols: 80 } } : {}),
     };
+    const net = await this.network?.beforeStart(row.id);
+    if (net) Object.assign(vm, net);
     let handle: VmHandle;
     try {
       handle = await this.runtime.start(dir, vm);
     } catch (e) {
+      await this.network?.afterExit(row.id);
       const err = HyprError.from(e);
       this.update(row.id, { state: 'exited', exitCode: 128, error: err.message, finishedAt: Date.now() });
       throw err;
@@ -434,6 +442,7 @@ export class Orchestrator {
     const finishedAt = Date.parse(exit.finishedAt) || Date.now();
     const error = exit.guestError ?? exit.error ?? null;
     this.update(id, { state: 'exited', exitCode: exit.exitCode, error, pid: null, finishedAt });
+    await this.network?.afterExit(id).catch((e) => this.logger.warn({ id, err: e }, 'network release failed'));
     this.logger.info({ id, exitCode: exit.exitCode, error }, 'container exited');
     const config = JSON.parse(row.config) as StoredContainerConfig;
     if (this.closing) {
@@ -543,6 +552,7 @@ export class Orchestrator {
   private async removeRow(id: string): Promise<void> {
     const row = this.row(id);
     if (!row) return;
+    await this.network?.removed(id).catch((e) => this.logger.warn({ id, err: e }, 'network release failed'));
     this.state.db.delete(containers).where(eq(containers.id, id)).run();
     await rm(this.dirOf(row), { recursive: true, force: true });
     this.logger.info({ id }, 'container removed');
@@ -744,10 +754,12 @@ export class Orchestrator {
       const handle = await this.runtime.adopt(dir).catch(() => undefined);
       if (handle) {
         this.watch(row.id, handle);
+        await this.network?.adopted(row.id);
         out.adopted.push(row.id);
         continue;
       }
       const exit = this.runtime.readExit(dir);
+      await this.network?.afterExit(row.id).catch(() => {});
       this.update(row.id, {
         state: 'exited',
         pid: null,

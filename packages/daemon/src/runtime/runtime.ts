@@ -19,6 +19,10 @@ export interface VmConfig {
   stopGraceMs?: number;
   /** Persistent writable layer: made on first start, reused across stop/start, deleted on rm. */
   writableDisk?: { path: string; sizeMiB: number };
+  /** NICs on host TAPs, nameservers and /etc/hosts entries (networks.ts). */
+  nics?: { tap: string; mac: string; address: string; gateway?: string }[];
+  dns?: string[];
+  hosts?: { name: string; address: string }[];
   /** The program's stdin comes from attached clients (-i). */
   stdin?: boolean;
   /** A pseudo-terminal of this size (-t). */
