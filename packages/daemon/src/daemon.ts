@@ -4,8 +4,8 @@ import { ContainerService, ImageService, NetworkService, StackService, SystemSer
 import { ImageStore, type Logger, openState, resolvePaths } from '@hypr/core';
 import { loadDaemonConfig } from './config.js';
 import { ImageManager } from './images.js';
-import { NetworkManager, loadNetworkConfig, networkingAllowed } from './networks.js';
 import { acquireDaemonLock } from './lock.js';
+import { NetworkManager, loadNetworkConfig, networkingAllowed } from './networks.js';
 import { Orchestrator } from './orchestrator.js';
 import { createContainerService } from './rpc/containers.js';
 import { createImageService } from './rpc/images.js';
