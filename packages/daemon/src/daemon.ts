@@ -1,22 +1,20 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ContainerService, ImageService, NetworkService, StackService, SystemService, parseHost } from '@hypr/api';
+import { ContainerService, ImageService, SystemService, VolumeService, parseHost } from '@hypr/api';
 import { ImageStore, type Logger, openState, resolvePaths } from '@hypr/core';
 import { loadDaemonConfig } from './config.js';
 import { ImageManager } from './images.js';
 import { acquireDaemonLock } from './lock.js';
-import { NetworkManager, loadNetworkConfig, networkingAllowed } from './networks.js';
 import { Orchestrator } from './orchestrator.js';
 import { createContainerService } from './rpc/containers.js';
 import { createImageService } from './rpc/images.js';
-import { createNetworkService } from './rpc/networks.js';
-import { createStackService } from './rpc/stacks.js';
 import { createSystemService } from './rpc/system.js';
+import { createVolumeService } from './rpc/volumes.js';
 import { withErrors } from './rpc/wrap.js';
 import { selectRuntime } from './runtime/select.js';
 import { listenOnSocket } from './server.js';
-import { StackOrchestrator } from './stacks.js';
 import { guestFacts } from './system-info.js';
+import { VolumeManager } from './volumes.js';
 
 export interface DaemonOptions {
   /** HYPR_HOME: state, images, containers. */
@@ -63,11 +61,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     const runtime = selectRuntime(log);
     mkdirSync(paths.containers, { recursive: true, mode: 0o700 });
     const orchestrator = new Orchestrator(state, images, runtime, config, paths.containers, log);
-    const networks = new NetworkManager(state, loadNetworkConfig(file), log, { enabled: networkingAllowed() });
-    await networks.start();
-    orchestrator.network = networks;
+    const volumes = new VolumeManager(state, paths.volumes, log);
+    orchestrator.volumes = volumes;
     await orchestrator.reconcile();
-    const stackOrchestrator = new StackOrchestrator(state, orchestrator, images, join(paths.data, 'stacks'), log);
     const version = daemonVersion();
     const facts = async () => {
       const counts = orchestrator.summaryCounts();
@@ -89,8 +85,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
         router.service(ContainerService, withErrors(createContainerService(orchestrator)));
         router.service(ImageService, withErrors(createImageService(images, orchestrator)));
         router.service(SystemService, withErrors(createSystemService(facts)));
-        router.service(NetworkService, withErrors(createNetworkService(networks, orchestrator)));
-        router.service(StackService, withErrors(createStackService(stackOrchestrator)));
+        router.service(VolumeService, withErrors(createVolumeService(volumes)));
       },
       log,
     );
@@ -106,7 +101,6 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
           log.info('hyprd stopping');
           const closed = server.close();
           await orchestrator.shutdown();
-          await networks.close();
           await closed;
           openedState.close();
           release();

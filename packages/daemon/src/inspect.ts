@@ -1,3 +1,4 @@
+import { inspectMounts, inspectTmpfs } from './container-mounts.js';
 import type { ContainerView } from './orchestrator.js';
 
 const iso = (ms: number | null | undefined) => (ms ? new Date(ms).toISOString() : '0001-01-01T00:00:00Z');
@@ -48,6 +49,7 @@ export function inspectContainer(v: ContainerView, dir: string): Record<string, 
     Platform: 'linux',
     HostConfig: {
       Binds: c.volumes ?? [],
+      Tmpfs: inspectTmpfs(config.mounts ?? []),
       NetworkMode: 'bridge',
       PortBindings: portBindings,
       RestartPolicy: {
@@ -58,18 +60,7 @@ export function inspectContainer(v: ContainerView, dir: string): Record<string, 
       Memory: config.memoryMiB * 1024 * 1024,
       NanoCpus: Math.round((c.cpus ?? config.cpus) * 1e9),
     },
-    Mounts: (c.volumes ?? []).map((b) => {
-      const [source, destination, mode = ''] = b.split(':');
-      const named = !source.startsWith('/') && !source.startsWith('.');
-      return {
-        Type: named ? 'volume' : 'bind',
-        ...(named ? { Name: source } : {}),
-        Source: source,
-        Destination: destination ?? source,
-        Mode: mode,
-        RW: !mode.split(',').includes('ro'),
-      };
-    }),
+    Mounts: inspectMounts(config.mounts ?? []),
     Config: {
       Hostname: config.hostname,
       User: config.user ?? '',

@@ -27,10 +27,11 @@ import {
   readContainerLog,
   rfc3339Nano,
 } from './container-log.js';
+import { prepareGuestMounts, resolveMounts } from './container-mounts.js';
 import { containerStatus } from './container-status.js';
 import { NAME_PATTERN, generateId, generateName } from './ids.js';
 import type { ImageManager } from './images.js';
-import type { ContainerNetworkOptions, NetworkManager } from './networks.js';
+import type { ResolvedMount, VolumeManager } from './volumes.js';
 import {
   type Attachment,
   type ContainerRuntime,
@@ -66,6 +67,10 @@ export interface CreateContainerOptions {
   memoryBytes?: number;
   ports?: string[];
   volumes?: string[];
+  /** --mount, --tmpfs and --volumes-from as given (see mount-spec.ts). */
+  mounts?: string[];
+  tmpfs?: string[];
+  volumesFrom?: string[];
   restartPolicy?: { name: RestartPolicyName; maximumRetryCount?: number };
   autoRemove?: boolean;
   tty?: boolean;
@@ -74,8 +79,6 @@ export interface CreateContainerOptions {
   stopTimeoutSeconds?: number;
   healthcheck?: HealthcheckConfig;
   noHealthcheck?: boolean;
-  /** --network, --network-alias, --ip, -P (networks.ts). */
-  network?: ContainerNetworkOptions;
 }
 
 /** What is stored in containers.config. */
@@ -98,6 +101,8 @@ export interface StoredContainerConfig {
   cmd: string[] | null;
   exposedPorts: Record<string, object>;
   healthcheck?: HealthcheckConfig;
+  /** Resolved at create (volumes made, bind sources checked); mounted at each start. */
+  mounts?: ResolvedMount[];
 }
 
 export type ContainerRow = typeof containers.$inferSelect;
@@ -178,8 +183,8 @@ export class Orchestrator {
   private readonly disks = new Map<string, Promise<string>>();
   private readonly restartTimers = new Map<string, NodeJS.Timeout>();
   private closing = false;
-  /** Networking hooks (NICs, published ports, DNS names); absent: containers get no network. */
-  network?: NetworkManager;
+  /** Named and anonymous volumes (set by the daemon); without it, containers cannot have volumes. */
+  volumes?: VolumeManager;
 
   constructor(
     private readonly state: HyprState,
@@ -277,6 +282,8 @@ export class Orchestrator {
             'CONTAINER_NAME_IN_USE',
             `Conflict. The container name "/${name}" is already in use by container "${other.id}". You have to remove (or rename) that container to be able to reuse that name.`,
           );
+        // Inside the transaction: volume records made here go if the insert fails.
+        const mounts = this.resolveContainerMounts(image, opts);
         this.state.db
           .insert(containers)
           .values({
@@ -284,7 +291,7 @@ export class Orchestrator {
             name,
             imageDigest: image.digest,
             imageRef: opts.image,
-            config: JSON.stringify({ ...config, hostname: config.hostname || id.slice(0, 12) }),
+            config: JSON.stringify({ ...config, hostname: config.hostname || id.slice(0, 12), mounts }),
             state: 'created',
             dir,
             labels: JSON.stringify(opts.labels ?? {}),
@@ -295,6 +302,20 @@ export class Orchestrator {
       .immediate();
     this.logger.info({ id, image: opts.image }, 'container created');
     return this.view(this.row(id)!);
+  }
+
+  private resolveContainerMounts(image: ImageRecord, opts: CreateContainerOptions): ResolvedMount[] {
+    const imageVolumes = Object.keys((image.config.config as { Volumes?: Record<string, object> })?.Volumes ?? {});
+    const asked = [opts.volumes, opts.mounts, opts.tmpfs, opts.volumesFrom].some((l) => l?.length);
+    if (!this.volumes) {
+      if (asked) throw new HyprError('VOLUMES_NOT_SUPPORTED', 'this daemon has no volume manager');
+      return [];
+    }
+    return resolveMounts(opts, {
+      volumes: this.volumes,
+      imageVolumes,
+      mountsOf: (c) => config(this.resolve(c)).mounts ?? [],
+    }).mounts;
   }
 
   private resolveConfig(image: ImageRecord, opts: CreateContainerOptions): StoredContainerConfig {
@@ -387,6 +408,11 @@ export class Orchestrator {
     const config = JSON.parse(row.config) as StoredContainerConfig;
     const dir = this.dirOf(row);
     await mkdir(dir, { recursive: true, mode: 0o700 });
+    const mounts = await prepareGuestMounts(config.mounts ?? [], {
+      volumes: this.volumes,
+      firstStart: !row.startedAt,
+      rootfsDisk: () => this.rootfsDisk(row.imageDigest),
+    });
     const vm: VmConfig = {
       rootfs: { disk: await this.rootfsDisk(row.imageDigest), type: 'ext4' },
       argv: config.argv,
@@ -398,16 +424,14 @@ export class Orchestrator {
       memoryMiB: config.memoryMiB,
       stopGraceMs: config.stopTimeoutSeconds * 1000,
       writableDisk: { path: join(dir, 'rw.ext4'), sizeMiB: WRITABLE_DISK_MIB },
+      ...(mounts.length ? { mounts } : {}),
       ...(config.create.openStdin ? { stdin: true } : {}),
       ...(config.create.tty ? { tty: { rows: 24, cols: 80 } } : {}),
     };
-    const net = await this.network?.beforeStart(row.id);
-    if (net) Object.assign(vm, net);
     let handle: VmHandle;
     try {
       handle = await this.runtime.start(dir, vm);
     } catch (e) {
-      await this.network?.afterExit(row.id);
       const err = HyprError.from(e);
       this.update(row.id, { state: 'exited', exitCode: 128, error: err.message, finishedAt: Date.now() });
       throw err;
@@ -442,7 +466,6 @@ export class Orchestrator {
     const finishedAt = Date.parse(exit.finishedAt) || Date.now();
     const error = exit.guestError ?? exit.error ?? null;
     this.update(id, { state: 'exited', exitCode: exit.exitCode, error, pid: null, finishedAt });
-    await this.network?.afterExit(id).catch((e) => this.logger.warn({ id, err: e }, 'network release failed'));
     this.logger.info({ id, exitCode: exit.exitCode, error }, 'container exited');
     const config = JSON.parse(row.config) as StoredContainerConfig;
     if (this.closing) {
@@ -450,7 +473,7 @@ export class Orchestrator {
       return exit;
     }
     if (config.create.autoRemove && row.state !== 'removing') {
-      await this.removeRow(row.id).catch((e) => this.logger.warn({ id, err: e }, 'auto-remove failed'));
+      await this.removeRow(row.id, true).catch((e) => this.logger.warn({ id, err: e }, 'auto-remove failed'));
       this.events.emit('exit', id, exit);
       return exit;
     }
@@ -530,7 +553,7 @@ export class Orchestrator {
 
   // ---- remove ----
 
-  async remove(text: string, opts: { force?: boolean } = {}): Promise<string> {
+  async remove(text: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<string> {
     const row = this.resolve(text);
     if ((row.state === 'running' || this.live.has(row.id)) && !opts.force)
       throw new HyprError(
@@ -545,16 +568,17 @@ export class Orchestrator {
       await Promise.race([live.processed, new Promise((r) => setTimeout(r, 5000))]);
       if (this.live.has(row.id)) await live.handle.stop('SIGKILL', 0).catch(() => {});
     }
-    await this.removeRow(row.id);
+    await this.removeRow(row.id, opts.volumes);
     return row.id;
   }
 
-  private async removeRow(id: string): Promise<void> {
+  /** Deletes the record and the directory; with `anonymousVolumes` (rm -v, --rm) its anonymous volumes too. */
+  private async removeRow(id: string, anonymousVolumes = false): Promise<void> {
     const row = this.row(id);
     if (!row) return;
-    await this.network?.removed(id).catch((e) => this.logger.warn({ id, err: e }, 'network release failed'));
     this.state.db.delete(containers).where(eq(containers.id, id)).run();
     await rm(this.dirOf(row), { recursive: true, force: true });
+    if (anonymousVolumes) await this.volumes?.removeAnonymous(config(row).mounts ?? []);
     this.logger.info({ id }, 'container removed');
     this.events.emit('removed', id);
   }
@@ -754,12 +778,10 @@ export class Orchestrator {
       const handle = await this.runtime.adopt(dir).catch(() => undefined);
       if (handle) {
         this.watch(row.id, handle);
-        await this.network?.adopted(row.id);
         out.adopted.push(row.id);
         continue;
       }
       const exit = this.runtime.readExit(dir);
-      await this.network?.afterExit(row.id).catch(() => {});
       this.update(row.id, {
         state: 'exited',
         pid: null,

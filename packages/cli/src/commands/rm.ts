@@ -12,10 +12,10 @@ export default class Rm extends HyprCommand {
   };
 
   async run(): Promise<string[]> {
-    const { flags, argv } = await this.parseArgs<{ force: boolean }, Record<string, never>>(Rm);
+    const { flags, argv } = await this.parseArgs<{ force: boolean; volumes: boolean }, Record<string, never>>(Rm);
     if (!argv.length) throw new CliError('"hypr rm" requires at least 1 argument.', 1);
     const { results, failed } = await forEachArg(this, argv, async (id) => {
-      await this.client.containers.remove({ id, force: flags.force });
+      await this.client.containers.remove({ id, force: flags.force, volumes: flags.volumes });
       this.out(id);
       return id;
     });

@@ -24,7 +24,6 @@ import type {
   RestartPolicyName,
 } from '../orchestrator.js';
 import { filterContainers } from '../ps-filter.js';
-import { toNetworkOptions, withNetworkInspect, withPorts } from './networks.js';
 
 export function toCreateOptions(spec: ContainerSpec, name: string): CreateContainerOptions {
   const policy = spec.restartPolicy?.name || 'no';
@@ -47,6 +46,9 @@ export function toCreateOptions(spec: ContainerSpec, name: string): CreateContai
     memoryBytes: Number(spec.memoryBytes) || undefined,
     ports: spec.ports,
     volumes: spec.volumes,
+    mounts: spec.mounts,
+    tmpfs: spec.tmpfs,
+    volumesFrom: spec.volumesFrom,
     restartPolicy: { name: policy as RestartPolicyName, maximumRetryCount: spec.restartPolicy?.maximumRetryCount ?? 0 },
     autoRemove: spec.autoRemove,
     tty: spec.tty,
@@ -63,7 +65,6 @@ export function toCreateOptions(spec: ContainerSpec, name: string): CreateContai
         }
       : undefined,
     noHealthcheck: spec.noHealthcheck,
-    ...(spec.networking ? { network: toNetworkOptions(spec.networking) } : {}),
   };
 }
 
@@ -117,9 +118,7 @@ export function createContainerService(o: Orchestrator): ServiceImpl<typeof Cont
   return {
     async create(req) {
       if (!req.spec) throw new HyprError('INVALID_ARGUMENT', 'no container spec given');
-      const opts = toCreateOptions(req.spec, req.name);
-      await o.network?.validate(opts);
-      const v = o.create(opts);
+      const v = o.create(toCreateOptions(req.spec, req.name));
       return { id: v.row.id, name: v.row.name, warnings: [] };
     },
     async start(req) {
@@ -135,7 +134,7 @@ export function createContainerService(o: Orchestrator): ServiceImpl<typeof Cont
       return { id: (await o.kill(req.id, req.signal || 'SIGKILL')).row.id };
     },
     async remove(req) {
-      return { id: await o.remove(req.id, { force: req.force }) };
+      return { id: await o.remove(req.id, { force: req.force, volumes: req.volumes }) };
     },
     async list(req) {
       let views = filterContainers(
@@ -144,12 +143,11 @@ export function createContainerService(o: Orchestrator): ServiceImpl<typeof Cont
         req.all,
       );
       if (req.last > 0) views = views.slice(0, req.last);
-      return { containers: views.map((v) => withPorts(o, toSummary(v))) };
+      return { containers: views.map(toSummary) };
     },
     async inspect(req) {
       const v = o.inspect(req.id);
-      const doc = withNetworkInspect(o, inspectContainer(v, o.dirOf(v.row)));
-      return { json: JSON.stringify(doc), summary: withPorts(o, toSummary(v)) };
+      return { json: JSON.stringify(inspectContainer(v, o.dirOf(v.row))), summary: toSummary(v) };
     },
     async *wait(req, ctx) {
       const condition = (req.condition || 'not-running') as 'not-running' | 'next-exit' | 'removed';

@@ -4,7 +4,7 @@
  * used where the shim is not available. Both write the same files in the container's directory:
  * `container.log` (docker json-file lines) and `exit.json` when the VM has ended.
  */
-import type { RootfsSource } from '@hypr/core';
+import type { GuestMount, RootfsSource } from '@hypr/core';
 
 /** Everything a VM needs, JSON-serialisable (the shim receives it as a file). */
 export interface VmConfig {
@@ -19,10 +19,8 @@ export interface VmConfig {
   stopGraceMs?: number;
   /** Persistent writable layer: made on first start, reused across stop/start, deleted on rm. */
   writableDisk?: { path: string; sizeMiB: number };
-  /** NICs on host TAPs, nameservers and /etc/hosts entries (networks.ts). */
-  nics?: { tap: string; mac: string; address: string; gateway?: string }[];
-  dns?: string[];
-  hosts?: { name: string; address: string }[];
+  /** Volumes, bind mounts and tmpfs, mounted by Kestrel before the program starts. */
+  mounts?: GuestMount[];
   /** The program's stdin comes from attached clients (-i). */
   stdin?: boolean;
   /** A pseudo-terminal of this size (-t). */
