@@ -5,15 +5,19 @@ import { type Client, createClient } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
 import { ContainerService } from './gen/hypr/v1/containers_pb.js';
 import { ImageService } from './gen/hypr/v1/images_pb.js';
+import { NetworkService } from './gen/hypr/v1/networks_pb.js';
+import { StackService } from './gen/hypr/v1/stacks_pb.js';
 import { SystemService } from './gen/hypr/v1/system_pb.js';
 import { VolumeService } from './gen/hypr/v1/volumes_pb.js';
 
-/** The three services of hyprd, over one connection. */
+/** The services of hyprd, over one connection. */
 export interface HyprClient {
   readonly socketPath: string;
   readonly containers: Client<typeof ContainerService>;
   readonly images: Client<typeof ImageService>;
+  readonly networks: Client<typeof NetworkService>;
   readonly system: Client<typeof SystemService>;
+  readonly stacks: Client<typeof StackService>;
   readonly volumes: Client<typeof VolumeService>;
 }
 
@@ -56,7 +60,9 @@ export function createHyprClient(opts: HyprClientOptions = {}): HyprClient {
     socketPath,
     containers: createClient(ContainerService, transport),
     images: createClient(ImageService, transport),
+    networks: createClient(NetworkService, transport),
     system: createClient(SystemService, transport),
+    stacks: createClient(StackService, transport),
     volumes: createClient(VolumeService, transport),
   };
 }

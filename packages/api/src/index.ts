@@ -3,7 +3,9 @@
 export * from './client.js';
 export * from './gen/hypr/v1/containers_pb.js';
 export * from './gen/hypr/v1/images_pb.js';
+export * from './gen/hypr/v1/networks_pb.js';
 export * from './gen/hypr/v1/system_pb.js';
+export * from './gen/hypr/v1/stacks_pb.js';
 export * from './gen/hypr/v1/volumes_pb.js';
 
 /** The API version hyprd and hypr speak. */

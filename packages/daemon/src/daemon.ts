@@ -1,18 +1,30 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ContainerService, ImageService, SystemService, VolumeService, parseHost } from '@hypr/api';
+import {
+  ContainerService,
+  ImageService,
+  NetworkService,
+  StackService,
+  SystemService,
+  VolumeService,
+  parseHost,
+} from '@hypr/api';
 import { ImageStore, type Logger, openState, resolvePaths } from '@hypr/core';
 import { loadDaemonConfig } from './config.js';
 import { ImageManager } from './images.js';
 import { acquireDaemonLock } from './lock.js';
+import { NetworkManager, loadNetworkConfig, networkingAllowed } from './networks.js';
 import { Orchestrator } from './orchestrator.js';
 import { createContainerService } from './rpc/containers.js';
 import { createImageService } from './rpc/images.js';
+import { createNetworkService } from './rpc/networks.js';
+import { createStackService } from './rpc/stacks.js';
 import { createSystemService } from './rpc/system.js';
 import { createVolumeService } from './rpc/volumes.js';
 import { withErrors } from './rpc/wrap.js';
 import { selectRuntime } from './runtime/select.js';
 import { listenOnSocket } from './server.js';
+import { StackOrchestrator } from './stacks.js';
 import { guestFacts } from './system-info.js';
 import { VolumeManager } from './volumes.js';
 
@@ -63,7 +75,11 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     const orchestrator = new Orchestrator(state, images, runtime, config, paths.containers, log);
     const volumes = new VolumeManager(state, paths.volumes, log);
     orchestrator.volumes = volumes;
+    const networks = new NetworkManager(state, loadNetworkConfig(file), log, { enabled: networkingAllowed() });
+    await networks.start();
+    orchestrator.network = networks;
     await orchestrator.reconcile();
+    const stackOrchestrator = new StackOrchestrator(state, orchestrator, images, join(paths.data, 'stacks'), log);
     const version = daemonVersion();
     const facts = async () => {
       const counts = orchestrator.summaryCounts();
@@ -86,6 +102,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
         router.service(ImageService, withErrors(createImageService(images, orchestrator)));
         router.service(SystemService, withErrors(createSystemService(facts)));
         router.service(VolumeService, withErrors(createVolumeService(volumes)));
+        router.service(NetworkService, withErrors(createNetworkService(networks, orchestrator)));
+        router.service(StackService, withErrors(createStackService(stackOrchestrator)));
       },
       log,
     );
@@ -101,6 +119,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
           log.info('hyprd stopping');
           const closed = server.close();
           await orchestrator.shutdown();
+          await networks.close();
           await closed;
           openedState.close();
           release();

@@ -32,6 +32,7 @@ import { containerStatus } from './container-status.js';
 import { NAME_PATTERN, generateId, generateName } from './ids.js';
 import type { ImageManager } from './images.js';
 import type { ResolvedMount, VolumeManager } from './volumes.js';
+import type { ContainerNetworkOptions, NetworkManager } from './networks.js';
 import {
   type Attachment,
   type ContainerRuntime,
@@ -79,6 +80,8 @@ export interface CreateContainerOptions {
   stopTimeoutSeconds?: number;
   healthcheck?: HealthcheckConfig;
   noHealthcheck?: boolean;
+  /** --network, --network-alias, --ip, -P (networks.ts). */
+  network?: ContainerNetworkOptions;
 }
 
 /** What is stored in containers.config. */
@@ -185,6 +188,8 @@ export class Orchestrator {
   private closing = false;
   /** Named and anonymous volumes (set by the daemon); without it, containers cannot have volumes. */
   volumes?: VolumeManager;
+  /** Networking hooks (NICs, published ports, DNS names); absent: containers get no network. */
+  network?: NetworkManager;
 
   constructor(
     private readonly state: HyprState,
@@ -428,10 +433,13 @@ export class Orchestrator {
       ...(config.create.openStdin ? { stdin: true } : {}),
       ...(config.create.tty ? { tty: { rows: 24, cols: 80 } } : {}),
     };
+    const net = await this.network?.beforeStart(row.id);
+    if (net) Object.assign(vm, net);
     let handle: VmHandle;
     try {
       handle = await this.runtime.start(dir, vm);
     } catch (e) {
+      await this.network?.afterExit(row.id);
       const err = HyprError.from(e);
       this.update(row.id, { state: 'exited', exitCode: 128, error: err.message, finishedAt: Date.now() });
       throw err;
@@ -466,6 +474,7 @@ export class Orchestrator {
     const finishedAt = Date.parse(exit.finishedAt) || Date.now();
     const error = exit.guestError ?? exit.error ?? null;
     this.update(id, { state: 'exited', exitCode: exit.exitCode, error, pid: null, finishedAt });
+    await this.network?.afterExit(id).catch((e) => this.logger.warn({ id, err: e }, 'network release failed'));
     this.logger.info({ id, exitCode: exit.exitCode, error }, 'container exited');
     const config = JSON.parse(row.config) as StoredContainerConfig;
     if (this.closing) {
@@ -576,6 +585,7 @@ export class Orchestrator {
   private async removeRow(id: string, anonymousVolumes = false): Promise<void> {
     const row = this.row(id);
     if (!row) return;
+    await this.network?.removed(id).catch((e) => this.logger.warn({ id, err: e }, 'network release failed'));
     this.state.db.delete(containers).where(eq(containers.id, id)).run();
     await rm(this.dirOf(row), { recursive: true, force: true });
     if (anonymousVolumes) await this.volumes?.removeAnonymous(config(row).mounts ?? []);
@@ -778,10 +788,12 @@ export class Orchestrator {
       const handle = await this.runtime.adopt(dir).catch(() => undefined);
       if (handle) {
         this.watch(row.id, handle);
+        await this.network?.adopted(row.id);
         out.adopted.push(row.id);
         continue;
       }
       const exit = this.runtime.readExit(dir);
+      await this.network?.afterExit(row.id).catch(() => {});
       this.update(row.id, {
         state: 'exited',
         pid: null,

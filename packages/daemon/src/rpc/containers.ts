@@ -24,6 +24,7 @@ import type {
   RestartPolicyName,
 } from '../orchestrator.js';
 import { filterContainers } from '../ps-filter.js';
+import { toNetworkOptions, withNetworkInspect, withPorts } from './networks.js';
 
 export function toCreateOptions(spec: ContainerSpec, name: string): CreateContainerOptions {
   const policy = spec.restartPolicy?.name || 'no';
@@ -65,6 +66,7 @@ export function toCreateOptions(spec: ContainerSpec, name: string): CreateContai
         }
       : undefined,
     noHealthcheck: spec.noHealthcheck,
+    ...(spec.networking ? { network: toNetworkOptions(spec.networking) } : {}),
   };
 }
 
@@ -118,7 +120,9 @@ export function createContainerService(o: Orchestrator): ServiceImpl<typeof Cont
   return {
     async create(req) {
       if (!req.spec) throw new HyprError('INVALID_ARGUMENT', 'no container spec given');
-      const v = o.create(toCreateOptions(req.spec, req.name));
+      const opts = toCreateOptions(req.spec, req.name);
+      await o.network?.validate(opts);
+      const v = o.create(opts);
       return { id: v.row.id, name: v.row.name, warnings: [] };
     },
     async start(req) {
@@ -143,11 +147,12 @@ export function createContainerService(o: Orchestrator): ServiceImpl<typeof Cont
         req.all,
       );
       if (req.last > 0) views = views.slice(0, req.last);
-      return { containers: views.map(toSummary) };
+      return { containers: views.map((v) => withPorts(o, toSummary(v))) };
     },
     async inspect(req) {
       const v = o.inspect(req.id);
-      return { json: JSON.stringify(inspectContainer(v, o.dirOf(v.row))), summary: toSummary(v) };
+      const doc = withNetworkInspect(o, inspectContainer(v, o.dirOf(v.row)));
+      return { json: JSON.stringify(doc), summary: withPorts(o, toSummary(v)) };
     },
     async *wait(req, ctx) {
       const condition = (req.condition || 'not-running') as 'not-running' | 'next-exit' | 'removed';

@@ -21,6 +21,10 @@ export interface VmConfig {
   writableDisk?: { path: string; sizeMiB: number };
   /** Volumes, bind mounts and tmpfs, mounted by Kestrel before the program starts. */
   mounts?: GuestMount[];
+  /** NICs on host TAPs, nameservers and /etc/hosts entries (networks.ts). */
+  nics?: { tap: string; mac: string; address: string; gateway?: string }[];
+  dns?: string[];
+  hosts?: { name: string; address: string }[];
   /** The program's stdin comes from attached clients (-i). */
   stdin?: boolean;
   /** A pseudo-terminal of this size (-t). */
