@@ -229,6 +229,14 @@ describe('run detached', () => {
     await hyprOk(d, ['rm', 'counter']);
   });
 
+  test('attach streams the output of a running container from now on, and exits with its code', async () => {
+    await hyprOk(d, ['run', '-d', '--name', 'later', image, 'sh', '-c', 'echo early; sleep 5; echo late; exit 6']);
+    await waitFor(async () => (await hyprOk(d, ['logs', 'later'])).includes('early'), 120_000, 'output');
+    const r = await hypr(d, ['attach', 'later']);
+    expect(r).toMatchObject({ code: 6, stdout: 'late\n' });
+    await hyprOk(d, ['rm', 'later']);
+  });
+
   test('restart policy on-failure:2 restarts a failing container twice, then leaves it exited', async () => {
     await hyprOk(d, [
       'run',

@@ -17,7 +17,7 @@ export default class Attach extends HyprCommand {
     const { flags, args } = await this.parseArgs<{ 'no-stdin': boolean; 'sig-proxy': boolean }, { container: string }>(
       Attach,
     );
-    const [info] = JSON.parse((await this.client.containers.inspect({ id: args.container })).json);
+    const info = JSON.parse((await this.client.containers.inspect({ id: args.container })).json);
     const tty = Boolean(info.Config.Tty);
     const interactive = !flags['no-stdin'] && Boolean(info.Config.OpenStdin);
     checkTty(interactive, tty);

@@ -19,7 +19,7 @@ export default class Start extends HyprCommand {
     if (!argv.length) throw new CliError('"hypr start" requires at least 1 argument.', 125);
     if (flags.attach) {
       if (argv.length > 1) throw new CliError('you cannot start and attach multiple containers at once', 1);
-      const [info] = JSON.parse((await this.client.containers.inspect({ id: argv[0] })).json);
+      const info = JSON.parse((await this.client.containers.inspect({ id: argv[0] })).json);
       const tty = Boolean(info.Config.Tty);
       const interactive = flags.interactive && Boolean(info.Config.OpenStdin);
       checkTty(interactive, tty);
