@@ -1,0 +1,167 @@
+/**
+ * pnpm bench:daemon — what the daemon and CLI add on top of a VM, in one run:
+ *   1. `hypr run --rm IMAGE true` end to end (CLI process + hyprd + state + shim + VM) against the
+ *      raw hypervisor booting the same kernel and the same rootfs disk, and against core's runVm;
+ *   2. `hypr ps` latency against `node -e 0` (the floor of any Node CLI);
+ *   3. host memory per idle container: the hypervisor's and the shim's RSS, and the daemon's growth.
+ * Medians of BENCH_RUNS (default 10) interleaved runs. `--record` writes docs/benchmarks.md.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { QemuAdapter, detectAccelerator, encodeJob, guestArtifacts, runVm } from '../packages/core/src/index.js';
+import { writeCpio } from '../packages/core/src/rootfs/initramfs.js';
+import { hypr, hyprOk, startDaemon, startE2eEnv } from '../test/e2e/helpers.js';
+import { recordSection } from './record.js';
+
+const runs = Number(process.env.BENCH_RUNS ?? 10);
+const idle = Number(process.env.BENCH_IDLE ?? 5);
+const accel = detectAccelerator();
+const { kernel, kestrel } = guestArtifacts();
+const env = await startE2eEnv();
+const d = await startDaemon({ dir: env.dir });
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const HYPR = join(import.meta.dirname, '../packages/cli/bin/run.js');
+const cliEnv = { PATH: process.env.PATH, HOME: process.env.HOME, HYPR_HOST: d.host };
+
+try {
+  await hyprOk(d, ['pull', '-q', env.image]);
+  await hyprOk(d, ['run', '--rm', env.image, 'true']); // makes the cached rootfs disk
+  const rootfsDir = join(d.home, 'images', 'rootfs');
+  const disk = join(rootfsDir, readdirSync(rootfsDir).find((f) => f.endsWith('.ext4')) ?? '');
+
+  // The raw hypervisor: same kernel, same disk, a prebuilt initramfs, channels to /dev/null.
+  const work = mkdtempSync(join(tmpdir(), 'hypr-bench-'));
+  const initrd = join(work, 'initrd.cpio');
+  writeFileSync(
+    initrd,
+    writeCpio([
+      { path: 'init', mode: 0o755, data: readFileSync(kestrel) },
+      { path: 'hypr', type: 'dir' },
+      {
+        path: 'hypr/job',
+        mode: 0o400,
+        data: encodeJob({ argv: ['true'], env: ['PATH=/bin'], root: '/dev/vda', rootfsType: 'ext4' }),
+      },
+    ]),
+  );
+  const raw = new QemuAdapter().buildCommand(
+    {
+      name: 'bench',
+      kernelPath: kernel,
+      initrdPath: initrd,
+      cmdline: 'console=ttyS0 reboot=t panic=-1 quiet',
+      cpus: 1,
+      memoryMiB: 256,
+      disks: [{ path: disk, readOnly: true }],
+      shares: [],
+      nics: [],
+      channels: [],
+      consoleLogPath: join(work, 'console.log'),
+    },
+    accel.accel,
+  );
+  const rawArgs = [
+    ...raw.args,
+    '-device',
+    'virtio-serial-device,max_ports=4',
+    ...['hypr.control', 'hypr.stdout', 'hypr.stderr'].flatMap((n, i) => [
+      '-chardev',
+      `file,id=n${i},path=/dev/null`,
+      '-device',
+      `virtserialport,chardev=n${i},name=${n}`,
+    ]),
+  ];
+
+  const rawTimes: number[] = [];
+  const coreTimes: number[] = [];
+  const hyprTimes: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    let t = performance.now();
+    execFileSync(raw.binary, rawArgs, { stdio: 'ignore' });
+    rawTimes.push(performance.now() - t);
+    t = performance.now();
+    const r = await runVm({ rootfs: { disk, type: 'ext4' }, argv: ['true'], env: ['PATH=/bin'], accel });
+    coreTimes.push(performance.now() - t);
+    if (r.exitCode !== 0) throw new Error(`runVm exited ${r.exitCode}`);
+    t = performance.now();
+    const h = spawnSync(process.execPath, [HYPR, 'run', '--rm', env.image, 'true'], { env: cliEnv });
+    hyprTimes.push(performance.now() - t);
+    if (h.status !== 0) throw new Error(`hypr run exited ${h.status}: ${h.stderr}`);
+  }
+  rmSync(work, { recursive: true, force: true });
+
+  // hypr ps against the floor of a Node process.
+  const psTimes: number[] = [];
+  const nodeTimes: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    let t = performance.now();
+    spawnSync(process.execPath, ['-e', '0']);
+    nodeTimes.push(performance.now() - t);
+    t = performance.now();
+    const p = spawnSync(process.execPath, [HYPR, 'ps'], { env: cliEnv });
+    psTimes.push(performance.now() - t);
+    if (p.status !== 0) throw new Error(`hypr ps exited ${p.status}: ${p.stderr}`);
+  }
+
+  // Host memory per idle container.
+  const rss = (pid: number) => {
+    try {
+      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      return m ? Number(m[1]) * 1024 : 0;
+    } catch {
+      return 0;
+    }
+  };
+  const daemonBefore = rss(d.pid);
+  const ids: string[] = [];
+  for (let i = 0; i < idle; i++) ids.push((await hyprOk(d, ['run', '-d', env.image, 'sleep', '600'])).trim());
+  await new Promise((r) => setTimeout(r, 5000)); // booted and idle
+  let vmBytes = 0;
+  let shimBytes = 0;
+  for (const id of ids) {
+    const state = JSON.parse(readFileSync(join(d.home, 'containers', id.slice(0, 12), 'state.json'), 'utf8'));
+    vmBytes += rss(state.vmPid);
+    shimBytes += rss(state.pid);
+  }
+  const daemonGrowth = Math.max(0, rss(d.pid) - daemonBefore);
+  await hypr(d, ['rm', '-f', ...ids], { timeoutMs: 120_000 });
+
+  const ms = (x: number) => `${x.toFixed(0)} ms`;
+  const s = (x: number) => `${(x / 1000).toFixed(2)} s`;
+  const mib = (x: number) => `${(x / 1024 / 1024).toFixed(1)} MiB`;
+  const a = median(rawTimes);
+  const c = median(coreTimes);
+  const b = median(hyprTimes);
+  const table = [
+    'case                              hypr       alternative                 ratio   overhead',
+    `run --rm IMAGE true               ${s(b)}     ${s(a)} (raw QEMU, same disk)  ${(b / a).toFixed(2)}×   ${ms(b - a)}`,
+    `run --rm IMAGE true               ${s(b)}     ${s(c)} (core runVm)          ${(b / c).toFixed(2)}×   ${ms(b - c)}`,
+    `hypr ps (empty)                   ${ms(median(psTimes))}     ${ms(median(nodeTimes))} (node -e 0)            ${(median(psTimes) / median(nodeTimes)).toFixed(2)}×   ${ms(median(psTimes) - median(nodeTimes))}`,
+  ].join('\n');
+  const memory = [
+    `idle containers (sleep 600, 256 MiB VMs): ${idle}`,
+    `hypervisor RSS per container: ${mib(vmBytes / idle)}`,
+    `shim RSS per container: ${mib(shimBytes / idle)}`,
+    `daemon RSS growth per container: ${mib(daemonGrowth / idle)}`,
+    `total host memory per idle container: ${mib((vmBytes + shimBytes + daemonGrowth) / idle)}`,
+  ].join('\n');
+  const facts = `accelerator: ${accel.accel} (${accel.reason}); ${runs} interleaved runs each, median`;
+  console.log(table);
+  console.log(memory);
+  console.log(facts);
+  if (process.argv.includes('--record')) {
+    recordSection(
+      'Daemon and CLI',
+      `\`pnpm bench:daemon\`: a real hyprd on a temp socket, the busybox test image from a local registry. (1) \`hypr run --rm IMAGE true\` as a user types it (a new CLI process, create + attach + start over the socket, state writes, the per-container shim, the VM, removal) against the raw \`qemu-system-x86_64 -M microvm\` boot of the same kernel and the same cached rootfs disk running \`true\`, and against core's \`runVm\` (no daemon, no shim); (2) \`hypr ps\` with no containers against \`node -e 0\`; (3) RSS of the hypervisor and shim processes per idle container, and the growth of hyprd's RSS.\n\n\`\`\`\n${table}\n\n${memory}\n\`\`\`\n\n${facts}.`,
+    );
+  }
+} finally {
+  await d.stop();
+  await env.cleanup();
+}
+process.exit(0);
