@@ -1,13 +1,43 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+/**
+ * hypr compose through the real CLI, a real hyprd and real microVMs (TCG here), about 7 VM boots.
+ * hyprd runs inside a network namespace this test creates, so the project's bridge, TAPs, nft rules
+ * and DNS server live (and die) there; the image comes in with `hypr load`, as the registry on the
+ * root namespace's loopback is out of hyprd's reach.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type Daemon, type E2eEnv, hypr, hyprOk, startDaemon, startE2eEnv } from './helpers.js';
+import { buildBusyboxImage, writeTestOciLayout } from '../../packages/core/test/helpers/busybox-image.js';
+import { assertVmPrerequisites } from '../../packages/core/test/helpers/vm.js';
+import { HYPRD, hypr, hyprOk } from './helpers.js';
 
-// hypr compose through the real CLI, a real hyprd and real microVMs (TCG here): about 7 VM boots.
-let env: E2eEnv & { refs: string[] };
-let d: Daemon;
-let image: string;
+const NS = `hypr-e2e-c${process.pid.toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+const image = 'hypr-e2e/composebox:latest';
+let dir: string;
+let proc: ChildProcess | undefined;
+let d: { host: string };
 let projectDir: string;
+
+async function startDaemonInNs(): Promise<void> {
+  const logPath = join(dir, 'hyprd.log');
+  const socket = join(dir, 'hyprd.sock');
+  const fd = openSync(logPath, 'a');
+  proc = spawn('ip', ['netns', 'exec', NS, process.execPath, HYPRD, '-H', `unix://${socket}`], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, HYPR_HOME: join(dir, 'home'), HYPR_LOG_LEVEL: 'debug' },
+    stdio: ['ignore', fd, fd],
+  });
+  closeSync(fd);
+  const deadline = Date.now() + 30_000;
+  while (!(existsSync(socket) && readFileSync(logPath, 'utf8').includes('hyprd listening'))) {
+    if (proc.exitCode !== null || Date.now() > deadline)
+      throw new Error(`hyprd did not start:\n${readFileSync(logPath, 'utf8')}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  d = { host: `unix://${socket}` };
+}
 
 const stackFile = (workerGreeting: string) => `
 name: shop
@@ -18,18 +48,22 @@ services:
   web:
     image: ${image}
     command: sh -c "echo web-start; exec sleep 3600"
+    volumes:
+      - data:/data
     stop_grace_period: 1s
     depends_on:
       init:
         condition: service_completed_successfully
   worker:
     image: ${image}
-    command: sh -c 'echo "worker says $$GREETING"; exec sleep 3600'
+    command: sh -c 'echo "worker says $$GREETING"; ping -c 1 -W 5 web >/dev/null && echo "web answers by name"; exec sleep 3600'
     environment:
       GREETING: ${workerGreeting}
     stop_grace_period: 1s
     depends_on:
       - web
+volumes:
+  data: {}
 `;
 
 const compose = (args: string[], timeoutMs = 120_000) =>
@@ -46,17 +80,40 @@ const psJson = async (
   JSON.parse((await composeOk(['ps', ...(all ? ['-a'] : []), '--json'])).stdout);
 
 beforeAll(async () => {
-  env = await startE2eEnv([{ name: 'busybox:latest' }]);
-  image = env.image;
-  d = await startDaemon({ dir: env.dir });
-  await hyprOk(d, ['pull', '-q', image]);
-  projectDir = join(env.dir, 'shop');
+  assertVmPrerequisites();
+  dir = await mkdtemp(join(tmpdir(), 'hypr-e2e-compose-'));
+  execFileSync('ip', ['netns', 'add', NS]);
+  execFileSync('ip', ['-n', NS, 'link', 'set', 'lo', 'up']);
+  const built = await buildBusyboxImage({ config: { Cmd: ['sh'], Env: ['PATH=/bin'] } });
+  const layout = join(dir, 'layout');
+  await writeTestOciLayout(layout, built);
+  const index = JSON.parse(await readFile(join(layout, 'index.json'), 'utf8'));
+  index.manifests[0].annotations['io.containerd.image.name'] = image;
+  await writeFile(join(layout, 'index.json'), JSON.stringify(index));
+  execFileSync('tar', ['-cf', join(dir, 'image.tar'), '-C', layout, '.']);
+  await startDaemonInNs();
+  await hyprOk(d, ['load', '-i', join(dir, 'image.tar')]);
+  projectDir = join(dir, 'shop');
   await mkdir(projectDir, { recursive: true });
   await writeFile(join(projectDir, 'compose.yaml'), stackFile('hello'));
 });
 afterAll(async () => {
-  await d?.stop();
-  await env?.cleanup();
+  try {
+    if (proc && proc.exitCode === null) {
+      const exited = new Promise((r) => proc?.once('exit', r));
+      proc.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 20_000))]);
+      if (proc.exitCode === null) proc.kill('SIGKILL');
+    }
+  } finally {
+    // Deleting the namespace takes its bridges, TAPs and nft table with it, whatever the test left.
+    try {
+      execFileSync('ip', ['netns', 'del', NS], { stdio: 'ignore' });
+    } catch {
+      /* already gone */
+    }
+    if (dir) await rm(dir, { recursive: true, force: true });
+  }
 });
 
 describe('compose config', () => {
@@ -73,7 +130,7 @@ describe('compose config', () => {
   });
 
   test('an invalid file fails with its file, line and key path', async () => {
-    const bad = join(env.dir, 'bad.yaml');
+    const bad = join(dir, 'bad.yaml');
     await writeFile(bad, `services:\n  web:\n    image: ${image}\n    ports: ["80:80:80"]\n`);
     const r = await hypr(d, ['compose', '-f', bad, 'config']);
     expect(r.code).not.toBe(0);
@@ -87,6 +144,8 @@ describe('compose config', () => {
 describe('a stack of microVMs', () => {
   test('up -d starts the services in dependency order, named and labelled as compose does', async () => {
     const r = await composeOk(['up', '-d'], 180_000);
+    expect(r.stderr).toMatch(/Network shop_default {2}Created/);
+    expect(r.stderr).toMatch(/Volume shop_data {2}Created/);
     const lines = r.stderr.split('\n');
     const at = (re: RegExp) => lines.findIndex((l) => re.test(l));
     // web waits for init to complete successfully; worker for web to start.
@@ -119,12 +178,14 @@ describe('a stack of microVMs', () => {
     let out = '';
     while (Date.now() < wait) {
       out = (await composeOk(['logs'])).stdout;
-      if (out.includes('worker says hello') && out.includes('web-start')) break;
+      if (out.includes('web answers by name') && out.includes('web-start')) break;
       await new Promise((r) => setTimeout(r, 500));
     }
     expect(out).toMatch(/^init-1 {4}\| init-done$/m);
     expect(out).toMatch(/^web-1 {5}\| web-start$/m);
     expect(out).toMatch(/^worker-1 {2}\| worker says hello$/m);
+    // The services share <project>_default, whose DNS server answers service names.
+    expect(out).toMatch(/^worker-1 {2}\| web answers by name$/m);
     expect((await composeOk(['logs', '--no-log-prefix', 'web'])).stdout).toBe('web-start\n');
   });
 
@@ -149,6 +210,12 @@ describe('a stack of microVMs', () => {
   test('down removes every container of the project and forgets it', async () => {
     const r = await composeOk(['down', '-t', '1'], 120_000);
     expect(r.stderr).toMatch(/Container shop-web-1 {2}Removed/);
+    expect(r.stderr).toMatch(/Network shop_default {2}Removed/);
+    expect(await hyprOk(d, ['network', 'ls'])).not.toContain('shop_default');
+    // Named volumes stay unless -v.
+    expect(await hyprOk(d, ['volume', 'ls', '-q'])).toContain('shop_data');
+    expect((await composeOk(['down', '-v'])).stderr).toMatch(/Volume shop_data {2}Removed/);
+    expect(await hyprOk(d, ['volume', 'ls', '-q'])).not.toContain('shop_data');
     expect(await hyprOk(d, ['ps', '-a', '-q'])).toBe('');
     expect(await hyprOk(d, ['compose', 'ls', '-a', '-q'])).toBe('');
     expect((await composeOk(['ps', '-a'])).stdout.trim().split('\n')).toHaveLength(1);
@@ -157,13 +224,13 @@ describe('a stack of microVMs', () => {
 
 describe('attached up', () => {
   test('interleaves prefixed output and returns the exit code of --exit-code-from', async () => {
-    const dir = join(env.dir, 'job');
-    await mkdir(dir, { recursive: true });
+    const jobDir = join(dir, 'job');
+    await mkdir(jobDir, { recursive: true });
     await writeFile(
-      join(dir, 'compose.yaml'),
+      join(jobDir, 'compose.yaml'),
       `services:\n  job:\n    image: ${image}\n    command: ["sh", "-c", "echo working; exit 3"]\n`,
     );
-    const file = join(dir, 'compose.yaml');
+    const file = join(jobDir, 'compose.yaml');
     const r = await hypr(d, ['compose', '-f', file, 'up', '--exit-code-from', 'job'], { timeoutMs: 120_000 });
     expect(r.code, r.stderr).toBe(3);
     expect(r.stdout).toContain('job-1  | working\n');

@@ -18,10 +18,25 @@ import { CliError, HyprCommand } from './hypr-command.js';
 export const composeFlags = {
   // -f and -p go before the command (`compose -f a.yml up`): bin/run.js rewrites them to --file and
   // --project-name after it, where -f may mean --follow (logs) and -p --publish (run).
-  file: Flags.string({ multiple: true, summary: 'Compose configuration files (-f)', helpGroup: 'GLOBAL' }),
+  file: Flags.string({
+    multiple: true,
+    multipleNonGreedy: true,
+    summary: 'Compose configuration files (-f)',
+    helpGroup: 'GLOBAL',
+  }),
   'project-name': Flags.string({ summary: 'Project name (-p)', helpGroup: 'GLOBAL' }),
-  profile: Flags.string({ multiple: true, summary: 'Specify a profile to enable', helpGroup: 'GLOBAL' }),
-  'env-file': Flags.string({ multiple: true, summary: 'Specify an alternate environment file', helpGroup: 'GLOBAL' }),
+  profile: Flags.string({
+    multiple: true,
+    multipleNonGreedy: true,
+    summary: 'Specify a profile to enable',
+    helpGroup: 'GLOBAL',
+  }),
+  'env-file': Flags.string({
+    multiple: true,
+    multipleNonGreedy: true,
+    summary: 'Specify an alternate environment file',
+    helpGroup: 'GLOBAL',
+  }),
   'project-directory': Flags.string({
     summary: 'Specify an alternate working directory (default: the path of the first compose file)',
     helpGroup: 'GLOBAL',

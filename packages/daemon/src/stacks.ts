@@ -68,6 +68,27 @@ export interface StackContainerView {
 
 export type ControlAction = 'start' | 'stop' | 'restart' | 'kill' | 'rm';
 
+/** The parts of hyprd's NetworkManager a stack uses (set on the Orchestrator by the daemon). */
+interface StackNetworkHooks {
+  list(): { name: string }[];
+  createNetwork(o: {
+    name: string;
+    subnet?: string;
+    internal?: boolean;
+    labels?: Record<string, string>;
+  }): Promise<unknown>;
+  removeNetwork(name: string): Promise<unknown>;
+  connect(ref: unknown, running: boolean, name: string, o: { aliases?: string[]; ip?: string }): Promise<void>;
+  ref(id: string): unknown;
+}
+
+/** The parts of hyprd's VolumeManager a stack uses. */
+interface StackVolumeHooks {
+  ensure(name: string, labels?: Record<string, string>): { created: boolean };
+  exists(name: string): boolean;
+  remove(name: string, o?: { force?: boolean }): Promise<void>;
+}
+
 const MiB = 1024 * 1024;
 const HEALTH_POLL_MS = 250;
 
@@ -154,6 +175,85 @@ export class StackOrchestrator {
     opts: { bootConcurrency?: number } = {},
   ) {
     this.boots = new Semaphore(opts.bootConcurrency ?? 2);
+  }
+
+  private get networks(): StackNetworkHooks | undefined {
+    return (this.orchestrator as unknown as { network?: StackNetworkHooks }).network;
+  }
+
+  private get volumeHooks(): StackVolumeHooks | undefined {
+    return (this.orchestrator as unknown as { volumes?: StackVolumeHooks }).volumes;
+  }
+
+  /**
+   * Creates the project's networks (`<project>_default` and declared ones) that do not exist yet.
+   * Returns false when hyprd runs without networking (not root): services then get no network.
+   */
+  private async ensureNetworks(spec: StackSpec, selected: Set<string>, emit: Emit): Promise<boolean> {
+    const net = this.networks;
+    if (!net) return false;
+    const used = new Set<string>();
+    for (const n of selected) for (const a of spec.services[n].networks) used.add(a.network);
+    for (const key of used) {
+      const n = spec.networks[key] ?? {
+        key,
+        name: `${spec.name}_${key}`,
+        external: false,
+        internal: false,
+        subnets: [],
+      };
+      if (net.list().some((x) => x.name === n.name)) continue;
+      if (n.external)
+        throw new HyprError(
+          'COMPOSE_NETWORK_NOT_FOUND',
+          `network ${n.name} declared as external, but could not be found`,
+          `hypr network create ${n.name}`,
+        );
+      emit({ kind: 'Network', name: n.name, status: 'Creating' });
+      try {
+        await net.createNetwork({
+          name: n.name,
+          ...(n.subnets[0] ? { subnet: n.subnets[0] } : {}),
+          internal: n.internal,
+          labels: { [LABEL_PROJECT]: spec.name, 'com.docker.compose.network': key },
+        });
+      } catch (e) {
+        if ((e as HyprError).code !== 'NETWORK_UNAVAILABLE') throw e;
+        emit({
+          kind: '',
+          name: spec.name,
+          status: '',
+          warning: true,
+          message: `${(e as Error).message}: services run without a network`,
+        });
+        return false;
+      }
+      emit({ kind: 'Network', name: n.name, status: 'Created' });
+    }
+    return true;
+  }
+
+  /** Creates the project's named volumes (`<project>_<key>` unless named) that do not exist yet. */
+  private ensureVolumes(spec: StackSpec, emit: Emit): void {
+    const vols = this.volumeHooks;
+    if (!vols) return;
+    for (const [key, v] of Object.entries(spec.volumes)) {
+      if (v.external) {
+        if (!vols.exists(v.name))
+          throw new HyprError(
+            'COMPOSE_VOLUME_NOT_FOUND',
+            `external volume "${v.name}" not found`,
+            `hypr volume create ${v.name}`,
+          );
+        continue;
+      }
+      const { created } = vols.ensure(v.name, {
+        ...v.labels,
+        [LABEL_PROJECT]: spec.name,
+        'com.docker.compose.volume': key,
+      });
+      if (created) emit({ kind: 'Volume', name: v.name, status: 'Created' });
+    }
   }
 
   /** Runs operations on one project one after the other. */
@@ -381,6 +481,8 @@ export class StackOrchestrator {
     // Record first: a failed `up` is still a project `down` can clean and a second `up` finishes.
     this.saveRecord({ spec, projectDir: opts.projectDir, configFiles: opts.configFiles });
     await this.ensureImages(spec, selected, opts, emit);
+    const networked = await this.ensureNetworks(spec, selected, emit);
+    this.ensureVolumes(spec, emit);
 
     const existing = this.containersOf(project);
     const orphans = existing.filter((c) => !spec.services[c.service]);
@@ -423,7 +525,7 @@ export class StackOrchestrator {
           );
         }
       }
-      await this.convergeService(spec, name, opts, emit);
+      await this.convergeService(spec, name, opts, networked, emit);
     };
     const order = spec.startOrder.flat().filter((n) => selected.has(n));
     for (const name of order) {
@@ -455,13 +557,19 @@ export class StackOrchestrator {
     n: number,
     hash: string,
     opts: UpOptions,
+    networked: boolean,
   ): CreateContainerOptions {
     const project = spec.name;
     const volumes: string[] = [];
+    const tmpfs: string[] = [];
     for (const m of svc.mounts) {
       if (m.type === 'bind') volumes.push(`${m.source}:${m.target}${m.readOnly ? ':ro' : ''}`);
       else if (m.type === 'volume')
         volumes.push(m.source ? `${m.source}:${m.target}${m.readOnly ? ':ro' : ''}` : m.target);
+      else {
+        const o = [m.sizeBytes ? `size=${m.sizeBytes}` : '', m.mode !== undefined ? `mode=${m.mode.toString(8)}` : ''];
+        tmpfs.push(o.some(Boolean) ? `${m.target}:${o.filter(Boolean).join(',')}` : m.target);
+      }
     }
     for (const f of svc.files) {
       const src = f.sourceFile ?? join(this.stacksDir, project, `${f.kind}s`, f.name);
@@ -486,12 +594,20 @@ export class StackOrchestrator {
       labels,
       ports: svc.ports.map(portText),
       volumes,
+      ...(tmpfs.length ? { tmpfs } : {}),
       restartPolicy: { name: svc.restart.policy as RestartPolicyName, maximumRetryCount: svc.restart.maxRetries ?? 0 },
       tty: svc.tty,
       openStdin: svc.stdinOpen,
       stopSignal: svc.stopSignal,
       stopTimeoutSeconds: Math.ceil(svc.stopGracePeriodMs / 1000),
     };
+    if (networked) {
+      const first = svc.networks[0];
+      // `network` is the NetworkManager's option (networks.ts): the first network, then `connect` for the rest.
+      (out as { network?: unknown }).network = first
+        ? { network: first.name, aliases: first.aliases, ...(first.ipv4Address ? { ip: first.ipv4Address } : {}) }
+        : { network: 'none' };
+    }
     if (svc.entrypoint) {
       // The daemon's entrypoint is one word, as docker's --entrypoint; the rest goes before the command.
       out.entrypoint = svc.entrypoint[0] ?? '';
@@ -523,7 +639,13 @@ export class StackOrchestrator {
     }
   }
 
-  private async convergeService(spec: StackSpec, name: string, opts: UpOptions, emit: Emit): Promise<void> {
+  private async convergeService(
+    spec: StackSpec,
+    name: string,
+    opts: UpOptions,
+    networked: boolean,
+    emit: Emit,
+  ): Promise<void> {
     const project = spec.name;
     const svc = spec.services[name];
     const image = this.images.store.findImage(svc.image);
@@ -551,12 +673,18 @@ export class StackOrchestrator {
               await this.orchestrator.stop(current.view.row.id).catch(() => {});
               await this.orchestrator.remove(current.view.row.id, { force: true });
             }
-            const o = this.createOptions(spec, svc, n, hash, opts);
+            const o = this.createOptions(spec, svc, n, hash, opts, networked);
             emit({ kind: 'Container', name: o.name!, status: 'Creating', service: name });
-            const created = this.orchestrator.create(o);
+            const created = await this.orchestrator.create(o);
             id = created.row.id;
             cname = created.row.name;
             this.state.db.update(containers).set({ stack: project }).where(eq(containers.id, id)).run();
+            if (networked)
+              for (const a of svc.networks.slice(1))
+                await this.networks?.connect(this.networks.ref(id), false, a.name, {
+                  aliases: a.aliases,
+                  ...(a.ipv4Address ? { ip: a.ipv4Address } : {}),
+                });
             emit({ kind: 'Container', name: cname, status: current ? 'Recreated' : 'Created', service: name });
           }
           if (opts.noStart) return;
@@ -653,13 +781,14 @@ export class StackOrchestrator {
     timeoutSeconds: number | undefined,
     emit: Emit,
     order?: string[][],
+    anonymousVolumes = false,
   ): Promise<void> {
     await this.stopContainers(list, timeoutSeconds, emit, order);
     await Promise.all(
       list.map(async (c) => {
         const name = c.view.row.name;
         emit({ kind: 'Container', name, status: 'Removing', service: c.service });
-        await this.orchestrator.remove(c.view.row.id, { force: true });
+        await this.orchestrator.remove(c.view.row.id, { force: true, volumes: anonymousVolumes });
         emit({ kind: 'Container', name, status: 'Removed', service: c.service });
       }),
     );
@@ -709,10 +838,43 @@ export class StackOrchestrator {
           message: `Found orphan containers (${orphans.map((o) => o.view.row.name).join(', ')}) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up.`,
         });
       const doomed = opts.removeOrphans ? [...ours, ...orphans] : ours;
-      await this.removeContainers(doomed, opts.timeoutSeconds, emit, spec?.startOrder);
+      await this.removeContainers(doomed, opts.timeoutSeconds, emit, spec?.startOrder, opts.volumes);
+      if (spec) await this.removeResources(spec, opts.volumes, emit);
       await rm(join(this.stacksDir, name), { recursive: true, force: true });
       if (!this.containersOf(name).length) this.dropRecord(name);
     });
+  }
+
+  /** down: the project's networks (not external ones), and with -v its named volumes. */
+  private async removeResources(spec: StackSpec, volumes: boolean, emit: Emit): Promise<void> {
+    const net = this.networks;
+    const names = new Set<string>();
+    for (const svc of Object.values(spec.services)) for (const a of svc.networks) names.add(a.name);
+    for (const n of Object.values(spec.networks)) if (!n.external) names.add(n.name);
+    for (const n of Object.values(spec.networks)) if (n.external) names.delete(n.name);
+    if (net)
+      for (const n of names) {
+        if (!net.list().some((x) => x.name === n)) continue;
+        emit({ kind: 'Network', name: n, status: 'Removing' });
+        try {
+          await net.removeNetwork(n);
+          emit({ kind: 'Network', name: n, status: 'Removed' });
+        } catch (e) {
+          emit({ kind: 'Network', name: n, status: 'Error', message: (e as Error).message, warning: true });
+        }
+      }
+    const vols = this.volumeHooks;
+    if (!volumes || !vols) return;
+    for (const v of Object.values(spec.volumes)) {
+      if (v.external || !vols.exists(v.name)) continue;
+      emit({ kind: 'Volume', name: v.name, status: 'Removing' });
+      try {
+        await vols.remove(v.name);
+        emit({ kind: 'Volume', name: v.name, status: 'Removed' });
+      } catch (e) {
+        emit({ kind: 'Volume', name: v.name, status: 'Error', message: (e as Error).message, warning: true });
+      }
+    }
   }
 
   control(
