@@ -237,6 +237,39 @@ describe('run detached', () => {
     await hyprOk(d, ['rm', 'later']);
   });
 
+  test('health checks run in the guest: starting, healthy, then unhealthy after the retries fail', async () => {
+    await hyprOk(d, [
+      'run',
+      '-d',
+      '--name',
+      'checked',
+      '--health-cmd',
+      'test -f /tmp/ok',
+      '--health-interval',
+      '1s',
+      '--health-retries',
+      '2',
+      '--health-start-period',
+      '60s',
+      image,
+      'sh',
+      '-c',
+      'sleep 2; touch /tmp/ok; exec sleep 600',
+    ]);
+    const health = async () => hyprOk(d, ['inspect', '--format', '{{.State.Health.Status}}', 'checked']);
+    expect(await health()).toBe('starting\n');
+    await waitFor(async () => (await health()) === 'healthy\n', 120_000, 'healthy');
+    expect(await hyprOk(d, ['ps', '--format', '{{.Status}}', '--filter', 'name=checked'])).toMatch(
+      /^Up .* \(healthy\)$/m,
+    );
+    await hyprOk(d, ['exec', 'checked', 'rm', '/tmp/ok']);
+    await waitFor(async () => (await health()) === 'unhealthy\n', 120_000, 'unhealthy');
+    const [info] = JSON.parse(await hyprOk(d, ['inspect', 'checked']));
+    expect(info.State.Health.FailingStreak).toBeGreaterThanOrEqual(2);
+    expect(info.State.Health.Log.at(-1)).toMatchObject({ ExitCode: 1 });
+    await hyprOk(d, ['rm', '-f', 'checked']);
+  });
+
   test('restart policy on-failure:2 restarts a failing container twice, then leaves it exited', async () => {
     await hyprOk(d, [
       'run',

@@ -4,7 +4,11 @@ import type { ContainerView } from './orchestrator.js';
 const iso = (ms: number | null | undefined) => (ms ? new Date(ms).toISOString() : '0001-01-01T00:00:00Z');
 
 /** The `docker inspect` document of a container: the fields and shapes docker prints. */
-export function inspectContainer(v: ContainerView, dir: string): Record<string, unknown> {
+export function inspectContainer(
+  v: ContainerView,
+  dir: string,
+  health?: { failingStreak: number; log: unknown[] },
+): Record<string, unknown> {
   const { row, config } = v;
   const c = config.create;
   const labels = JSON.parse(row.labels) as Record<string, string>;
@@ -36,7 +40,15 @@ export function inspectContainer(v: ContainerView, dir: string): Record<string, 
       Error: row.error ?? '',
       StartedAt: iso(row.startedAt),
       FinishedAt: iso(row.finishedAt),
-      ...(hc ? { Health: { Status: row.health ?? 'starting', FailingStreak: 0, Log: [] } } : {}),
+      ...(hc
+        ? {
+            Health: {
+              Status: row.health ?? 'starting',
+              FailingStreak: health?.failingStreak ?? 0,
+              Log: health?.log ?? [],
+            },
+          }
+        : {}),
     },
     Image: config.imageId,
     ResolvConfPath: '',

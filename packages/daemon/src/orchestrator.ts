@@ -17,8 +17,8 @@ import {
   resolveImageRunSpec,
 } from '@hypr/core';
 import { eq } from 'drizzle-orm';
-import type { DaemonConfig } from './config.js';
 import { AsyncQueue } from './async-queue.js';
+import type { DaemonConfig } from './config.js';
 import {
   type LogEntry,
   type LogStream,
@@ -29,9 +29,9 @@ import {
 } from './container-log.js';
 import { prepareGuestMounts, resolveMounts } from './container-mounts.js';
 import { containerStatus } from './container-status.js';
+import { HealthMonitor, type HealthResult, healthArgv } from './health.js';
 import { NAME_PATTERN, generateId, generateName } from './ids.js';
 import type { ImageManager } from './images.js';
-import type { ResolvedMount, VolumeManager } from './volumes.js';
 import type { ContainerNetworkOptions, NetworkManager } from './networks.js';
 import {
   type Attachment,
@@ -41,6 +41,7 @@ import {
   type VmExit,
   type VmHandle,
 } from './runtime/runtime.js';
+import type { ResolvedMount, VolumeManager } from './volumes.js';
 
 export type RestartPolicyName = 'no' | 'on-failure' | 'always' | 'unless-stopped';
 
@@ -185,11 +186,12 @@ export class Orchestrator {
   private readonly starting = new Map<string, Promise<void>>();
   private readonly disks = new Map<string, Promise<string>>();
   private readonly restartTimers = new Map<string, NodeJS.Timeout>();
+  private readonly health = new Map<string, HealthMonitor>();
   private closing = false;
-  /** Named and anonymous volumes (set by the daemon); without it, containers cannot have volumes. */
-  volumes?: VolumeManager;
   /** Networking hooks (NICs, published ports, DNS names); absent: containers get no network. */
   network?: NetworkManager;
+  /** Named and anonymous volumes (set by the daemon); without it, containers cannot have volumes. */
+  volumes?: VolumeManager;
 
   constructor(
     private readonly state: HyprState,
@@ -460,10 +462,40 @@ export class Orchestrator {
   private watch(id: string, handle: VmHandle): void {
     const processed = handle.wait().then((exit) => this.onExit(id, exit));
     this.live.set(id, { handle, processed });
+    this.watchHealth(id, handle);
+  }
+
+  /** Runs the container's health check, if it has one, while it runs. */
+  private watchHealth(id: string, handle: VmHandle): void {
+    this.health.get(id)?.stop();
+    this.health.delete(id);
+    const row = this.row(id);
+    const cfg = row && config(row);
+    const argv = cfg?.healthcheck && healthArgv(cfg.healthcheck.test);
+    if (!cfg?.healthcheck || !argv || !handle.exec) return;
+    const monitor = new HealthMonitor(
+      cfg.healthcheck,
+      argv,
+      handle,
+      { env: cfg.env, workdir: cfg.workdir, user: cfg.user },
+      (status) => this.update(id, { health: status }),
+      this.logger.child({ id, op: 'health' }),
+    );
+    this.health.set(id, monitor);
+    this.update(id, { health: 'starting' });
+    monitor.start();
+  }
+
+  /** The health check's recent results, for inspect. */
+  healthOf(id: string): { failingStreak: number; log: HealthResult[] } | undefined {
+    const m = this.health.get(id);
+    return m ? { failingStreak: m.failingStreak, log: m.log } : undefined;
   }
 
   private async onExit(id: string, exit: VmExit): Promise<VmExit> {
     this.live.delete(id);
+    this.health.get(id)?.stop();
+    this.health.delete(id);
     this.lastExit.set(id, exit.exitCode);
     // Attached readers take the last output before anything (--rm) removes the log.
     this.events.emit('ended', id, exit);
@@ -816,6 +848,7 @@ export class Orchestrator {
   async shutdown(graceMs = 5_000): Promise<void> {
     this.closing = true;
     for (const t of this.restartTimers.values()) clearTimeout(t);
+    for (const m of this.health.values()) m.stop();
     const lives = [...this.live.entries()];
     if (this.runtime.durable) {
       for (const [, l] of lives) l.handle.close();

@@ -4,10 +4,10 @@ import type { ServiceImpl } from '@connectrpc/connect';
 import {
   type AttachRequest,
   type ContainerService,
-  type ExecRequest,
   type ContainerSpec,
   type ContainerSummary,
   ContainerSummarySchema,
+  type ExecRequest,
   type LogsResponse,
   LogsResponseSchema,
   Stream,
@@ -151,7 +151,7 @@ export function createContainerService(o: Orchestrator): ServiceImpl<typeof Cont
     },
     async inspect(req) {
       const v = o.inspect(req.id);
-      const doc = withNetworkInspect(o, inspectContainer(v, o.dirOf(v.row)));
+      const doc = withNetworkInspect(o, inspectContainer(v, o.dirOf(v.row), o.healthOf(v.row.id)));
       return { json: JSON.stringify(doc), summary: withPorts(o, toSummary(v)) };
     },
     async *wait(req, ctx) {
