@@ -1,0 +1,50 @@
+import type { StackService, StackSpec } from '@hypr/core/compose';
+import { describe, expect, test } from 'vitest';
+import { parseSpec, selectServices, serviceConfigHash } from './stacks.js';
+
+const svc = (name: string, deps: string[] = [], extra: Partial<StackService> = {}): StackService =>
+  ({
+    name,
+    image: 'busybox',
+    env: { A: '1' },
+    replicas: 1,
+    dependsOn: deps.map((service) => ({ service, condition: 'service_started', required: true, restart: false })),
+    ...extra,
+  }) as unknown as StackService;
+
+const spec: StackSpec = {
+  name: 'p',
+  services: { db: svc('db'), app: svc('app', ['db']), web: svc('web', ['app']), tool: svc('tool') },
+  startOrder: [['db', 'tool'], ['app'], ['web']],
+  networks: {},
+  volumes: {},
+  warnings: [],
+};
+
+describe('selectServices', () => {
+  test('a named service brings what it depends on, unless --no-deps', () => {
+    expect([...selectServices(spec, ['web'])].sort()).toEqual(['app', 'db', 'web']);
+    expect([...selectServices(spec, ['web'], true)]).toEqual(['web']);
+    expect([...selectServices(spec, [])].sort()).toEqual(['app', 'db', 'tool', 'web']);
+  });
+
+  test('an unknown service is an error naming the known ones', () => {
+    expect(() => selectServices(spec, ['nope'])).toThrow(/no such service: nope/);
+  });
+});
+
+describe('serviceConfigHash', () => {
+  test('ignores replicas, key order and depends_on; follows config and image changes', () => {
+    const base = serviceConfigHash(svc('a'), 'sha256:1');
+    expect(serviceConfigHash(svc('a', ['b'], { replicas: 3 }), 'sha256:1')).toBe(base);
+    expect(serviceConfigHash({ ...svc('a'), env: { A: '1' } } as StackService, 'sha256:1')).toBe(base);
+    expect(serviceConfigHash(svc('a', [], { env: { A: '2' } }), 'sha256:1')).not.toBe(base);
+    expect(serviceConfigHash(svc('a'), 'sha256:2')).not.toBe(base);
+  });
+});
+
+test('parseSpec refuses what is not a stack', () => {
+  expect(() => parseSpec('{')).toThrow(/not valid JSON/);
+  expect(() => parseSpec('{"name":"x"}')).toThrow(/lacks/);
+  expect(parseSpec(JSON.stringify(spec)).name).toBe('p');
+});
