@@ -87,10 +87,11 @@ export class HealthMonitor {
           resolve(-1);
         }, this.o.timeoutMs);
       });
-      exitCode = await Promise.race([
-        session.wait().then((r) => (r.error && !output ? ((output = r.error), r.exitCode) : r.exitCode)),
-        timedOut,
-      ]);
+      const finished = session.wait().then((r) => {
+        if (r.error && !output) output = r.error;
+        return r.exitCode;
+      });
+      exitCode = await Promise.race([finished, timedOut]);
     } catch (e) {
       exitCode = -1;
       output = (e as Error).message;
