@@ -1,6 +1,6 @@
 import { connect } from 'node:net';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { type Client, createClient } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
 import { ContainerService } from './gen/hypr/v1/containers_pb.js';
@@ -27,11 +27,14 @@ export interface HyprClientOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-/** The socket path hyprd listens on by default: /run/hypr as root, $XDG_RUNTIME_DIR/hypr otherwise. */
+/**
+ * The socket hyprd listens on by default, as core's resolvePaths places it: /run/hypr as root,
+ * else $XDG_RUNTIME_DIR/hypr, else <HYPR_HOME or ~/.local/share/hypr>/hypr.
+ */
 export function defaultSocketPath(env: NodeJS.ProcessEnv = process.env, isRoot = process.getuid?.() === 0): string {
   if (isRoot) return '/run/hypr/hyprd.sock';
-  const run = env.XDG_RUNTIME_DIR ?? join(env.XDG_DATA_HOME ?? join(homedir(), '.local/share'), 'hypr');
-  return join(run, 'hypr', 'hyprd.sock');
+  const data = resolve(env.HYPR_HOME ?? join(env.XDG_DATA_HOME ?? join(homedir(), '.local/share'), 'hypr'));
+  return join(env.XDG_RUNTIME_DIR ?? data, 'hypr', 'hyprd.sock');
 }
 
 /** Parses a HYPR_HOST value: `unix:///path`, `unix:path` or a plain path. */
