@@ -1,5 +1,16 @@
+import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
-import { type Daemon, type E2eEnv, hypr, hyprOk, hyprOnPty, startDaemon, startE2eEnv, waitFor } from './helpers.js';
+import {
+  type Daemon,
+  type E2eEnv,
+  HYPR,
+  hypr,
+  hyprOk,
+  hyprOnPty,
+  startDaemon,
+  startE2eEnv,
+  waitFor,
+} from './helpers.js';
 
 // VMs boot under TCG on a shared machine: allow for a slow, loaded host.
 vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 });
@@ -80,6 +91,33 @@ describe('run attached', () => {
     const badFlag = await hypr(d, ['run', '--frobnicate', image]);
     expect(badFlag.code).toBe(125);
     expect(badFlag.stderr).toContain("See 'hypr run --help'.");
+  });
+
+  test('Ctrl-C on an attached run reaches the program (--sig-proxy), which decides how to exit', async () => {
+    const child = spawn(
+      process.execPath,
+      [
+        HYPR,
+        'run',
+        '--rm',
+        image,
+        'sh',
+        '-c',
+        'trap "echo got INT; exit 9" INT; echo ready; while true; do sleep 0.1; done',
+      ],
+      {
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, HYPR_HOST: d.host },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let out = '';
+    child.stdout.on('data', (b) => {
+      out += b;
+      if (out.includes('ready')) child.kill('SIGINT');
+    });
+    const code = await new Promise((r) => child.once('exit', r));
+    expect(out).toBe('ready\ngot INT\n');
+    expect(code).toBe(9);
   });
 
   test('run -i passes stdin to the program, and its end closes it', async () => {
