@@ -308,6 +308,35 @@ describe('run detached', () => {
     await hyprOk(d, ['rm', '-f', 'checked']);
   });
 
+  test('events --since replays the lifecycle in docker format; --filter and --format narrow it', async () => {
+    expect((await hypr(d, ['run', '--name', 'evt', image, 'sh', '-c', 'exit 2'])).code).toBe(2);
+    await hyprOk(d, ['rm', 'evt']);
+    const lines = (await hyprOk(d, ['events', '--since', '10m', '--until', '0s', '--filter', 'container=evt']))
+      .trim()
+      .split('\n');
+    expect(lines.map((l) => l.split(' ')[2])).toEqual(['create', 'start', 'die', 'destroy']);
+    expect(lines[2]).toMatch(
+      new RegExp(
+        `^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{9}Z container die [a-f0-9]{64} \\(exitCode=2, image=${image.replace(/[.]/g, '\\.')}, name=evt\\)$`,
+      ),
+    );
+    expect(
+      await hyprOk(d, [
+        'events',
+        '--since',
+        '10m',
+        '--until',
+        '0s',
+        '-f',
+        'container=evt',
+        '-f',
+        'event=die',
+        '--format',
+        '{{.Action}} {{.Actor.Attributes.exitCode}}',
+      ]),
+    ).toBe('die 2\n');
+  });
+
   test('restart policy on-failure:2 restarts a failing container twice, then leaves it exited', async () => {
     await hyprOk(d, [
       'run',

@@ -100,9 +100,14 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       (router) => {
         router.service(ContainerService, withErrors(createContainerService(orchestrator)));
         router.service(ImageService, withErrors(createImageService(images, orchestrator)));
-        router.service(SystemService, withErrors(createSystemService(facts)));
-        router.service(VolumeService, withErrors(createVolumeService(volumes)));
+        router.service(
+          SystemService,
+          withErrors(
+            createSystemService(facts, { emitter: orchestrator.events, recent: () => orchestrator.recentEvents() }),
+          ),
+        );
         router.service(NetworkService, withErrors(createNetworkService(networks, orchestrator)));
+        router.service(VolumeService, withErrors(createVolumeService(volumes)));
         router.service(StackService, withErrors(createStackService(stackOrchestrator)));
       },
       log,

@@ -43,6 +43,15 @@ import {
 } from './runtime/runtime.js';
 import type { ResolvedMount, VolumeManager } from './volumes.js';
 
+/** A lifecycle event, as `docker events` shows it. */
+export interface ContainerEvent {
+  type: 'container';
+  action: string;
+  id: string;
+  attributes: Record<string, string>;
+  timeNano: bigint;
+}
+
 export type RestartPolicyName = 'no' | 'on-failure' | 'always' | 'unless-stopped';
 
 export interface HealthcheckConfig {
@@ -178,6 +187,9 @@ export function normalizeSignal(text: string): string {
   throw new HyprError('INVALID_SIGNAL', `invalid signal: ${text}`, 'use a name such as SIGTERM or KILL, or a number');
 }
 
+/** Events kept for `events --since`. */
+const RECENT_EVENTS = 1000;
+
 const WRITABLE_DISK_MIB = 1024;
 
 export class Orchestrator {
@@ -187,6 +199,7 @@ export class Orchestrator {
   private readonly disks = new Map<string, Promise<string>>();
   private readonly restartTimers = new Map<string, NodeJS.Timeout>();
   private readonly health = new Map<string, HealthMonitor>();
+  private readonly recent: ContainerEvent[] = [];
   private closing = false;
   /** Networking hooks (NICs, published ports, DNS names); absent: containers get no network. */
   network?: NetworkManager;
@@ -308,6 +321,7 @@ export class Orchestrator {
       })
       .immediate();
     this.logger.info({ id, image: opts.image }, 'container created');
+    this.emitEvent('create', id);
     return this.view(this.row(id)!);
   }
 
@@ -457,6 +471,7 @@ export class Orchestrator {
     });
     this.watch(row.id, handle);
     this.logger.info({ id: row.id, pid: handle.pid }, 'container started');
+    this.emitEvent('start', row.id);
   }
 
   private watch(id: string, handle: VmHandle): void {
@@ -478,7 +493,10 @@ export class Orchestrator {
       argv,
       handle,
       { env: cfg.env, workdir: cfg.workdir, user: cfg.user },
-      (status) => this.update(id, { health: status }),
+      (status) => {
+        this.update(id, { health: status });
+        this.emitEvent(`health_status: ${status}`, id);
+      },
       this.logger.child({ id, op: 'health' }),
     );
     this.health.set(id, monitor);
@@ -508,6 +526,7 @@ export class Orchestrator {
     this.update(id, { state: 'exited', exitCode: exit.exitCode, error, pid: null, finishedAt });
     await this.network?.afterExit(id).catch((e) => this.logger.warn({ id, err: e }, 'network release failed'));
     this.logger.info({ id, exitCode: exit.exitCode, error }, 'container exited');
+    this.emitEvent('die', id, { exitCode: String(exit.exitCode) });
     const config = JSON.parse(row.config) as StoredContainerConfig;
     if (this.closing) {
       this.events.emit('exit', id, exit);
@@ -562,6 +581,7 @@ export class Orchestrator {
     this.update(row.id, { stoppedByUser: 1 });
     await live.handle.stop(signal, Math.max(0, graceMs)).catch(() => {});
     await live.processed;
+    this.emitEvent('stop', row.id);
     return this.view(this.row(row.id) ?? row);
   }
 
@@ -576,6 +596,7 @@ export class Orchestrator {
       );
     if (sig === 'SIGKILL' || sig === config(row).stopSignal) this.update(row.id, { stoppedByUser: 1 });
     live.handle.kill(sig);
+    this.emitEvent('kill', row.id, { signal: sig });
     if (sig === 'SIGKILL') await live.processed;
     return this.view(this.row(row.id) ?? row);
   }
@@ -583,7 +604,9 @@ export class Orchestrator {
   async restart(text: string, timeoutSeconds?: number): Promise<ContainerView> {
     const row = this.resolve(text);
     await this.stop(row.id, { timeoutSeconds });
-    return this.start(row.id);
+    const v = await this.start(row.id);
+    this.emitEvent('restart', row.id);
+    return v;
   }
 
   private cancelRestart(id: string): void {
@@ -622,6 +645,7 @@ export class Orchestrator {
     await rm(this.dirOf(row), { recursive: true, force: true });
     if (anonymousVolumes) await this.volumes?.removeAnonymous(config(row).mounts ?? []);
     this.logger.info({ id }, 'container removed');
+    this.emitEvent('destroy', id, {}, row);
     this.events.emit('removed', id);
   }
 
@@ -634,6 +658,28 @@ export class Orchestrator {
       }
     }
     return deleted;
+  }
+
+  // ---- events ----
+
+  /** Emits a docker-style event ('event' on this.events) with the container's name and image. */
+  private emitEvent(action: string, id: string, attributes: Record<string, string> = {}, known?: ContainerRow): void {
+    const row = known ?? this.row(id);
+    const event: ContainerEvent = {
+      type: 'container',
+      action,
+      id,
+      attributes: { ...(row ? { name: row.name, image: row.imageRef } : {}), ...attributes },
+      timeNano: BigInt(Date.now()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n),
+    };
+    this.recent.push(event);
+    if (this.recent.length > RECENT_EVENTS) this.recent.shift();
+    this.events.emit('event', event);
+  }
+
+  /** The last events (for `events --since`), oldest first. */
+  recentEvents(): readonly ContainerEvent[] {
+    return this.recent;
   }
 
   // ---- wait, logs, attach ----

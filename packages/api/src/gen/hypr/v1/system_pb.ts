@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file hypr/v1/system.proto.
  */
 export const file_hypr_v1_system: GenFile = /*@__PURE__*/
-  fileDesc("ChRoeXByL3YxL3N5c3RlbS5wcm90bxIHaHlwci52MSINCgtJbmZvUmVxdWVzdCKaAwoMSW5mb1Jlc3BvbnNlEg8KB2FkYXB0ZXIYASABKAkSEwoLYWNjZWxlcmF0b3IYAiABKAkSGgoSYWNjZWxlcmF0b3JfcmVhc29uGAMgASgJEhMKC2tlcm5lbF9wYXRoGAQgASgJEhQKDGtlc3RyZWxfcGF0aBgFIAEoCRIWCg5rZXJuZWxfdmVyc2lvbhgGIAEoCRIXCg9rZXN0cmVsX3ZlcnNpb24YByABKAkSEQoJZGF0YV9yb290GAggASgJEg4KBnNvY2tldBgJIAEoCRISCgpjb250YWluZXJzGAogASgFEhoKEmNvbnRhaW5lcnNfcnVubmluZxgLIAEoBRIaChJjb250YWluZXJzX3N0b3BwZWQYDCABKAUSDgoGaW1hZ2VzGA0gASgFEhYKDnNlcnZlcl92ZXJzaW9uGA4gASgJEgoKAm9zGA8gASgJEhQKDGFyY2hpdGVjdHVyZRgQIAEoCRIMCgRjcHVzGBEgASgFEhQKDG1lbW9yeV9ieXRlcxgSIAEoAxIPCgdydW50aW1lGBMgASgJIhAKDlZlcnNpb25SZXF1ZXN0ImcKD1ZlcnNpb25SZXNwb25zZRIPCgd2ZXJzaW9uGAEgASgJEhMKC2FwaV92ZXJzaW9uGAIgASgJEhQKDG5vZGVfdmVyc2lvbhgDIAEoCRIKCgJvcxgEIAEoCRIMCgRhcmNoGAUgASgJIg0KC1BpbmdSZXF1ZXN0Ig4KDFBpbmdSZXNwb25zZTK3AQoNU3lzdGVtU2VydmljZRIzCgRJbmZvEhQuaHlwci52MS5JbmZvUmVxdWVzdBoVLmh5cHIudjEuSW5mb1Jlc3BvbnNlEjwKB1ZlcnNpb24SFy5oeXByLnYxLlZlcnNpb25SZXF1ZXN0GhguaHlwci52MS5WZXJzaW9uUmVzcG9uc2USMwoEUGluZxIULmh5cHIudjEuUGluZ1JlcXVlc3QaFS5oeXByLnYxLlBpbmdSZXNwb25zZWIGcHJvdG8z");
+  fileDesc("ChRoeXByL3YxL3N5c3RlbS5wcm90bxIHaHlwci52MSINCgtJbmZvUmVxdWVzdCKaAwoMSW5mb1Jlc3BvbnNlEg8KB2FkYXB0ZXIYASABKAkSEwoLYWNjZWxlcmF0b3IYAiABKAkSGgoSYWNjZWxlcmF0b3JfcmVhc29uGAMgASgJEhMKC2tlcm5lbF9wYXRoGAQgASgJEhQKDGtlc3RyZWxfcGF0aBgFIAEoCRIWCg5rZXJuZWxfdmVyc2lvbhgGIAEoCRIXCg9rZXN0cmVsX3ZlcnNpb24YByABKAkSEQoJZGF0YV9yb290GAggASgJEg4KBnNvY2tldBgJIAEoCRISCgpjb250YWluZXJzGAogASgFEhoKEmNvbnRhaW5lcnNfcnVubmluZxgLIAEoBRIaChJjb250YWluZXJzX3N0b3BwZWQYDCABKAUSDgoGaW1hZ2VzGA0gASgFEhYKDnNlcnZlcl92ZXJzaW9uGA4gASgJEgoKAm9zGA8gASgJEhQKDGFyY2hpdGVjdHVyZRgQIAEoCRIMCgRjcHVzGBEgASgFEhQKDG1lbW9yeV9ieXRlcxgSIAEoAxIPCgdydW50aW1lGBMgASgJIhAKDlZlcnNpb25SZXF1ZXN0ImcKD1ZlcnNpb25SZXNwb25zZRIPCgd2ZXJzaW9uGAEgASgJEhMKC2FwaV92ZXJzaW9uGAIgASgJEhQKDG5vZGVfdmVyc2lvbhgDIAEoCRIKCgJvcxgEIAEoCRIMCgRhcmNoGAUgASgJIg0KC1BpbmdSZXF1ZXN0Ig4KDFBpbmdSZXNwb25zZSJICg1FdmVudHNSZXF1ZXN0Eg8KB2ZpbHRlcnMYASADKAkSEgoKc2luY2VfbmFubxgCIAEoAxISCgp1bnRpbF9uYW5vGAMgASgDIrkBCgxFdmVudE1lc3NhZ2USDAoEdHlwZRgBIAEoCRIOCgZhY3Rpb24YAiABKAkSCgoCaWQYAyABKAkSOQoKYXR0cmlidXRlcxgEIAMoCzIlLmh5cHIudjEuRXZlbnRNZXNzYWdlLkF0dHJpYnV0ZXNFbnRyeRIRCgl0aW1lX25hbm8YBSABKAMaMQoPQXR0cmlidXRlc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEy8gEKDVN5c3RlbVNlcnZpY2USMwoESW5mbxIULmh5cHIudjEuSW5mb1JlcXVlc3QaFS5oeXByLnYxLkluZm9SZXNwb25zZRI8CgdWZXJzaW9uEhcuaHlwci52MS5WZXJzaW9uUmVxdWVzdBoYLmh5cHIudjEuVmVyc2lvblJlc3BvbnNlEjMKBFBpbmcSFC5oeXByLnYxLlBpbmdSZXF1ZXN0GhUuaHlwci52MS5QaW5nUmVzcG9uc2USOQoGRXZlbnRzEhYuaHlwci52MS5FdmVudHNSZXF1ZXN0GhUuaHlwci52MS5FdmVudE1lc3NhZ2UwAWIGcHJvdG8z");
 
 /**
  * @generated from message hypr.v1.InfoRequest
@@ -213,6 +213,84 @@ export const PingResponseSchema: GenMessage<PingResponse> = /*@__PURE__*/
   messageDesc(file_hypr_v1_system, 5);
 
 /**
+ * @generated from message hypr.v1.EventsRequest
+ */
+export type EventsRequest = Message<"hypr.v1.EventsRequest"> & {
+  /**
+   * docker's --filter KEY=VALUE entries: type, container, event, image.
+   *
+   * @generated from field: repeated string filters = 1;
+   */
+  filters: string[];
+
+  /**
+   * Replay the daemon's recent events from this time (unix nanoseconds; 0: only new ones).
+   *
+   * @generated from field: int64 since_nano = 2;
+   */
+  sinceNano: bigint;
+
+  /**
+   * Stop at this time (unix nanoseconds; 0: follow until cancelled).
+   *
+   * @generated from field: int64 until_nano = 3;
+   */
+  untilNano: bigint;
+};
+
+/**
+ * Describes the message hypr.v1.EventsRequest.
+ * Use `create(EventsRequestSchema)` to create a new message.
+ */
+export const EventsRequestSchema: GenMessage<EventsRequest> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_system, 6);
+
+/**
+ * @generated from message hypr.v1.EventMessage
+ */
+export type EventMessage = Message<"hypr.v1.EventMessage"> & {
+  /**
+   * "container"
+   *
+   * @generated from field: string type = 1;
+   */
+  type: string;
+
+  /**
+   * "start", "die", "health_status: healthy" …
+   *
+   * @generated from field: string action = 2;
+   */
+  action: string;
+
+  /**
+   * @generated from field: string id = 3;
+   */
+  id: string;
+
+  /**
+   * name, image, exitCode, signal …
+   *
+   * @generated from field: map<string, string> attributes = 4;
+   */
+  attributes: { [key: string]: string };
+
+  /**
+   * Unix nanoseconds.
+   *
+   * @generated from field: int64 time_nano = 5;
+   */
+  timeNano: bigint;
+};
+
+/**
+ * Describes the message hypr.v1.EventMessage.
+ * Use `create(EventMessageSchema)` to create a new message.
+ */
+export const EventMessageSchema: GenMessage<EventMessage> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_system, 7);
+
+/**
  * The daemon itself.
  *
  * @generated from service hypr.v1.SystemService
@@ -241,6 +319,17 @@ export const SystemService: GenService<{
     methodKind: "unary";
     input: typeof PingRequestSchema;
     output: typeof PingResponseSchema;
+  },
+  /**
+   * What happens to containers from now on (docker events): create, start, die, destroy, kill,
+   * stop, restart, health_status.
+   *
+   * @generated from rpc hypr.v1.SystemService.Events
+   */
+  events: {
+    methodKind: "server_streaming";
+    input: typeof EventsRequestSchema;
+    output: typeof EventMessageSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_hypr_v1_system, 0);
