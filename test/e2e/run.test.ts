@@ -407,6 +407,12 @@ describe('run detached', () => {
     const it = await hyprOnPty(d, ['exec', '-it', 'execme', 'sh'], 'tty; exit 4\n', { ready: /# / });
     expect(it.stdout).toMatch(/\/dev\/(pts\/\d+|console|tty\w*)/);
     expect(it.code).toBe(4);
+    expect(await hyprOk(d, ['exec', '-d', 'execme', 'sh', '-c', 'sleep 1; echo bg > /tmp/bg'])).toBe('');
+    await waitFor(
+      async () => (await hypr(d, ['exec', 'execme', 'cat', '/tmp/bg'])).stdout === 'bg\n',
+      120_000,
+      'exec -d',
+    );
     await hyprOk(d, ['rm', '-f', 'execme']);
     const gone = await hypr(d, ['exec', 'execme', 'true']);
     expect(gone.code).not.toBe(0);

@@ -814,6 +814,8 @@ export class Orchestrator {
       workdir?: string;
       user?: string;
       tty?: boolean;
+      /** exec -d: answer once started. */
+      detach?: boolean;
       io: AttachIo;
       signal?: AbortSignal;
     },
@@ -838,6 +840,14 @@ export class Orchestrator {
       onStderr: push('stderr'),
     });
     const done = session.wait();
+    if (o.detach) {
+      // Started, then left to run: the daemon's connection to the shim keeps the session alive.
+      void done.then((r) => this.logger.debug({ id: row.id, argv: o.argv, ...r }, 'detached exec ended'));
+      await session.started.catch(() => undefined);
+      const early = await Promise.race([done, new Promise<undefined>((r) => setImmediate(() => r(undefined)))]);
+      yield { exit: early?.error ? early : { exitCode: 0 } };
+      return;
+    }
     void done.then(() => q.end());
     const onAbort = () => session.signal('KILL');
     o.signal?.addEventListener('abort', onAbort);

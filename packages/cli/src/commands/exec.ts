@@ -38,6 +38,7 @@ export default class Exec extends HyprCommand {
           tty,
           stdin: interactive,
           size: tty ? terminalSize() : undefined,
+          detach: Boolean(flags.detach),
         },
       },
     });

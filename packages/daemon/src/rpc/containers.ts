@@ -202,6 +202,7 @@ export function createContainerService(o: Orchestrator): ServiceImpl<typeof Cont
         workdir: s.workdir,
         user: s.user,
         tty: s.tty,
+        detach: s.detach,
         io: { stdin: s.stdin, size: s.size ? { rows: s.size.rows, cols: s.size.cols } : undefined, input: inputOf(it) },
         signal: ctx.signal,
       })) {
