@@ -3,8 +3,8 @@
  * CLI as a child process, and images from a real local registry (busybox-static based).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type BuildImageOptions, pushBusyboxImage } from '../../packages/core/test/helpers/busybox-image.js';
@@ -33,9 +33,24 @@ function daemonEnv(home: string): NodeJS.ProcessEnv {
 }
 
 /** Starts hyprd as its own process and waits for its socket to answer. */
-export async function startDaemon(opts: { home?: string; dir?: string } = {}): Promise<Daemon> {
+export async function startDaemon(opts: { home?: string; dir?: string; network?: boolean } = {}): Promise<Daemon> {
   const dir = opts.dir ?? (await mkdtemp(join(tmpdir(), 'hypr-e2e-')));
   const home = opts.home ?? join(dir, 'home');
+  // Daemons of parallel test files share the host's network namespace: without their own netns
+  // (see network.test.ts) they would fight over the default bridge, its DNS port and published
+  // ports. So by default containers get no network (docker's "bridge": "none").
+  if (!opts.network && !existsSync(join(home, 'daemon.json'))) {
+    mkdirSync(home, { recursive: true });
+    writeFileSync(join(home, 'daemon.json'), JSON.stringify({ bridge: 'none' }));
+  }
+  // These daemons run in the host's network namespace: without a default bridge they create no
+  // bridge, TAP or nftables rule there. Networking is tested by network.test.ts and
+  // compose.test.ts, whose daemons run in namespaces of their own.
+  const config = join(home, 'daemon.json');
+  if (!existsSync(config)) {
+    await mkdir(home, { recursive: true });
+    await writeFile(config, JSON.stringify({ bridge: 'none' }));
+  }
   const socket = join(dir, 'hyprd.sock');
   const logPath = join(dir, `hyprd-${Date.now()}.log`);
   const { openSync, closeSync } = await import('node:fs');

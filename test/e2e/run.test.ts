@@ -157,8 +157,6 @@ describe('run detached', () => {
         'web',
         '-l',
         'tier=front',
-        '-p',
-        '8080:80',
         image,
         'sh',
         '-c',
@@ -181,8 +179,6 @@ describe('run detached', () => {
       Name: '/web',
       State: { Status: 'running', Running: true },
       Config: { Labels: { tier: 'front' } },
-      HostConfig: { PortBindings: { '80/tcp': [{ HostIp: '', HostPort: '8080' }] } },
-      NetworkSettings: { Networks: { bridge: { IPAddress: expect.stringMatching(/^\d+\.\d+\.\d+\.\d+$/) } } },
     });
     // a unique prefix names it too
     expect((await inspect(id.slice(0, 8))).Id).toBe(id);
