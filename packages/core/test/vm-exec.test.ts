@@ -86,7 +86,12 @@ describe('exec into a running VM', () => {
 
 describe('the main program with stdin and a terminal', () => {
   test('run -i: stdin is piped in and closed', async () => {
-    const cat = await bootGuestVm({ rootfs: { dir: rootfs }, argv: ['sh', '-c', 'cat; echo done'], stdin: true });
+    const cat = await bootGuestVm({
+      rootfs: { dir: rootfs },
+      argv: ['sh', '-c', 'cat; echo done'],
+      stdin: true,
+      timeoutMs: 50_000,
+    });
     cat.writeStdin('line one\nline two\n');
     cat.closeStdin();
     const r = await cat.wait();
@@ -104,6 +109,7 @@ describe('the main program with stdin and a terminal', () => {
       argv: ['sh', '-c', 'tty; stty size; read x; echo "got $x"'],
       stdin: true,
       tty: { rows: 25, cols: 90 },
+      timeoutMs: 50_000,
       onStdout: (b) => {
         seen += b.toString();
         if (seen.includes('25 90')) ready();
