@@ -4,9 +4,9 @@ import { type Daemon, type E2eEnv, hypr, hyprOk, startDaemon, startE2eEnv, waitF
 // VMs boot under TCG on a shared machine: allow for a slow, loaded host.
 vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 });
 
-// The one big test: 20 containers created and started at once (64 MiB VMs under TCG). Without
-// networking: this test is about the lifecycle and the state; core's runCommand can lose the stderr
-// of `ip` when many run at once (it reads it on 'exit', before 'close'), which fails TAP set-up.
+// The one big test: 20 containers created and started at once (64 MiB VMs under TCG). Explicitly
+// without networking: core's runCommand can lose the stderr of `ip` when many run at once (it
+// reads it on 'exit', before 'close'), which fails TAP set-up.
 let env: E2eEnv;
 let d: Daemon;
 beforeAll(async () => {

@@ -110,7 +110,10 @@ test('SIGTERM stops hyprd gracefully: socket and lock removed, running VMs kept 
 
 test('daemon.json insecure-registries and defaults are read from HYPR_HOME', async () => {
   await d.stop();
-  writeFileSync(join(d.home, 'daemon.json'), JSON.stringify({ 'default-memory-mib': 128, 'log-driver': 'ignored' }));
+  writeFileSync(
+    join(d.home, 'daemon.json'),
+    JSON.stringify({ bridge: 'none', 'default-memory-mib': 128, 'log-driver': 'ignored' }),
+  );
   d = await startDaemon({ dir: env.dir, home: d.home });
   await hyprOk(d, ['create', '--name', 'small', env.image, 'true']);
   expect(await hyprOk(d, ['inspect', '--format', '{{.HostConfig.Memory}}', 'small'])).toBe(`${128 * 1024 * 1024}\n`);

@@ -642,7 +642,8 @@ export class Orchestrator {
     if (!row) return;
     await this.network?.removed(id).catch((e) => this.logger.warn({ id, err: e }, 'network release failed'));
     this.state.db.delete(containers).where(eq(containers.id, id)).run();
-    await rm(this.dirOf(row), { recursive: true, force: true });
+    // The shim may still be removing its socket as it ends: retry a non-empty directory.
+    await rm(this.dirOf(row), { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
     if (anonymousVolumes) await this.volumes?.removeAnonymous(config(row).mounts ?? []);
     this.logger.info({ id }, 'container removed');
     this.emitEvent('destroy', id, {}, row);

@@ -25,17 +25,20 @@ export default class Version extends HyprCommand {
       Arch: process.arch,
     };
     let server: Record<string, string> | undefined;
+    let unreachable: unknown;
     try {
       const v = await this.client.system.version({});
       server = { Version: v.version, ApiVersion: v.apiVersion, NodeVersion: v.nodeVersion, Os: v.os, Arch: v.arch };
     } catch (e) {
       if (!isDaemonUnreachable(e)) throw e;
+      unreachable = e;
     }
     if (!this.jsonEnabled()) {
       const lines = ['Client:', ...Object.entries(client).map(([k, v]) => ` ${k}:\t${v}`)];
       if (server) lines.push('', 'Server: hyprd', ...Object.entries(server).map(([k, v]) => ` ${k}:\t${v}`));
       this.out(lines.join('\n'));
-      if (!server) throw Object.assign(new Error('daemon unreachable'), { unreachable: true });
+      // As docker: the client's part, then why there is no server's.
+      if (unreachable) throw unreachable;
     }
     return { Client: client, ...(server ? { Server: server } : {}) };
   }
