@@ -17,7 +17,7 @@ beforeAll(async () => {
 afterAll(async () => {
   const ids = (await hypr(d, ['ps', '-a', '-q'])).stdout.trim().split('\n').filter(Boolean);
   if (ids.length) await hypr(d, ['rm', '-f', ...ids], { timeoutMs: 300_000 });
-  await d?.stop();
+  await d?.shutdown();
   await env?.cleanup();
 });
 

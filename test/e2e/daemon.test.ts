@@ -17,7 +17,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await hypr(d, ['rm', '-f', 'one', 'two']).catch(() => {});
-  await d?.stop();
+  await d?.shutdown();
   await env?.cleanup();
 });
 

@@ -24,6 +24,8 @@ export interface Daemon {
   log(): string;
   /** SIGTERM and wait (graceful). */
   stop(): Promise<number | null>;
+  /** End of a test file: remove every container (their VMs outlive hyprd by design), then stop. */
+  shutdown(): Promise<void>;
   /** SIGKILL: the daemon dies at once, as in a crash. */
   crash(): Promise<void>;
 }
@@ -81,6 +83,16 @@ export async function startDaemon(opts: { home?: string; dir?: string; network?:
       if (proc.exitCode !== null) return proc.exitCode;
       proc.kill('SIGTERM');
       return exited;
+    },
+    async shutdown() {
+      if (proc.exitCode === null) {
+        const ids = (await hypr({ host: `unix://${socket}` }, ['ps', '-a', '-q'])).stdout
+          .trim()
+          .split('\n')
+          .filter(Boolean);
+        if (ids.length) await hypr({ host: `unix://${socket}` }, ['rm', '-f', ...ids], { timeoutMs: 300_000 });
+      }
+      await this.stop();
     },
     async crash() {
       proc.kill('SIGKILL');

@@ -17,7 +17,7 @@ beforeAll(async () => {
   d = await startDaemon({ dir: env.dir });
 });
 afterAll(async () => {
-  await d?.stop();
+  await d?.shutdown();
   await secure?.stop();
   await env?.cleanup();
 });

@@ -43,7 +43,7 @@ beforeAll(async () => {
   await hyprOk(d, ['pull', '-q', configured]);
 });
 afterAll(async () => {
-  await d?.stop();
+  await d?.shutdown();
   await env?.cleanup();
 });
 
