@@ -92,7 +92,9 @@ export class InProcessRuntime implements ContainerRuntime {
   async adopt(dir: string): Promise<VmHandle | undefined> {
     // A hypervisor left by a daemon that was killed: it has lost its channels, so end it.
     const pid = Number(await readFile(join(dir, PID_FILE), 'utf8').catch(() => ''));
-    if (pid > 0) {
+    // Only a hypervisor: after a reboot the pid may belong to anything.
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (pid > 0 && /qemu-system|cloud-hypervisor|vfkit/.test(cmdline)) {
       try {
         process.kill(-pid, 'SIGKILL');
       } catch {
