@@ -167,8 +167,11 @@ export async function runCommand(
   const err: Buffer[] = [];
   child.process.stdout?.on('data', (b: Buffer) => out.push(b));
   child.process.stderr?.on('data', (b: Buffer) => err.push(b));
+  // 'close' comes after 'exit' once stdout and stderr are drained: reading on 'exit' alone loses the tail.
+  const closed = new Promise<void>((r) => child.process.once('close', () => r()));
   if (opts.input !== undefined) child.process.stdin?.end(opts.input);
   const exit = await child.exited;
+  await closed;
   const stdout = Buffer.concat(out).toString('utf8');
   const stderr = Buffer.concat(err).toString('utf8');
   if (exit.code !== 0) {

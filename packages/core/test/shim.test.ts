@@ -127,4 +127,10 @@ describe('the container shim', () => {
     // A second client (the daemon after a restart) reads the same output from the log.
     expect((await logLines(dir)).map((l) => l.log).join('')).toBe('echo:one\necho:two\nbye\n');
   });
+
+  test('a program that ends before the first connection is an exit, not a failure', async () => {
+    const dir = join(work, 'f');
+    const shim = await startShim({ dir, vm: { rootfs: { dir: rootfs }, argv: ['true'], env: [] }, timeoutMs: 60_000 });
+    expect((await shim.wait()).exitCode).toBe(0);
+  });
 });

@@ -157,6 +157,8 @@ export async function startShim(opts: { dir: string; vm: ShimVmConfig; timeoutMs
     if (client) return client;
     if (exitedEarly || readShimExit(dir)) {
       const exit = readShimExit(dir);
+      // A program can finish before the first connection (a quick `true`): that is an exit, not a failure.
+      if (exit && !exit.error) return finishedShim(dir, exit);
       const log = readFileSync(join(dir, SHIM_FILES.shimLog), 'utf8').trim().split('\n').slice(-5).join('\n');
       throw new HyprError(
         'SHIM_FAILED',
@@ -165,8 +167,29 @@ export async function startShim(opts: { dir: string; vm: ShimVmConfig; timeoutMs
     }
     await new Promise((r) => setTimeout(r, 25));
   }
+  // Nothing may outlive a shim that never came up: its VM goes too.
+  const vmPid = readShimState(dir)?.vmPid;
+  if (vmPid && isAlive(vmPid)) process.kill(vmPid, 'SIGKILL');
   child.kill('SIGKILL');
   throw new HyprError('SHIM_TIMEOUT', `the shim in ${dir} did not come up`);
+}
+
+/** A client for a shim whose VM has already ended: every request is answered with that exit. */
+function finishedShim(dir: string, exit: ShimExit): ShimClient {
+  const state = readShimState(dir) ?? { pid: 0, startedAt: exit.finishedAt };
+  const ended = (): never => {
+    throw new HyprError('CONTAINER_NOT_RUNNING', 'the container has already exited');
+  };
+  return {
+    dir,
+    state,
+    wait: async () => exit,
+    stop: async () => exit,
+    kill: async () => {},
+    exec: ended,
+    attach: () => ({ write() {}, end() {}, resize() {}, detach() {} }),
+    close() {},
+  };
 }
 
 function pickHyprEnv(): NodeJS.ProcessEnv {

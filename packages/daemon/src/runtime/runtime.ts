@@ -58,7 +58,6 @@ export interface Attachment {
   detach(): void;
 }
 
-
 export interface VmExit {
   exitCode: number;
   /** Why the program could not run (missing binary, bad user …). */
