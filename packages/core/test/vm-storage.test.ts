@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { runVm } from '../src/vmm/guest-vm.js';
+import { findVirtiofsd } from '../src/vmm/virtiofsd.js';
 import { createWritableDisk } from '../src/vmm/writable-disk.js';
 import { assertVmPrerequisites, makeBusyboxRootfs } from './helpers/vm.js';
 
@@ -70,5 +71,25 @@ describe('storage inside the microVM', () => {
     });
     expect(r.stdout).toBe('from host\nro refused\n1\n');
     expect(await readFile(join(rw, 'out.txt'), 'utf8')).toBe('written\n');
+  });
+
+  test('directories are shared over virtio-fs when virtiofsd is there, over 9p with HYPR_SHARE=9p', async () => {
+    const dir = join(work, 'fsdir');
+    execFileSync('mkdir', ['-p', dir]);
+    const probe = () =>
+      runVm({
+        rootfs: { dir: rootfs },
+        mounts: [{ type: 'share', hostPath: dir, target: '/v' }],
+        argv: sh('echo hi > /v/x && mount | grep " /v " | cut -d" " -f5'),
+      });
+    const expected = findVirtiofsd() ? 'virtiofs' : '9p';
+    expect((await probe()).stdout).toBe(`${expected}\n`);
+    process.env.HYPR_SHARE = '9p';
+    try {
+      expect((await probe()).stdout).toBe('9p\n');
+    } finally {
+      Reflect.deleteProperty(process.env, 'HYPR_SHARE');
+    }
+    expect(await readFile(join(dir, 'x'), 'utf8')).toBe('hi\n');
   });
 });

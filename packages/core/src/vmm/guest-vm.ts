@@ -22,11 +22,13 @@ import {
 } from '../guest/index.js';
 import { type Logger, silentLogger } from '../log.js';
 import { resolveGuestDir } from '../paths.js';
+import type { Child } from '../process.js';
 import { writeCpio } from '../rootfs/initramfs.js';
 import { type AcceleratorChoice, detectAccelerator } from './accel.js';
 import type { VmInstance, VmmAdapter } from './adapter.js';
 import { selectAdapter } from './select.js';
 import { DEFAULT_CPUS, DEFAULT_MEMORY_MIB, type VmSpec } from './spec.js';
+import { findVirtiofsd, startVirtiofsd } from './virtiofsd.js';
 
 export type RootfsSource = { dir: string } | { disk: string; type?: 'ext4' | 'erofs' };
 
@@ -258,14 +260,23 @@ export async function bootGuestVm(opts: GuestVmOptions): Promise<GuestVm> {
   }
   const shares: VmSpec['shares'] = 'dir' in rootfs ? [{ tag: 'rootfs', hostPath: rootfs.dir, readOnly: true }] : [];
   const mountRecords: string[] = [];
+  const virtiofsd = opts.mounts?.some((m) => m.type === 'share') ? findVirtiofsd() : undefined;
+  const fsDaemons: Child[] = [];
   (opts.mounts ?? []).forEach((m, i) => {
     if (!m.target.startsWith('/'))
       throw new HyprError('MOUNT_INVALID', `mount target ${m.target} is not an absolute path`);
     if (m.type === 'share') {
       if (!existsSync(m.hostPath))
         throw new HyprError('MOUNT_SOURCE_NOT_FOUND', `mount source ${m.hostPath} does not exist`);
-      shares.push({ tag: `m${i}`, hostPath: m.hostPath, readOnly: !!m.readOnly });
-      mountRecords.push(`9p:m${i}\t${m.target}\t9p\t${m.readOnly ? 'ro' : 'rw'}`);
+      // virtio-fs when a virtiofsd is there (its socket is set once the VM's work dir exists), else 9p.
+      const fs = virtiofsd ? 'virtiofs' : '9p';
+      shares.push({
+        tag: `m${i}`,
+        hostPath: m.hostPath,
+        readOnly: !!m.readOnly,
+        ...(virtiofsd ? { virtiofsSocket: '' } : {}),
+      });
+      mountRecords.push(`${fs}:m${i}\t${m.target}\t${fs}\t${m.readOnly ? 'ro' : 'rw'}`);
     } else {
       mountRecords.push(`tmpfs\t${m.target}\ttmpfs\t${m.options ?? 'mode=1777'}`);
     }
@@ -300,10 +311,23 @@ export async function bootGuestVm(opts: GuestVmOptions): Promise<GuestVm> {
       c?.socket?.destroy();
     }
     for (const s of execSessions.values()) s.onFrame({ type: 'x', session: 0, payload: Buffer.from('255') });
+    await Promise.all(fsDaemons.map((d) => d.stop()));
     await rm(work, { recursive: true, force: true });
   };
 
   try {
+    for (const share of shares) {
+      if (share.virtiofsSocket === undefined || !virtiofsd) continue;
+      share.virtiofsSocket = join(work, `vfs-${share.tag}.sock`);
+      fsDaemons.push(
+        await startVirtiofsd({
+          binary: virtiofsd,
+          socketPath: share.virtiofsSocket,
+          source: share.hostPath,
+          logger: log,
+        }),
+      );
+    }
     const job = encodeJob({
       argv: opts.argv,
       env: envList(opts.env),

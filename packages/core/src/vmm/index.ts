@@ -8,3 +8,4 @@ export * from './spec.js';
 export * from './vfkit.js';
 export * from './writable-disk.js';
 export * from './shim.js';
+export * from './virtiofsd.js';

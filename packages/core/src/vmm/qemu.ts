@@ -9,6 +9,9 @@ export class QemuAdapter implements VmmAdapter {
 
   buildCommand(spec: VmSpec, accel: Accelerator): VmmCommand {
     const args = [
+      // Modern virtio-mmio: vhost-user devices (virtio-fs) refuse the legacy interface.
+      '-global',
+      'virtio-mmio.force-legacy=false',
       '-name',
       `hypr-${spec.name},process=hypr-${spec.name}`,
       '-M',
