@@ -4,59 +4,18 @@
  * used where the shim is not available. Both write the same files in the container's directory:
  * `container.log` (docker json-file lines) and `exit.json` when the VM has ended.
  */
-import type { GuestMount, RootfsSource } from '@hypr/core';
+import type { ShimAttachment, ShimExecOptions, ShimExecSession, ShimVmConfig } from '@hypr/core';
 
-/** Everything a VM needs, JSON-serialisable (the shim receives it as a file). */
-export interface VmConfig {
-  rootfs: RootfsSource;
-  argv: string[];
-  env: string[];
-  workdir?: string;
-  user?: string;
-  hostname?: string;
-  cpus?: number;
-  memoryMiB?: number;
-  stopGraceMs?: number;
-  /** Persistent writable layer: made on first start, reused across stop/start, deleted on rm. */
-  writableDisk?: { path: string; sizeMiB: number };
-  /** Volumes, bind mounts and tmpfs, mounted by Kestrel before the program starts. */
-  mounts?: GuestMount[];
-  /** NICs on host TAPs, nameservers and /etc/hosts entries (networks.ts). */
-  nics?: { tap: string; mac: string; address: string; gateway?: string }[];
-  dns?: string[];
-  hosts?: { name: string; address: string }[];
-  /** The program's stdin comes from attached clients (-i). */
-  stdin?: boolean;
-  /** A pseudo-terminal of this size (-t). */
-  tty?: { rows: number; cols: number };
-}
-export interface ExecOptions {
-  argv: string[];
-  env?: string[];
-  workdir?: string;
-  user?: string;
-  tty?: { rows: number; cols: number };
-  onStdout?: (b: Buffer) => void;
-  onStderr?: (b: Buffer) => void;
-}
-
-/** A program run in a running container (docker exec). */
-export interface ExecSession {
-  readonly started: Promise<number>;
-  write(data: Buffer | string): void;
-  end(): void;
-  resize(rows: number, cols: number): void;
-  signal(signal: string): void;
-  wait(): Promise<{ exitCode: number; error?: string }>;
-}
-
+/**
+ * Everything a VM needs, JSON-serialisable (the shim receives it as a file): core's shim config,
+ * with the writable layer's size always given.
+ */
+export type VmConfig = ShimVmConfig & { writableDisk?: { path: string; sizeMiB: number } };
+/** A program run in a running container (docker exec), and how to start one. */
+export type ExecOptions = ShimExecOptions;
+export type ExecSession = ShimExecSession;
 /** A live attachment to the program's stdio. */
-export interface Attachment {
-  write(data: Buffer | string): void;
-  end(): void;
-  resize(rows: number, cols: number): void;
-  detach(): void;
-}
+export type Attachment = ShimAttachment;
 
 export interface VmExit {
   exitCode: number;
