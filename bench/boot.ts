@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { QemuAdapter, detectAccelerator, encodeJob, guestArtifacts, runVm } from '../packages/core/src/index.js';
 import { writeCpio } from '../packages/core/src/rootfs/initramfs.js';
+import { median, rawQemuTrue } from './lib.js';
 import { recordSection } from './record.js';
 
 const runs = Number(process.env.BENCH_RUNS ?? 10);
@@ -20,54 +21,14 @@ const work = mkdtempSync(join(tmpdir(), 'hypr-bench-'));
 const rootfs = join(work, 'rootfs');
 execFileSync('bash', ['scripts/make-busybox-rootfs.sh', rootfs]);
 
-const initrd = join(work, 'initrd.cpio');
-writeFileSync(
-  initrd,
-  writeCpio([
-    { path: 'init', mode: 0o755, data: readFileSync(kestrel) },
-    { path: 'hypr', type: 'dir' },
-    { path: 'hypr/job', mode: 0o400, data: encodeJob({ argv: ['true'], env: [], root: '9p:rootfs' }) },
-  ]),
-);
-const raw = new QemuAdapter().buildCommand(
-  {
-    name: 'bench',
-    kernelPath: kernel,
-    initrdPath: initrd,
-    cmdline: 'console=ttyS0 reboot=t panic=-1 quiet',
-    cpus: 1,
-    memoryMiB: 256,
-    disks: [],
-    shares: [{ tag: 'rootfs', hostPath: rootfs, readOnly: true }],
-    nics: [],
-    channels: [],
-    consoleLogPath: join(work, 'console.log'),
-  },
-  accel.accel,
-);
-const rawArgs = [
-  ...raw.args,
-  '-device',
-  'virtio-serial-device,max_ports=4',
-  ...['hypr.control', 'hypr.stdout', 'hypr.stderr'].flatMap((n, i) => [
-    '-chardev',
-    `file,id=n${i},path=/dev/null`,
-    '-device',
-    `virtserialport,chardev=n${i},name=${n}`,
-  ]),
-];
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
+const raw = rawQemuTrue({ kernel, kestrel, accel: accel.accel, work, root: { dir: rootfs } });
 
 const rawTimes: number[] = [];
 const hyprTimes: number[] = [];
 for (let i = 0; i < runs; i++) {
   // Interleaved so that machine noise hits both sides alike.
   let t = performance.now();
-  execFileSync(raw.binary, rawArgs, { stdio: 'ignore' });
+  execFileSync(raw.binary, raw.args, { stdio: 'ignore' });
   rawTimes.push(performance.now() - t);
   t = performance.now();
   const r = await runVm({ rootfs: { dir: rootfs }, argv: ['true'], accel });

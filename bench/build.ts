@@ -16,13 +16,10 @@ import { runVm } from '../packages/core/src/vmm/guest-vm.js';
 import { pushBusyboxImage } from '../packages/core/test/helpers/busybox-image.js';
 import { startRegistry } from '../packages/core/test/helpers/registry.js';
 import { makeBusyboxRootfs } from '../packages/core/test/helpers/vm.js';
+import { median } from './lib.js';
 import { recordSection } from './record.js';
 
 const runs = Number(process.env.BENCH_RUNS ?? 3);
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const sec = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
 const registry = await startRegistry();

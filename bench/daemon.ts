@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { QemuAdapter, detectAccelerator, encodeJob, guestArtifacts, runVm } from '../packages/core/src/index.js';
 import { writeCpio } from '../packages/core/src/rootfs/initramfs.js';
 import { hypr, hyprOk, startDaemon, startE2eEnv } from '../test/e2e/helpers.js';
+import { median, rawQemuTrue } from './lib.js';
 import { recordSection } from './record.js';
 
 const runs = Number(process.env.BENCH_RUNS ?? 10);
@@ -21,10 +22,6 @@ const accel = detectAccelerator();
 const { kernel, kestrel } = guestArtifacts();
 const env = await startE2eEnv();
 const d = await startDaemon({ dir: env.dir });
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const HYPR = join(import.meta.dirname, '../packages/cli/bin/run.js');
 const cliEnv = { PATH: process.env.PATH, HOME: process.env.HOME, HYPR_HOST: d.host };
 
@@ -36,53 +33,14 @@ try {
 
   // The raw hypervisor: same kernel, same disk, a prebuilt initramfs, channels to /dev/null.
   const work = mkdtempSync(join(tmpdir(), 'hypr-bench-'));
-  const initrd = join(work, 'initrd.cpio');
-  writeFileSync(
-    initrd,
-    writeCpio([
-      { path: 'init', mode: 0o755, data: readFileSync(kestrel) },
-      { path: 'hypr', type: 'dir' },
-      {
-        path: 'hypr/job',
-        mode: 0o400,
-        data: encodeJob({ argv: ['true'], env: ['PATH=/bin'], root: '/dev/vda', rootfsType: 'ext4' }),
-      },
-    ]),
-  );
-  const raw = new QemuAdapter().buildCommand(
-    {
-      name: 'bench',
-      kernelPath: kernel,
-      initrdPath: initrd,
-      cmdline: 'console=ttyS0 reboot=t panic=-1 quiet',
-      cpus: 1,
-      memoryMiB: 256,
-      disks: [{ path: disk, readOnly: true }],
-      shares: [],
-      nics: [],
-      channels: [],
-      consoleLogPath: join(work, 'console.log'),
-    },
-    accel.accel,
-  );
-  const rawArgs = [
-    ...raw.args,
-    '-device',
-    'virtio-serial-device,max_ports=4',
-    ...['hypr.control', 'hypr.stdout', 'hypr.stderr'].flatMap((n, i) => [
-      '-chardev',
-      `file,id=n${i},path=/dev/null`,
-      '-device',
-      `virtserialport,chardev=n${i},name=${n}`,
-    ]),
-  ];
+  const raw = rawQemuTrue({ kernel, kestrel, accel: accel.accel, work, root: { disk } });
 
   const rawTimes: number[] = [];
   const coreTimes: number[] = [];
   const hyprTimes: number[] = [];
   for (let i = 0; i < runs; i++) {
     let t = performance.now();
-    execFileSync(raw.binary, rawArgs, { stdio: 'ignore' });
+    execFileSync(raw.binary, raw.args, { stdio: 'ignore' });
     rawTimes.push(performance.now() - t);
     t = performance.now();
     const r = await runVm({ rootfs: { disk, type: 'ext4' }, argv: ['true'], env: ['PATH=/bin'], accel });

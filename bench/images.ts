@@ -16,6 +16,7 @@ import { ImageStore, openState, pullImage, runCommand } from '../packages/core/s
 import { createExt4Image, getRootfsDisk } from '../packages/core/src/rootfs/index.js';
 import { buildBusyboxImage, pushTestImage } from '../packages/core/test/helpers/busybox-image.js';
 import { startRegistry } from '../packages/core/test/helpers/registry.js';
+import { median } from './lib.js';
 import { recordSection } from './record.js';
 
 // Child mode: one HYPR pull + disk into DIR, prints {ms} as JSON.
@@ -71,11 +72,6 @@ function makeLayers(): TarMemoryEntry[][] {
   app.push({ path: 'usr/lib/app/m29/.wh..wh..opq', type: 'file', data: '' });
   return [libs, data, app];
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 /** Runs a command under GNU time; returns wall ms and max RSS in KiB. */
 async function timed(
