@@ -6,6 +6,7 @@ import { appendFileSync, openSync, readFileSync, renameSync, rmSync, writeFileSy
 import { type Socket, createServer } from 'node:net';
 import { join } from 'node:path';
 import { HyprError } from '../errors.js';
+import { createLineSplitter } from '../lines.js';
 import { type ExecSession, type GuestVm, bootGuestVm } from '../vmm/guest-vm.js';
 import { SHIM_FILES, type ShimExit, type ShimVmConfig } from '../vmm/shim.js';
 import { createWritableDisk } from '../vmm/writable-disk.js';
@@ -128,14 +129,9 @@ export async function main(dir: string): Promise<number> {
         for (const s of sessions.values()) s.signal('KILL');
       });
       c.on('error', () => {});
-      let buf = '';
-      c.on('data', (b) => {
-        buf += b.toString();
-        let nl = buf.indexOf('\n');
-        while (nl >= 0) {
-          const line = buf.slice(0, nl);
-          buf = buf.slice(nl + 1);
-          nl = buf.indexOf('\n');
+      c.on(
+        'data',
+        createLineSplitter((line) => {
           try {
             const req = JSON.parse(line) as ShimRequest;
             const d = () => Buffer.from(req.data ?? '', 'base64');
@@ -193,8 +189,8 @@ export async function main(dir: string): Promise<number> {
           } catch {
             note(`bad request: ${line.slice(0, 100)}`);
           }
-        }
-      });
+        }),
+      );
     });
     await new Promise<void>((resolve) => server.listen(join(dir, SHIM_FILES.socket), resolve));
     process.on('SIGTERM', () => void running.stop().catch(() => {}));

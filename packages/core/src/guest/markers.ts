@@ -3,6 +3,8 @@
  * writes there; the program's stdout/stderr travel on their own ports, so nothing the program
  * prints can be taken for a marker.
  */
+import { createLineSplitter } from '../lines.js';
+
 export type GuestEvent =
   | { kind: 'ready'; version: string }
   | { kind: 'started'; pid: number }
@@ -41,19 +43,13 @@ export function parseGuestEvent(line: string): GuestEvent | undefined {
 
 /** Splits a byte stream into lines and yields parsed events; keeps a partial last line. */
 export class GuestEventReader {
-  private pending = '';
-  constructor(private readonly onEvent: (e: GuestEvent) => void) {}
-  push(chunk: Buffer | string): void {
-    this.pending += chunk.toString();
-    let nl = this.pending.indexOf('\n');
-    while (nl >= 0) {
-      const e = parseGuestEvent(this.pending.slice(0, nl));
-      this.pending = this.pending.slice(nl + 1);
-      if (e) this.onEvent(e);
-      nl = this.pending.indexOf('\n');
-    }
+  readonly push: (chunk: Buffer | string) => void;
+  constructor(onEvent: (e: GuestEvent) => void) {
     // A line longer than any marker is garbage; drop it rather than grow without bound.
-    if (this.pending.length > 4096) this.pending = '';
+    this.push = createLineSplitter((line) => {
+      const e = parseGuestEvent(line);
+      if (e) onEvent(e);
+    }, 4096);
   }
 }
 

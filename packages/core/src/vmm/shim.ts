@@ -16,6 +16,7 @@ import { type Socket, connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HyprError } from '../errors.js';
+import { createLineSplitter } from '../lines.js';
 import type { ExecOptions, ExecSession, GuestVmOptions } from './guest-vm.js';
 
 /** What the shim boots: the JSON-serialisable part of GuestVmOptions. */
@@ -214,27 +215,22 @@ export async function connectShim(dir: string): Promise<ShimClient | undefined> 
     exitInfo ??= e;
     for (const w of waiters.splice(0)) w(exitInfo);
   };
-  let buf = '';
-  socket.on('data', (b) => {
-    buf += b.toString();
-    let nl = buf.indexOf('\n');
-    while (nl >= 0) {
-      const line = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
-      nl = buf.indexOf('\n');
+  socket.on(
+    'data',
+    createLineSplitter((line) => {
       let msg: { event?: string; id?: string; stream?: string; data?: string; pid?: number; error?: string } & ShimExit;
       try {
         msg = JSON.parse(line);
       } catch {
-        continue;
+        return;
       }
       if (msg.event === 'exit') settle(msg);
       else if (msg.event === 'out')
         for (const a of attachments)
           (msg.stream === 'stderr' ? a.onStderr : a.onStdout)?.(Buffer.from(msg.data ?? '', 'base64'));
       else if (msg.id && execs.has(msg.id)) execs.get(msg.id)?.(msg);
-    }
-  });
+    }),
+  );
   socket.on('close', () => {
     // The shim writes exit.json before it closes; if it died instead, there is no status to give.
     if (exitInfo) return;
