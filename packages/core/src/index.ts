@@ -12,5 +12,5 @@ export * from './state/index.js';
 export * from './rootfs/index.js';
 export * from './compose/index.js';
 export * from './dockerfile/index.js';
-export * from './build/index.js';
+export * from './builder/index.js';
 export * from './network/index.js';

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { runBuildStep } from '../src/build/step-vm.js';
+import { runBuildStep } from '../src/builder/step-vm.js';
 import { assertVmPrerequisites, makeBusyboxRootfs } from './helpers/vm.js';
 
 let rootfs: string;

@@ -10,11 +10,12 @@ import {
   parseHost,
 } from '@hypr/api';
 import { ImageStore, type Logger, openState, resolvePaths } from '@hypr/core';
-import { loadDaemonConfig } from './config.js';
-import { ImageManager } from './images.js';
+import { loadDaemonConfig } from './config/index.js';
+import { Orchestrator } from './containers/index.js';
+import { selectRuntime } from './containers/index.js';
+import { ImageManager } from './images/index.js';
 import { acquireDaemonLock } from './lock.js';
-import { NetworkManager, loadNetworkConfig, networkingAllowed } from './networks.js';
-import { Orchestrator } from './orchestrator.js';
+import { NetworkManager, loadNetworkConfig, networkingAllowed } from './networks/index.js';
 import { createContainerService } from './rpc/containers.js';
 import { createImageService } from './rpc/images.js';
 import { createNetworkService } from './rpc/networks.js';
@@ -22,11 +23,10 @@ import { createStackService } from './rpc/stacks.js';
 import { createSystemService } from './rpc/system.js';
 import { createVolumeService } from './rpc/volumes.js';
 import { withErrors } from './rpc/wrap.js';
-import { selectRuntime } from './runtime/select.js';
 import { listenOnSocket } from './server.js';
-import { StackOrchestrator } from './stacks.js';
-import { guestFacts } from './system-info.js';
-import { VolumeManager } from './volumes.js';
+import { StackOrchestrator } from './stacks/index.js';
+import { guestFacts } from './system/index.js';
+import { VolumeManager } from './volumes/index.js';
 
 export interface DaemonOptions {
   /** HYPR_HOME: state, images, containers. */

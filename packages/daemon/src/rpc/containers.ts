@@ -13,8 +13,8 @@ import {
   Stream,
 } from '@hypr/api';
 import { HyprError } from '@hypr/core';
-import type { LogEntry, LogStream } from '../container-log.js';
-import { inspectContainer } from '../inspect.js';
+import type { LogEntry, LogStream } from '../containers/index.js';
+import { inspectContainer } from '../containers/index.js';
 import type {
   AttachInput,
   AttachIo,
@@ -22,8 +22,8 @@ import type {
   CreateContainerOptions,
   Orchestrator,
   RestartPolicyName,
-} from '../orchestrator.js';
-import { filterContainers } from '../ps-filter.js';
+} from '../containers/index.js';
+import { filterContainers } from '../containers/index.js';
 import { toNetworkOptions, withNetworkInspect, withPorts } from './networks.js';
 
 export function toCreateOptions(spec: ContainerSpec, name: string): CreateContainerOptions {

@@ -4,8 +4,8 @@ import type { ServiceImpl } from '@connectrpc/connect';
 import { type ImageService, type ImageSummary, ImageSummarySchema } from '@hypr/api';
 import { HyprError, type ImageRecord, parseImageRef } from '@hypr/core';
 import { AsyncQueue } from '../async-queue.js';
-import { ImageManager } from '../images.js';
-import type { Orchestrator } from '../orchestrator.js';
+import type { Orchestrator } from '../containers/index.js';
+import { ImageManager } from '../images/index.js';
 
 export function toImageSummary(img: ImageRecord, containers = 0): ImageSummary {
   return create(ImageSummarySchema, {

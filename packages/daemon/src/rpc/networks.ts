@@ -10,8 +10,8 @@ import {
   NetworkSummarySchema,
 } from '@hypr/api';
 import { HyprError, type NetworkRecord } from '@hypr/core';
-import type { ContainerNetworkOptions, NetworkManager } from '../networks.js';
-import type { Orchestrator } from '../orchestrator.js';
+import type { Orchestrator } from '../containers/index.js';
+import type { ContainerNetworkOptions, NetworkManager } from '../networks/index.js';
 
 export function toNetworkOptions(n: ContainerNetworking): ContainerNetworkOptions {
   return {

@@ -9,7 +9,7 @@ import {
   StackSummarySchema,
 } from '@hypr/api';
 import { HyprError } from '@hypr/core';
-import type { ControlAction, Emit, StackEvent, StackOrchestrator } from '../stacks.js';
+import type { ControlAction, Emit, StackEvent, StackOrchestrator } from '../stacks/index.js';
 
 /**
  * Runs an operation and streams its events. The operation is not tied to the request: when the

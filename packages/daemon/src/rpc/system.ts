@@ -5,8 +5,8 @@ import type { ServiceImpl } from '@connectrpc/connect';
 import { API_VERSION, type SystemService } from '@hypr/api';
 import { HyprError } from '@hypr/core';
 import { AsyncQueue } from '../async-queue.js';
-import type { ContainerEvent } from '../orchestrator.js';
-import type { SystemFacts } from '../system-info.js';
+import type { ContainerEvent } from '../containers/index.js';
+import type { SystemFacts } from '../system/index.js';
 
 const EVENT_FILTERS = ['type', 'container', 'event', 'image'];
 

@@ -2,7 +2,7 @@
 import { create } from '@bufbuild/protobuf';
 import type { ServiceImpl } from '@connectrpc/connect';
 import { type Volume, VolumeSchema, type VolumeService } from '@hypr/api';
-import { type VolumeManager, type VolumeView, inspectVolume } from '../volumes.js';
+import { type VolumeManager, type VolumeView, inspectVolume } from '../volumes/index.js';
 
 export function toVolume(v: VolumeView): Volume {
   return create(VolumeSchema, {

@@ -19,7 +19,7 @@ import {
   saveImages,
   saveRegistryCredentials,
 } from '@hypr/core';
-import type { DaemonConfig } from './config.js';
+import type { DaemonConfig } from '../config/index.js';
 
 /** The image side of hyprd: the store plus registry access configured from daemon.json. */
 export class ImageManager {

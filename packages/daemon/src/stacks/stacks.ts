@@ -11,11 +11,11 @@ import { createHash } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { HyprError, type HyprState, type Logger, containers, stacks } from '@hypr/core';
-import { buildImage } from '@hypr/core/build';
+import { buildImage } from '@hypr/core/builder';
 import type { StackService, StackSpec } from '@hypr/core/compose';
 import { eq } from 'drizzle-orm';
-import type { ImageManager } from './images.js';
-import type { ContainerView, CreateContainerOptions, Orchestrator, RestartPolicyName } from './orchestrator.js';
+import type { ContainerView, CreateContainerOptions, Orchestrator, RestartPolicyName } from '../containers/index.js';
+import type { ImageManager } from '../images/index.js';
 
 export const LABEL_PROJECT = 'com.docker.compose.project';
 export const LABEL_SERVICE = 'com.docker.compose.service';

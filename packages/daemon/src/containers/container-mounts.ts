@@ -8,8 +8,8 @@ import { mkdirSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { type GuestMount, HyprError } from '@hypr/core';
-import { type MountSpec, parseMountFlag, parseTmpfsFlag, parseVolumeFlag, parseVolumesFrom } from './mount-spec.js';
-import type { ResolvedMount, VolumeManager } from './volumes.js';
+import { type MountSpec, parseMountFlag, parseTmpfsFlag, parseVolumeFlag, parseVolumesFrom } from '../volumes/index.js';
+import type { ResolvedMount, VolumeManager } from '../volumes/index.js';
 
 export interface MountRequest {
   volumes?: string[];

@@ -17,8 +17,11 @@ import {
   resolveImageRunSpec,
 } from '@hypr/core';
 import { eq } from 'drizzle-orm';
-import { AsyncQueue } from './async-queue.js';
-import type { DaemonConfig } from './config.js';
+import { AsyncQueue } from '../async-queue.js';
+import type { DaemonConfig } from '../config/index.js';
+import type { ImageManager } from '../images/index.js';
+import type { ContainerNetworkOptions, NetworkManager } from '../networks/index.js';
+import type { ResolvedMount, VolumeManager } from '../volumes/index.js';
 import {
   type LogEntry,
   type LogStream,
@@ -31,8 +34,6 @@ import { prepareGuestMounts, resolveMounts } from './container-mounts.js';
 import { containerStatus } from './container-status.js';
 import { HealthMonitor, type HealthResult, healthArgv } from './health.js';
 import { NAME_PATTERN, generateId, generateName } from './ids.js';
-import type { ImageManager } from './images.js';
-import type { ContainerNetworkOptions, NetworkManager } from './networks.js';
 import {
   type Attachment,
   type ContainerRuntime,
@@ -41,7 +42,6 @@ import {
   type VmExit,
   type VmHandle,
 } from './runtime/runtime.js';
-import type { ResolvedMount, VolumeManager } from './volumes.js';
 
 /** A lifecycle event, as `docker events` shows it. */
 export interface ContainerEvent {

@@ -1,0 +1,2 @@
+// The config concern's public face: other folders import only this file.
+export * from './config.js';

@@ -1,0 +1,2 @@
+// The networks concern's public face: other folders import only this file.
+export * from './networks.js';
