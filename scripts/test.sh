@@ -21,6 +21,7 @@ check() {
 }
 check typecheck pnpm -s typecheck
 check lint pnpm exec biome check .
+check "import cycles" pnpm -s check:cycles
 
 echo "== vitest"
 rm -f test-results.json
