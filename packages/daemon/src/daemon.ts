@@ -15,7 +15,7 @@ import { Orchestrator } from './containers/index.js';
 import { selectRuntime } from './containers/index.js';
 import { ImageManager } from './images/index.js';
 import { acquireDaemonLock } from './lock.js';
-import { NetworkManager, loadNetworkConfig, networkingAllowed } from './networks/index.js';
+import { NetworkManager, networkingAllowed } from './networks/index.js';
 import { createContainerService } from './rpc/containers.js';
 import { createImageService } from './rpc/images.js';
 import { createNetworkService } from './rpc/networks.js';
@@ -75,7 +75,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     const orchestrator = new Orchestrator(state, images, runtime, config, paths.containers, log);
     const volumes = new VolumeManager(state, paths.volumes, log);
     orchestrator.volumes = volumes;
-    const networks = new NetworkManager(state, loadNetworkConfig(file), log, { enabled: networkingAllowed() });
+    const networks = new NetworkManager(state, config, log, { enabled: networkingAllowed() });
     await networks.start();
     orchestrator.network = networks;
     await orchestrator.reconcile();
