@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import type { AddInstruction, CopyInstruction, DockerfileStep } from '../dockerfile/index.js';
 import { createDockerignoreMatcher } from '../dockerfile/index.js';
-import { SourceError } from '../errors.js';
+import { type ErrorCode, SourceError } from '../errors.js';
 import { decompressLayer } from '../image/decompress.js';
 import { readTar } from '../image/tar-reader.js';
 import type { TarWriteEntry } from '../image/tar-writer.js';
@@ -42,7 +42,7 @@ interface Planned {
   data?: Buffer | { file: string };
 }
 
-function fail(o: CopyLayerOptions, code: string, message: string, hint?: string): never {
+function fail(o: CopyLayerOptions, code: ErrorCode, message: string, hint?: string): never {
   throw new SourceError(code, message, o.file, o.step.line, o.step.column, hint);
 }
 

@@ -11,7 +11,7 @@ import {
   PROXY_BUILD_ARGS,
   parseDockerfile,
 } from '../dockerfile/index.js';
-import { HyprError, SourceError } from '../errors.js';
+import { type ErrorCode, HyprError, SourceError } from '../errors.js';
 import type { ImageRecord, ImageStore } from '../image/image-store.js';
 import {
   type ImageConfig,
@@ -433,7 +433,7 @@ export async function buildImage(opts: BuildImageOptions): Promise<BuildImageRes
     const mounts: GuestMount[] = [];
     const secretsDir = join(stepDir, 'secrets');
     let secretsShared = false;
-    const fail = (code: string, message: string, hint?: string): never => {
+    const fail = (code: ErrorCode, message: string, hint?: string): never => {
       throw new SourceError(code, message, fileName, step.line, step.column, hint);
     };
     for (const [i, m] of step.mounts.entries()) {

@@ -1,4 +1,4 @@
-import { SourceError } from '../errors.js';
+import { type ErrorCode, SourceError } from '../errors.js';
 
 /**
  * Every failure of the Dockerfile frontend: a stable code (DOCKERFILE_*), the message docker build
@@ -9,7 +9,7 @@ export class DockerfileError extends SourceError {}
 /** Thrown by word expansion; the caller turns it into a DockerfileError at the instruction's line. */
 export class ExpansionError extends Error {
   constructor(
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
   ) {
     super(message);

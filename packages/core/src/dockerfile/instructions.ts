@@ -1,4 +1,4 @@
-import { suggest } from '../errors.js';
+import { type ErrorCode, suggest } from '../errors.js';
 import { DockerfileError, ExpansionError } from './errors.js';
 import type { DockerfileHeredoc } from './lexer.js';
 import type { DockerfileFlag, DockerfileKeyword, DockerfileNode } from './parser.js';
@@ -208,7 +208,7 @@ const FLAG_SPECS: Partial<Record<DockerfileKeyword, Record<string, FlagKind>>> =
 
 type FlagValues = Record<string, string | boolean | string[] | undefined>;
 
-function failAt(node: DockerfileNode, file: string | undefined, code: string, message: string, hint?: string): never {
+function failAt(node: DockerfileNode, file: string | undefined, code: ErrorCode, message: string, hint?: string): never {
   throw new DockerfileError(code, message, file, node.line, node.column, hint);
 }
 

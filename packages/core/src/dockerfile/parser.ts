@@ -1,4 +1,4 @@
-import { suggest } from '../errors.js';
+import { type ErrorCode, suggest } from '../errors.js';
 import { DockerfileError } from './errors.js';
 import {
   type DockerfileDirective,
@@ -96,7 +96,7 @@ interface Where {
   column: number;
 }
 
-function fail(code: string, message: string, where: Where, hint?: string): never {
+function fail(code: ErrorCode, message: string, where: Where, hint?: string): never {
   throw new DockerfileError(code, message, where.file, where.line, where.column, hint);
 }
 

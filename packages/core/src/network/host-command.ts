@@ -2,7 +2,7 @@
  * Runs iproute2 and nftables commands, on the host or inside a network namespace (tests create
  * their own namespaces and pass `netns`). `ip` takes `-n NS`; other tools run under `ip netns exec`.
  */
-import { HyprError } from '../errors.js';
+import { type ErrorCode, HyprError } from '../errors.js';
 import { ProcessError, runCommand } from '../process.js';
 
 export interface NetnsOptions {
@@ -48,7 +48,7 @@ export function isNotFound(e: unknown): boolean {
 }
 
 /** Wraps a failed device command in an error naming what HYPR was trying to do. */
-export function deviceError(code: string, what: string, e: unknown): HyprError {
+export function deviceError(code: ErrorCode, what: string, e: unknown): HyprError {
   const detail = e instanceof ProcessError ? e.stderrTail.trim() || e.message : (e as Error).message;
   return new HyprError(
     code,

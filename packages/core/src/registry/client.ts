@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { HyprError } from '../errors.js';
+import { type ErrorCode, HyprError } from '../errors.js';
 import { MANIFEST_ACCEPT } from '../image/manifest.js';
 import { type Logger, silentLogger } from '../log.js';
 import { type RegistryCredentialResolver, type RegistryCredentials, parseAuthChallenge } from './auth.js';
@@ -43,7 +43,7 @@ const MAX_MANIFEST_BYTES = 4 << 20;
 
 export class RegistryError extends HyprError {
   constructor(
-    code: string,
+    code: ErrorCode,
     message: string,
     readonly status?: number,
     hint?: string,

@@ -8,7 +8,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { type Server, type Socket, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HyprError } from '../errors.js';
+import { type ErrorCode, HyprError } from '../errors.js';
 import {
   type ExecFrame,
   ExecFrameReader,
@@ -97,7 +97,7 @@ export interface GuestVmResult {
 
 export class VmError extends HyprError {
   constructor(
-    code: string,
+    code: ErrorCode,
     message: string,
     readonly consoleTail: string,
     hint?: string,
