@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { type BuildImageOptions, pushBusyboxImage } from '../../packages/core/test/helpers/busybox-image.js';
+import { pushBusyboxImage } from '../../packages/core/test/helpers/busybox-image.js';
 import { type TestRegistry, startRegistry } from '../../packages/core/test/helpers/registry.js';
 import { assertVmPrerequisites } from '../../packages/core/test/helpers/vm.js';
 
@@ -72,7 +72,7 @@ export async function startDaemon(opts: { home?: string; dir?: string; network?:
     ]);
     if (done || Date.now() > deadline) throw new Error(`hyprd did not start:\n${readFileSync(logPath, 'utf8')}`);
   }
-  return {
+  const daemon: Daemon = {
     home,
     socket,
     host: `unix://${socket}`,
@@ -99,6 +99,7 @@ export async function startDaemon(opts: { home?: string; dir?: string; network?:
       await exited;
     },
   };
+  return daemon;
 }
 
 export interface CliResult {
@@ -205,7 +206,7 @@ export interface E2eEnv {
 
 /** The registry and a busybox image in it, pushed with a plain HTTP client (independent of HYPR). */
 export async function startE2eEnv(
-  images: { name: string; opts?: BuildImageOptions }[] = [{ name: 'busybox:latest' }],
+  images: { name: string; opts?: Parameters<typeof pushBusyboxImage>[2] }[] = [{ name: 'busybox:latest' }],
 ): Promise<E2eEnv & { refs: string[] }> {
   assertVmPrerequisites();
   const registry = await startRegistry();
