@@ -72,14 +72,29 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     const images = new ImageManager(store, config, paths.data, log);
     const runtime = selectRuntime(log);
     mkdirSync(paths.containers, { recursive: true, mode: 0o700 });
-    const orchestrator = new Orchestrator(state, images, runtime, config, paths.containers, log);
     const volumes = new VolumeManager(state, paths.volumes, log);
-    orchestrator.volumes = volumes;
     const networks = new NetworkManager(state, config, log, { enabled: networkingAllowed() });
     await networks.start();
-    orchestrator.network = networks;
+    const orchestrator = new Orchestrator({
+      state,
+      images: store,
+      runtime,
+      config,
+      containersDir: paths.containers,
+      logger: log,
+      network: networks,
+      volumes,
+    });
     await orchestrator.reconcile();
-    const stackOrchestrator = new StackOrchestrator(state, orchestrator, images, join(paths.data, 'stacks'), log);
+    const stackOrchestrator = new StackOrchestrator({
+      state,
+      containers: orchestrator,
+      images,
+      networks,
+      volumes,
+      stacksDir: join(paths.data, 'stacks'),
+      logger: log,
+    });
     const version = daemonVersion();
     const facts = async () => {
       const counts = orchestrator.summaryCounts();

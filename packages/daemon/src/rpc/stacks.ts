@@ -2,14 +2,25 @@
 import { create } from '@bufbuild/protobuf';
 import type { ServiceImpl } from '@connectrpc/connect';
 import {
+  type StackContainer,
   StackContainerSchema,
   type StackEvent as StackEventMessage,
   StackEventSchema,
   type StackService,
   StackSummarySchema,
+  type UpStackRequest,
 } from '@hypr/api';
 import { HyprError } from '@hypr/core';
-import type { ControlAction, Emit, StackEvent, StackOrchestrator } from '../stacks/index.js';
+import {
+  type BuildMode,
+  type ControlAction,
+  type Emit,
+  type StackContainerView,
+  type StackEvent,
+  type StackOrchestrator,
+  type UpOptions,
+  parseSpec,
+} from '../stacks/index.js';
 
 /**
  * Runs an operation and streams its events. The operation is not tied to the request: when the
@@ -27,17 +38,12 @@ async function* streamEvents(
     queue.push(e);
     wake?.();
   };
-  op(emit).then(
-    () => {
-      done = true;
-      wake?.();
-    },
-    (e) => {
-      error = e;
-      done = true;
-      wake?.();
-    },
-  );
+  const finish = (e?: unknown) => {
+    error = e;
+    done = true;
+    wake?.();
+  };
+  op(emit).then(() => finish(), finish);
   const onAbort = () => wake?.();
   signal.addEventListener('abort', onAbort);
   try {
@@ -55,107 +61,85 @@ async function* streamEvents(
   if (error) throw error;
 }
 
-const ACTIONS = new Set<ControlAction>(['start', 'stop', 'restart', 'kill', 'rm']);
+const BUILD_MODES = new Set<string>(['', 'always', 'never']);
+const ACTIONS = new Set<string>(['start', 'stop', 'restart', 'kill', 'rm']);
+
+function decodeAction(text: string): ControlAction {
+  if (!ACTIONS.has(text)) throw new HyprError('INVALID_ARGUMENT', `unknown stack action: ${text}`);
+  return text as ControlAction;
+}
+
+function decodeUpOptions(req: UpStackRequest): UpOptions {
+  if (!BUILD_MODES.has(req.build)) throw new HyprError('INVALID_ARGUMENT', `invalid build mode: ${req.build}`);
+  return {
+    projectDir: req.projectDir,
+    configFiles: req.configFiles,
+    services: req.services,
+    build: req.build as BuildMode,
+    forceRecreate: req.forceRecreate,
+    noRecreate: req.noRecreate,
+    removeOrphans: req.removeOrphans,
+    noStart: req.noStart,
+    noDeps: req.noDeps,
+    wait: req.wait,
+    waitTimeoutMs: req.waitTimeoutSeconds * 1000,
+    pull: req.pull,
+  };
+}
+
+/** docker compose's COMMAND column: words quoted only when they need it. */
+function commandText(argv: string[]): string {
+  return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : JSON.stringify(a))).join(' ');
+}
+
+function encodeContainer(c: StackContainerView): StackContainer {
+  const { row, config, status } = c.view;
+  return create(StackContainerSchema, {
+    id: row.id,
+    name: row.name,
+    service: c.service,
+    number: c.number,
+    image: row.imageRef,
+    command: commandText(config.argv),
+    state: row.state,
+    status,
+    health: row.health ?? '',
+    exitCode: row.exitCode ?? 0,
+    createdAt: BigInt(row.createdAt),
+    ports: config.create.ports ?? [],
+    labels: c.labels,
+  });
+}
 
 export function createStackService(s: StackOrchestrator): ServiceImpl<typeof StackService> {
   return {
     async *up(req, ctx) {
-      if (!['', 'always', 'never'].includes(req.build))
-        throw new HyprError('INVALID_ARGUMENT', `invalid build mode: ${req.build}`);
-      yield* streamEvents(
-        (emit) =>
-          s.up(
-            req.specJson,
-            {
-              projectDir: req.projectDir,
-              configFiles: req.configFiles,
-              services: req.services,
-              build: req.build as '' | 'always' | 'never',
-              forceRecreate: req.forceRecreate,
-              noRecreate: req.noRecreate,
-              removeOrphans: req.removeOrphans,
-              noStart: req.noStart,
-              noDeps: req.noDeps,
-              wait: req.wait,
-              waitTimeoutMs: req.waitTimeoutSeconds * 1000,
-              pull: req.pull,
-            },
-            emit,
-          ),
-        ctx.signal,
-      );
+      const [spec, opts] = [parseSpec(req.specJson), decodeUpOptions(req)];
+      yield* streamEvents((emit) => s.up(spec, opts, emit), ctx.signal);
     },
     async *down(req, ctx) {
-      yield* streamEvents(
-        (emit) =>
-          s.down(
-            req.name,
-            {
-              specJson: req.specJson || undefined,
-              volumes: req.volumes,
-              removeOrphans: req.removeOrphans,
-              timeoutSeconds: req.timeoutSeconds,
-            },
-            emit,
-          ),
-        ctx.signal,
-      );
+      const { name, volumes, removeOrphans, timeoutSeconds } = req;
+      const opts = { spec: req.specJson ? parseSpec(req.specJson) : undefined, volumes, removeOrphans, timeoutSeconds };
+      yield* streamEvents((emit) => s.down(name, opts, emit), ctx.signal);
     },
     async *control(req, ctx) {
-      const action = req.action as ControlAction;
-      if (!ACTIONS.has(action)) throw new HyprError('INVALID_ARGUMENT', `unknown stack action: ${req.action}`);
-      yield* streamEvents(
-        (emit) =>
-          s.control(
-            req.name,
-            action,
-            {
-              services: req.services,
-              timeoutSeconds: req.timeoutSeconds,
-              signal: req.signal || undefined,
-              stopFirst: req.stopFirst,
-            },
-            emit,
-          ),
-        ctx.signal,
-      );
+      const action = decodeAction(req.action);
+      const { services, timeoutSeconds, stopFirst } = req;
+      const opts = { services, timeoutSeconds, signal: req.signal || undefined, stopFirst };
+      yield* streamEvents((emit) => s.control(req.name, action, opts, emit), ctx.signal);
     },
     async *build(req, ctx) {
-      yield* streamEvents(
-        (emit) =>
-          s.build(req.specJson, req.services, { noCache: req.noCache, pull: req.pull, buildArgs: req.buildArgs }, emit),
-        ctx.signal,
-      );
+      const spec = parseSpec(req.specJson);
+      const opts = { noCache: req.noCache, pull: req.pull, buildArgs: req.buildArgs };
+      yield* streamEvents((emit) => s.build(spec, req.services, opts, emit), ctx.signal);
     },
     async *pull(req, ctx) {
-      yield* streamEvents((emit) => s.pull(req.specJson, req.services, req.ignoreFailures, emit), ctx.signal);
+      const spec = parseSpec(req.specJson);
+      yield* streamEvents((emit) => s.pull(spec, req.services, req.ignoreFailures, emit), ctx.signal);
     },
     async containers(req) {
-      const rec = s.record(req.name);
-      const list = s
-        .containersOf(req.name)
-        .filter((c) => !req.services.length || req.services.includes(c.service))
-        .filter((c) => req.all || c.view.row.state === 'running' || c.view.row.state === 'restarting');
-      return {
-        services: rec ? Object.keys(rec.spec.services).sort() : [...new Set(list.map((c) => c.service))].sort(),
-        containers: list.map((c) =>
-          create(StackContainerSchema, {
-            id: c.view.row.id,
-            name: c.view.row.name,
-            service: c.service,
-            number: c.number,
-            image: c.view.row.imageRef,
-            command: c.view.config.argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : JSON.stringify(a))).join(' '),
-            state: c.view.row.state,
-            status: c.view.status,
-            health: c.view.row.health ?? '',
-            exitCode: c.view.row.exitCode ?? 0,
-            createdAt: BigInt(c.view.row.createdAt),
-            ports: c.view.config.create.ports ?? [],
-            labels: c.labels,
-          }),
-        ),
-      };
+      const r = s.ps(req.name, { services: req.services, all: req.all });
+      return { services: r.services, containers: r.containers.map(encodeContainer) };
     },
     async list(req) {
       return { stacks: s.list(req.all).map((x) => create(StackSummarySchema, x)) };

@@ -1,6 +1,7 @@
 import type { StackService, StackSpec } from '@hypr/core/compose';
 import { describe, expect, test } from 'vitest';
-import { parseSpec, selectServices, serviceConfigHash } from './stacks.js';
+import { selectServices, serviceConfigHash } from './services.js';
+import { parseSpec } from './spec-json.js';
 
 const svc = (name: string, deps: string[] = [], extra: Partial<StackService> = {}): StackService =>
   ({

@@ -1,0 +1,43 @@
+// Which services an operation acts on, and the hash that decides whether a container is recreated.
+import { createHash } from 'node:crypto';
+import { HyprError } from '@hypr/core';
+import type { StackService, StackSpec } from '@hypr/core/compose';
+
+/** The part of a service that decides whether its container must be recreated (not replicas). */
+export function serviceConfigHash(svc: StackService, imageDigest: string | undefined): string {
+  const { replicas: _r, dependsOn: _d, ...rest } = svc;
+  return createHash('sha256')
+    .update(JSON.stringify({ service: sortKeys(rest), image: imageDigest ?? '' }))
+    .digest('hex');
+}
+
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v && typeof v === 'object')
+    return Object.fromEntries(
+      Object.keys(v as object)
+        .sort()
+        .map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]),
+    );
+  return v;
+}
+
+/** Services to act on: the named ones (all when none) plus, unless noDeps, what they depend on. */
+export function selectServices(spec: StackSpec, names: readonly string[], noDeps = false): Set<string> {
+  for (const n of names)
+    if (!spec.services[n])
+      throw new HyprError(
+        'COMPOSE_NO_SUCH_SERVICE',
+        `no such service: ${n}`,
+        `services: ${Object.keys(spec.services).join(', ')}`,
+      );
+  if (!names.length) return new Set(Object.keys(spec.services));
+  const out = new Set<string>();
+  const add = (n: string) => {
+    if (out.has(n) || !spec.services[n]) return;
+    out.add(n);
+    if (!noDeps) for (const d of spec.services[n].dependsOn) add(d.service);
+  };
+  for (const n of names) add(n);
+  return out;
+}

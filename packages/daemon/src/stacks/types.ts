@@ -1,0 +1,78 @@
+// The shapes the stacks concern shares between its parts and with rpc/stacks.ts.
+import type { StackSpec } from '@hypr/core/compose';
+import type { ContainerView } from '../containers/index.js';
+
+/** One line of progress: `Container p-web-1  Started`. */
+export interface StackEvent {
+  kind: 'Container' | 'Network' | 'Volume' | 'Image' | 'Service' | '';
+  name: string;
+  status: string;
+  message?: string;
+  service?: string;
+  warning?: boolean;
+}
+
+export type Emit = (e: StackEvent) => void;
+
+/** What the `stacks.config` column holds. */
+export interface StoredStack {
+  spec: StackSpec;
+  projectDir: string;
+  configFiles: string[];
+}
+
+/** `up --build` (always), `up --no-build` (never), or build when the image is missing (''). */
+export type BuildMode = '' | 'always' | 'never';
+
+export interface UpOptions {
+  projectDir: string;
+  configFiles: string[];
+  services: string[];
+  build: BuildMode;
+  forceRecreate: boolean;
+  noRecreate: boolean;
+  removeOrphans: boolean;
+  noStart: boolean;
+  noDeps: boolean;
+  wait: boolean;
+  waitTimeoutMs: number;
+  pull: string;
+}
+
+export interface DownOptions {
+  /** The spec of the files as the CLI loaded them; else the recorded one. */
+  spec?: StackSpec;
+  volumes: boolean;
+  removeOrphans: boolean;
+  timeoutSeconds?: number;
+}
+
+export interface BuildOptions {
+  noCache: boolean;
+  pull: boolean;
+  buildArgs: Record<string, string>;
+}
+
+export interface ControlOptions {
+  services: string[];
+  timeoutSeconds?: number;
+  signal?: string;
+  stopFirst?: boolean;
+}
+
+/** One container of a project, with what its labels say about it. */
+export interface StackContainerView {
+  view: ContainerView;
+  service: string;
+  number: number;
+  labels: Record<string, string>;
+}
+
+export type ControlAction = 'start' | 'stop' | 'restart' | 'kill' | 'rm';
+
+export interface StackSummary {
+  name: string;
+  status: string;
+  configFiles: string[];
+  projectDir: string;
+}
