@@ -4,6 +4,7 @@
  * and docker's value syntaxes (memory sizes, Go durations, env files, restart policies).
  */
 import { readFileSync } from 'node:fs';
+import { parseDurationMs, parseSizeBytes } from '@hypr/api/units';
 
 export interface FlagShape {
   /** 'boolean' or 'option' (takes a value). */
@@ -64,41 +65,19 @@ export function normalizeBooleans(argv: readonly string[], flags: FlagShapes): s
   return out;
 }
 
-const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 };
-
 /** Docker's RAMInBytes: `512m`, `1g`, `1.5GB`, `65536` (bytes). */
 export function parseMemory(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([kmgtp]?)(?:i?b)?$/i.exec(text.trim());
-  if (!m) throw new Error(`invalid size: '${text}'`);
-  const bytes = Math.floor(Number(m[1]) * UNITS[m[2].toLowerCase()]);
+  const bytes = parseSizeBytes(text);
+  if (bytes === undefined) throw new Error(`invalid size: '${text}'`);
   return bytes;
 }
 
-const DURATION_UNITS: Record<string, number> = {
-  ns: 1e-6,
-  us: 1e-3,
-  µs: 1e-3,
-  ms: 1,
-  s: 1000,
-  m: 60_000,
-  h: 3_600_000,
-};
-
 /** A Go duration (`30s`, `1m30s`, `500ms`) in milliseconds. A bare `0` is zero. */
 export function parseDuration(text: string): number {
-  const t = text.trim();
-  if (t === '0') return 0;
-  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g;
-  let total = 0;
-  let consumed = 0;
-  for (let m = re.exec(t); m; m = re.exec(t)) {
-    if (m.index !== consumed) break;
-    total += Number(m[1]) * DURATION_UNITS[m[2]];
-    consumed = m.index + m[0].length;
-  }
-  if (!t || consumed !== t.length)
+  const ms = parseDurationMs(text);
+  if (ms === undefined || ms < 0)
     throw new Error(`invalid duration: '${text}' (use a Go duration such as 30s or 1m30s)`);
-  return total;
+  return ms;
 }
 
 /** `-e K=V` stays; `-e K` takes K from the client's environment and is dropped when unset, as docker does. */

@@ -1,4 +1,4 @@
 // @hypr/cli: the `hypr` command (bin/run.js, commands in src/commands). Exposed for tests and embedding.
 export * from './docker-args.js';
 export * from './format/template.js';
-export * from './format/units.js';
+export * from './format/names.js';

@@ -1,5 +1,5 @@
 // Pull and push progress on stderr: one line per blob like docker's, redrawn in place on a TTY.
-import { humanSize } from './format/units.js';
+import { humanSize } from '@hypr/api/units';
 
 interface Blob {
   status: string;

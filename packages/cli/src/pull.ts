@@ -1,5 +1,5 @@
 import type { HyprClient } from '@hypr/api';
-import { familiarName } from './format/units.js';
+import { familiarName } from './format/names.js';
 import { ProgressView } from './progress.js';
 
 /** Pulls `ref` through the daemon, drawing progress on `out`. Returns the image's manifest digest. */

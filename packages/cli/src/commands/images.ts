@@ -1,8 +1,9 @@
 import type { ImageSummary } from '@hypr/api';
+import { goTime, humanDuration, humanSize } from '@hypr/api/units';
 import { Args, Flags } from '@oclif/core';
+import { familiarName, shortId, splitRepoTag } from '../format/names.js';
 import { renderColumns, renderTabbed } from '../format/table.js';
 import { TemplateError, parseTableFormat, renderHeader, renderTemplate } from '../format/template.js';
-import { familiarName, goTime, humanDuration, humanSize, shortId, splitRepoTag } from '../format/units.js';
 import { CliError, HyprCommand } from '../hypr-command.js';
 
 const TITLES: Record<string, string> = {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Flags } from '@oclif/core';
-import { familiarName } from '../format/units.js';
+import { familiarName } from '../format/names.js';
 import { HyprCommand } from '../hypr-command.js';
 
 export default class Load extends HyprCommand {

@@ -1,8 +1,8 @@
 import type { ContainerSummary } from '@hypr/api';
+import { goTime, humanDuration, humanSize } from '@hypr/api/units';
 import { Flags } from '@oclif/core';
 import { renderColumns, renderTabbed } from '../format/table.js';
 import { TemplateError, parseTableFormat, renderHeader, renderTemplate } from '../format/template.js';
-import { goTime, humanDuration, humanSize } from '../format/units.js';
 import { CliError, HyprCommand } from '../hypr-command.js';
 
 const TITLES: Record<string, string> = {

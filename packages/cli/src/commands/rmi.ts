@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { familiarName } from '../format/units.js';
+import { familiarName } from '../format/names.js';
 import { CliError, HyprCommand, forEachArg } from '../hypr-command.js';
 
 export default class Rmi extends HyprCommand {

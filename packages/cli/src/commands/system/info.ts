@@ -1,7 +1,7 @@
 import type { InfoResponse } from '@hypr/api';
+import { humanSize } from '@hypr/api/units';
 import { Flags } from '@oclif/core';
 import { TemplateError, renderTemplate } from '../../format/template.js';
-import { humanSize } from '../../format/units.js';
 import { CliError, HyprCommand } from '../../hypr-command.js';
 
 export default class Info extends HyprCommand {
