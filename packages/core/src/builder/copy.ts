@@ -1,13 +1,12 @@
-import { createReadStream } from 'node:fs';
-import { open, readFile } from 'node:fs/promises';
 import type { AddInstruction, CopyInstruction, DockerfileStep } from '../dockerfile/index.js';
 import { createDockerignoreMatcher } from '../dockerfile/index.js';
 import { type ErrorCode, SourceError } from '../errors.js';
-import { decompressLayer } from '../image/decompress.js';
-import { readTar } from '../image/tar-reader.js';
 import type { TarWriteEntry } from '../image/tar-writer.js';
+import { archiveKind, readArchive, resolveChown } from './copy-sources.js';
 import type { LayerTarWriter } from './layers.js';
-import { type SourceTree, createDirSourceTree, matchSource, pathParts } from './source-tree.js';
+import { type SourceEntry, type SourceTree, createDirSourceTree, matchSource, pathParts } from './source-tree.js';
+
+export { resolveChown } from './copy-sources.js';
 
 /**
  * COPY and ADD, done on the host: the sources are read from the context (after .dockerignore) or
@@ -42,41 +41,10 @@ interface Planned {
   data?: Buffer | { file: string };
 }
 
+const NEW_DIR_MODE = 0o755;
+
 function fail(o: CopyLayerOptions, code: ErrorCode, message: string, hint?: string): never {
   throw new SourceError(code, message, o.file, o.step.line, o.step.column, hint);
-}
-
-/** Reads `user[:group]` as numbers, looking names up in the stage's /etc/passwd and /etc/group. */
-export async function resolveChown(stageRoot: string, spec: string): Promise<{ uid: number; gid: number }> {
-  const tree = createDirSourceTree(stageRoot);
-  const readDb = async (path: string): Promise<string[][]> => {
-    const r = tree.resolve(path);
-    if (r === undefined) return [];
-    try {
-      return (await readFile(`${stageRoot}/${r}`, 'utf8')).split('\n').map((l) => l.split(':'));
-    } catch {
-      return [];
-    }
-  };
-  const [user, group] = spec.split(':', 2);
-  let uid: number;
-  let gid: number | undefined;
-  if (/^\d+$/.test(user)) uid = Number(user);
-  else {
-    const row = (await readDb('etc/passwd')).find((r) => r[0] === user);
-    if (!row) throw new Error(`unable to find user ${user}: no matching entries in passwd file`);
-    uid = Number(row[2]);
-    gid = Number(row[3]);
-  }
-  if (group !== undefined && group !== '') {
-    if (/^\d+$/.test(group)) gid = Number(group);
-    else {
-      const row = (await readDb('etc/group')).find((r) => r[0] === group);
-      if (!row) throw new Error(`unable to find group ${group}: no matching entries in group file`);
-      gid = Number(row[2]);
-    }
-  }
-  return { uid, gid: gid ?? uid };
 }
 
 function parseChmod(o: CopyLayerOptions): number | undefined {
@@ -87,49 +55,21 @@ function parseChmod(o: CopyLayerOptions): number | undefined {
   return Number.parseInt(c, 8);
 }
 
-async function archiveKind(path: string): Promise<'tar' | 'compressed' | 'unsupported' | undefined> {
-  const fh = await open(path, 'r');
+async function parseChown(o: CopyLayerOptions): Promise<{ uid: number; gid: number } | undefined> {
+  if (o.step.chown === undefined) return undefined;
   try {
-    const head = Buffer.alloc(512);
-    const { bytesRead } = await fh.read(head, 0, 512, 0);
-    if (bytesRead >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'compressed';
-    if (bytesRead >= 4 && head.readUInt32BE(0) === 0x28b52ffd) return 'compressed';
-    if (bytesRead >= 3 && head.subarray(0, 3).toString('latin1') === 'BZh') return 'unsupported';
-    if (bytesRead >= 6 && head.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00])))
-      return 'unsupported';
-    if (bytesRead >= 262 && head.subarray(257, 262).toString('latin1') === 'ustar') return 'tar';
-    return undefined;
-  } finally {
-    await fh.close();
+    return await resolveChown(o.stageRoot, o.step.chown);
+  } catch (e) {
+    fail(o, 'BUILD_CHOWN_INVALID', `--chown=${o.step.chown}: ${(e as Error).message}`);
   }
 }
 
-/** Writes the layer of one COPY/ADD step into `o.writer`. Returns the number of entries. */
-export async function writeCopyLayer(o: CopyLayerOptions): Promise<number> {
-  const step = o.step;
-  const stageTree = createDirSourceTree(o.stageRoot);
-  const chmod = parseChmod(o);
-  if (step.keyword === 'COPY' && step.parents) {
-    fail(
-      o,
-      'BUILD_COPY_PARENTS_UNSUPPORTED',
-      'COPY --parents is not supported yet',
-      'copy each directory with its own COPY',
-    );
-  }
-  let owner: { uid: number; gid: number } | undefined;
-  if (step.chown !== undefined) {
-    try {
-      owner = await resolveChown(o.stageRoot, step.chown);
-    } catch (e) {
-      fail(o, 'BUILD_CHOWN_INVALID', `--chown=${step.chown}: ${(e as Error).message}`);
-    }
-  }
-  const clamp = (t: number) => Math.max(0, Math.min(Math.floor(t), o.sourceDateEpoch));
-  const exclude = step.exclude.length > 0 ? createDockerignoreMatcher(step.exclude.join('\n')) : undefined;
+const join2 = (a: string, b: string) => (a === '' ? b : b === '' ? a : `${a}/${b}`);
 
-  // Sources and their matches.
-  const matches: { kind: 'path'; path: string }[] = [];
+/** The sources' matches (wildcards expanded, --exclude applied) and the heredocs. */
+function matchSources(o: CopyLayerOptions, exclude: ReturnType<typeof createDockerignoreMatcher> | undefined) {
+  const step = o.step;
+  const matches: string[] = [];
   const heredocs: { name: string; content: string }[] = [];
   let multiple = step.sources.length > 1;
   for (const s of step.sources) {
@@ -155,19 +95,20 @@ export async function writeCopyLayer(o: CopyLayerOptions): Promise<number> {
       );
     }
     if (found.length > 1 || /[*?[]/.test(s.path)) multiple = true;
-    for (const p of found) matches.push({ kind: 'path', path: p });
+    matches.push(...found);
   }
+  return { matches, heredocs, multiple };
+}
 
-  // The destination, with its parents resolved inside the stage (a symlinked /usr/bin lands in /bin).
-  const rawDest = step.destination === '' ? '.' : step.destination;
+/** The destination, with its parents resolved inside the stage (a symlinked /usr/bin lands in /bin). */
+function resolveDestination(o: CopyLayerOptions, stageTree: SourceTree, multiple: boolean) {
+  const rawDest = o.step.destination === '' ? '.' : o.step.destination;
   const absolute = rawDest.startsWith('/') ? rawDest : `${o.workdir}/${rawDest}`;
   const destParts = pathParts(absolute);
   const trailing = rawDest.endsWith('/') || rawDest === '.' || rawDest.endsWith('/.');
-  const resolvedParent =
-    destParts.length === 0
-      ? ''
-      : (stageTree.resolve(destParts.slice(0, -1).join('/')) ?? destParts.slice(0, -1).join('/'));
-  let dest = destParts.length === 0 ? '' : [resolvedParent, destParts[destParts.length - 1]].filter(Boolean).join('/');
+  const parent = destParts.slice(0, -1).join('/');
+  const resolvedParent = destParts.length === 0 ? '' : (stageTree.resolve(parent) ?? parent);
+  let dest = destParts.length === 0 ? '' : join2(resolvedParent, destParts[destParts.length - 1]);
   const existing = dest === '' ? { type: 'dir' as const } : stageTree.stat(dest);
   if (existing?.type === 'symlink') {
     const r = stageTree.resolve(dest);
@@ -178,147 +119,190 @@ export async function writeCopyLayer(o: CopyLayerOptions): Promise<number> {
     fail(
       o,
       'BUILD_COPY_DESTINATION_NOT_DIR',
-      `When using ${step.keyword} with more than one source file, the destination must be a directory and end with a /`,
-      `write ${step.destination}/`,
+      `When using ${o.step.keyword} with more than one source file, the destination must be a directory and end with a /`,
+      `write ${o.step.destination}/`,
     );
   }
+  return { dest, destIsDir };
+}
 
-  const planned = new Map<string, Planned>();
-  const join2 = (a: string, b: string) => (a === '' ? b : b === '' ? a : `${a}/${b}`);
-  const put = (path: string, p: Planned) => {
+/** The entries of one COPY/ADD layer, by path, planned before anything is written. */
+class CopyPlan {
+  readonly planned = new Map<string, Planned>();
+  readonly stageTree: SourceTree;
+
+  constructor(
+    private readonly o: CopyLayerOptions,
+    private readonly chmod: number | undefined,
+    private readonly owner: { uid: number; gid: number } | undefined,
+    private readonly exclude: ReturnType<typeof createDockerignoreMatcher> | undefined,
+  ) {
+    this.stageTree = createDirSourceTree(o.stageRoot);
+  }
+
+  private clamp(t: number): number {
+    return Math.max(0, Math.min(Math.floor(t), this.o.sourceDateEpoch));
+  }
+
+  private ownerOf(uid: number, gid: number): { uid: number; gid: number } {
+    return this.owner ?? { uid, gid };
+  }
+
+  /** Owners as the source has them: kept for stages, root for the context. */
+  private sourceOwner(e: { uid: number; gid: number }): { uid: number; gid: number } {
+    return this.o.source.keepOwners ? this.ownerOf(e.uid, e.gid) : this.ownerOf(0, 0);
+  }
+
+  private put(path: string, p: Planned): void {
     if (path === '') return; // the root keeps its own metadata
-    planned.set(path, p);
-  };
-  const ownerOf = (uid: number, gid: number) => owner ?? { uid, gid };
-  const newDirMode = 0o755;
+    this.planned.set(path, p);
+  }
 
-  // Copies one matched source path to `target`.
-  const copyPath = async (path: string, target: string): Promise<void> => {
-    let st = o.source.stat(path);
+  /** The entry of one source entry at `path` (a file, a directory or a symlink). */
+  private putEntry(path: string, e: SourceEntry): void {
+    const common = { path, mode: this.chmod ?? e.mode, ...this.sourceOwner(e), mtime: this.clamp(e.mtime) };
+    if (e.type === 'dir') this.put(path, { entry: { ...common, type: 'directory' } });
+    else if (e.type === 'file')
+      this.put(path, { entry: { ...common, type: 'file', sizeBytes: e.sizeBytes }, data: { file: e.hostPath } });
+    else if (e.type === 'symlink')
+      this.put(path, { entry: { ...common, mode: 0o777, type: 'symlink', linkpath: e.linkTarget! } });
+  }
+
+  /** A directory source: its contents under `target`, which is made when the stage lacks it. */
+  private planDir(path: string, target: string): void {
+    if (target !== '' && !this.planned.has(target) && this.stageTree.stat(target)?.type !== 'dir') {
+      const mode = this.chmod ?? NEW_DIR_MODE;
+      this.put(target, { entry: { path: target, type: 'directory', mode, ...this.ownerOf(0, 0), mtime: 0 } });
+    }
+    const walk = (dir: string, to: string) => {
+      for (const name of this.o.source.list(dir)) {
+        const from = join2(dir, name);
+        if (this.exclude?.ignores(from)) continue;
+        const e = this.o.source.stat(from);
+        if (!e) continue;
+        this.putEntry(join2(to, name), e);
+        if (e.type === 'dir') walk(from, join2(to, name));
+      }
+    };
+    walk(path, target);
+  }
+
+  /** ADD of a tar archive: its entries under `under`, owners as archived. False: not a tar after all. */
+  private async planArchive(file: string, under: string): Promise<boolean> {
+    let entries: Awaited<ReturnType<typeof readArchive>>;
+    try {
+      entries = await readArchive(file);
+    } catch {
+      return false; // ADD copies it as a file
+    }
+    for (const { header, data } of entries) {
+      const rel = pathParts(header.path).join('/');
+      if (rel === '') continue;
+      const path = join2(under, rel);
+      const common = { path, mode: this.chmod ?? header.mode, ...this.ownerOf(header.uid, header.gid) };
+      const entry = { ...common, mtime: this.clamp(header.mtime) };
+      if (header.type === 'directory') this.put(path, { entry: { ...entry, type: 'directory' } });
+      else if (header.type === 'file') this.put(path, { entry: { ...entry, type: 'file' }, data });
+      else if (header.type === 'symlink')
+        this.put(path, { entry: { ...entry, type: 'symlink', linkpath: header.linkpath } });
+      else if (header.type === 'link') {
+        const linkpath = join2(under, pathParts(header.linkpath).join('/'));
+        this.put(path, { entry: { ...entry, type: 'link', linkpath } });
+      }
+    }
+    return true;
+  }
+
+  /** Whether ADD unpacks this file (a local archive, not from a stage, unless --unpack=false). */
+  private async unpacks(path: string, hostPath: string): Promise<boolean> {
+    const step = this.o.step;
+    if (step.keyword !== 'ADD' || (step as AddInstruction).unpack === false || this.o.source.keepOwners) return false;
+    const kind = await archiveKind(hostPath);
+    if (kind === 'unsupported') {
+      fail(
+        this.o,
+        'BUILD_ADD_ARCHIVE_UNSUPPORTED',
+        `ADD ${path}: bzip2 and xz archives are not supported`,
+        'recompress it with gzip or zstd, or unpack it in a RUN step',
+      );
+    }
+    return kind !== undefined;
+  }
+
+  /** Copies one matched source path to `target`; an archive ADD unpacks goes under `dest`. */
+  async copyPath(path: string, target: string, dest: string): Promise<void> {
+    let st = this.o.source.stat(path);
     // A source that is itself a symlink is followed (inside its root), as docker does.
     if (st?.type === 'symlink') {
-      const r = o.source.resolve(path);
-      const followed = r === undefined ? undefined : o.source.stat(r);
+      const r = this.o.source.resolve(path);
+      const followed = r === undefined ? undefined : this.o.source.stat(r);
       if (followed) {
         st = followed;
         path = r!;
       }
     }
     if (!st) return;
-    if (st.type === 'dir') {
-      if (target !== '' && !planned.has(target) && stageTree.stat(target)?.type !== 'dir') {
-        const ow = ownerOf(0, 0);
-        put(target, { entry: { path: target, type: 'directory', mode: chmod ?? newDirMode, ...ow, mtime: 0 } });
-      }
-      const walk = (dir: string, to: string) => {
-        for (const name of o.source.list(dir)) {
-          const from = join2(dir, name);
-          if (exclude?.ignores(from)) continue;
-          const e = o.source.stat(from);
-          if (!e) continue;
-          const out = join2(to, name);
-          const ow = o.source.keepOwners ? ownerOf(e.uid, e.gid) : ownerOf(0, 0);
-          const common = { path: out, mode: chmod ?? e.mode, ...ow, mtime: clamp(e.mtime) };
-          if (e.type === 'dir') {
-            put(out, { entry: { ...common, type: 'directory' } });
-            walk(from, out);
-          } else if (e.type === 'file') {
-            put(out, { entry: { ...common, type: 'file', sizeBytes: e.sizeBytes }, data: { file: e.hostPath } });
-          } else if (e.type === 'symlink') {
-            put(out, { entry: { ...common, mode: 0o777, type: 'symlink', linkpath: e.linkTarget! } });
-          }
-        }
-      };
-      walk(path, target);
+    if (st.type === 'dir') return this.planDir(path, target);
+    if (st.type === 'file' && (await this.unpacks(path, st.hostPath)) && (await this.planArchive(st.hostPath, dest)))
       return;
-    }
-    const ow = o.source.keepOwners ? ownerOf(st.uid, st.gid) : ownerOf(0, 0);
-    if (
-      st.type === 'file' &&
-      step.keyword === 'ADD' &&
-      (step as AddInstruction).unpack !== false &&
-      !o.source.keepOwners
-    ) {
-      const kind = await archiveKind(st.hostPath);
-      if (kind === 'unsupported') {
-        fail(
-          o,
-          'BUILD_ADD_ARCHIVE_UNSUPPORTED',
-          `ADD ${path}: bzip2 and xz archives are not supported`,
-          'recompress it with gzip or zstd, or unpack it in a RUN step',
-        );
-      }
-      if (kind !== undefined && (await extractArchive(st.hostPath, dest))) return;
-    }
-    const common = { path: target, mode: chmod ?? st.mode, ...ow, mtime: clamp(st.mtime) };
-    if (st.type === 'file')
-      put(target, { entry: { ...common, type: 'file', sizeBytes: st.sizeBytes }, data: { file: st.hostPath } });
-    else if (st.type === 'symlink')
-      put(target, { entry: { ...common, mode: 0o777, type: 'symlink', linkpath: st.linkTarget! } });
-  };
+    if (st.type === 'file' || st.type === 'symlink') this.putEntry(target, st);
+  }
 
-  // ADD of a tar archive: its entries under the destination directory, owners as archived.
-  const extractArchive = async (file: string, under: string): Promise<boolean> => {
-    const entries: Planned[] = [];
-    try {
-      for await (const { header, body } of readTar(decompressLayer(createReadStream(file)))) {
-        const rel = pathParts(header.path).join('/');
-        if (rel === '') continue;
-        const path = join2(under, rel);
-        const ow = ownerOf(header.uid, header.gid);
-        const common = { path, mode: chmod ?? header.mode, ...ow, mtime: clamp(header.mtime) };
-        if (header.type === 'directory') entries.push({ entry: { ...common, type: 'directory' } });
-        else if (header.type === 'file') {
-          const chunks: Buffer[] = [];
-          for await (const c of body) chunks.push(c);
-          entries.push({ entry: { ...common, type: 'file' }, data: Buffer.concat(chunks) });
-        } else if (header.type === 'symlink')
-          entries.push({ entry: { ...common, type: 'symlink', linkpath: header.linkpath } });
-        else if (header.type === 'link') {
-          entries.push({
-            entry: { ...common, type: 'link', linkpath: join2(under, pathParts(header.linkpath).join('/')) },
-          });
-        }
-      }
-    } catch {
-      return false; // not a tar after all: ADD copies it as a file
-    }
-    for (const e of entries) put(e.entry.path, e);
-    return true;
-  };
+  addHeredoc(target: string, content: string): void {
+    const entry = { path: target, type: 'file' as const, mode: this.chmod ?? 0o644, ...this.ownerOf(0, 0), mtime: 0 };
+    this.put(target, { entry, data: Buffer.from(content) });
+  }
 
+  /** Parents missing from the stage (and from this layer) are created. */
+  addParents(): void {
+    for (const path of [...this.planned.keys()]) {
+      const parts = path.split('/');
+      for (let i = 1; i < parts.length; i++) {
+        const parent = parts.slice(0, i).join('/');
+        if (this.planned.has(parent) || this.stageTree.stat(parent)) continue;
+        const entry = { path: parent, type: 'directory' as const, mode: NEW_DIR_MODE, ...this.ownerOf(0, 0), mtime: 0 };
+        this.put(parent, { entry });
+      }
+    }
+  }
+
+  /** Writes the entries in path order; returns how many. */
+  async write(writer: LayerTarWriter): Promise<number> {
+    const paths = [...this.planned.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    for (const p of paths) {
+      const { entry, data } = this.planned.get(p)!;
+      await writer.add(entry, data);
+    }
+    return paths.length;
+  }
+}
+
+/** Writes the layer of one COPY/ADD step into `o.writer`. Returns the number of entries. */
+export async function writeCopyLayer(o: CopyLayerOptions): Promise<number> {
+  const chmod = parseChmod(o);
+  if (o.step.keyword === 'COPY' && o.step.parents) {
+    fail(
+      o,
+      'BUILD_COPY_PARENTS_UNSUPPORTED',
+      'COPY --parents is not supported yet',
+      'copy each directory with its own COPY',
+    );
+  }
+  const owner = await parseChown(o);
+  const exclude = o.step.exclude.length > 0 ? createDockerignoreMatcher(o.step.exclude.join('\n')) : undefined;
+  const { matches, heredocs, multiple } = matchSources(o, exclude);
+  const plan = new CopyPlan(o, chmod, owner, exclude);
+  const { dest, destIsDir } = resolveDestination(o, plan.stageTree, multiple);
   for (const m of matches) {
-    const st = o.source.stat(m.path);
-    const base = pathParts(m.path).pop() ?? '';
+    const st = o.source.stat(m);
+    const base = pathParts(m).pop() ?? '';
     const isDirSource =
-      m.path === '' ||
+      m === '' ||
       st?.type === 'dir' ||
-      (st?.type === 'symlink' && o.source.stat(o.source.resolve(m.path) ?? '')?.type === 'dir');
-    await copyPath(m.path, isDirSource ? dest : destIsDir ? join2(dest, base) : dest);
+      (st?.type === 'symlink' && o.source.stat(o.source.resolve(m) ?? '')?.type === 'dir');
+    await plan.copyPath(m, isDirSource ? dest : destIsDir ? join2(dest, base) : dest, dest);
   }
-  for (const h of heredocs) {
-    const target = destIsDir ? join2(dest, h.name) : dest;
-    const ow = ownerOf(0, 0);
-    put(target, {
-      entry: { path: target, type: 'file', mode: chmod ?? 0o644, ...ow, mtime: 0 },
-      data: Buffer.from(h.content),
-    });
-  }
-
-  // Parents missing from the stage (and from this layer) are created.
-  for (const path of [...planned.keys()]) {
-    const parts = path.split('/');
-    for (let i = 1; i < parts.length; i++) {
-      const parent = parts.slice(0, i).join('/');
-      if (planned.has(parent) || stageTree.stat(parent)) continue;
-      put(parent, { entry: { path: parent, type: 'directory', mode: newDirMode, ...ownerOf(0, 0), mtime: 0 } });
-    }
-  }
-
-  const paths = [...planned.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  for (const p of paths) {
-    const { entry, data } = planned.get(p)!;
-    await o.writer.add(entry, data);
-  }
-  return paths.length;
+  for (const h of heredocs) plan.addHeredoc(destIsDir ? join2(dest, h.name) : dest, h.content);
+  plan.addParents();
+  return plan.write(o.writer);
 }
