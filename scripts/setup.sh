@@ -11,6 +11,7 @@ echo "setup: installing npm dependencies"
 pnpm install --frozen-lockfile --reporter=silent
 bash scripts/build-kestrel.sh
 bash scripts/build-kernel.sh
+bash scripts/pack-guest.sh
 echo "setup: building packages"
 pnpm -s build
 echo "setup: done"
