@@ -18,8 +18,9 @@ import {
   removeNetworkRules,
 } from '../src/network/index.js';
 import { type Child, spawnChild } from '../src/process.js';
-import { openState } from '../src/state/index.js';
+import { containers, images, openState } from '../src/state/index.js';
 import { TestNamespaces, inNs, sh, statusInNs } from './helpers/netns.js';
+import { TEST_IMAGE_ROW } from './helpers/state-rows.js';
 
 // The topology, all in namespaces made here: `host` plays the machine running hyprd (bridges, NAT);
 // `outside` plays the internet behind the host's default route (an HTTP server, and no route back to
@@ -128,9 +129,11 @@ test('connecting a container to a network whose bridge is missing leaves no leas
         .createNetwork({ name: 'n0', subnet: '10.211.0.0/24', hostRoutes: [] })
         .then(() => connectEndpoint(ipam, 'n0', { containerId: 'nosuch', netns: host })),
     ).rejects.toMatchObject({ code: 'NETWORK_CONTAINER_UNKNOWN' });
-    state.sqlite.exec(
-      "INSERT INTO images (digest, media_type, config_digest, config, layers, os, architecture, size_bytes, created_at) VALUES ('sha256:t', 'm', 'c', '{}', '[]', 'linux', 'amd64', 0, 0); INSERT INTO containers (id, name, image_digest, image_ref, created_at) VALUES ('c1', 'c1', 'sha256:t', 't', 0)",
-    );
+    state.db.insert(images).values(TEST_IMAGE_ROW).run();
+    state.db
+      .insert(containers)
+      .values({ id: 'c1', name: 'c1', imageDigest: 'sha256:t', imageRef: 't', createdAt: 0 })
+      .run();
     await ipam.createNetwork({ name: 'nobridge', subnet: '10.210.0.0/24', bridge: 'hypr-nobridge', hostRoutes: [] });
     await expect(connectEndpoint(ipam, 'nobridge', { containerId: 'c1', netns: host })).rejects.toMatchObject({
       code: 'NETWORK_TAP_FAILED',

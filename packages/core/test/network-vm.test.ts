@@ -15,10 +15,11 @@ import {
   tearDownNetwork,
 } from '../src/network/index.js';
 import { type Child, spawnChild } from '../src/process.js';
-import { type HyprState, openState } from '../src/state/index.js';
+import { type HyprState, containers, images, openState } from '../src/state/index.js';
 import { type GuestVm, bootGuestVm, runVm } from '../src/vmm/guest-vm.js';
 import { TestNamespaces, inNs, sh } from './helpers/netns.js';
 import { type RunningAgent, startAgent } from './helpers/run-agent.js';
+import { TEST_IMAGE_ROW } from './helpers/state-rows.js';
 import { assertVmPrerequisites, makeBusyboxRootfs } from './helpers/vm.js';
 
 // Real VMs on real bridges, all inside a namespace made here (`host` plays the machine running
@@ -72,17 +73,9 @@ beforeAll(async () => {
     join(dir, 'outside'),
   ]);
   state = openState(join(dir, 'state.db'));
-  state.sqlite
-    .prepare(
-      "INSERT INTO images (digest, media_type, config_digest, config, layers, os, architecture, size_bytes, created_at) VALUES ('sha256:t', 'm', 'c', '{}', '[]', 'linux', 'amd64', 0, 0)",
-    )
-    .run();
+  state.db.insert(images).values(TEST_IMAGE_ROW).run();
   for (const id of ['web', 'client', 'other'])
-    state.sqlite
-      .prepare(
-        "INSERT INTO containers (id, name, image_digest, image_ref, created_at) VALUES (?, ?, 'sha256:t', 't', 0)",
-      )
-      .run(id, id);
+    state.db.insert(containers).values({ id, name: id, imageDigest: 'sha256:t', imageRef: 't', createdAt: 0 }).run();
   ipam = new Ipam(state);
   front = await ipam.createNetwork({ name: 'front', subnet: '10.231.0.0/24', netns: host });
   back = await ipam.createNetwork({ name: 'back', subnet: '10.232.0.0/24', netns: host });

@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { eq, sql } from 'drizzle-orm';
 import { HyprError } from '../errors.js';
@@ -57,8 +57,13 @@ export class ImageStore {
     this.blobs = new BlobStore(root);
   }
 
-  /** Opens the store under `root` (usually `resolvePaths().images`) with an open state database. */
+  /**
+   * Opens the store under `root` (usually `resolvePaths().images`) with an open state database. The
+   * root is 0700 whatever the umask: image layers can hold secrets baked into a build.
+   */
   static async open(root: string, state: HyprState): Promise<ImageStore> {
+    await mkdir(root, { recursive: true, mode: 0o700 });
+    await chmod(root, 0o700);
     const s = new ImageStore(root, state);
     await s.blobs.init();
     await mkdir(join(root, 'rootfs'), { recursive: true });
@@ -71,7 +76,7 @@ export class ImageStore {
     const cfg = input.config;
     const size = input.layers.reduce((n, l) => n + l.size, 0);
     const db = this.state.db;
-    this.state.sqlite.transaction(() => {
+    db.transaction(() => {
       db.insert(images)
         .values({
           digest: input.digest,
@@ -93,7 +98,7 @@ export class ImageStore {
         })
         .run();
       for (const n of names) this.tagImage(input.digest, n);
-    })();
+    });
     return this.getImage(input.digest)!;
   }
 
@@ -203,7 +208,7 @@ export class ImageStore {
     const db = this.state.db;
     const byName = !/^(sha256:)?[a-f0-9]{4,64}$/.test(text) && !text.includes('@');
     const result: RemoveImageResult = { untagged: [] };
-    this.state.sqlite.transaction(() => {
+    db.transaction(() => {
       let removeRecord = true;
       if (byName) {
         const name = formatImageRef(parseImageRef(text));
@@ -239,7 +244,7 @@ export class ImageStore {
       for (const t of img.tags) if (!result.untagged.includes(t)) result.untagged.push(t);
       db.delete(images).where(eq(images.digest, img.digest)).run();
       result.deleted = img.digest;
-    })();
+    });
     return result;
   }
 

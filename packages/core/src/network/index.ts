@@ -4,6 +4,7 @@ export * from './cidr.js';
 export * from './host-command.js';
 export * from './host-routes.js';
 export * from './ipam.js';
+export * from './network-plan.js';
 export * from './bridge.js';
 export * from './tap.js';
 export * from './nat.js';

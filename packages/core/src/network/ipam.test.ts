@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { type HyprState, openState } from '../state/index.js';
+import { type HyprState, containers, images, openState } from '../state/index.js';
 import { formatIpv4, parseCidr, parseIpv4 } from './cidr.js';
 import type { HostRoute } from './host-routes.js';
 import { Ipam, macForAddress } from './ipam.js';
@@ -18,14 +18,25 @@ let state: HyprState;
 let ipam: Ipam;
 
 function addContainer(id: string): void {
-  state.sqlite
-    .prepare(
-      "INSERT OR IGNORE INTO images (digest, media_type, config_digest, config, layers, os, architecture, size_bytes, created_at) VALUES ('sha256:x', 'm', 'c', '{}', '[]', 'linux', 'amd64', 0, 0)",
-    )
+  state.db
+    .insert(images)
+    .values({
+      digest: 'sha256:x',
+      mediaType: 'm',
+      configDigest: 'c',
+      config: '{}',
+      layers: '[]',
+      os: 'linux',
+      architecture: 'amd64',
+      sizeBytes: 0,
+      createdAt: 0,
+    })
+    .onConflictDoNothing()
     .run();
-  state.sqlite
-    .prepare("INSERT INTO containers (id, name, image_digest, image_ref, created_at) VALUES (?, ?, 'sha256:x', 'x', 0)")
-    .run(id, `c-${id}`);
+  state.db
+    .insert(containers)
+    .values({ id, name: `c-${id}`, imageDigest: 'sha256:x', imageRef: 'x', createdAt: 0 })
+    .run();
 }
 
 beforeEach(async () => {

@@ -1,26 +1,26 @@
 /**
  * IP address management: HYPR networks (subnet, gateway, allocation range) and the leases of their
  * addresses, persisted in the state database so no address is handed out twice, even across daemon
- * restarts. Subnets may not overlap each other nor a route of the host; without --subnet one is
- * picked from the address pools, skipping both.
+ * restarts. Subnets may not overlap each other nor a route of the host (network-plan.ts decides them).
  */
 import { randomBytes } from 'node:crypto';
+import { and, asc, eq, like } from 'drizzle-orm';
 import { HyprError, suggest } from '../errors.js';
-import type { HyprState } from '../state/index.js';
-import {
-  type Cidr,
-  cidrContains,
-  cidrLast,
-  cidrSize,
-  cidrWithin,
-  cidrsOverlap,
-  formatCidr,
-  formatIpv4,
-  parseCidr,
-  parseIpv4,
-} from './cidr.js';
+import { type HyprState, leases, networks } from '../state/index.js';
+import { type Cidr, cidrContains, cidrLast, formatIpv4, parseCidr, parseIpv4 } from './cidr.js';
 import type { NetnsOptions } from './host-command.js';
-import { type HostRoute, describeRoute, readHostRoutes } from './host-routes.js';
+import { type HostRoute, readHostRoutes } from './host-routes.js';
+import {
+  type AddressPool,
+  DEFAULT_ADDRESS_POOLS,
+  type NetworkRequest,
+  bridgeNameFor,
+  checkNetworkName,
+  isHostAddress,
+  planNetwork,
+} from './network-plan.js';
+
+export { type AddressPool, DEFAULT_ADDRESS_POOLS, bridgeNameFor, candidateSubnets } from './network-plan.js';
 
 export interface NetworkRecord {
   id: string;
@@ -51,31 +51,11 @@ export interface Lease {
   createdAt: number;
 }
 
-/** A block handed out in pieces of `size` bits, as docker's default-address-pools. */
-export interface AddressPool {
-  base: string;
-  size: number;
-}
-
-/** Docker's pools, but starting in 10.88/13 (the bridges of a host running Docker stay untouched more often). */
-export const DEFAULT_ADDRESS_POOLS: readonly AddressPool[] = [
-  { base: '10.88.0.0/13', size: 16 },
-  { base: '172.16.0.0/12', size: 16 },
-  { base: '192.168.0.0/16', size: 20 },
-];
-
-export interface CreateNetworkOptions {
-  name: string;
-  /** CIDR; absent = picked from the pools. */
-  subnet?: string;
-  gateway?: string;
-  ipRange?: string;
+export interface CreateNetworkOptions extends NetworkRequest {
   internal?: boolean;
   driver?: string;
   labels?: Record<string, string>;
   options?: Record<string, string>;
-  /** Bridge device name (must start `hypr-`, ≤ 15 characters); absent = `hypr-<first 10 of id>`. */
-  bridge?: string;
   id?: string;
   /** The host's routes to keep clear of; absent = read with `ip -j route` (in `netns` if given). */
   hostRoutes?: HostRoute[];
@@ -89,40 +69,14 @@ export interface AllocateOptions {
   mac?: string;
 }
 
-const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
-const BRIDGE_RE = /^hypr-[a-zA-Z0-9_.-]{1,10}$/;
-
-interface NetworkRow {
-  id: string;
-  name: string;
-  driver: string;
-  subnet: string | null;
-  gateway: string | null;
-  bridge: string | null;
-  labels: string;
-  ip_range: string | null;
-  internal: number;
-  options: string;
-  created_at: number;
-}
-
-interface LeaseRow {
-  network_id: string;
-  address: string;
-  container_id: string | null;
-  mac: string | null;
-  created_at: number;
-}
+type NetworkRow = typeof networks.$inferSelect;
+type LeaseRow = typeof leases.$inferSelect;
 
 /** A locally administered MAC derived from the address (02:68 = "h"), stable for a given IP. */
 export function macForAddress(address: string): string {
   const n = parseIpv4(address);
   const bytes = [0x02, 0x68, n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255];
   return bytes.map((b) => b.toString(16).padStart(2, '0')).join(':');
-}
-
-export function bridgeNameFor(networkId: string): string {
-  return `hypr-${networkId.slice(0, 10)}`;
 }
 
 function rowToNetwork(r: NetworkRow): NetworkRecord {
@@ -132,12 +86,12 @@ function rowToNetwork(r: NetworkRow): NetworkRecord {
     driver: r.driver,
     subnet: r.subnet ?? '',
     gateway: r.gateway ?? '',
-    ...(r.ip_range ? { ipRange: r.ip_range } : {}),
+    ...(r.ipRange ? { ipRange: r.ipRange } : {}),
     internal: r.internal === 1,
     bridge: r.bridge ?? bridgeNameFor(r.id),
     labels: JSON.parse(r.labels) as Record<string, string>,
     options: JSON.parse(r.options) as Record<string, string>,
-    createdAt: r.created_at,
+    createdAt: r.createdAt,
   };
 }
 
@@ -151,15 +105,11 @@ export function networkBlocks(n: Pick<NetworkRecord, 'subnet' | 'gateway' | 'ipR
   return { subnet, gateway: parseIpv4(n.gateway), range: n.ipRange ? parseCidr(n.ipRange) : subnet };
 }
 
-/** Subnets from the pools, in order, that overlap neither `taken` nor the host's routes. */
-export function* candidateSubnets(pools: readonly AddressPool[]): Generator<Cidr> {
-  for (const p of pools) {
-    const base = parseCidr(p.base);
-    if (p.size < base.prefix || p.size > 30)
-      throw new HyprError('NETWORK_POOL_INVALID', `address pool ${p.base}: size /${p.size} does not fit`);
-    const step = 2 ** (32 - p.size);
-    for (let n = base.network; n <= cidrLast(base); n += step) yield { network: n, prefix: p.size };
-  }
+/** The lowest address of `range` that is a host address of `subnet`, not the gateway and not used. */
+function lowestFree(subnet: Cidr, range: Cidr, gateway: number, used: ReadonlySet<number>): number | undefined {
+  for (let a = range.network; a <= cidrLast(range); a++)
+    if (a !== gateway && !used.has(a) && isHostAddress(subnet, a)) return a;
+  return undefined;
 }
 
 export class Ipam {
@@ -173,19 +123,27 @@ export class Ipam {
   }
 
   listNetworks(): NetworkRecord[] {
-    const rows = this.state.sqlite.prepare('SELECT * FROM networks ORDER BY created_at, name').all() as NetworkRow[];
-    return rows.map(rowToNetwork);
+    return this.state.db
+      .select()
+      .from(networks)
+      .orderBy(asc(networks.createdAt), asc(networks.name))
+      .all()
+      .map(rowToNetwork);
   }
 
   /** Finds a network by name, full id, or unique id prefix. */
   getNetwork(idOrName: string): NetworkRecord | undefined {
-    const s = this.state.sqlite;
+    const db = this.state.db;
     const row =
-      (s.prepare('SELECT * FROM networks WHERE name = ?').get(idOrName) as NetworkRow | undefined) ??
-      (s.prepare('SELECT * FROM networks WHERE id = ?').get(idOrName) as NetworkRow | undefined);
+      db.select().from(networks).where(eq(networks.name, idOrName)).get() ??
+      db.select().from(networks).where(eq(networks.id, idOrName)).get();
     if (row) return rowToNetwork(row);
     if (!/^[0-9a-f]{3,}$/.test(idOrName)) return undefined;
-    const rows = s.prepare("SELECT * FROM networks WHERE id LIKE ? || '%'").all(idOrName) as NetworkRow[];
+    const rows = db
+      .select()
+      .from(networks)
+      .where(like(networks.id, `${idOrName}%`))
+      .all();
     if (rows.length > 1)
       throw new HyprError('NETWORK_AMBIGUOUS', `network id prefix ${idOrName} matches ${rows.length} networks`);
     return rows[0] ? rowToNetwork(rows[0]) : undefined;
@@ -210,112 +168,31 @@ export class Ipam {
    * and the host's routes, the gateway and the range; picks a subnet from the pools when none is given.
    */
   async createNetwork(opts: CreateNetworkOptions): Promise<NetworkRecord> {
-    if (!NAME_RE.test(opts.name))
-      throw new HyprError(
-        'NETWORK_NAME_INVALID',
-        `${JSON.stringify(opts.name)} is not a valid network name`,
-        'use letters, digits, "_", "." and "-", starting with a letter or digit',
-      );
+    checkNetworkName(opts.name);
     if (this.getNetworkByName(opts.name))
       throw new HyprError('NETWORK_NAME_IN_USE', `a network named ${opts.name} already exists`);
     const id = opts.id ?? randomBytes(32).toString('hex');
-    const bridge = opts.bridge ?? bridgeNameFor(id);
-    if (!BRIDGE_RE.test(bridge))
-      throw new HyprError(
-        'NETWORK_BRIDGE_INVALID',
-        `bridge name ${bridge} must start with "hypr-" and be at most 15 characters`,
-      );
     const hostRoutes = (opts.hostRoutes ?? (await readHostRoutes({ netns: opts.netns }))).filter(
       // The default route overlaps everything, and routes through HYPR bridges are HYPR networks.
       (r) => r.cidr.prefix > 0 && !r.dev?.startsWith('hypr-'),
     );
     const others = this.listNetworks().filter((n) => n.subnet);
-    if (others.some((n) => n.bridge === bridge))
-      throw new HyprError('NETWORK_BRIDGE_IN_USE', `bridge ${bridge} belongs to another network`);
-
-    let subnet: Cidr;
-    if (opts.subnet) {
-      subnet = parseCidr(opts.subnet, { strict: true });
-      if (subnet.prefix > 30)
-        throw new HyprError(
-          'NETWORK_SUBNET_TOO_SMALL',
-          `subnet ${opts.subnet} is too small`,
-          'use a prefix of /30 or shorter',
-        );
-      for (const n of others) {
-        if (cidrsOverlap(subnet, parseCidr(n.subnet)))
-          throw new HyprError(
-            'NETWORK_SUBNET_OVERLAP',
-            `subnet ${opts.subnet} overlaps ${n.subnet} of network ${n.name}`,
-            'pick a subnet no other network uses (`hypr network inspect` shows theirs)',
-          );
-      }
-      for (const r of hostRoutes) {
-        if (cidrsOverlap(subnet, r.cidr))
-          throw new HyprError(
-            'NETWORK_SUBNET_OVERLAP',
-            `subnet ${opts.subnet} overlaps the host's route ${describeRoute(r)}`,
-            'pick a subnet the host does not route (see `ip route`)',
-          );
-      }
-    } else {
-      const taken = [...others.map((n) => parseCidr(n.subnet)), ...hostRoutes.map((r) => r.cidr)];
-      let found: Cidr | undefined;
-      for (const c of candidateSubnets(this.pools)) {
-        if (!taken.some((t) => cidrsOverlap(c, t))) {
-          found = c;
-          break;
-        }
-      }
-      if (!found)
-        throw new HyprError(
-          'NETWORK_POOL_EXHAUSTED',
-          'every subnet of the address pools is in use by a network or a host route',
-          'remove unused networks (`hypr network prune`) or give --subnet',
-        );
-      subnet = found;
-    }
-    const subnetText = formatCidr(subnet);
-
-    let range: Cidr | undefined;
-    if (opts.ipRange) {
-      range = parseCidr(opts.ipRange, { strict: true });
-      if (!cidrWithin(subnet, range))
-        throw new HyprError(
-          'NETWORK_RANGE_OUTSIDE_SUBNET',
-          `ip range ${opts.ipRange} is not inside subnet ${subnetText}`,
-        );
-    }
-    let gateway: number;
-    if (opts.gateway) {
-      gateway = parseIpv4(opts.gateway);
-      if (!this.isHostAddress(subnet, gateway))
-        throw new HyprError(
-          'NETWORK_GATEWAY_OUTSIDE_SUBNET',
-          `gateway ${opts.gateway} is not a usable address of subnet ${subnetText}`,
-        );
-    } else gateway = subnet.network + 1;
-
+    const plan = planNetwork(id, opts, others, hostRoutes, this.pools);
     const row: NetworkRow = {
       id,
       name: opts.name,
       driver: opts.driver ?? 'bridge',
-      subnet: subnetText,
-      gateway: formatIpv4(gateway),
-      bridge,
+      subnet: plan.subnet,
+      gateway: plan.gateway,
+      bridge: plan.bridge,
       labels: JSON.stringify(opts.labels ?? {}),
-      ip_range: range ? formatCidr(range) : null,
+      ipRange: plan.ipRange ?? null,
       internal: opts.internal ? 1 : 0,
       options: JSON.stringify(opts.options ?? {}),
-      created_at: Date.now(),
+      createdAt: Date.now(),
     };
     try {
-      this.state.sqlite
-        .prepare(
-          `INSERT INTO networks (id, name, driver, subnet, gateway, bridge, labels, ip_range, internal, options, created_at)
-           VALUES (@id, @name, @driver, @subnet, @gateway, @bridge, @labels, @ip_range, @internal, @options, @created_at)`,
-        )
-        .run(row);
+      this.state.db.insert(networks).values(row).run();
     } catch (e) {
       if (/UNIQUE constraint failed: networks\.name/.test((e as Error).message))
         throw new HyprError('NETWORK_NAME_IN_USE', `a network named ${opts.name} already exists`, undefined, {
@@ -339,23 +216,18 @@ export class Ipam {
         `network ${n.name} has ${holders.length} connected container(s)`,
         'disconnect or remove them first (`hypr network disconnect`)',
       );
-    this.state.sqlite.prepare('DELETE FROM networks WHERE id = ?').run(n.id);
+    this.state.db.delete(networks).where(eq(networks.id, n.id)).run();
     return n;
   }
 
   leases(networkId?: string): Lease[] {
-    const rows = (
-      networkId
-        ? this.state.sqlite.prepare('SELECT * FROM leases WHERE network_id = ?').all(networkId)
-        : this.state.sqlite.prepare('SELECT * FROM leases').all()
-    ) as LeaseRow[];
+    const q = this.state.db.select().from(leases);
+    const rows = networkId ? q.where(eq(leases.networkId, networkId)).all() : q.all();
     return rows.map((r) => this.rowToLease(r)).sort((a, b) => parseIpv4(a.address) - parseIpv4(b.address));
   }
 
   leasesOfContainer(containerId: string): Lease[] {
-    const rows = this.state.sqlite
-      .prepare('SELECT * FROM leases WHERE container_id = ?')
-      .all(containerId) as LeaseRow[];
+    const rows = this.state.db.select().from(leases).where(eq(leases.containerId, containerId)).all();
     return rows.map((r) => this.rowToLease(r));
   }
 
@@ -366,59 +238,29 @@ export class Ipam {
   allocate(idOrName: string, opts: AllocateOptions = {}): Lease {
     const n = this.requireNetwork(idOrName);
     const { subnet, gateway, range } = networkBlocks(n);
-    const s = this.state.sqlite;
-    return s
-      .transaction((): Lease => {
-        const used = new Set(
-          (s.prepare('SELECT address FROM leases WHERE network_id = ?').all(n.id) as { address: string }[]).map((r) =>
-            parseIpv4(r.address),
-          ),
-        );
-        let addr: number | undefined;
-        if (opts.address) {
-          addr = parseIpv4(opts.address);
-          if (!cidrContains(subnet, addr))
-            throw new HyprError(
-              'NETWORK_ADDRESS_OUT_OF_RANGE',
-              `address ${opts.address} is not in subnet ${n.subnet} of network ${n.name}`,
-            );
-          if (addr === gateway || !this.isHostAddress(subnet, addr))
-            throw new HyprError(
-              'NETWORK_ADDRESS_RESERVED',
-              `address ${opts.address} is the ${addr === gateway ? 'gateway' : 'network or broadcast address'} of network ${n.name}`,
-            );
-          if (used.has(addr))
-            throw new HyprError(
-              'NETWORK_ADDRESS_IN_USE',
-              `address ${opts.address} of network ${n.name} is already in use`,
-              'pick another --ip, or leave it out to get a free one',
-            );
-        } else {
-          for (let a = range.network; a <= cidrLast(range); a++) {
-            if (a !== gateway && !used.has(a) && this.isHostAddress(subnet, a)) {
-              addr = a;
-              break;
-            }
-          }
-          if (addr === undefined)
-            throw new HyprError(
-              'NETWORK_SUBNET_EXHAUSTED',
-              `network ${n.name} has no free address left in ${n.ipRange ?? n.subnet}`,
-              'remove containers from it, or create a network with a larger subnet',
-            );
-        }
+    return this.state.db.transaction(
+      (tx): Lease => {
+        const held = tx.select({ address: leases.address }).from(leases).where(eq(leases.networkId, n.id)).all();
+        const used = new Set(held.map((r) => parseIpv4(r.address)));
+        const addr = opts.address
+          ? this.checkStaticAddress(n, opts.address, { subnet, gateway, used })
+          : lowestFree(subnet, range, gateway, used);
+        if (addr === undefined)
+          throw new HyprError(
+            'NETWORK_SUBNET_EXHAUSTED',
+            `network ${n.name} has no free address left in ${n.ipRange ?? n.subnet}`,
+            'remove containers from it, or create a network with a larger subnet',
+          );
         const address = formatIpv4(addr);
         const row: LeaseRow = {
-          network_id: n.id,
+          networkId: n.id,
           address,
-          container_id: opts.containerId ?? null,
+          containerId: opts.containerId ?? null,
           mac: opts.mac ?? macForAddress(address),
-          created_at: Date.now(),
+          createdAt: Date.now(),
         };
         try {
-          s.prepare(
-            'INSERT INTO leases (network_id, address, container_id, mac, created_at) VALUES (@network_id, @address, @container_id, @mac, @created_at)',
-          ).run(row);
+          tx.insert(leases).values(row).run();
         } catch (e) {
           if (/FOREIGN KEY constraint failed/.test((e as Error).message))
             throw new HyprError(
@@ -430,49 +272,74 @@ export class Ipam {
           throw e;
         }
         return this.rowToLease(row, subnet.prefix);
-      })
-      .immediate();
+      },
+      { behavior: 'immediate' },
+    );
   }
 
   /** Gives an address back; true when it was leased. */
   release(networkId: string, address: string): boolean {
-    return (
-      this.state.sqlite.prepare('DELETE FROM leases WHERE network_id = ? AND address = ?').run(networkId, address)
-        .changes > 0
-    );
+    const r = this.state.db
+      .delete(leases)
+      .where(and(eq(leases.networkId, networkId), eq(leases.address, address)))
+      .run();
+    return r.changes > 0;
   }
 
   /** Releases every address a container holds (on `rm`), returning them. */
   releaseContainer(containerId: string): Lease[] {
     const held = this.leasesOfContainer(containerId);
-    this.state.sqlite.prepare('DELETE FROM leases WHERE container_id = ?').run(containerId);
+    this.state.db.delete(leases).where(eq(leases.containerId, containerId)).run();
     return held;
   }
 
-  private getNetworkByName(name: string): NetworkRow | undefined {
-    return this.state.sqlite.prepare('SELECT * FROM networks WHERE name = ?').get(name) as NetworkRow | undefined;
+  /** A `--ip`: in the subnet, neither the gateway nor the network/broadcast address, and free. */
+  private checkStaticAddress(
+    n: NetworkRecord,
+    text: string,
+    { subnet, gateway, used }: { subnet: Cidr; gateway: number; used: ReadonlySet<number> },
+  ): number {
+    const addr = parseIpv4(text);
+    if (!cidrContains(subnet, addr))
+      throw new HyprError(
+        'NETWORK_ADDRESS_OUT_OF_RANGE',
+        `address ${text} is not in subnet ${n.subnet} of network ${n.name}`,
+      );
+    if (addr === gateway || !isHostAddress(subnet, addr))
+      throw new HyprError(
+        'NETWORK_ADDRESS_RESERVED',
+        `address ${text} is the ${addr === gateway ? 'gateway' : 'network or broadcast address'} of network ${n.name}`,
+      );
+    if (used.has(addr))
+      throw new HyprError(
+        'NETWORK_ADDRESS_IN_USE',
+        `address ${text} of network ${n.name} is already in use`,
+        'pick another --ip, or leave it out to get a free one',
+      );
+    return addr;
   }
 
-  /** Inside the subnet and neither its network nor its broadcast address. */
-  private isHostAddress(subnet: Cidr, addr: number): boolean {
-    return addr > subnet.network && addr < subnet.network + cidrSize(subnet) - 1;
+  private getNetworkByName(name: string): NetworkRow | undefined {
+    return this.state.db.select().from(networks).where(eq(networks.name, name)).get();
   }
 
   private rowToLease(r: LeaseRow, prefix?: number): Lease {
     let p = prefix;
     if (p === undefined) {
-      const n = this.state.sqlite.prepare('SELECT subnet FROM networks WHERE id = ?').get(r.network_id) as
-        | { subnet: string | null }
-        | undefined;
+      const n = this.state.db
+        .select({ subnet: networks.subnet })
+        .from(networks)
+        .where(eq(networks.id, r.networkId))
+        .get();
       p = n?.subnet ? parseCidr(n.subnet).prefix : 32;
     }
     return {
-      networkId: r.network_id,
+      networkId: r.networkId,
       address: r.address,
       prefix: p,
       mac: r.mac ?? macForAddress(r.address),
-      ...(r.container_id ? { containerId: r.container_id } : {}),
-      createdAt: r.created_at,
+      ...(r.containerId ? { containerId: r.containerId } : {}),
+      createdAt: r.createdAt,
     };
   }
 }

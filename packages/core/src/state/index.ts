@@ -1,3 +1,3 @@
-export * from './migrations/index.js';
+export * from './migrate.js';
 export * from './open.js';
 export * from './schema.js';

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { STATE_MIGRATIONS } from './migrations/index.js';
+import { readStateMigrations } from './migrate.js';
 import { openState } from './open.js';
 import { images, networks, volumes } from './schema.js';
 
@@ -10,7 +10,7 @@ test('the state database opens in WAL mode with every migration applied, twice o
   const dir = await mkdtemp(join(tmpdir(), 'hypr-state-'));
   try {
     const a = openState(join(dir, 'sub', 'hypr.db'));
-    expect(a.version).toBe(STATE_MIGRATIONS.at(-1)!.version);
+    expect(a.version).toBe(3 + readStateMigrations().length);
     expect(a.sqlite.pragma('journal_mode', { simple: true })).toBe('wal');
     a.db.insert(volumes).values({ name: 'data', mountpoint: '/v/data', createdAt: 1 }).run();
     a.db.insert(networks).values({ id: 'n1', name: 'default', createdAt: 1 }).run();
@@ -19,18 +19,6 @@ test('the state database opens in WAL mode with every migration applied, twice o
     expect(b.db.select().from(volumes).all()).toMatchObject([{ name: 'data', driver: 'local', labels: '{}' }]);
     expect(b.db.select().from(images).all()).toEqual([]);
     b.close();
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-});
-
-test('a database from a newer HYPR is refused', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'hypr-state-'));
-  try {
-    const a = openState(join(dir, 'hypr.db'));
-    a.sqlite.pragma('user_version = 999');
-    a.close();
-    expect(() => openState(join(dir, 'hypr.db'))).toThrow(expect.objectContaining({ code: 'STATE_TOO_NEW' }));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -1,14 +1,14 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';
 import { HyprError } from '../errors.js';
-import { STATE_MIGRATIONS, type StateMigration } from './migrations/index.js';
+import { migrateState, readStateMigrations } from './migrate.js';
 import { stateSchema } from './schema.js';
 
 export type StateDb = BetterSQLite3Database<typeof stateSchema>;
 
-/** An open state database: `db` for typed queries (drizzle), `sqlite` for raw statements and transactions. */
+/** An open state database: `db` for typed queries and transactions (drizzle), `sqlite` for pragmas. */
 export interface HyprState {
   readonly path: string;
   readonly db: StateDb;
@@ -18,12 +18,20 @@ export interface HyprState {
   close(): void;
 }
 
+export interface OpenStateOptions {
+  /** The drizzle-kit migrations folder; default packages/core/drizzle. */
+  migrationsFolder?: string;
+}
+
 /**
  * Opens (creating if needed) the state database at `dbPath` (`:memory:` for tests): WAL, foreign
  * keys on, a busy timeout for concurrent CLI/daemon access, and every pending migration applied.
+ * The file holds every container's environment (passwords included), so it and its -wal/-shm are
+ * 0600 whatever the umask.
  */
-export function openState(dbPath: string, opts: { migrations?: readonly StateMigration[] } = {}): HyprState {
-  if (dbPath !== ':memory:') mkdirSync(dirname(dbPath), { recursive: true });
+export function openState(dbPath: string, opts: OpenStateOptions = {}): HyprState {
+  const steps = readStateMigrations(opts.migrationsFolder);
+  if (dbPath !== ':memory:') makePrivate(dbPath);
   let sqlite: Database.Database;
   try {
     sqlite = new Database(dbPath);
@@ -32,46 +40,44 @@ export function openState(dbPath: string, opts: { migrations?: readonly StateMig
       'STATE_OPEN_FAILED',
       `cannot open the state database ${dbPath}: ${(e as Error).message}`,
       undefined,
-      {
-        cause: e,
-      },
+      { cause: e },
     );
   }
-  sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma('synchronous = NORMAL');
-  sqlite.pragma('foreign_keys = ON');
-  sqlite.pragma('busy_timeout = 5000');
   let version: number;
+  let db: StateDb;
   try {
-    version = migrateState(sqlite, opts.migrations ?? STATE_MIGRATIONS);
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('synchronous = NORMAL');
+    sqlite.pragma('foreign_keys = ON');
+    sqlite.pragma('busy_timeout = 5000');
+    db = drizzle(sqlite, { schema: stateSchema });
+    version = migrateState(db, steps);
   } catch (e) {
     sqlite.close();
     throw e;
   }
-  const db = drizzle(sqlite, { schema: stateSchema });
   return { path: dbPath, db, sqlite, version, close: () => sqlite.close() };
 }
 
-/** Applies migrations newer than the database's user_version, each in its own transaction. */
-export function migrateState(sqlite: Database.Database, migrations: readonly StateMigration[]): number {
-  let current = sqlite.pragma('user_version', { simple: true }) as number;
-  const latest = migrations.at(-1)?.version ?? 0;
-  if (current > latest) {
+/**
+ * Creates the database file 0600 before SQLite does (SQLite gives its -wal and -shm the mode of the
+ * database file) and tightens a file, WAL or SHM left by an older HYPR at 0644.
+ */
+function makePrivate(dbPath: string): void {
+  const dir = dirname(dbPath);
+  if (!existsSync(dir)) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    chmodSync(dir, 0o700);
+  }
+  try {
+    closeSync(openSync(dbPath, 'a', 0o600));
+    for (const f of [dbPath, `${dbPath}-wal`, `${dbPath}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
+  } catch (e) {
     throw new HyprError(
-      'STATE_TOO_NEW',
-      `the state database is at schema version ${current}, newer than this HYPR knows (${latest})`,
-      'upgrade HYPR, or point HYPR_HOME elsewhere',
+      'STATE_OPEN_FAILED',
+      `cannot create the state database ${dbPath}: ${(e as Error).message}`,
+      'check that the directory is writable by this user',
+      { cause: e },
     );
   }
-  for (const m of migrations) {
-    if (m.version <= current) continue;
-    sqlite
-      .transaction(() => {
-        sqlite.exec(m.sql);
-        sqlite.pragma(`user_version = ${m.version}`);
-      })
-      .immediate();
-    current = m.version;
-  }
-  return current;
 }

@@ -1,8 +1,9 @@
 import { sql } from 'drizzle-orm';
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
-// The drizzle view of the state database. The SQL that creates it lives in migrations/ (one
-// numbered step each); a new table or column is a new migration plus its declaration here.
+// The state database, declared once: a new table or column goes here, then
+// `pnpm -C packages/core exec drizzle-kit generate --name <what>` writes the migration into
+// packages/core/drizzle/ (checked in; migrations.test.ts fails when the two disagree).
 // Times are unix milliseconds; JSON columns hold text parsed by the caller.
 
 /** One image (a platform manifest) known locally, keyed by its manifest digest. */
@@ -63,7 +64,7 @@ export const containers = sqliteTable(
     createdAt: integer('created_at').notNull(),
     startedAt: integer('started_at'),
     finishedAt: integer('finished_at'),
-    /** Times the daemon restarted it by its restart policy (migration 2). */
+    /** Times the daemon restarted it by its restart policy. */
     restartCount: integer('restart_count').notNull().default(0),
     /** Why the last start failed or the program could not run. */
     error: text('error'),
@@ -94,7 +95,7 @@ export const networks = sqliteTable(
     bridge: text('bridge'),
     labels: text('labels').notNull().default('{}'),
     createdAt: integer('created_at').notNull(),
-    /** Allocation range inside the subnet (`--ip-range`), migration 3. */
+    /** Allocation range inside the subnet (`--ip-range`). */
     ipRange: text('ip_range'),
     /** `--internal`: no egress (1 = true). */
     internal: integer('internal').notNull().default(0),
