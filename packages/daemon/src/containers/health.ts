@@ -4,8 +4,8 @@
  * period), a run past its timeout is a failure. The status goes to the state database (ps, inspect).
  */
 import type { Logger } from '@hypr/core';
-import type { HealthcheckConfig } from './orchestrator.js';
 import type { VmHandle } from './runtime/runtime.js';
+import type { HealthcheckConfig } from './types.js';
 
 export type HealthStatus = 'starting' | 'healthy' | 'unhealthy';
 

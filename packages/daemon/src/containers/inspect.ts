@@ -1,5 +1,5 @@
 import { inspectMounts, inspectTmpfs } from './container-mounts.js';
-import type { ContainerView } from './orchestrator.js';
+import type { ContainerView } from './types.js';
 
 const iso = (ms: number | null | undefined) => (ms ? new Date(ms).toISOString() : '0001-01-01T00:00:00Z');
 

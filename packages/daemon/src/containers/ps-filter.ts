@@ -1,5 +1,5 @@
 import { HyprError } from '@hypr/core';
-import type { ContainerView } from './orchestrator.js';
+import type { ContainerView } from './types.js';
 
 const KEYS = ['id', 'name', 'status', 'label', 'exited', 'ancestor', 'before', 'since'];
 

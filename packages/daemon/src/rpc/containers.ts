@@ -13,17 +13,17 @@ import {
   Stream,
 } from '@hypr/api';
 import { HyprError } from '@hypr/core';
-import type { LogEntry, LogStream } from '../containers/index.js';
-import { inspectContainer } from '../containers/index.js';
 import type {
   AttachInput,
   AttachIo,
   ContainerView,
   CreateContainerOptions,
+  LogEntry,
+  LogStream,
   Orchestrator,
   RestartPolicyName,
+  WaitCondition,
 } from '../containers/index.js';
-import { filterContainers } from '../containers/index.js';
 import { toNetworkOptions, withNetworkInspect, withPorts } from './networks.js';
 
 export function toCreateOptions(spec: ContainerSpec, name: string): CreateContainerOptions {
@@ -120,9 +120,7 @@ export function createContainerService(o: Orchestrator): ServiceImpl<typeof Cont
   return {
     async create(req) {
       if (!req.spec) throw new HyprError('INVALID_ARGUMENT', 'no container spec given');
-      const opts = toCreateOptions(req.spec, req.name);
-      await o.network?.validate(opts);
-      const v = o.create(opts);
+      const v = await o.createChecked(toCreateOptions(req.spec, req.name));
       return { id: v.row.id, name: v.row.name, warnings: [] };
     },
     async start(req) {
@@ -141,21 +139,15 @@ export function createContainerService(o: Orchestrator): ServiceImpl<typeof Cont
       return { id: await o.remove(req.id, { force: req.force, volumes: req.volumes }) };
     },
     async list(req) {
-      let views = filterContainers(
-        o.list({ all: req.all || req.filters.length > 0 || req.last > 0 }),
-        req.filters,
-        req.all,
-      );
-      if (req.last > 0) views = views.slice(0, req.last);
+      const views = o.ps({ all: req.all, filters: req.filters, last: req.last });
       return { containers: views.map((v) => withPorts(o, toSummary(v))) };
     },
     async inspect(req) {
-      const v = o.inspect(req.id);
-      const doc = withNetworkInspect(o, inspectContainer(v, o.dirOf(v.row), o.healthOf(v.row.id)));
-      return { json: JSON.stringify(doc), summary: withPorts(o, toSummary(v)) };
+      const { view, doc } = o.inspectDocument(req.id);
+      return { json: JSON.stringify(withNetworkInspect(o, doc)), summary: withPorts(o, toSummary(view)) };
     },
     async *wait(req, ctx) {
-      const condition = (req.condition || 'not-running') as 'not-running' | 'next-exit' | 'removed';
+      const condition = (req.condition || 'not-running') as WaitCondition;
       o.resolve(req.id);
       yield { waiting: true, exitCode: 0, error: '' };
       const r = await o.wait(req.id, condition, ctx.signal);
