@@ -3,57 +3,40 @@
  *
  *   hyprd [--data-root DIR] [-H unix:///path/hyprd.sock] [--log-level info]
  */
-import { parseArgs } from 'node:util';
 import { HyprError } from '@hypr/core';
 import { pino } from 'pino';
 import { daemonVersion, startDaemon } from './daemon.js';
+import { type HyprdFlags, USAGE, parseHyprdFlags } from './flags.js';
 
-const USAGE = `Usage: hyprd [OPTIONS]
+/** Exit status of a usage error, as the hypr CLI's. */
+const USAGE_EXIT = 125;
 
-Run the HYPR daemon in the foreground.
-
-Options:
-  --data-root DIR     state directory (default $HYPR_HOME, /var/lib/hypr as root)
-  -H, --host SOCKET   socket to listen on, unix:///path (default $HYPR_HOST, /run/hypr/hyprd.sock as root)
-  --log-level LEVEL   trace, debug, info, warn, error (default info)
-  -v, --version       print the version
-  -h, --help          show this help`;
+function printError(e: unknown): void {
+  process.stderr.write(`hyprd: ${HyprError.from(e).format()}\n`);
+}
 
 export async function main(argv: string[]): Promise<number> {
-  let values: { 'data-root'?: string; host?: string; 'log-level'?: string; version?: boolean; help?: boolean };
+  let flags: HyprdFlags;
   try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        'data-root': { type: 'string' },
-        host: { type: 'string', short: 'H' },
-        'log-level': { type: 'string', short: 'l' },
-        version: { type: 'boolean', short: 'v' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
+    flags = parseHyprdFlags(argv);
   } catch (e) {
-    process.stderr.write(`hyprd: ${(e as Error).message}\n${USAGE.split('\n')[0]}\n`);
-    return 125;
+    printError(e);
+    return USAGE_EXIT;
   }
-  if (values.help) {
+  if (flags.help) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  if (values.version) {
+  if (flags.version) {
     process.stdout.write(`hyprd version ${daemonVersion()}\n`);
     return 0;
   }
-  const logger = pino({
-    level: values['log-level'] ?? process.env.HYPR_LOG_LEVEL ?? 'info',
-    base: { pid: process.pid },
-  });
+  const logger = pino({ level: flags.logLevel, base: { pid: process.pid } });
   let daemon: Awaited<ReturnType<typeof startDaemon>>;
   try {
-    daemon = await startDaemon({ dataRoot: values['data-root'], host: values.host, logger });
+    daemon = await startDaemon({ dataRoot: flags.dataRoot, host: flags.host, logger });
   } catch (e) {
-    const err = HyprError.from(e);
-    process.stderr.write(`hyprd: ${err.format()}\n`);
+    printError(e);
     logger.flush();
     return 1;
   }
