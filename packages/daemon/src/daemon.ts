@@ -1,18 +1,18 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { ConnectRouter } from '@connectrpc/connect';
 import {
   ContainerService,
   ImageService,
   NetworkService,
   StackService,
-  SystemService,
+  SystemService as SystemApi,
   VolumeService,
   parseHost,
 } from '@hypr/api';
-import { ImageStore, type Logger, openState, resolvePaths } from '@hypr/core';
+import { type HyprPaths, type HyprState, ImageStore, type Logger, openState, resolvePaths } from '@hypr/core';
 import { loadDaemonConfig } from './config/index.js';
-import { Orchestrator } from './containers/index.js';
-import { selectRuntime } from './containers/index.js';
+import { Orchestrator, selectRuntime } from './containers/index.js';
 import { ImageManager } from './images/index.js';
 import { acquireDaemonLock } from './lock.js';
 import { NetworkManager, networkingAllowed } from './networks/index.js';
@@ -25,7 +25,7 @@ import { createVolumeService } from './rpc/volumes.js';
 import { withErrors } from './rpc/wrap.js';
 import { listenOnSocket } from './server.js';
 import { StackOrchestrator } from './stacks/index.js';
-import { guestFacts } from './system/index.js';
+import { SystemService } from './system/index.js';
 import { VolumeManager } from './volumes/index.js';
 
 export interface DaemonOptions {
@@ -54,6 +54,71 @@ export function daemonVersion(): string {
   }
 }
 
+/** Every part of hyprd, each built with its dependencies as typed constructor arguments. */
+interface DaemonParts {
+  images: ImageManager;
+  volumes: VolumeManager;
+  networks: NetworkManager;
+  orchestrator: Orchestrator;
+  stacks: StackOrchestrator;
+  system: SystemService;
+}
+
+/** Builds the parts in dependency order and reconciles the containers left by a previous hyprd. */
+async function buildParts(state: HyprState, paths: HyprPaths, socketPath: string, log: Logger): Promise<DaemonParts> {
+  const { config, file } = loadDaemonConfig([paths.config, '/etc/hypr/daemon.json']);
+  log.info({ config: file }, 'config loaded');
+  const store = await ImageStore.open(paths.images, state);
+  const images = new ImageManager(store, config, paths.data, log);
+  const runtime = selectRuntime(log);
+  mkdirSync(paths.containers, { recursive: true, mode: 0o700 });
+  const volumes = new VolumeManager(state, paths.volumes, log);
+  const networks = new NetworkManager(state, config, log, { enabled: networkingAllowed() });
+  await networks.start();
+  const orchestrator = new Orchestrator({
+    state,
+    images: store,
+    runtime,
+    config,
+    containersDir: paths.containers,
+    logger: log,
+    network: networks,
+    volumes,
+  });
+  await orchestrator.reconcile();
+  const stacks = new StackOrchestrator({
+    state,
+    containers: orchestrator,
+    images,
+    networks,
+    volumes,
+    stacksDir: join(paths.data, 'stacks'),
+    logger: log,
+  });
+  const system = new SystemService({
+    containers: orchestrator,
+    images: store,
+    events: { emitter: orchestrator.events, recent: () => orchestrator.recentEvents() },
+    dataRoot: paths.data,
+    socket: socketPath,
+    serverVersion: daemonVersion(),
+    runtimeName: runtime.name,
+  });
+  return { images, volumes, networks, orchestrator, stacks, system };
+}
+
+/** The API: one Connect service per concern, each only translating to its part. */
+function routes(p: DaemonParts): (router: ConnectRouter) => void {
+  return (router) => {
+    router.service(ContainerService, withErrors(createContainerService(p.orchestrator)));
+    router.service(ImageService, withErrors(createImageService(p.images, p.orchestrator)));
+    router.service(SystemApi, withErrors(createSystemService(p.system)));
+    router.service(NetworkService, withErrors(createNetworkService(p.networks, p.orchestrator)));
+    router.service(VolumeService, withErrors(createVolumeService(p.volumes)));
+    router.service(StackService, withErrors(createStackService(p.stacks)));
+  };
+}
+
 export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   const env = { ...(opts.env ?? process.env) };
   if (opts.dataRoot) env.HYPR_HOME = opts.dataRoot;
@@ -63,83 +128,25 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   const log = opts.logger;
   mkdirSync(paths.data, { recursive: true, mode: 0o711 });
   const release = acquireDaemonLock(join(paths.data, 'hyprd.pid'), paths.data);
-  let state: ReturnType<typeof openState> | undefined;
+  let state: HyprState | undefined;
   try {
-    const { config, file } = loadDaemonConfig([paths.config, '/etc/hypr/daemon.json']);
     state = openState(paths.db);
-    log.info({ dataRoot: paths.data, db: paths.db, config: file, schema: state.version }, 'state opened');
-    const store = await ImageStore.open(paths.images, state);
-    const images = new ImageManager(store, config, paths.data, log);
-    const runtime = selectRuntime(log);
-    mkdirSync(paths.containers, { recursive: true, mode: 0o700 });
-    const volumes = new VolumeManager(state, paths.volumes, log);
-    const networks = new NetworkManager(state, config, log, { enabled: networkingAllowed() });
-    await networks.start();
-    const orchestrator = new Orchestrator({
-      state,
-      images: store,
-      runtime,
-      config,
-      containersDir: paths.containers,
-      logger: log,
-      network: networks,
-      volumes,
-    });
-    await orchestrator.reconcile();
-    const stackOrchestrator = new StackOrchestrator({
-      state,
-      containers: orchestrator,
-      images,
-      networks,
-      volumes,
-      stacksDir: join(paths.data, 'stacks'),
-      logger: log,
-    });
-    const version = daemonVersion();
-    const facts = async () => {
-      const counts = orchestrator.summaryCounts();
-      return {
-        ...(await guestFacts()),
-        dataRoot: paths.data,
-        socket: socketPath,
-        containers: counts.total,
-        containersRunning: counts.running,
-        containersStopped: counts.stopped,
-        images: store.listImages().length,
-        serverVersion: version,
-        runtime: runtime.name,
-      };
-    };
-    const server = await listenOnSocket(
-      socketPath,
-      (router) => {
-        router.service(ContainerService, withErrors(createContainerService(orchestrator)));
-        router.service(ImageService, withErrors(createImageService(images, orchestrator)));
-        router.service(
-          SystemService,
-          withErrors(
-            createSystemService(facts, { emitter: orchestrator.events, recent: () => orchestrator.recentEvents() }),
-          ),
-        );
-        router.service(NetworkService, withErrors(createNetworkService(networks, orchestrator)));
-        router.service(VolumeService, withErrors(createVolumeService(volumes)));
-        router.service(StackService, withErrors(createStackService(stackOrchestrator)));
-      },
-      log,
-    );
-    log.info({ socket: socketPath, runtime: runtime.name, version }, 'hyprd listening');
+    log.info({ dataRoot: paths.data, db: paths.db, schema: state.version }, 'state opened');
+    const parts = await buildParts(state, paths, socketPath, log);
+    const server = await listenOnSocket(socketPath, routes(parts), log);
+    log.info({ socket: socketPath, version: daemonVersion() }, 'hyprd listening');
     const openedState = state;
     let stopping: Promise<void> | undefined;
     return {
       socketPath,
       dataRoot: paths.data,
-      orchestrator,
+      orchestrator: parts.orchestrator,
       stop: () => {
         stopping ??= (async () => {
           log.info('hyprd stopping');
           const closed = server.close();
-          await orchestrator.shutdown();
-          await networks.close();
+          await parts.orchestrator.shutdown();
+          await parts.networks.close();
           await closed;
           openedState.close();
           release();
