@@ -69,3 +69,28 @@ export function createHyprClient(opts: HyprClientOptions = {}): HyprClient {
     volumes: createClient(VolumeService, transport),
   };
 }
+
+/**
+ * What a failed call says about the connection to hyprd, decided from the transport error itself
+ * (the Node error of the socket `connect`, or a reset of an open connection), never from message text:
+ * - `not-running`: nothing listens on the socket (ENOENT, ECONNREFUSED);
+ * - `permission-denied`: the socket or its directory is closed to this user (EACCES, EPERM);
+ * - `connection-lost`: hyprd went away during the call (ECONNRESET, EPIPE);
+ * - undefined: hyprd answered, or the failure is not about the connection.
+ */
+export type DaemonConnectionProblem = 'not-running' | 'permission-denied' | 'connection-lost';
+
+export function daemonConnectionProblem(e: unknown): DaemonConnectionProblem | undefined {
+  // Connect wraps the Node error as `cause`; walk a few links, never the message text.
+  let x: unknown = e;
+  for (let depth = 0; depth < 5 && x instanceof Error; depth++) {
+    const n = x as NodeJS.ErrnoException;
+    if (n.syscall === 'connect') {
+      if (n.code === 'ENOENT' || n.code === 'ECONNREFUSED' || n.code === 'ENOTSOCK') return 'not-running';
+      if (n.code === 'EACCES' || n.code === 'EPERM') return 'permission-denied';
+    }
+    if (n.code === 'ECONNRESET' || n.code === 'EPIPE' || n.code === 'ERR_HTTP2_STREAM_CANCEL') return 'connection-lost';
+    x = n.cause;
+  }
+  return undefined;
+}

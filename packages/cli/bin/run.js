@@ -1,4 +1,6 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --
+// `node --`: Node 20 reads --env-file anywhere in argv (even after the script), so without the `--`
+// `hypr run --env-file /missing IMAGE` would be refused by Node itself before hypr starts.
 // hypr: docker's global -H/--host goes before the command (`hypr -H unix:///x.sock ps`); oclif
 // only knows per-command flags, so take it (and --help/-v aliases docker has) off argv here.
 import { execute } from '@oclif/core';

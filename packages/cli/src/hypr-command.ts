@@ -1,36 +1,9 @@
-import { Code, ConnectError } from '@connectrpc/connect';
 import { type HyprClient, createHyprClient, resolveSocketPath } from '@hypr/api';
 import { Command, Errors, type Interfaces } from '@oclif/core';
 import { type FlagShapes, normalizeBooleans, splitAtFirstArg } from './docker-args.js';
+import { isDaemonUnreachable, toCliError } from './errors.js';
 
-/** A failure the CLI reports itself, with docker's exit status. */
-export class CliError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode = 1,
-    readonly hint?: string,
-  ) {
-    super(message);
-  }
-}
-
-/** The daemon's stable error code (HyprError.code) of a ConnectError, when it sent one. */
-export function hyprCode(e: unknown): string | undefined {
-  return e instanceof ConnectError ? (e.metadata.get('hypr-error-code') ?? undefined) : undefined;
-}
-
-function hyprHint(e: ConnectError): string | undefined {
-  const h = e.metadata.get('hypr-error-hint');
-  return h ? decodeURIComponent(h) : undefined;
-}
-
-export function isDaemonUnreachable(e: unknown): boolean {
-  if (!(e instanceof ConnectError)) return false;
-  return (
-    e.code === Code.Unavailable ||
-    /ENOENT|ECONNREFUSED|EACCES|ECONNRESET|socket hang up/.test(`${e.message} ${String(e.cause)}`)
-  );
-}
+export { CliError, hyprCode, isDaemonUnreachable } from './errors.js';
 
 export abstract class HyprCommand extends Command {
   /** Exit status for daemon errors: docker run/create/start use 125, other commands 1. */
@@ -83,32 +56,16 @@ export abstract class HyprCommand extends Command {
 
   protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
     if (err instanceof Errors.ExitError) throw err;
-    const ctor = this.constructor as typeof HyprCommand;
-    const usage = `See 'hypr ${this.id?.replace(/:/g, ' ') ?? ''} --help'.`;
-    let message: string;
-    let hint: string | undefined;
-    let exitCode = ctor.errorExitCode;
-    if (isDaemonUnreachable(err)) {
-      const socket = resolveSocketPath();
-      message = `Cannot connect to the HYPR daemon at unix://${socket}. Is hyprd running?`;
-      hint = 'start it with `sudo hyprd` (or `systemctl start hyprd`), or point HYPR_HOST at its socket';
-      exitCode = ctor.errorExitCode === 1 ? 1 : 125;
-    } else if (err instanceof ConnectError) {
-      message = `Error response from daemon: ${err.rawMessage}`;
-      hint = hyprHint(err);
-    } else if (err instanceof CliError) {
-      message = err.message;
-      hint = err.hint;
-      exitCode = err.exitCode;
-    } else if (err instanceof Errors.CLIError || (err.constructor?.name?.includes('Error') && err.oclif)) {
+    if (err instanceof Errors.CLIError || (err.constructor?.name?.includes('Error') && err.oclif)) {
       // flag and argument errors: docker prints the message and the usage hint, exit 125
+      const usage = `See 'hypr ${this.id?.replace(/:/g, ' ') ?? ''} --help'.`;
       process.stderr.write(`hypr: ${err.message.replace(/^Error: /, '')}\n${usage}\n`);
       return this.exit(125);
-    } else {
-      message = err.message;
     }
-    process.stderr.write(`hypr: ${message}\n${hint ? `hint: ${hint}\n` : ''}`);
-    return this.exit(exitCode);
+    const ctor = this.constructor as typeof HyprCommand;
+    const e = toCliError(err, resolveSocketPath(), ctor.errorExitCode);
+    process.stderr.write(`hypr: ${e.message}\n${e.hint ? `hint: ${e.hint}\n` : ''}`);
+    return this.exit(e.exitCode);
   }
 }
 
@@ -126,8 +83,7 @@ export async function forEachArg<T>(
     } catch (e) {
       if (isDaemonUnreachable(e)) throw e;
       failed++;
-      const msg = e instanceof ConnectError ? `Error response from daemon: ${e.rawMessage}` : (e as Error).message;
-      process.stderr.write(`hypr: ${msg}\n`);
+      process.stderr.write(`hypr: ${toCliError(e, '', 1).message}\n`);
     }
   }
   void cmd;

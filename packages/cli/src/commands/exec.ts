@@ -9,7 +9,6 @@ export default class Exec extends HyprCommand {
   static override summary = 'Execute a command in a running container';
   static override usage = 'exec [OPTIONS] CONTAINER COMMAND [ARG...]';
   static override strict = false;
-  static override errorExitCode = 126;
   static override flags = {
     detach: Flags.boolean({ char: 'd', summary: 'Detached mode: run command in the background' }),
     interactive: Flags.boolean({ char: 'i', summary: 'Keep STDIN open even if not attached' }),

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Flags } from '@oclif/core';
+import { checkInputFile } from '../file-args.js';
 import { familiarName } from '../format/names.js';
 import { HyprCommand } from '../hypr-command.js';
 
@@ -19,6 +20,7 @@ export default class Load extends HyprCommand {
   async run(): Promise<string[]> {
     const { flags } = await this.parseArgs<{ input?: string; quiet: boolean }, Record<string, never>>(Load);
     let path = flags.input ? resolve(flags.input) : undefined;
+    if (path) checkInputFile(path, '-i, --input');
     let tmp: string | undefined;
     try {
       if (!path) {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Flags } from '@oclif/core';
+import { checkOutputFile } from '../file-args.js';
 import { CliError, HyprCommand } from '../hypr-command.js';
 
 export default class Save extends HyprCommand {
@@ -14,9 +15,12 @@ export default class Save extends HyprCommand {
 
   async run(): Promise<void> {
     const { flags, argv } = await this.parseArgs<{ output?: string }, Record<string, never>>(Save);
-    if (!argv.length) throw new CliError('"hypr save" requires at least 1 argument.', 1);
+    if (!argv.length)
+      throw new CliError('"hypr save" requires at least 1 argument.', 1, undefined, 'CLI_ARGUMENT_MISSING');
     if (flags.output) {
-      await this.client.images.save({ refs: argv, path: resolve(flags.output) });
+      const path = resolve(flags.output);
+      checkOutputFile(path, '-o, --output');
+      await this.client.images.save({ refs: argv, path });
       return;
     }
     if (process.stdout.isTTY)
