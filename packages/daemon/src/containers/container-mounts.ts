@@ -26,6 +26,125 @@ export interface ResolveMountsContext {
   mountsOf(container: string): ResolvedMount[];
 }
 
+/** The -v/--mount/--tmpfs specs, each remembering the flag and text it came from (for later errors). */
+interface ParsedMounts {
+  specs: MountSpec[];
+  tmpfs: MountSpec[];
+  given: Map<MountSpec, string>;
+  targets: Set<string>;
+}
+
+function parseMountRequest(req: MountRequest): ParsedMounts {
+  const given = new Map<MountSpec, string>();
+  const specs: MountSpec[] = [];
+  for (const v of req.volumes ?? []) specs.push(keep(given, parseVolumeFlag(v), 'for "--volume" flag', v));
+  for (const v of req.mounts ?? []) specs.push(keep(given, parseMountFlag(v), 'for "--mount" flag', v));
+  const tmpfs = (req.tmpfs ?? []).map(parseTmpfsFlag);
+  const targets = new Set<string>();
+  for (const s of [...specs, ...tmpfs]) {
+    if (targets.has(s.target))
+      throw new HyprError(
+        'INVALID_MOUNT_DUPLICATE',
+        `Duplicate mount point: ${s.target}`,
+        'give each mount its own target',
+      );
+    targets.add(s.target);
+  }
+  return { specs, tmpfs, given, targets };
+}
+
+/** What resolving builds up: the mounts by target, and the volumes made (removed again on failure). */
+interface Resolution {
+  byTarget: Map<string, ResolvedMount>;
+  created: string[];
+}
+
+/** --volumes-from: the other containers' mounts (not their tmpfs, as docker), with an optional :ro/:rw. */
+function inheritVolumesFrom(req: MountRequest, ctx: ResolveMountsContext, r: Resolution): void {
+  for (const from of req.volumesFrom ?? []) {
+    const { container, mode } = parseVolumesFrom(from);
+    for (const m of ctx.mountsOf(container)) {
+      if (m.type === 'tmpfs') continue;
+      r.byTarget.set(m.target, mode ? { ...m, readOnly: mode === 'ro' } : { ...m });
+    }
+  }
+}
+
+/** The image's VOLUMEs not covered otherwise become anonymous volumes. */
+function addImageVolumes(ctx: ResolveMountsContext, taken: Set<string>, r: Resolution): void {
+  for (const target of ctx.imageVolumes) {
+    const t = posix.normalize(target).replace(/(.)\/+$/, '$1');
+    if (r.byTarget.has(t) || taken.has(t)) continue;
+    const v = ctx.volumes.createAnonymous();
+    r.created.push(v.name);
+    r.byTarget.set(t, {
+      type: 'volume',
+      name: v.name,
+      source: v.mountpoint,
+      target: t,
+      readOnly: false,
+      noCopy: false,
+      anonymous: true,
+    });
+  }
+}
+
+/** A bind source must be a directory; -v creates a missing one, --mount refuses it (as docker). */
+function checkBindSource(s: Extract<MountSpec, { type: 'bind' }>, flag: string | undefined): void {
+  const kind = kindOf(s.source);
+  if (kind === 'missing') {
+    if (!s.createSource)
+      throw new HyprError(
+        'INVALID_MOUNT',
+        `invalid argument ${flag}: invalid mount config for type "bind": bind source path does not exist: ${s.source}`,
+        'create the directory first (-v creates it, --mount does not)',
+      );
+    mkdirSync(s.source, { recursive: true, mode: 0o755 });
+  } else if (kind === 'other')
+    throw new HyprError(
+      'MOUNT_NOT_SUPPORTED',
+      `invalid argument ${flag}: bind source ${s.source} is not a directory: a microVM can share directories only`,
+      'bind the directory that holds the file',
+    );
+}
+
+/** A named volume (made when missing) or an anonymous one. */
+function resolveVolume(
+  s: Extract<MountSpec, { type: 'volume' }>,
+  ctx: ResolveMountsContext,
+  r: Resolution,
+): ResolvedMount {
+  let name = s.name;
+  let anonymous = false;
+  if (name) {
+    if (ctx.volumes.ensure(name, s.labels).created) r.created.push(name);
+  } else {
+    name = ctx.volumes.createAnonymous().name;
+    anonymous = true;
+    r.created.push(name);
+  }
+  return {
+    type: 'volume',
+    name,
+    source: ctx.volumes.dataPath(name),
+    target: s.target,
+    readOnly: s.readOnly,
+    noCopy: s.noCopy,
+    anonymous,
+  };
+}
+
+function addSpecs(p: ParsedMounts, ctx: ResolveMountsContext, r: Resolution): void {
+  for (const s of p.specs) {
+    if (s.type === 'bind') {
+      checkBindSource(s, p.given.get(s));
+      r.byTarget.set(s.target, { ...s });
+    } else if (s.type === 'volume') r.byTarget.set(s.target, resolveVolume(s, ctx, r));
+    else r.byTarget.set(s.target, { ...s, flag: 'mount' });
+  }
+  for (const t of p.tmpfs) if (t.type === 'tmpfs') r.byTarget.set(t.target, { ...t, flag: 'tmpfs' });
+}
+
 /**
  * Resolves the flags into stored mounts, creating named and anonymous volumes and -v bind sources.
  * On failure, volumes made here are removed again. `created` lists the volumes made, for the same
@@ -35,95 +154,19 @@ export function resolveMounts(
   req: MountRequest,
   ctx: ResolveMountsContext,
 ): { mounts: ResolvedMount[]; created: string[] } {
-  // Each spec keeps the flag and text it came from, for errors found later (a missing bind source).
-  const given = new Map<MountSpec, string>();
-  const specs: MountSpec[] = [];
-  for (const v of req.volumes ?? []) specs.push(keep(given, parseVolumeFlag(v), 'for "--volume" flag', v));
-  for (const v of req.mounts ?? []) specs.push(keep(given, parseMountFlag(v), 'for "--mount" flag', v));
-  const tmpfs = (req.tmpfs ?? []).map(parseTmpfsFlag);
-  const seen = new Set<string>();
-  for (const s of [...specs, ...tmpfs]) {
-    if (seen.has(s.target))
-      throw new HyprError(
-        'INVALID_MOUNT_DUPLICATE',
-        `Duplicate mount point: ${s.target}`,
-        'give each mount its own target',
-      );
-    seen.add(s.target);
-  }
-  const created: string[] = [];
-  const byTarget = new Map<string, ResolvedMount>();
+  const parsed = parseMountRequest(req);
+  const r: Resolution = { byTarget: new Map(), created: [] };
   try {
-    for (const from of req.volumesFrom ?? []) {
-      const { container, mode } = parseVolumesFrom(from);
-      for (const m of ctx.mountsOf(container)) {
-        if (m.type === 'tmpfs') continue; // docker does not share tmpfs mounts
-        byTarget.set(m.target, mode ? { ...m, readOnly: mode === 'ro' } : { ...m });
-      }
-    }
-    for (const target of ctx.imageVolumes) {
-      const t = posix.normalize(target).replace(/(.)\/+$/, '$1');
-      if (byTarget.has(t) || seen.has(t)) continue;
-      const v = ctx.volumes.createAnonymous();
-      created.push(v.name);
-      byTarget.set(t, {
-        type: 'volume',
-        name: v.name,
-        source: v.mountpoint,
-        target: t,
-        readOnly: false,
-        noCopy: false,
-        anonymous: true,
-      });
-    }
-    for (const s of specs) {
-      if (s.type === 'bind') {
-        const kind = kindOf(s.source);
-        if (kind === 'missing') {
-          if (!s.createSource)
-            throw new HyprError(
-              'INVALID_MOUNT',
-              `invalid argument ${given.get(s)}: invalid mount config for type "bind": bind source path does not exist: ${s.source}`,
-              'create the directory first (-v creates it, --mount does not)',
-            );
-          mkdirSync(s.source, { recursive: true, mode: 0o755 });
-        } else if (kind === 'other')
-          throw new HyprError(
-            'MOUNT_NOT_SUPPORTED',
-            `invalid argument ${given.get(s)}: bind source ${s.source} is not a directory: a microVM can share directories only`,
-            'bind the directory that holds the file',
-          );
-        byTarget.set(s.target, { ...s });
-      } else if (s.type === 'volume') {
-        let name = s.name;
-        let anonymous = false;
-        if (name) {
-          const r = ctx.volumes.ensure(name, s.labels);
-          if (r.created) created.push(name);
-        } else {
-          name = ctx.volumes.createAnonymous().name;
-          anonymous = true;
-          created.push(name);
-        }
-        byTarget.set(s.target, {
-          type: 'volume',
-          name,
-          source: ctx.volumes.dataPath(name),
-          target: s.target,
-          readOnly: s.readOnly,
-          noCopy: s.noCopy,
-          anonymous,
-        });
-      } else byTarget.set(s.target, { ...s, flag: 'mount' });
-    }
-    for (const t of tmpfs) if (t.type === 'tmpfs') byTarget.set(t.target, { ...t, flag: 'tmpfs' });
+    inheritVolumesFrom(req, ctx, r);
+    addImageVolumes(ctx, parsed.targets, r);
+    addSpecs(parsed, ctx, r);
   } catch (e) {
-    for (const name of created) void ctx.volumes.remove(name, { force: true }).catch(() => {});
+    for (const name of r.created) void ctx.volumes.remove(name, { force: true }).catch(() => {});
     throw e;
   }
   // Parents first, so /a is mounted before /a/b.
-  const mounts = [...byTarget.values()].sort((a, b) => depth(a.target) - depth(b.target));
-  return { mounts, created };
+  const mounts = [...r.byTarget.values()].sort((a, b) => depth(a.target) - depth(b.target));
+  return { mounts, created: r.created };
 }
 
 function keep(given: Map<MountSpec, string>, spec: MountSpec, flag: string, value: string): MountSpec {
