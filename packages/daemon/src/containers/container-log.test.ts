@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -74,4 +75,35 @@ test('follow yields lines as they are appended and ends after the last read once
   stop();
   await done;
   expect(seen).toEqual(['before\n', 'after\n', 'last\n']);
+});
+
+test('following a log for many polls leaves no abort listener behind', async () => {
+  appendFileSync(path, line('first\n'));
+  const ac = new AbortController();
+  const warnings: Error[] = [];
+  const onWarning = (w: Error) => warnings.push(w);
+  process.on('warning', onWarning);
+  try {
+    let polls = 0;
+    const seen: string[] = [];
+    const reader = readContainerLog(path, { follow: true, signal: ac.signal, pollMs: 1 });
+    const writer = setInterval(() => {
+      polls++;
+      if (polls % 10 === 0) appendFileSync(path, line(`line ${polls}\n`));
+      if (polls === 300) ac.abort();
+    }, 1);
+    for await (const e of reader) {
+      seen.push(e.log);
+      // The reader holds at most its current wait's listener, however long it has followed.
+      expect(getEventListeners(ac.signal, 'abort').length).toBeLessThanOrEqual(1);
+    }
+    clearInterval(writer);
+    expect(seen[0]).toBe('first\n');
+    expect(seen.length).toBeGreaterThan(5);
+    expect(getEventListeners(ac.signal, 'abort')).toHaveLength(0);
+    await new Promise((r) => setImmediate(r));
+    expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+  } finally {
+    process.off('warning', onWarning);
+  }
 });

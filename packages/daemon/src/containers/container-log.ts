@@ -6,6 +6,7 @@
 import { once } from 'node:events';
 import { type WriteStream, createWriteStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export type LogStream = 'stdout' | 'stderr';
 
@@ -152,12 +153,7 @@ export async function* readContainerLog(path: string, o: FollowLogOptions = {}):
     offset = next.offset;
     for (const e of next.entries) if (keep(e, o)) yield e;
     if (wasEnded) return;
-    await new Promise<void>((r) => {
-      const t = setTimeout(r, pollMs);
-      o.signal?.addEventListener('abort', () => {
-        clearTimeout(t);
-        r();
-      });
-    });
+    // One abort listener per wait, removed when the wait ends (a follower polls thousands of times).
+    await sleep(pollMs, undefined, { signal: o.signal }).catch(() => {});
   }
 }
