@@ -40,6 +40,7 @@ function modelOf(p: ReturnType<typeof loadCompose>) {
     secrets: p.secrets,
     configs: p.configs,
     disabledServices: Object.keys(p.disabledServices),
+    ...(p.extensions ? { extensions: p.extensions } : {}),
   };
 }
 

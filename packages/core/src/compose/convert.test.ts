@@ -159,7 +159,8 @@ configs:
     );
     expect(stack.services.a.files).toEqual([
       { kind: 'secret', name: 'db', target: '/run/secrets/db', sourceFile: join(dir, 'db.txt'), mode: 0o444 },
-      { kind: 'secret', name: 'token', target: '/run/secrets/api-token', content: 's3cret', mode: 400 },
+      // `mode: 0400` is octal, as compose-go reads it (loader/tests/secrets_test.go TestServiceSecrets).
+      { kind: 'secret', name: 'token', target: '/run/secrets/api-token', content: 's3cret', mode: 0o400 },
       { kind: 'config', name: 'conf', target: '/etc/app.conf', content: 'debug=1', mode: 0o444 },
     ]);
   });

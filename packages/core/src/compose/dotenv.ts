@@ -5,16 +5,13 @@
  * and `${VAR}` interpolation in unquoted and double-quoted values. A line holding only `KEY`
  * takes KEY's value from the lookup (the shell environment), or is skipped when unset.
  */
+import { SourceError } from '../errors.js';
 import { InterpolationError, type VariableLookup, interpolateString } from './interpolate.js';
 
-export class DotenvError extends Error {
-  constructor(
-    message: string,
-    readonly line: number,
-    readonly hint?: string,
-  ) {
-    super(message);
-    this.name = 'DotenvError';
+/** A line of a dotenv file that does not parse; the file is set by the caller when it knows it. */
+export class DotenvError extends SourceError {
+  constructor(message: string, line: number, hint?: string, file?: string) {
+    super('COMPOSE_DOTENV_INVALID', message, file, line, 1, hint);
   }
 }
 

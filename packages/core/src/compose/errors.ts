@@ -1,7 +1,9 @@
-import { ConfigKeyError, HyprError } from '../errors.js';
+import { ConfigKeyError, type ErrorCode, HyprError } from '../errors.js';
 
 /** One problem found while loading a compose project: where (file, line, key path) and what. */
 export interface ComposeProblem {
+  /** A code more precise than COMPOSE_INVALID, when the problem has one (an unreadable file …). */
+  code?: ErrorCode;
   /** Key path as compose prints it: `services.web.ports[1]`; empty for the whole file. */
   path: string;
   message: string;
@@ -17,20 +19,34 @@ export class ComposeValidationError extends HyprError {
   constructor(problems: ComposeProblem[], options?: ErrorOptions) {
     const first = problems[0];
     const head = problems.length === 1 ? describeProblem(first) : `${problems.length} problems in the compose project`;
-    super('COMPOSE_INVALID', head, problems.length === 1 ? first.hint : undefined, options);
+    super(
+      (problems.length === 1 && first.code) || 'COMPOSE_INVALID',
+      head,
+      problems.length === 1 ? first.hint : undefined,
+      options,
+    );
     this.problems = problems;
   }
 
   /** Each problem as a ConfigKeyError, for callers that print or map errors one by one. */
   toKeyErrors(): ConfigKeyError[] {
-    return this.problems.map((p) => new ConfigKeyError('COMPOSE_INVALID', p.message, p.file, p.path, p.line, p.hint));
+    return this.problems.map(
+      (p) => new ConfigKeyError(p.code ?? 'COMPOSE_INVALID', p.message, p.file, p.path, p.line, p.hint),
+    );
   }
 
   override format(): string {
     return this.toKeyErrors()
-      .map((e) => e.format())
+      .map((e) => (e.path === '' ? formatFileProblem(e) : e.format()))
       .join('\n');
   }
+}
+
+/** A problem of a whole file: `file:line: message`, without repeating a file the message names. */
+function formatFileProblem(e: ConfigKeyError): string {
+  const where = `${e.file ?? '<input>'}${e.line ? `:${e.line}` : ''}`;
+  const head = e.file && e.message.includes(e.file) && !e.line ? e.message : `${where}: ${e.message}`;
+  return e.hint ? `${head}\nhint: ${e.hint}` : head;
 }
 
 function describeProblem(p: ComposeProblem): string {

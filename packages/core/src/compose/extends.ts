@@ -4,6 +4,7 @@
  * service merged onto it by the usual merge rules. Cycles are errors naming the chain.
  */
 import { dirname, resolve } from 'node:path';
+import { unreadableReason } from './locate.js';
 import { mergeService } from './merge.js';
 import type { ComposeLayer, LayerService } from './normalize.js';
 import type { MergeTag } from './yaml-source.js';
@@ -14,12 +15,23 @@ export interface ExtendsSource {
   report(file: string, path: string, message: string, hint?: string): void;
 }
 
-/** Resolves every `extends` of the services of `file`'s layer, in place. */
-export function resolveExtends(file: string, source: ExtendsSource): void {
-  const { layer } = source.layerOf(file);
+/**
+ * Resolves every `extends` of the services of one document of `file`, in place: bases without `file:`
+ * are looked up in that document, others in the (merged documents of the) file named.
+ */
+export function resolveExtends(
+  file: string,
+  layer: ComposeLayer,
+  tags: Map<string, MergeTag>,
+  source: ExtendsSource,
+): void {
+  const scoped: ExtendsSource = {
+    layerOf: (f) => (f === file ? { layer, tags } : source.layerOf(f)),
+    report: (f, path, message, hint) => source.report(f, path, message, hint),
+  };
   const done = new Map<string, LayerService>();
   for (const name of Object.keys(layer.services)) {
-    const resolved = resolveOne(file, name, source, [], done);
+    const resolved = resolveOne(file, name, scoped, [], done);
     if (resolved) layer.services[name] = resolved;
   }
 }
@@ -53,17 +65,14 @@ function resolveOne(
     const { extends: _drop, ...rest } = svc;
     return rest;
   }
-  let baseLayer: ComposeLayer;
-  try {
-    baseLayer = source.layerOf(baseFile).layer;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
-      source.report(file, `services.${name}.extends.file`, `file ${JSON.stringify(ext.file)} not found`);
-      const { extends: _drop, ...rest } = svc;
-      return rest;
-    }
-    throw e;
+  const unreadable = baseFile === file ? undefined : unreadableReason(baseFile);
+  if (unreadable) {
+    const why = unreadable === 'does not exist' ? 'not found' : unreadable;
+    source.report(file, `services.${name}.extends.file`, `file ${JSON.stringify(ext.file)} ${why}`);
+    const { extends: _drop, ...rest } = svc;
+    return rest;
   }
+  const baseLayer = source.layerOf(baseFile).layer;
   if (!baseLayer.services[ext.service]) {
     const where = ext.file ? ` in ${ext.file}` : '';
     source.report(

@@ -1,20 +1,31 @@
 /**
- * Variable interpolation as compose-go's template package does it: `$VAR`, `${VAR}`, `${VAR:-default}`,
- * `${VAR-default}`, `${VAR:?error}`, `${VAR?error}`, `${VAR:+alt}`, `${VAR+alt}`, defaults that hold
- * further substitutions, and `$$` for a literal dollar. A `$` followed by anything else is an error
- * ("you may need to escape any $ with another $"), as in docker compose.
+ * Variable interpolation as compose-go's template package does it (template.go, whose tests
+ * interpolate.test.ts mirrors): `$VAR`, `${VAR}`, `${VAR:-default}`, `${VAR-default}`, `${VAR:?error}`,
+ * `${VAR?error}`, `${VAR:+alt}`, `${VAR+alt}`, `$$` for a literal dollar. A `$` followed by anything
+ * but a name, `{` or `$` stays a literal `$` (`a $ string`, `^REGEX$`); `${` not followed by a
+ * well-formed reference is an error. Defaults and alternatives may hold braces (`${J:-{"a":1}}`) and
+ * further references, which are substituted only when used. compose-go finds references with a Go
+ * regexp; this reads the same shapes by hand, in linear time, with nesting bounded.
  */
+import { ConfigKeyError, type ErrorCode } from '../errors.js';
+import { joinPath } from './errors.js';
 
 /** Looks a variable up; undefined means unset (an empty string is set). */
 export type VariableLookup = (name: string) => string | undefined;
 
-export class InterpolationError extends Error {
+/**
+ * A malformed reference (`INVALID_TEMPLATE`) or a `?` variable unset (`MISSING_REQUIRED`). Located
+ * by the caller, which knows the file and key path (interpolateTree).
+ */
+export class InterpolationError extends ConfigKeyError {
   constructor(
+    code: ErrorCode,
     message: string,
-    readonly hint?: string,
+    /** The text compose-go names in its message: the template, or the part of it at fault. */
+    readonly template: string,
+    hint?: string,
   ) {
-    super(message);
-    this.name = 'InterpolationError';
+    super(code, message, undefined, '', undefined, hint);
   }
 }
 
@@ -23,99 +34,195 @@ export interface InterpolateOptions {
   onMissing?: (name: string) => void;
 }
 
-const NAME_START = /[A-Za-z_]/;
-const NAME_CHAR = /[A-Za-z0-9_]/;
+/** Deeper nesting of defaults (`${A:-${B:-${C…}}}`) is refused rather than risking the stack. */
+const MAX_NESTING = 100;
 
-/** Substitutes every variable in `template`; throws InterpolationError on bad syntax or a `?` variable unset. */
-export function interpolateString(template: string, lookup: VariableLookup, options: InterpolateOptions = {}): string {
-  if (!template.includes('$')) return template;
-  let out = '';
-  let i = 0;
-  while (i < template.length) {
-    const c = template[i];
-    if (c !== '$') {
-      out += c;
-      i++;
-      continue;
-    }
-    const next = template[i + 1];
-    if (next === '$') {
-      out += '$';
-      i += 2;
-    } else if (next === '{') {
-      const end = findClosingBrace(template, i + 2);
-      if (end < 0) throw invalidFormat(template);
-      out += substituteBraced(template.slice(i + 2, end), template, lookup, options);
-      i = end + 1;
-    } else if (next !== undefined && NAME_START.test(next)) {
-      let j = i + 2;
-      while (j < template.length && NAME_CHAR.test(template[j])) j++;
-      out += resolve(template.slice(i + 1, j), lookup, options);
-      i = j;
-    } else {
-      throw invalidFormat(template);
-    }
-  }
-  return out;
+const ESCAPE_HINT = 'You may need to escape any $ with another $.';
+
+function isNameStart(c: string | undefined): boolean {
+  return c !== undefined && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c === '_');
 }
 
-function invalidFormat(template: string): InterpolationError {
+function isNameChar(c: string | undefined): boolean {
+  return isNameStart(c) || (c !== undefined && c >= '0' && c <= '9');
+}
+
+function invalidTemplate(template: string): InterpolationError {
   return new InterpolationError(
-    `invalid interpolation format for ${JSON.stringify(template)}`,
-    'you may need to escape any $ with another $',
+    'COMPOSE_INTERPOLATION_INVALID',
+    `invalid interpolation format: ${template}`,
+    template,
+    ESCAPE_HINT,
   );
 }
 
-/** Index of the `}` closing a `${` whose body starts at `from`, skipping nested `${…}`; -1 if none. */
-function findClosingBrace(s: string, from: number): number {
-  let depth = 1;
-  for (let i = from; i < s.length; i++) {
-    if (s[i] === '$' && s[i + 1] === '$') {
+/** What compose-go's pattern matches at a `$`. */
+type Reference =
+  | { kind: 'escaped'; end: number }
+  | { kind: 'named'; name: string; end: number }
+  | { kind: 'braced'; body: string; end: number }
+  | { kind: 'invalid' };
+
+/** The index of the last `}` in [from, end of line), or -1 (Go's `.*` stops at a newline). */
+function lastBraceOnLine(s: string, from: number): number {
+  const nl = s.indexOf('\n', from);
+  const stop = nl < 0 ? s.length : nl;
+  const k = s.lastIndexOf('}', stop - 1);
+  return k >= from ? k : -1;
+}
+
+/** compose-go's `\$(?i:(\$)|([_a-z][_a-z0-9]*)|{(?:([_a-z][_a-z0-9]*(?::?[-+?](.*))?)}|()))` at `at`. */
+function readReference(s: string, at: number): Reference | undefined {
+  const c = s[at + 1];
+  if (c === '$') return { kind: 'escaped', end: at + 2 };
+  if (isNameStart(c)) {
+    let j = at + 2;
+    while (isNameChar(s[j])) j++;
+    return { kind: 'named', name: s.slice(at + 1, j), end: j };
+  }
+  if (c !== '{') return undefined;
+  const k = at + 2;
+  if (!isNameStart(s[k])) return { kind: 'invalid' };
+  let j = k + 1;
+  while (isNameChar(s[j])) j++;
+  const op = s[j] === ':' ? s[j + 1] : s[j];
+  if (op === '-' || op === '+' || op === '?') {
+    const close = lastBraceOnLine(s, s[j] === ':' ? j + 2 : j + 1);
+    if (close >= 0) return { kind: 'braced', body: s.slice(k, close), end: close + 1 };
+  }
+  if (s[j] === '}') return { kind: 'braced', body: s.slice(k, j), end: j + 1 };
+  return { kind: 'invalid' };
+}
+
+/** compose-go's getFirstBraceClosingIndex: the `}` balancing the `{` of `${`, counting `{` (and skipping the character after each). */
+function firstBalancedClose(s: string): number {
+  let open = 0;
+  for (let i = 0; i < s.length; i++) {
+    if (s[i] === '}') {
+      open--;
+      if (open === 0) return i;
+    }
+    if (s[i] === '{') {
+      open++;
       i++;
-    } else if (s[i] === '$' && s[i + 1] === '{') {
-      depth++;
-      i++;
-    } else if (s[i] === '}') {
-      depth--;
-      if (depth === 0) return i;
     }
   }
   return -1;
 }
 
-function resolve(name: string, lookup: VariableLookup, options: InterpolateOptions): string {
-  const value = lookup(name);
+const OPERATORS = [':?', '?', ':-', '-', ':+', '+'] as const;
+type Operator = (typeof OPERATORS)[number];
+
+/** The operator that comes first in the reference, as compose-go's getSubstitutionFunctionForTemplate. */
+function firstOperator(text: string): Operator | undefined {
+  let best: Operator | undefined;
+  let bestAt = Number.POSITIVE_INFINITY;
+  for (const op of OPERATORS) {
+    const at = text.indexOf(op);
+    if (at >= 0 && at < bestAt) {
+      best = op;
+      bestAt = at;
+    }
+  }
+  return best;
+}
+
+interface State {
+  lookup: VariableLookup;
+  options: InterpolateOptions;
+  depth: number;
+}
+
+/** Substitutes every variable in `template`; throws InterpolationError on bad syntax or a `?` variable unset. */
+export function interpolateString(template: string, lookup: VariableLookup, options: InterpolateOptions = {}): string {
+  return substitute(template, { lookup, options, depth: 0 });
+}
+
+function substitute(template: string, state: State): string {
+  if (!template.includes('$')) return template;
+  if (state.depth > MAX_NESTING) {
+    throw new InterpolationError(
+      'COMPOSE_INTERPOLATION_INVALID',
+      `interpolation nested more than ${MAX_NESTING} levels deep: ${template.slice(0, 80)}`,
+      template,
+    );
+  }
+  const inner: State = { ...state, depth: state.depth + 1 };
+  // compose-go substitutes what follows the first balanced `}` of a `${…}` with an operator (up to the
+  // last `}` of the line) as a new template: errors there name that part. Scanning on gives the same
+  // value without recursion; `rest` remembers the part for messages.
+  let rest: { start: number; end: number } | undefined;
+  let out = '';
+  let i = 0;
+  while (i < template.length) {
+    const dollar = template.indexOf('$', i);
+    if (dollar < 0) {
+      out += template.slice(i);
+      break;
+    }
+    out += template.slice(i, dollar);
+    if (rest && dollar >= rest.end) rest = undefined;
+    const ref = readReference(template, dollar);
+    if (!ref) {
+      out += '$';
+      i = dollar + 1;
+      continue;
+    }
+    if (ref.kind === 'invalid') throw invalidTemplate(rest ? template.slice(rest.start, rest.end) : template);
+    if (ref.kind === 'escaped') out += '$';
+    else if (ref.kind === 'named') out += resolve(ref.name, state);
+    else {
+      const match = template.slice(dollar, ref.end);
+      const close = firstBalancedClose(match);
+      const head = close >= 0 ? match.slice(0, close + 1) : match;
+      const body = close >= 0 ? head.slice(2, -1) : ref.body;
+      const op = firstOperator(match);
+      if (op !== undefined && body.includes(op)) {
+        out += applyOperator(body, op, inner);
+        if (head.length < match.length) {
+          rest = { start: dollar + head.length, end: ref.end };
+          i = rest.start;
+          continue;
+        }
+      } else out += resolve(body, state);
+    }
+    i = ref.end;
+  }
+  return out;
+}
+
+function resolve(name: string, state: State): string {
+  const value = state.lookup(name);
   if (value === undefined) {
-    options.onMissing?.(name);
+    state.options.onMissing?.(name);
     return '';
   }
   return value;
 }
 
-function substituteBraced(body: string, template: string, lookup: VariableLookup, options: InterpolateOptions): string {
-  if (body.length === 0 || !NAME_START.test(body[0])) throw invalidFormat(template);
-  let j = 1;
-  while (j < body.length && NAME_CHAR.test(body[j])) j++;
-  const name = body.slice(0, j);
-  if (j === body.length) return resolve(name, lookup, options);
-  const colon = body[j] === ':';
-  const op = body[colon ? j + 1 : j];
-  const rest = body.slice(colon ? j + 2 : j + 1);
-  if (op !== '-' && op !== '?' && op !== '+') throw invalidFormat(template);
-  const value = lookup(name);
-  // With a colon an empty value counts as unset.
-  const isSet = colon ? value !== undefined && value !== '' : value !== undefined;
-  const word = () => interpolateString(rest, lookup, options);
+function applyOperator(body: string, op: Operator, state: State): string {
+  const at = body.indexOf(op);
+  const name = body.slice(0, at);
+  const word = body.slice(at + op.length);
+  const value = state.lookup(name);
+  const set = value !== undefined;
+  const nonEmpty = set && value !== '';
   switch (op) {
+    case ':-':
+      return nonEmpty ? value : substitute(word, state);
     case '-':
-      return isSet ? (value as string) : word();
+      return set ? value : substitute(word, state);
+    case ':+':
+      return nonEmpty ? substitute(word, state) : (value ?? '');
     case '+':
-      return isSet ? word() : '';
+      return set ? substitute(word, state) : '';
     default: {
-      if (isSet) return value as string;
-      const why = word();
+      if (op === ':?' ? nonEmpty : set) return value as string;
+      const reason = substitute(word, state);
       throw new InterpolationError(
-        `required variable ${name} is missing a value${why ? `: ${why}` : ''}`,
+        'COMPOSE_VARIABLE_MISSING',
+        `required variable ${name} is missing a value${reason ? `: ${reason}` : ''}`,
+        body,
         `set ${name} in the environment or in the .env file`,
       );
     }
@@ -145,7 +252,7 @@ export function interpolateTree(
       return interpolateString(value, lookup, options);
     } catch (e) {
       if (!(e instanceof InterpolationError)) throw e;
-      problems.push({ path, message: e.message, hint: e.hint });
+      problems.push({ path, message: treeMessage(e, path), hint: e.hint });
       return value;
     }
   }
@@ -156,6 +263,12 @@ export function interpolateTree(
     return out;
   }
   return value;
+}
+
+/** compose-go's messages: "invalid interpolation format for <path>… <template>", "required variable …". */
+function treeMessage(e: InterpolationError, path: (string | number)[]): string {
+  if (e.code !== 'COMPOSE_INTERPOLATION_INVALID') return e.message;
+  return `invalid interpolation format for ${joinPath(path)}: ${e.template}`;
 }
 
 /** Escapes a literal string so that interpolation gives it back unchanged. */

@@ -82,3 +82,79 @@ describe('loadCompose', () => {
     expect(again.name).toBe('p');
   });
 });
+
+/** Issue 23: hostile or broken files end in a typed error with the file and line, never a crash. */
+describe('the loader never crashes', () => {
+  const problemsOf = (text: string, name = 'compose.yaml') => {
+    writeFileSync(join(dir, name), text);
+    try {
+      loadCompose({ workingDir: dir, env: {}, projectName: 'p', files: [name] });
+    } catch (e) {
+      expect(e).toBeInstanceOf(ComposeValidationError);
+      return (e as ComposeValidationError).problems;
+    }
+    throw new Error('loaded');
+  };
+
+  test('-f naming a directory names the path, without Node text', () => {
+    mkdirSync(join(dir, 'proj.yaml'));
+    try {
+      loadCompose({ workingDir: dir, env: {}, files: ['proj.yaml'] });
+      expect.unreachable();
+    } catch (e) {
+      const err = e as ComposeValidationError;
+      expect(err.code).toBe('COMPOSE_FILE_UNREADABLE');
+      expect(err.format()).toContain(join(dir, 'proj.yaml'));
+      expect(err.format()).toContain('is a directory');
+      expect(err.format()).not.toContain('EISDIR');
+    }
+  });
+
+  test.each([
+    ['an alias cycle', 'services:\n  a: {image: x}\nx-a: &a [*a]\n', 3, 'refers to a value that contains it'],
+    ['an unresolved alias', 'services:\n  a:\n    image: *nope\n', 3, "unknown anchor 'nope' referenced"],
+    ['a merge key of a scalar', 'x-a: &a 1\nservices:\n  a:\n    <<: *a\n    image: x\n', 4, 'map merge requires map'],
+    ['a non-string key', 'services:\n  a:\n    image: x\n    environment:\n      1: x\n', 5, 'non-string key in services.a.environment: 1'],
+    ['include of an empty path list', 'include: [{path: []}]\nservices:\n  a: {image: x}\n', 1, 'names no file'],
+    ['include of an empty path', 'include: [""]\nservices:\n  a: {image: x}\n', 1, 'is a directory, not a file'],
+  ])('%s', (_name, text, line, message) => {
+    const problems = problemsOf(text);
+    const p = problems.find((x) => x.message.includes(message));
+    expect(p, JSON.stringify(problems)).toBeDefined();
+    expect(p?.line).toBe(line);
+    expect(p?.file).toBe(join(dir, 'compose.yaml'));
+  });
+
+  test.each([150, 3000, 20_000])('values nested %i levels deep', (depth) => {
+    const problems = problemsOf(`services:\n  a:\n    image: x\nx-deep: ${'['.repeat(depth)}${']'.repeat(depth)}\n`);
+    expect(problems[0].line).toBeGreaterThanOrEqual(1);
+    expect(problems[0].file).toBe(join(dir, 'compose.yaml'));
+  });
+
+  test('an include cycle is reported, not followed', () => {
+    writeFileSync(join(dir, 'b.yaml'), 'include: [compose.yaml]\nservices:\n  b: {image: x}\n');
+    const problems = problemsOf('include: [b.yaml]\nservices:\n  a: {image: x}\n');
+    expect(problems.some((p) => p.message.startsWith('include cycle detected'))).toBe(true);
+  });
+
+  test('any text either loads or fails with a located ComposeValidationError', () =>
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc.stringMatching(/^[a-z:\[\]{}&*!<\-\n $"']{0,60}$/),
+          fc.constantFrom('services:\n  a: {image: x}\n'),
+        ),
+        (text) => {
+          writeFileSync(join(dir, 'fuzz.yaml'), text);
+          try {
+            loadCompose({ workingDir: dir, env: {}, projectName: 'p', files: ['fuzz.yaml'] });
+          } catch (e) {
+            expect(e).toBeInstanceOf(ComposeValidationError);
+            for (const p of (e as ComposeValidationError).problems) expect(p.file).toBeDefined();
+          }
+        },
+      ),
+      { numRuns: 300 },
+    ));
+});

@@ -131,13 +131,7 @@ export function mergeService(
 
 /** Merges a whole file onto the result of the files before it. */
 export function mergeLayers(base: ComposeLayer, over: ComposeLayer, tags: Map<string, MergeTag>): ComposeLayer {
-  const out: ComposeLayer = {
-    services: {},
-    networks: {},
-    volumes: {},
-    secrets: {},
-    configs: {},
-  };
+  const out: ComposeLayer = emptyLayer();
   const name = over.name ?? base.name;
   if (name !== undefined) out.name = name;
   for (const section of ['services', 'networks', 'volumes', 'secrets', 'configs'] as const) {
@@ -145,10 +139,15 @@ export function mergeLayers(base: ComposeLayer, over: ComposeLayer, tags: Map<st
     const merged = mergeValue(base[section], over[section], section, section, tags);
     out[section] = (merged ?? {}) as never;
   }
+  out.extensions = { ...base.extensions };
+  for (const [k, v] of Object.entries(over.extensions)) {
+    if (tags.get(k) === 'reset') delete out.extensions[k];
+    else out.extensions[k] = mergeValue(base.extensions[k], v, k, k, tags);
+  }
   return out;
 }
 
 /** An empty project, the start of a merge. */
 export function emptyLayer(): ComposeLayer {
-  return { services: {}, networks: {}, volumes: {}, secrets: {}, configs: {} };
+  return { services: {}, networks: {}, volumes: {}, secrets: {}, configs: {}, extensions: {} };
 }

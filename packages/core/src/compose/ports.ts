@@ -3,6 +3,7 @@
  * brackets) parsed as docker's nat.ParsePortSpec does, ranges of equal length expanded one port per entry.
  */
 import { isIP } from 'node:net';
+import { HyprError } from '../errors.js';
 
 /** A port in the long syntax, as `docker compose config` prints it. */
 export interface ComposePort {
@@ -16,14 +17,17 @@ export interface ComposePort {
   app_protocol?: string;
 }
 
-export class PortSyntaxError extends Error {
-  readonly hint = 'write [HOST_IP:][HOST:]CONTAINER[/PROTOCOL], for example "8080:80" or "127.0.0.1:5432:5432/tcp"';
+/** A short-syntax port that does not parse; the loader adds the file, line and key path. */
+export class PortSyntaxError extends HyprError {
   constructor(
     readonly spec: string,
     reason: string,
   ) {
-    super(`${JSON.stringify(spec)} is not a port mapping: ${reason}`);
-    this.name = 'PortSyntaxError';
+    super(
+      'COMPOSE_PORT_INVALID',
+      `${JSON.stringify(spec)} is not a port mapping: ${reason}`,
+      'write [HOST_IP:][HOST:]CONTAINER[/PROTOCOL], for example "8080:80" or "127.0.0.1:5432:5432/tcp"',
+    );
   }
 }
 

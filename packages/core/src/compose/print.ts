@@ -27,6 +27,7 @@ export function toComposeDocument(project: ComposeProject): Record<string, unkno
     const entries = project[section];
     if (Object.keys(entries).length > 0) doc[section] = entries;
   }
+  for (const [k, v] of Object.entries(project.extensions ?? {})) doc[k] = v;
   return prepare(doc, false) as Record<string, unknown>;
 }
 

@@ -1,3 +1,5 @@
+import { HyprError } from '../errors.js';
+
 /**
  * Splits a string command into words as compose does (mattn/go-shellwords): whitespace separates words,
  * single quotes are literal, double quotes allow `\"` and `\\`, a backslash outside quotes escapes the
@@ -36,7 +38,13 @@ export function splitShellWords(text: string): string[] {
       inWord = true;
     }
   }
-  if (quote) throw new Error(`unterminated ${quote === '"' ? 'double' : 'single'} quote in ${JSON.stringify(text)}`);
+  if (quote) {
+    throw new HyprError(
+      'COMPOSE_COMMAND_INVALID',
+      `unterminated ${quote === '"' ? 'double' : 'single'} quote in ${JSON.stringify(text)}`,
+      'close the quote, or write the command as a list',
+    );
+  }
   if (inWord) words.push(word);
   return words;
 }

@@ -147,7 +147,10 @@ export interface ComposeServiceCore {
 
 export type ComposeService = ComposeServiceCore & Omit<RawService, keyof ComposeServiceCore | 'extends'>;
 
-export interface ComposeNetwork {
+/** `x-*` keys, kept as written wherever the specification allows them. */
+export type ComposeExtensions = { [key: `x-${string}`]: unknown };
+
+export interface ComposeNetwork extends ComposeExtensions {
   name: string;
   driver?: string;
   driver_opts?: Record<string, string | number>;
@@ -164,7 +167,7 @@ export interface ComposeNetwork {
   };
 }
 
-export interface ComposeVolume {
+export interface ComposeVolume extends ComposeExtensions {
   name: string;
   driver?: string;
   driver_opts?: Record<string, string | number>;
@@ -173,7 +176,7 @@ export interface ComposeVolume {
 }
 
 /** A top-level secret or config: where its content comes from. */
-export interface ComposeFileObject {
+export interface ComposeFileObject extends ComposeExtensions {
   name: string;
   file?: string;
   environment?: string;
@@ -202,4 +205,6 @@ export interface ComposeProject {
   environment: Record<string, string>;
   /** Non-fatal findings: unset variables, deprecated keys. */
   warnings: string[];
+  /** Top-level `x-*` keys of the files, merged. */
+  extensions?: Record<string, unknown>;
 }

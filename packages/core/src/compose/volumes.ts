@@ -5,6 +5,7 @@
  */
 import { homedir } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
+import { HyprError } from '../errors.js';
 
 /** A service mount in the long syntax, as `docker compose config` prints it. */
 export interface ComposeVolumeMount {
@@ -19,15 +20,17 @@ export interface ComposeVolumeMount {
   image?: { subpath?: string };
 }
 
-export class VolumeSyntaxError extends Error {
-  readonly hint =
-    'write SOURCE:TARGET[:MODE], for example "./data:/var/lib/data:ro" or "dbdata:/var/lib/postgresql/data"';
+/** A short-syntax volume that does not parse; the loader adds the file, line and key path. */
+export class VolumeSyntaxError extends HyprError {
   constructor(
     readonly spec: string,
     reason: string,
   ) {
-    super(`${JSON.stringify(spec)} is not a volume mount: ${reason}`);
-    this.name = 'VolumeSyntaxError';
+    super(
+      'COMPOSE_VOLUME_INVALID',
+      `${JSON.stringify(spec)} is not a volume mount: ${reason}`,
+      'write SOURCE:TARGET[:MODE], for example "./data:/var/lib/data:ro" or "dbdata:/var/lib/postgresql/data"',
+    );
   }
 }
 

@@ -81,3 +81,23 @@ describe('.dockerignore as docker applies it', () => {
     );
   });
 });
+
+describe('.dockerignore patterns match in linear time', () => {
+  test('a 60-byte line of stars answers at once', () => {
+    const m = createDockerignoreMatcher(`${'*a'.repeat(30)}b\n`);
+    expect(m.ignores(`${'a'.repeat(5000)}c`)).toBe(false);
+    expect(m.ignores(`${'a'.repeat(60)}b`)).toBe(true);
+  });
+
+  test('prefix, suffix and ** patterns as moby/patternmatcher reads them', () => {
+    const m = createDockerignoreMatcher('foo**\n**/bar\nbaz/**/*.go\n[^a-c]x\n');
+    expect(m.ignores('foobar')).toBe(true);
+    expect(m.ignores('a/b/bar')).toBe(true);
+    expect(m.ignores('bar')).toBe(true);
+    expect(m.ignores('xbar')).toBe(false);
+    expect(m.ignores('baz/a.go')).toBe(true);
+    expect(m.ignores('baz/x/y/a.go')).toBe(true);
+    expect(m.ignores('dx')).toBe(true);
+    expect(m.ignores('ax')).toBe(false);
+  });
+});

@@ -3,8 +3,9 @@
  * `#` comments, blank lines skipped, surrounding blanks trimmed, each pattern cleaned like Go's
  * filepath.Clean with a leading `/` dropped; `*`, `?`, `[…]` and `\` as in filepath.Match, `**` for
  * any number of directories; `!` re-includes. The last matching pattern wins, and a pattern that
- * matches a parent directory matches everything under it.
+ * matches a parent directory matches everything under it. Matching is linear in the path (glob-nfa.ts).
  */
+import { type NfaToken, compileNfa, matchesWhole } from './glob-nfa.js';
 
 export interface DockerignorePattern {
   /** The cleaned pattern, without `!`. */
@@ -12,7 +13,8 @@ export interface DockerignorePattern {
   exclusion: boolean;
   /** 1-based line in .dockerignore. */
   line: number;
-  regexp: RegExp;
+  /** Whether the pattern itself (not its parents) matches a cleaned path. */
+  matches: (path: string) => boolean;
 }
 
 export interface DockerignoreMatcher {
@@ -40,60 +42,104 @@ export function cleanPath(p: string): string {
   return joined === '' ? '.' : joined;
 }
 
-const REGEXP_SPECIAL = '.+()|^${}';
+type Match = (path: string) => boolean;
+const never: Match = () => false;
+const notSlash = (c: string) => c !== '/';
+const notNewline = (c: string) => c !== '\n';
 
-function compilePattern(pattern: string): RegExp {
-  let re = '^';
+/**
+ * A bracket expression from `[` at `i` (as Go's regexp reads it, which moby hands it to): `^` negates,
+ * `a-z` ranges, `\x` escapes. Returns the test and the index of the closing `]`, or undefined when
+ * the class is malformed (moby then fails to compile the pattern; here it never matches).
+ */
+function readClass(chars: string[], i: number): { test: (c: string) => boolean; end: number } | undefined {
+  let j = i + 1;
+  const negate = chars[j] === '^';
+  if (negate) j++;
+  const ranges: [string, string][] = [];
+  for (let first = true; j < chars.length; first = false) {
+    if (chars[j] === ']' && !first) {
+      const test = (c: string) => ranges.some(([lo, hi]) => c >= lo && c <= hi) !== negate;
+      return { test, end: j };
+    }
+    let lo = chars[j];
+    if (lo === '\\') lo = chars[++j];
+    if (lo === undefined || lo === '[') return undefined;
+    j++;
+    let hi = lo;
+    if (chars[j] === '-' && chars[j + 1] !== undefined && chars[j + 1] !== ']') {
+      hi = chars[j + 1] === '\\' ? chars[j + 2] : chars[j + 1];
+      j += chars[j + 1] === '\\' ? 3 : 2;
+      if (hi === undefined || hi < lo) return undefined;
+    }
+    ranges.push([lo, hi]);
+  }
+  return undefined;
+}
+
+/**
+ * Compiles a cleaned pattern as moby/patternmatcher does: an exact match, a prefix (`dir/**`), a
+ * suffix (`**` then literals) or a wildcard pattern, matched over the whole path in linear time.
+ */
+function compilePattern(pattern: string): Match {
   const chars = Array.from(pattern);
+  const tokens: NfaToken[] = [];
+  let type: 'exact' | 'prefix' | 'suffix' | 'wildcard' = 'exact';
   for (let i = 0; i < chars.length; i++) {
     const ch = chars[i];
     if (ch === '*') {
       if (chars[i + 1] === '*') {
+        const first = i === 0;
         i++;
         if (chars[i + 1] === '/') i++;
-        re += i + 1 >= chars.length ? '.*' : '(.*/)?';
+        if (i + 1 >= chars.length) {
+          if (type === 'exact') type = 'prefix';
+          else {
+            tokens.push({ kind: 'many', test: notNewline });
+            type = 'wildcard';
+          }
+        } else {
+          tokens.push({ kind: 'optionalRun', test: notNewline, end: (c) => c === '/' });
+          type = 'wildcard';
+        }
+        if (first) type = 'suffix';
       } else {
-        re += '[^/]*';
+        tokens.push({ kind: 'many', test: notSlash });
+        type = 'wildcard';
       }
     } else if (ch === '?') {
-      re += '[^/]';
-    } else if (ch === '[') {
-      // A character class as in filepath.Match: [abc], [a-z], [^a-z]; escapes inside kept.
-      let j = i + 1;
-      let cls = '';
-      if (chars[j] === '^' || chars[j] === '!') {
-        cls += '^';
-        j++;
-      }
-      let closed = false;
-      for (; j < chars.length; j++) {
-        if (chars[j] === '\\' && j + 1 < chars.length) {
-          cls += `\\${chars[++j]}`;
-        } else if (chars[j] === ']' && cls.replace(/^\^/, '') !== '') {
-          closed = true;
-          break;
-        } else {
-          cls += chars[j] === '/' ? '' : chars[j] === '[' ? '\\[' : chars[j];
-        }
-      }
-      if (!closed) return /(?!)/; // a malformed class never matches, as filepath.Match errors
-      re += `[${cls}]`;
-      i = j;
+      tokens.push({ kind: 'one', test: notSlash });
+      type = 'wildcard';
     } else if (ch === '\\') {
-      if (i + 1 < chars.length) re += `\\${chars[++i]}`;
-      else re += '\\\\';
-    } else if (REGEXP_SPECIAL.includes(ch) || ch === ']') {
-      re += `\\${ch}`;
+      const next = chars[i + 1];
+      if (next !== undefined) i++;
+      const lit = next ?? '\\';
+      tokens.push({ kind: 'one', test: (c) => c === lit });
+      if (next !== undefined) type = 'wildcard';
+    } else if (ch === '[') {
+      const cls = readClass(chars, i);
+      if (!cls) return never;
+      tokens.push({ kind: 'one', test: cls.test });
+      i = cls.end;
+      type = 'wildcard';
+    } else if (ch === '^') {
+      // moby does not escape `^`: in its regexp it asserts the start of the path.
+      tokens.push({ kind: 'start' });
     } else {
-      re += ch;
+      tokens.push({ kind: 'one', test: (c) => c === ch });
     }
   }
-  re += '$';
-  try {
-    return new RegExp(re, 'u');
-  } catch {
-    return /(?!)/;
+  if (type === 'exact') return (path) => path === pattern;
+  if (type === 'prefix') {
+    const prefix = pattern.slice(0, -2);
+    return (path) => path.startsWith(prefix);
   }
+  if (type === 'suffix') {
+    const suffix = pattern.slice(2);
+    return (path) => path.endsWith(suffix) || (suffix.startsWith('/') && path === suffix.slice(1));
+  }
+  const nfa = compileNfa(tokens);
+  return (path) => matchesWhole(nfa, Array.from(path));
 }
 
 /** Reads a .dockerignore file into patterns. */
@@ -112,7 +158,7 @@ export function parseDockerignore(text: string): DockerignorePattern[] {
       pattern = cleanPath(pattern);
       if (pattern.length > 1 && pattern.startsWith('/')) pattern = pattern.slice(1);
     }
-    out.push({ pattern, exclusion, line: n + 1, regexp: compilePattern(pattern) });
+    out.push({ pattern, exclusion, line: n + 1, matches: compilePattern(pattern) });
   }
   return out;
 }
@@ -130,12 +176,12 @@ export function createDockerignoreMatcher(patterns: DockerignorePattern[] | stri
       let matched = false;
       for (const p of list) {
         if (p.exclusion !== matched) continue;
-        let match = p.regexp.test(file);
+        let match = p.matches(file);
         if (!match && parents.length > 0) {
           let prefix = '';
           for (const seg of parents) {
             prefix = prefix === '' ? seg : `${prefix}/${seg}`;
-            if (p.regexp.test(prefix)) {
+            if (p.matches(prefix)) {
               match = true;
               break;
             }

@@ -6,13 +6,12 @@ import { type ErrorCode, SourceError } from '../errors.js';
  */
 export class DockerfileError extends SourceError {}
 
-/** Thrown by word expansion; the caller turns it into a DockerfileError at the instruction's line. */
-export class ExpansionError extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ExpansionError';
+/**
+ * Thrown by word expansion, located in the word itself (line 1, the column of the `$` or quote at
+ * fault); the parser turns it into a DockerfileError at the instruction's line.
+ */
+export class ExpansionError extends SourceError {
+  constructor(code: ErrorCode, message: string, column = 1) {
+    super(code, message, undefined, 1, column);
   }
 }

@@ -1,4 +1,5 @@
 import { ExpansionError } from './errors.js';
+import { replaceAllMatches, replaceFirstMatch, trimPatternPrefix, trimPatternSuffix } from './shell-pattern.js';
 
 /**
  * Word expansion as BuildKit's shell lexer does it (frontend/dockerfile/shell/lex.go): quote
@@ -107,6 +108,11 @@ class WordProcessor {
   ) {
     this.chars = Array.from(text);
     this.rawEscapes = rawEscapes;
+  }
+
+  /** The code-point index being read, for error columns. */
+  get position(): number {
+    return this.pos;
   }
 
   private peek(): string {
@@ -279,7 +285,10 @@ class WordProcessor {
         nullIsUnset = true;
         ch = this.next();
         modifier += ch;
-        if (!'+-?#%'.includes(ch) || ch === EOF) {
+        if (ch === '#' || ch === '%') {
+          throw new ExpansionError('DOCKERFILE_BAD_SUBSTITUTION', `unsupported modifier (${modifier}) in substitution`);
+        }
+        if (!'+-?'.includes(ch) || ch === EOF) {
           // BuildKit reads the word before rejecting the modifier.
           this.readWordOrMissingBrace(false);
           throw new ExpansionError('DOCKERFILE_BAD_SUBSTITUTION', `unsupported modifier (${modifier}) in substitution`);
@@ -305,11 +314,9 @@ class WordProcessor {
         const replacement = this.readWordOrMissingBrace(true);
         const { value, set } = this.lookup(name);
         if (this.skipUnset && !set) return `\${${name}/${pattern}/${replacement}}`;
-        const re = shellPatternToRegExp(pattern, true, false, replaceAll);
-        if (replaceAll) return value.replace(re, () => replacement);
-        const m = re.exec(value);
-        if (!m) return value;
-        return value.slice(0, m.index) + replacement + value.slice(m.index + m[0].length);
+        return replaceAll
+          ? replaceAllMatches(pattern, value, replacement)
+          : replaceFirstMatch(pattern, value, replacement);
       }
       default:
         throw new ExpansionError(
@@ -352,66 +359,10 @@ class WordProcessor {
           greedy = true;
           word = word.slice(1);
         }
-        if (ch === '#') return trimPrefix(word, value, greedy);
-        const reversed = trimPrefix(reversePattern(word), Array.from(value).reverse().join(''), greedy);
-        return Array.from(reversed).reverse().join('');
+        return ch === '#' ? trimPatternPrefix(word, value, greedy) : trimPatternSuffix(word, value, greedy);
       }
     }
   }
-}
-
-function trimPrefix(pattern: string, value: string, greedy: boolean): string {
-  const re = shellPatternToRegExp(pattern, greedy, true, false);
-  const m = re.exec(value);
-  return m ? value.slice(m[0].length) : value;
-}
-
-/** Reverses a pattern keeping `\x` escapes in front of the character they escape. */
-function reversePattern(pattern: string): string {
-  const runes = Array.from(pattern);
-  const out = new Array<string>(runes.length);
-  const last = runes.length - 1;
-  for (let i = 0; i <= last; ) {
-    if (runes[i] === '\\' && i !== last) {
-      out[last - i - 1] = '\\';
-      out[last - i] = runes[i + 1];
-      i += 2;
-    } else {
-      out[last - i] = runes[i];
-      i++;
-    }
-  }
-  return out.join('');
-}
-
-/** A shell wildcard pattern (`*`, `?`, `\` escapes; no bracket expressions, as BuildKit) as a RegExp. */
-export function shellPatternToRegExp(pattern: string, greedy: boolean, anchored: boolean, global: boolean): RegExp {
-  let out = anchored ? '^' : '';
-  const runes = Array.from(pattern);
-  for (let i = 0; i < runes.length; i++) {
-    const tok = runes[i];
-    if (tok === '*') {
-      out += greedy ? '[\\s\\S]*' : '[\\s\\S]*?';
-    } else if (tok === '?') {
-      out += '[\\s\\S]';
-    } else if (tok === '\\') {
-      const nextCh = runes[i + 1];
-      if (nextCh === '}' || nextCh === '/') continue;
-      i++;
-      if (nextCh !== '*' && nextCh !== '?' && nextCh !== '\\') {
-        throw new ExpansionError(
-          'DOCKERFILE_BAD_SUBSTITUTION',
-          `invalid pattern (${pattern}) in substitution: invalid escapeToken '\\${nextCh ?? ''}'`,
-        );
-      }
-      out += `\\${nextCh}`;
-    } else if ('[]{}.+()|^$'.includes(tok)) {
-      out += `\\${tok}`;
-    } else {
-      out += tok;
-    }
-  }
-  return new RegExp(out, global ? 'gu' : 'u');
 }
 
 /**
@@ -428,7 +379,14 @@ export function expandWord(word: string, env: ExpansionEnv, options: ExpandOptio
     options.skipUnset ?? false,
     options.processQuotes ?? true,
   );
-  const { value, words } = p.run();
+  let out: { value: string; words: string[] };
+  try {
+    out = p.run();
+  } catch (e) {
+    if (e instanceof ExpansionError && e.column === 1) throw new ExpansionError(e.code, e.message, p.position + 1);
+    throw e;
+  }
+  const { value, words } = out;
   return { value, words, matched: p.matched, unmatched: p.unmatched };
 }
 

@@ -5,7 +5,6 @@ export {
   type ExpansionEnv,
   type ExpansionResult,
   expandWord,
-  shellPatternToRegExp,
 } from './expand.js';
 export {
   type DockerfileDirective,

@@ -208,7 +208,13 @@ const FLAG_SPECS: Partial<Record<DockerfileKeyword, Record<string, FlagKind>>> =
 
 type FlagValues = Record<string, string | boolean | string[] | undefined>;
 
-function failAt(node: DockerfileNode, file: string | undefined, code: ErrorCode, message: string, hint?: string): never {
+function failAt(
+  node: DockerfileNode,
+  file: string | undefined,
+  code: ErrorCode,
+  message: string,
+  hint?: string,
+): never {
   throw new DockerfileError(code, message, file, node.line, node.column, hint);
 }
 

@@ -1,0 +1,135 @@
+import {
+  type Report,
+  toBool,
+  toBytes,
+  toDuration,
+  toExtraHosts,
+  toFileReferences,
+  toInt,
+  toNullableMap,
+  toNumber,
+  toStringMap,
+} from './normalize-values.js';
+/** Phase 4 for `build`, `healthcheck` and `deploy`: paths resolved, durations and sizes canonical. */
+import type { NormalizeContext } from './normalize.js';
+import type { RawBuild, RawService } from './schema.js';
+import type { ComposeBuild, ComposeHealthcheck } from './types.js';
+import { resolveHostPath } from './volumes.js';
+
+function isRemoteContext(context: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(context) || context.startsWith('git@') || context.startsWith('github.com/');
+}
+
+export function normalizeBuild(b: RawBuild, ctx: NormalizeContext, path: (string | number)[]): Partial<ComposeBuild> {
+  const resolveContext = (c: string) => (isRemoteContext(c) ? c : resolveHostPath(c, ctx.baseDir));
+  if (typeof b === 'string') return { context: resolveContext(b) };
+  const { report } = ctx;
+  const out: Partial<ComposeBuild> = {};
+  for (const [k, v] of Object.entries(b)) {
+    if (v === undefined) continue;
+    switch (k) {
+      case 'context':
+        out.context = resolveContext(v as string);
+        break;
+      case 'args':
+        out.args = toNullableMap(v as string[]);
+        break;
+      case 'labels':
+        out.labels = toStringMap(v as string[], report, [...path, k]);
+        break;
+      case 'additional_contexts':
+        out.additional_contexts = toStringMap(v as string[], report, [...path, k]);
+        break;
+      case 'extra_hosts':
+        out.extra_hosts = toExtraHosts(v as string[], report, [...path, k]);
+        break;
+      case 'secrets':
+        out.secrets = toFileReferences(v as string[], report, [...path, k]);
+        break;
+      case 'shm_size':
+        out.shm_size = toBytes(v as string, report, [...path, k]);
+        break;
+      case 'no_cache':
+      case 'pull':
+      case 'privileged':
+        out[k] = toBool(v as string, report, [...path, k]);
+        break;
+      default:
+        out[k] = v;
+    }
+  }
+  // The context defaults to the project directory; applied here so later files can still override it.
+  return out;
+}
+
+export function normalizeHealthcheck(
+  h: NonNullable<RawService['healthcheck']>,
+  report: Report,
+  path: (string | number)[],
+): ComposeHealthcheck {
+  const out: ComposeHealthcheck = {};
+  if (h.test !== undefined) {
+    if (typeof h.test === 'string') out.test = ['CMD-SHELL', h.test];
+    else {
+      if (h.test.length === 0 || !['CMD', 'CMD-SHELL', 'NONE'].includes(h.test[0])) {
+        report(
+          [...path, 'test'],
+          'a list test must start with "CMD", "CMD-SHELL" or "NONE"',
+          'for example ["CMD", "curl", "-f", "http://localhost"]',
+        );
+      }
+      out.test = h.test;
+    }
+  }
+  for (const k of ['interval', 'timeout', 'start_period', 'start_interval'] as const) {
+    if (h[k] !== undefined) out[k] = toDuration(h[k], report, [...path, k]);
+  }
+  if (h.retries !== undefined) out.retries = toInt(h.retries, report, [...path, 'retries']);
+  if (h.disable !== undefined) out.disable = toBool(h.disable, report, [...path, 'disable']);
+  return out;
+}
+
+function normalizeResources(r: Record<string, unknown>, report: Report, path: (string | number)[]) {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(r)) {
+    if (v === undefined) continue;
+    if (k === 'cpus') out.cpus = toNumber(v as string, report, [...path, k]);
+    else if (k === 'memory') out.memory = toBytes(v as string, report, [...path, k]);
+    else if (k === 'pids') out.pids = toInt(v as string, report, [...path, k]);
+    else out[k] = v;
+  }
+  return out;
+}
+
+export function normalizeDeploy(d: NonNullable<RawService['deploy']>, report: Report, path: (string | number)[]) {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(d)) {
+    if (v === undefined) continue;
+    if (k === 'replicas') out.replicas = toInt(v as string, report, [...path, k]);
+    else if (k === 'labels') out.labels = toStringMap(v as string[], report, [...path, k]);
+    else if (k === 'resources') {
+      const r = v as Record<string, Record<string, unknown> | undefined>;
+      const res: Record<string, unknown> = {};
+      if (r.limits) res.limits = normalizeResources(r.limits, report, [...path, k, 'limits']);
+      if (r.reservations) res.reservations = normalizeResources(r.reservations, report, [...path, k, 'reservations']);
+      out.resources = res;
+    } else if (k === 'restart_policy') {
+      const rp = v as { condition?: string; delay?: string; max_attempts?: number | string; window?: string };
+      const o: Record<string, unknown> = {};
+      if (rp.condition !== undefined) {
+        if (!['none', 'on-failure', 'any'].includes(rp.condition)) {
+          report(
+            [...path, k, 'condition'],
+            `must be one of none, on-failure, any (got ${JSON.stringify(rp.condition)})`,
+          );
+        }
+        o.condition = rp.condition;
+      }
+      if (rp.delay !== undefined) o.delay = toDuration(rp.delay, report, [...path, k, 'delay']);
+      if (rp.window !== undefined) o.window = toDuration(rp.window, report, [...path, k, 'window']);
+      if (rp.max_attempts !== undefined) o.max_attempts = toInt(rp.max_attempts, report, [...path, k, 'max_attempts']);
+      out.restart_policy = o;
+    } else out[k] = v;
+  }
+  return out;
+}

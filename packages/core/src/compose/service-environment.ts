@@ -1,0 +1,59 @@
+/**
+ * Phase 10 of the load: each service's environment. `env_file` files are read in order (a later one
+ * wins, `environment:` wins over them all), and entries without a value (`KEY`) take KEY from the
+ * project's variables, or stay unset; `build.args` likewise.
+ */
+import { existsSync } from 'node:fs';
+import type { Fail } from './defaults.js';
+import { DotenvError, parseDotenv } from './dotenv.js';
+import type { VariableLookup } from './interpolate.js';
+import { readComposeText, unreadableReason } from './locate.js';
+import type { ComposeService } from './types.js';
+
+export function resolveServiceEnvironment(name: string, svc: ComposeService, lookup: VariableLookup, fail: Fail): void {
+  if (svc.env_file?.length) {
+    const fromFiles: Record<string, string> = {};
+    svc.env_file.forEach((f, i) => {
+      if (!existsSync(f.path)) {
+        if (f.required)
+          fail(
+            `services.${name}.env_file[${i}]`,
+            `env file ${f.path} not found`,
+            'create it, or mark it `required: false`',
+          );
+        return;
+      }
+      const why = unreadableReason(f.path);
+      if (why) {
+        fail(`services.${name}.env_file[${i}]`, `env file ${f.path} ${why}`);
+        return;
+      }
+      try {
+        Object.assign(
+          fromFiles,
+          parseDotenv(readComposeText(f.path, 'env file'), (k) => fromFiles[k] ?? lookup(k)),
+        );
+      } catch (e) {
+        if (!(e instanceof DotenvError)) throw e;
+        fail(`services.${name}.env_file[${i}]`, `${f.path}:${e.line}: ${e.message}`, e.hint);
+      }
+    });
+    svc.environment = { ...fromFiles, ...svc.environment };
+  }
+  if (svc.environment) {
+    for (const [k, v] of Object.entries(svc.environment)) {
+      if (v === null) {
+        const found = lookup(k);
+        if (found !== undefined) svc.environment[k] = found;
+      }
+    }
+  }
+  if (svc.build?.args) {
+    for (const [k, v] of Object.entries(svc.build.args)) {
+      if (v === null) {
+        const found = lookup(k);
+        if (found !== undefined) svc.build.args[k] = found;
+      }
+    }
+  }
+}
