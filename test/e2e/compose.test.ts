@@ -9,9 +9,12 @@ import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { convertToStack, loadCompose } from '@hypr/core/compose';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { stackSpecToProto } from '../../packages/cli/src/compose-spec.js';
 import { buildBusyboxImage, writeTestOciLayout } from '../../packages/core/test/helpers/busybox-image.js';
 import { assertVmPrerequisites } from '../../packages/core/test/helpers/vm.js';
+import { serviceConfigHash, stackSpecFromProto } from '../../packages/daemon/src/stacks/index.js';
 import { HYPRD, hypr, hyprOk } from './helpers.js';
 
 const NS = `hypr-e2e-c${process.pid.toString(36)}${Math.random().toString(36).slice(2, 6)}`;
@@ -138,6 +141,16 @@ describe('compose config', () => {
     const up = await hypr(d, ['compose', '-f', bad, 'up', '-d']);
     expect(up.code).not.toBe(0);
     expect(up.stderr).toContain('services.web.ports[0]');
+  });
+});
+
+describe('the stack on the wire', () => {
+  test('what the CLI sends is what hyprd runs: same spec, same config hashes', () => {
+    const spec = convertToStack(loadCompose({ workingDir: projectDir, env: {} }));
+    const back = stackSpecFromProto(stackSpecToProto(spec));
+    expect(back).toEqual(spec);
+    for (const [name, svc] of Object.entries(spec.services))
+      expect(serviceConfigHash(back.services[name], 'sha256:x')).toBe(serviceConfigHash(svc, 'sha256:x'));
   });
 });
 

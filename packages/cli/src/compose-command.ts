@@ -3,7 +3,7 @@
  * --project-directory), loading and converting the files with @hypr/core/compose, and printing the
  * daemon's progress events as docker compose does (`Container p-web-1  Started`, on stderr).
  */
-import type { StackEvent } from '@hypr/api';
+import type { StackEvent, StackSpec as StackSpecMessage } from '@hypr/api';
 import {
   type ComposeProject,
   ComposeUnsupportedError,
@@ -13,6 +13,7 @@ import {
   loadCompose,
 } from '@hypr/core/compose';
 import { Flags, type Interfaces } from '@oclif/core';
+import { stackSpecToProto } from './compose-spec.js';
 import { CliError, HyprCommand } from './hypr-command.js';
 
 export const composeFlags = {
@@ -54,7 +55,8 @@ export interface ComposeGlobalFlags {
 export interface LoadedStack {
   project: ComposeProject;
   spec: StackSpec;
-  specJson: string;
+  /** The spec as the API carries it. */
+  message: StackSpecMessage;
 }
 
 export abstract class ComposeCommand extends HyprCommand {
@@ -83,7 +85,7 @@ export abstract class ComposeCommand extends HyprCommand {
     } catch (e) {
       throw composeCliError(e);
     }
-    return { project, spec, specJson: JSON.stringify(spec) };
+    return { project, spec, message: stackSpecToProto(spec) };
   }
 
   /**

@@ -19,7 +19,7 @@ import {
   type StackEvent,
   type StackOrchestrator,
   type UpOptions,
-  parseSpec,
+  stackSpecFromProto,
 } from '../stacks/index.js';
 
 /**
@@ -114,12 +114,12 @@ function encodeContainer(c: StackContainerView): StackContainer {
 export function createStackService(s: StackOrchestrator): ServiceImpl<typeof StackService> {
   return {
     async *up(req, ctx) {
-      const [spec, opts] = [parseSpec(req.specJson), decodeUpOptions(req)];
+      const [spec, opts] = [stackSpecFromProto(req.spec), decodeUpOptions(req)];
       yield* streamEvents((emit) => s.up(spec, opts, emit), ctx.signal);
     },
     async *down(req, ctx) {
       const { name, volumes, removeOrphans, timeoutSeconds } = req;
-      const opts = { spec: req.specJson ? parseSpec(req.specJson) : undefined, volumes, removeOrphans, timeoutSeconds };
+      const opts = { spec: req.spec && stackSpecFromProto(req.spec), volumes, removeOrphans, timeoutSeconds };
       yield* streamEvents((emit) => s.down(name, opts, emit), ctx.signal);
     },
     async *control(req, ctx) {
@@ -129,12 +129,12 @@ export function createStackService(s: StackOrchestrator): ServiceImpl<typeof Sta
       yield* streamEvents((emit) => s.control(req.name, action, opts, emit), ctx.signal);
     },
     async *build(req, ctx) {
-      const spec = parseSpec(req.specJson);
+      const spec = stackSpecFromProto(req.spec);
       const opts = { noCache: req.noCache, pull: req.pull, buildArgs: req.buildArgs };
       yield* streamEvents((emit) => s.build(spec, req.services, opts, emit), ctx.signal);
     },
     async *pull(req, ctx) {
-      const spec = parseSpec(req.specJson);
+      const spec = stackSpecFromProto(req.spec);
       yield* streamEvents((emit) => s.pull(spec, req.services, req.ignoreFailures, emit), ctx.signal);
     },
     async containers(req) {

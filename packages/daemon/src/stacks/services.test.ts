@@ -1,7 +1,6 @@
 import type { StackService, StackSpec } from '@hypr/core/compose';
 import { describe, expect, test } from 'vitest';
 import { selectServices, serviceConfigHash } from './services.js';
-import { parseSpec } from './spec-json.js';
 
 const svc = (name: string, deps: string[] = [], extra: Partial<StackService> = {}): StackService =>
   ({
@@ -42,10 +41,4 @@ describe('serviceConfigHash', () => {
     expect(serviceConfigHash(svc('a', [], { env: { A: '2' } }), 'sha256:1')).not.toBe(base);
     expect(serviceConfigHash(svc('a'), 'sha256:2')).not.toBe(base);
   });
-});
-
-test('parseSpec refuses what is not a stack', () => {
-  expect(() => parseSpec('{')).toThrow(/not valid JSON/);
-  expect(() => parseSpec('{"name":"x"}')).toThrow(/lacks/);
-  expect(parseSpec(JSON.stringify(spec)).name).toBe('p');
 });

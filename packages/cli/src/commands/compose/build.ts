@@ -25,9 +25,9 @@ export default class ComposeBuild extends ComposeCommand {
       else if (process.env[a] !== undefined) buildArgs[a] = process.env[a] as string;
       else if (i === 0) throw new CliError(`invalid build argument: ${a}`, 1);
     }
-    const { specJson } = this.loadStack(flags, argv);
+    const { message: spec } = this.loadStack(flags, argv);
     await this.follow(
-      this.client.stacks.build({ specJson, services: argv, noCache: flags['no-cache'], pull: flags.pull, buildArgs }),
+      this.client.stacks.build({ spec, services: argv, noCache: flags['no-cache'], pull: flags.pull, buildArgs }),
     );
   }
 }

@@ -21,7 +21,7 @@ export default class ComposeDown extends ComposeCommand {
     await this.follow(
       this.client.stacks.down({
         name,
-        specJson: loaded?.specJson ?? '',
+        spec: loaded?.message,
         volumes: flags.volumes,
         removeOrphans: flags['remove-orphans'],
         timeoutSeconds: flags.timeout,

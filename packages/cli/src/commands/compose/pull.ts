@@ -15,9 +15,7 @@ export default class ComposePull extends ComposeCommand {
     const { flags, argv } = await this.parseCompose<
       ComposeGlobalFlags & { 'ignore-pull-failures': boolean; quiet: boolean }
     >(ComposePull);
-    const { specJson } = this.loadStack(flags, argv);
-    await this.follow(
-      this.client.stacks.pull({ specJson, services: argv, ignoreFailures: flags['ignore-pull-failures'] }),
-    );
+    const { message: spec } = this.loadStack(flags, argv);
+    await this.follow(this.client.stacks.pull({ spec, services: argv, ignoreFailures: flags['ignore-pull-failures'] }));
   }
 }

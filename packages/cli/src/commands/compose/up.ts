@@ -63,13 +63,13 @@ export default class ComposeUp extends ComposeCommand {
 
   async run(): Promise<void> {
     const { flags, argv } = await this.parseCompose<UpFlags>(ComposeUp);
-    const { spec, specJson, project } = this.loadStack(flags, argv);
+    const { spec, message, project } = this.loadStack(flags, argv);
     if (flags['exit-code-from'] && !spec.services[flags['exit-code-from']])
       throw new CliError(`no such service: ${flags['exit-code-from']}`, 1);
     const detach = flags.detach || flags.wait;
     await this.follow(
       this.client.stacks.up({
-        specJson,
+        spec: message,
         projectDir: project.workingDir,
         configFiles: project.files ?? [],
         services: argv,

@@ -2,15 +2,15 @@
 // @generated from file hypr/v1/stacks.proto (package hypr.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file hypr/v1/stacks.proto.
  */
 export const file_hypr_v1_stacks: GenFile = /*@__PURE__*/
-  fileDesc("ChRoeXByL3YxL3N0YWNrcy5wcm90bxIHaHlwci52MSJrCgpTdGFja0V2ZW50EgwKBGtpbmQYASABKAkSDAoEbmFtZRgCIAEoCRIOCgZzdGF0dXMYAyABKAkSDwoHbWVzc2FnZRgEIAEoCRIPCgdzZXJ2aWNlGAUgASgJEg8KB3dhcm5pbmcYBiABKAgikQIKDlVwU3RhY2tSZXF1ZXN0EhEKCXNwZWNfanNvbhgBIAEoCRITCgtwcm9qZWN0X2RpchgCIAEoCRIUCgxjb25maWdfZmlsZXMYAyADKAkSEAoIc2VydmljZXMYBCADKAkSDQoFYnVpbGQYBSABKAkSFgoOZm9yY2VfcmVjcmVhdGUYBiABKAgSEwoLbm9fcmVjcmVhdGUYByABKAgSFgoOcmVtb3ZlX29ycGhhbnMYCCABKAgSEAoIbm9fc3RhcnQYCSABKAgSDAoEd2FpdBgKIAEoCBIMCgRwdWxsGAsgASgJEhwKFHdhaXRfdGltZW91dF9zZWNvbmRzGAwgASgFEg8KB25vX2RlcHMYDSABKAgijgEKEERvd25TdGFja1JlcXVlc3QSDAoEbmFtZRgBIAEoCRIRCglzcGVjX2pzb24YAiABKAkSDwoHdm9sdW1lcxgDIAEoCBIWCg5yZW1vdmVfb3JwaGFucxgEIAEoCBIcCg90aW1lb3V0X3NlY29uZHMYBSABKAVIAIgBAUISChBfdGltZW91dF9zZWNvbmRzIpsBChNDb250cm9sU3RhY2tSZXF1ZXN0EgwKBG5hbWUYASABKAkSDgoGYWN0aW9uGAIgASgJEhAKCHNlcnZpY2VzGAMgAygJEhwKD3RpbWVvdXRfc2Vjb25kcxgEIAEoBUgAiAEBEg4KBnNpZ25hbBgFIAEoCRISCgpzdG9wX2ZpcnN0GAYgASgIQhIKEF90aW1lb3V0X3NlY29uZHMiyQEKEUJ1aWxkU3RhY2tSZXF1ZXN0EhEKCXNwZWNfanNvbhgBIAEoCRIQCghzZXJ2aWNlcxgCIAMoCRIQCghub19jYWNoZRgDIAEoCBIMCgRwdWxsGAQgASgIEj0KCmJ1aWxkX2FyZ3MYBSADKAsyKS5oeXByLnYxLkJ1aWxkU3RhY2tSZXF1ZXN0LkJ1aWxkQXJnc0VudHJ5GjAKDkJ1aWxkQXJnc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiUAoQUHVsbFN0YWNrUmVxdWVzdBIRCglzcGVjX2pzb24YASABKAkSEAoIc2VydmljZXMYAiADKAkSFwoPaWdub3JlX2ZhaWx1cmVzGAMgASgIIrQCCg5TdGFja0NvbnRhaW5lchIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEg8KB3NlcnZpY2UYAyABKAkSDgoGbnVtYmVyGAQgASgFEg0KBWltYWdlGAUgASgJEg8KB2NvbW1hbmQYBiABKAkSDQoFc3RhdGUYByABKAkSDgoGc3RhdHVzGAggASgJEg4KBmhlYWx0aBgJIAEoCRIRCglleGl0X2NvZGUYCiABKAUSEgoKY3JlYXRlZF9hdBgLIAEoAxINCgVwb3J0cxgMIAMoCRIzCgZsYWJlbHMYDSADKAsyIy5oeXByLnYxLlN0YWNrQ29udGFpbmVyLkxhYmVsc0VudHJ5Gi0KC0xhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiRQoWU3RhY2tDb250YWluZXJzUmVxdWVzdBIMCgRuYW1lGAEgASgJEhAKCHNlcnZpY2VzGAIgAygJEgsKA2FsbBgDIAEoCCJYChdTdGFja0NvbnRhaW5lcnNSZXNwb25zZRIrCgpjb250YWluZXJzGAEgAygLMhcuaHlwci52MS5TdGFja0NvbnRhaW5lchIQCghzZXJ2aWNlcxgCIAMoCSJXCgxTdGFja1N1bW1hcnkSDAoEbmFtZRgBIAEoCRIOCgZzdGF0dXMYAiABKAkSFAoMY29uZmlnX2ZpbGVzGAMgAygJEhMKC3Byb2plY3RfZGlyGAQgASgJIiAKEUxpc3RTdGFja3NSZXF1ZXN0EgsKA2FsbBgBIAEoCCI7ChJMaXN0U3RhY2tzUmVzcG9uc2USJQoGc3RhY2tzGAEgAygLMhUuaHlwci52MS5TdGFja1N1bW1hcnkyxgMKDFN0YWNrU2VydmljZRI0CgJVcBIXLmh5cHIudjEuVXBTdGFja1JlcXVlc3QaEy5oeXByLnYxLlN0YWNrRXZlbnQwARI4CgREb3duEhkuaHlwci52MS5Eb3duU3RhY2tSZXF1ZXN0GhMuaHlwci52MS5TdGFja0V2ZW50MAESPgoHQ29udHJvbBIcLmh5cHIudjEuQ29udHJvbFN0YWNrUmVxdWVzdBoTLmh5cHIudjEuU3RhY2tFdmVudDABEjoKBUJ1aWxkEhouaHlwci52MS5CdWlsZFN0YWNrUmVxdWVzdBoTLmh5cHIudjEuU3RhY2tFdmVudDABEjgKBFB1bGwSGS5oeXByLnYxLlB1bGxTdGFja1JlcXVlc3QaEy5oeXByLnYxLlN0YWNrRXZlbnQwARJPCgpDb250YWluZXJzEh8uaHlwci52MS5TdGFja0NvbnRhaW5lcnNSZXF1ZXN0GiAuaHlwci52MS5TdGFja0NvbnRhaW5lcnNSZXNwb25zZRI/CgRMaXN0EhouaHlwci52MS5MaXN0U3RhY2tzUmVxdWVzdBobLmh5cHIudjEuTGlzdFN0YWNrc1Jlc3BvbnNlYgZwcm90bzM");
+  fileDesc("ChRoeXByL3YxL3N0YWNrcy5wcm90bxIHaHlwci52MSJrCgpTdGFja0V2ZW50EgwKBGtpbmQYASABKAkSDAoEbmFtZRgCIAEoCRIOCgZzdGF0dXMYAyABKAkSDwoHbWVzc2FnZRgEIAEoCRIPCgdzZXJ2aWNlGAUgASgJEg8KB3dhcm5pbmcYBiABKAgioAIKDlVwU3RhY2tSZXF1ZXN0EiAKBHNwZWMYASABKAsyEi5oeXByLnYxLlN0YWNrU3BlYxITCgtwcm9qZWN0X2RpchgCIAEoCRIUCgxjb25maWdfZmlsZXMYAyADKAkSEAoIc2VydmljZXMYBCADKAkSDQoFYnVpbGQYBSABKAkSFgoOZm9yY2VfcmVjcmVhdGUYBiABKAgSEwoLbm9fcmVjcmVhdGUYByABKAgSFgoOcmVtb3ZlX29ycGhhbnMYCCABKAgSEAoIbm9fc3RhcnQYCSABKAgSDAoEd2FpdBgKIAEoCBIMCgRwdWxsGAsgASgJEhwKFHdhaXRfdGltZW91dF9zZWNvbmRzGAwgASgFEg8KB25vX2RlcHMYDSABKAginQEKEERvd25TdGFja1JlcXVlc3QSDAoEbmFtZRgBIAEoCRIgCgRzcGVjGAIgASgLMhIuaHlwci52MS5TdGFja1NwZWMSDwoHdm9sdW1lcxgDIAEoCBIWCg5yZW1vdmVfb3JwaGFucxgEIAEoCBIcCg90aW1lb3V0X3NlY29uZHMYBSABKAVIAIgBAUISChBfdGltZW91dF9zZWNvbmRzIpsBChNDb250cm9sU3RhY2tSZXF1ZXN0EgwKBG5hbWUYASABKAkSDgoGYWN0aW9uGAIgASgJEhAKCHNlcnZpY2VzGAMgAygJEhwKD3RpbWVvdXRfc2Vjb25kcxgEIAEoBUgAiAEBEg4KBnNpZ25hbBgFIAEoCRISCgpzdG9wX2ZpcnN0GAYgASgIQhIKEF90aW1lb3V0X3NlY29uZHMi2AEKEUJ1aWxkU3RhY2tSZXF1ZXN0EiAKBHNwZWMYASABKAsyEi5oeXByLnYxLlN0YWNrU3BlYxIQCghzZXJ2aWNlcxgCIAMoCRIQCghub19jYWNoZRgDIAEoCBIMCgRwdWxsGAQgASgIEj0KCmJ1aWxkX2FyZ3MYBSADKAsyKS5oeXByLnYxLkJ1aWxkU3RhY2tSZXF1ZXN0LkJ1aWxkQXJnc0VudHJ5GjAKDkJ1aWxkQXJnc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiXwoQUHVsbFN0YWNrUmVxdWVzdBIgCgRzcGVjGAEgASgLMhIuaHlwci52MS5TdGFja1NwZWMSEAoIc2VydmljZXMYAiADKAkSFwoPaWdub3JlX2ZhaWx1cmVzGAMgASgIIrQCCg5TdGFja0NvbnRhaW5lchIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEg8KB3NlcnZpY2UYAyABKAkSDgoGbnVtYmVyGAQgASgFEg0KBWltYWdlGAUgASgJEg8KB2NvbW1hbmQYBiABKAkSDQoFc3RhdGUYByABKAkSDgoGc3RhdHVzGAggASgJEg4KBmhlYWx0aBgJIAEoCRIRCglleGl0X2NvZGUYCiABKAUSEgoKY3JlYXRlZF9hdBgLIAEoAxINCgVwb3J0cxgMIAMoCRIzCgZsYWJlbHMYDSADKAsyIy5oeXByLnYxLlN0YWNrQ29udGFpbmVyLkxhYmVsc0VudHJ5Gi0KC0xhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiRQoWU3RhY2tDb250YWluZXJzUmVxdWVzdBIMCgRuYW1lGAEgASgJEhAKCHNlcnZpY2VzGAIgAygJEgsKA2FsbBgDIAEoCCJYChdTdGFja0NvbnRhaW5lcnNSZXNwb25zZRIrCgpjb250YWluZXJzGAEgAygLMhcuaHlwci52MS5TdGFja0NvbnRhaW5lchIQCghzZXJ2aWNlcxgCIAMoCSJXCgxTdGFja1N1bW1hcnkSDAoEbmFtZRgBIAEoCRIOCgZzdGF0dXMYAiABKAkSFAoMY29uZmlnX2ZpbGVzGAMgAygJEhMKC3Byb2plY3RfZGlyGAQgASgJIiAKEUxpc3RTdGFja3NSZXF1ZXN0EgsKA2FsbBgBIAEoCCI7ChJMaXN0U3RhY2tzUmVzcG9uc2USJQoGc3RhY2tzGAEgAygLMhUuaHlwci52MS5TdGFja1N1bW1hcnki5AMKCVN0YWNrU3BlYxIMCgRuYW1lGAEgASgJEjIKCHNlcnZpY2VzGAIgAygLMiAuaHlwci52MS5TdGFja1NwZWMuU2VydmljZXNFbnRyeRItCgtzdGFydF9vcmRlchgDIAMoCzIYLmh5cHIudjEuU3RhY2tTdGFydEdyb3VwEjIKCG5ldHdvcmtzGAQgAygLMiAuaHlwci52MS5TdGFja1NwZWMuTmV0d29ya3NFbnRyeRIwCgd2b2x1bWVzGAUgAygLMh8uaHlwci52MS5TdGFja1NwZWMuVm9sdW1lc0VudHJ5EiYKCHdhcm5pbmdzGAYgAygLMhQuaHlwci52MS5TdGFja05vdGljZRpKCg1TZXJ2aWNlc0VudHJ5EgsKA2tleRgBIAEoCRIoCgV2YWx1ZRgCIAEoCzIZLmh5cHIudjEuU3RhY2tTZXJ2aWNlU3BlYzoCOAEaRgoNTmV0d29ya3NFbnRyeRILCgNrZXkYASABKAkSJAoFdmFsdWUYAiABKAsyFS5oeXByLnYxLlN0YWNrTmV0d29yazoCOAEaRAoMVm9sdW1lc0VudHJ5EgsKA2tleRgBIAEoCRIjCgV2YWx1ZRgCIAEoCzIULmh5cHIudjEuU3RhY2tWb2x1bWU6AjgBIiMKD1N0YWNrU3RhcnRHcm91cBIQCghzZXJ2aWNlcxgBIAMoCSIaCglTdGFja0FyZ3YSDQoFd29yZHMYASADKAkiiwwKEFN0YWNrU2VydmljZVNwZWMSDQoFaW1hZ2UYASABKAkSIgoFYnVpbGQYAiABKAsyEy5oeXByLnYxLlN0YWNrQnVpbGQSEwoLcHVsbF9wb2xpY3kYAyABKAkSJgoKZW50cnlwb2ludBgEIAEoCzISLmh5cHIudjEuU3RhY2tBcmd2EiMKB2NvbW1hbmQYBSABKAsyEi5oeXByLnYxLlN0YWNrQXJndhIvCgNlbnYYBiADKAsyIi5oeXByLnYxLlN0YWNrU2VydmljZVNwZWMuRW52RW50cnkSGAoLd29ya2luZ19kaXIYByABKAlIAYgBARIRCgR1c2VyGAggASgJSAKIAQESEAoIaG9zdG5hbWUYCSABKAkSFwoKZG9tYWlubmFtZRgKIAEoCUgDiAEBEiEKBXBvcnRzGAsgAygLMhIuaHlwci52MS5TdGFja1BvcnQSDgoGZXhwb3NlGAwgAygJEiMKBm1vdW50cxgNIAMoCzITLmh5cHIudjEuU3RhY2tNb3VudBIhCgVmaWxlcxgOIAMoCzISLmh5cHIudjEuU3RhY2tGaWxlEjEKCG5ldHdvcmtzGA8gAygLMh8uaHlwci52MS5TdGFja05ldHdvcmtBdHRhY2htZW50Ej4KC2V4dHJhX2hvc3RzGBAgAygLMikuaHlwci52MS5TdGFja1NlcnZpY2VTcGVjLkV4dHJhSG9zdHNFbnRyeRILCgNkbnMYESADKAkSEgoKZG5zX3NlYXJjaBgSIAMoCRIqCglyZXNvdXJjZXMYEyABKAsyFy5oeXByLnYxLlN0YWNrUmVzb3VyY2VzEjAKC2hlYWx0aGNoZWNrGBQgASgLMhkuaHlwci52MS5TdGFja0hlYWx0aGNoZWNrSAASHgoUaGVhbHRoY2hlY2tfZGlzYWJsZWQYFSABKAhIABIsCgdyZXN0YXJ0GBYgASgLMhsuaHlwci52MS5TdGFja1Jlc3RhcnRQb2xpY3kSLAoKZGVwZW5kc19vbhgXIAMoCzIYLmh5cHIudjEuU3RhY2tEZXBlbmRlbmN5EhAKCHJlcGxpY2FzGBggASgFEhMKC3N0b3Bfc2lnbmFsGBkgASgJEhwKFHN0b3BfZ3JhY2VfcGVyaW9kX21zGBogASgDEgwKBGluaXQYGyABKAgSGAoQcmVhZF9vbmx5X3Jvb3RmcxgcIAEoCBILCgN0dHkYHSABKAgSEgoKc3RkaW5fb3BlbhgeIAEoCBISCgpwcml2aWxlZ2VkGB8gASgIEjUKBmxhYmVscxggIAMoCzIlLmh5cHIudjEuU3RhY2tTZXJ2aWNlU3BlYy5MYWJlbHNFbnRyeRI3CgdzeXNjdGxzGCEgAygLMiYuaHlwci52MS5TdGFja1NlcnZpY2VTcGVjLlN5c2N0bHNFbnRyeRI3Cgd1bGltaXRzGCIgAygLMiYuaHlwci52MS5TdGFja1NlcnZpY2VTcGVjLlVsaW1pdHNFbnRyeRIbCg5jb250YWluZXJfbmFtZRgjIAEoCUgEiAEBEhUKCHBsYXRmb3JtGCQgASgJSAWIAQEaKgoIRW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARpOCg9FeHRyYUhvc3RzRW50cnkSCwoDa2V5GAEgASgJEioKBXZhbHVlGAIgASgLMhsuaHlwci52MS5TdGFja0hvc3RBZGRyZXNzZXM6AjgBGi0KC0xhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEaLgoMU3lzY3Rsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEaRAoMVWxpbWl0c0VudHJ5EgsKA2tleRgBIAEoCRIjCgV2YWx1ZRgCIAEoCzIULmh5cHIudjEuU3RhY2tVbGltaXQ6AjgBQggKBmhlYWx0aEIOCgxfd29ya2luZ19kaXJCBwoFX3VzZXJCDQoLX2RvbWFpbm5hbWVCEQoPX2NvbnRhaW5lcl9uYW1lQgsKCV9wbGF0Zm9ybSKIAwoKU3RhY2tCdWlsZBIPCgdjb250ZXh0GAEgASgJEhcKCmRvY2tlcmZpbGUYAiABKAlIAIgBARIeChFkb2NrZXJmaWxlX2lubGluZRgDIAEoCUgBiAEBEisKBGFyZ3MYBCADKAsyHS5oeXByLnYxLlN0YWNrQnVpbGQuQXJnc0VudHJ5EhMKBnRhcmdldBgFIAEoCUgCiAEBEi8KBmxhYmVscxgGIAMoCzIfLmh5cHIudjEuU3RhY2tCdWlsZC5MYWJlbHNFbnRyeRISCgpjYWNoZV9mcm9tGAcgAygJEhAKCG5vX2NhY2hlGAggASgIEgsKA3RhZxgJIAEoCRorCglBcmdzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQg0KC19kb2NrZXJmaWxlQhQKEl9kb2NrZXJmaWxlX2lubGluZUIJCgdfdGFyZ2V0IscBCglTdGFja1BvcnQSFAoHaG9zdF9pcBgBIAEoCUgAiAEBEhYKCWhvc3RfcG9ydBgCIAEoDUgBiAEBEhoKDWhvc3RfcG9ydF9lbmQYAyABKA1IAogBARIWCg5jb250YWluZXJfcG9ydBgEIAEoDRIsCghwcm90b2NvbBgFIAEoDjIaLmh5cHIudjEuU3RhY2tQb3J0UHJvdG9jb2xCCgoIX2hvc3RfaXBCDAoKX2hvc3RfcG9ydEIQCg5faG9zdF9wb3J0X2VuZCKVAQoKU3RhY2tNb3VudBInCgRiaW5kGAEgASgLMhcuaHlwci52MS5TdGFja0JpbmRNb3VudEgAEisKBnZvbHVtZRgCIAEoCzIZLmh5cHIudjEuU3RhY2tWb2x1bWVNb3VudEgAEikKBXRtcGZzGAMgASgLMhguaHlwci52MS5TdGFja1RtcGZzTW91bnRIAEIGCgR0eXBlIl0KDlN0YWNrQmluZE1vdW50Eg4KBnNvdXJjZRgBIAEoCRIOCgZ0YXJnZXQYAiABKAkSEQoJcmVhZF9vbmx5GAMgASgIEhgKEGNyZWF0ZV9ob3N0X3BhdGgYBCABKAgiiAEKEFN0YWNrVm9sdW1lTW91bnQSEwoGc291cmNlGAEgASgJSACIAQESDgoGdGFyZ2V0GAIgASgJEhEKCXJlYWRfb25seRgDIAEoCBIUCgdzdWJwYXRoGAQgASgJSAGIAQESDwoHbm9fY29weRgFIAEoCEIJCgdfc291cmNlQgoKCF9zdWJwYXRoImUKD1N0YWNrVG1wZnNNb3VudBIOCgZ0YXJnZXQYASABKAkSFwoKc2l6ZV9ieXRlcxgCIAEoA0gAiAEBEhEKBG1vZGUYAyABKA1IAYgBAUINCgtfc2l6ZV9ieXRlc0IHCgVfbW9kZSLdAQoJU3RhY2tGaWxlEiQKBGtpbmQYASABKA4yFi5oeXByLnYxLlN0YWNrRmlsZUtpbmQSDAoEbmFtZRgCIAEoCRIOCgZ0YXJnZXQYAyABKAkSGAoLc291cmNlX2ZpbGUYBCABKAlIAIgBARIUCgdjb250ZW50GAUgASgJSAGIAQESEAoDdWlkGAYgASgJSAKIAQESEAoDZ2lkGAcgASgJSAOIAQESDAoEbW9kZRgIIAEoDUIOCgxfc291cmNlX2ZpbGVCCgoIX2NvbnRlbnRCBgoEX3VpZEIGCgRfZ2lkIsoBChZTdGFja05ldHdvcmtBdHRhY2htZW50Eg8KB25ldHdvcmsYASABKAkSDAoEbmFtZRgCIAEoCRIPCgdhbGlhc2VzGAMgAygJEhkKDGlwdjRfYWRkcmVzcxgEIAEoCUgAiAEBEhkKDGlwdjZfYWRkcmVzcxgFIAEoCUgBiAEBEhgKC21hY19hZGRyZXNzGAYgASgJSAKIAQFCDwoNX2lwdjRfYWRkcmVzc0IPCg1faXB2Nl9hZGRyZXNzQg4KDF9tYWNfYWRkcmVzcyInChJTdGFja0hvc3RBZGRyZXNzZXMSEQoJYWRkcmVzc2VzGAEgAygJItgBCg5TdGFja1Jlc291cmNlcxIRCgRjcHVzGAEgASgBSACIAQESFwoKbWVtb3J5X21pYhgCIAEoDUgBiAEBEhoKDXJlc2VydmVkX2NwdXMYAyABKAFIAogBARIgChNyZXNlcnZlZF9tZW1vcnlfbWliGAQgASgNSAOIAQESEQoEcGlkcxgFIAEoDUgEiAEBQgcKBV9jcHVzQg0KC19tZW1vcnlfbWliQhAKDl9yZXNlcnZlZF9jcHVzQhYKFF9yZXNlcnZlZF9tZW1vcnlfbWliQgcKBV9waWRzIo4BChBTdGFja0hlYWx0aGNoZWNrEgwKBHRlc3QYASADKAkSEwoLaW50ZXJ2YWxfbXMYAiABKAMSEgoKdGltZW91dF9tcxgDIAEoAxIPCgdyZXRyaWVzGAQgASgFEhcKD3N0YXJ0X3BlcmlvZF9tcxgFIAEoAxIZChFzdGFydF9pbnRlcnZhbF9tcxgGIAEoAyJlChJTdGFja1Jlc3RhcnRQb2xpY3kSJQoGcG9saWN5GAEgASgOMhUuaHlwci52MS5TdGFja1Jlc3RhcnQSGAoLbWF4X3JldHJpZXMYAiABKAVIAIgBAUIOCgxfbWF4X3JldHJpZXMiewoPU3RhY2tEZXBlbmRlbmN5Eg8KB3NlcnZpY2UYASABKAkSNAoJY29uZGl0aW9uGAIgASgOMiEuaHlwci52MS5TdGFja0RlcGVuZGVuY3lDb25kaXRpb24SEAoIcmVxdWlyZWQYAyABKAgSDwoHcmVzdGFydBgEIAEoCCIpCgtTdGFja1VsaW1pdBIMCgRzb2Z0GAEgASgDEgwKBGhhcmQYAiABKAMiYQoMU3RhY2tOZXR3b3JrEgwKBG5hbWUYASABKAkSEAoIZXh0ZXJuYWwYAiABKAgSEAoIaW50ZXJuYWwYAyABKAgSDgoGZHJpdmVyGAQgASgJEg8KB3N1Ym5ldHMYBSADKAkingEKC1N0YWNrVm9sdW1lEgwKBG5hbWUYASABKAkSEAoIZXh0ZXJuYWwYAiABKAgSDgoGZHJpdmVyGAMgASgJEjAKBmxhYmVscxgEIAMoCzIgLmh5cHIudjEuU3RhY2tWb2x1bWUuTGFiZWxzRW50cnkaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJOCgtTdGFja05vdGljZRIUCgdzZXJ2aWNlGAEgASgJSACIAQESDAoEcGF0aBgCIAEoCRIPCgdtZXNzYWdlGAMgASgJQgoKCF9zZXJ2aWNlKnIKEVN0YWNrUG9ydFByb3RvY29sEiMKH1NUQUNLX1BPUlRfUFJPVE9DT0xfVU5TUEVDSUZJRUQQABIbChdTVEFDS19QT1JUX1BST1RPQ09MX1RDUBABEhsKF1NUQUNLX1BPUlRfUFJPVE9DT0xfVURQEAIqaAoNU3RhY2tGaWxlS2luZBIfChtTVEFDS19GSUxFX0tJTkRfVU5TUEVDSUZJRUQQABIaChZTVEFDS19GSUxFX0tJTkRfU0VDUkVUEAESGgoWU1RBQ0tfRklMRV9LSU5EX0NPTkZJRxACKp0BCgxTdGFja1Jlc3RhcnQSHQoZU1RBQ0tfUkVTVEFSVF9VTlNQRUNJRklFRBAAEhQKEFNUQUNLX1JFU1RBUlRfTk8QARIYChRTVEFDS19SRVNUQVJUX0FMV0FZUxACEhwKGFNUQUNLX1JFU1RBUlRfT05fRkFJTFVSRRADEiAKHFNUQUNLX1JFU1RBUlRfVU5MRVNTX1NUT1BQRUQQBCrlAQoYU3RhY2tEZXBlbmRlbmN5Q29uZGl0aW9uEioKJlNUQUNLX0RFUEVOREVOQ1lfQ09ORElUSU9OX1VOU1BFQ0lGSUVEEAASLgoqU1RBQ0tfREVQRU5ERU5DWV9DT05ESVRJT05fU0VSVklDRV9TVEFSVEVEEAESLgoqU1RBQ0tfREVQRU5ERU5DWV9DT05ESVRJT05fU0VSVklDRV9IRUFMVEhZEAISPQo5U1RBQ0tfREVQRU5ERU5DWV9DT05ESVRJT05fU0VSVklDRV9DT01QTEVURURfU1VDQ0VTU0ZVTExZEAMyxgMKDFN0YWNrU2VydmljZRI0CgJVcBIXLmh5cHIudjEuVXBTdGFja1JlcXVlc3QaEy5oeXByLnYxLlN0YWNrRXZlbnQwARI4CgREb3duEhkuaHlwci52MS5Eb3duU3RhY2tSZXF1ZXN0GhMuaHlwci52MS5TdGFja0V2ZW50MAESPgoHQ29udHJvbBIcLmh5cHIudjEuQ29udHJvbFN0YWNrUmVxdWVzdBoTLmh5cHIudjEuU3RhY2tFdmVudDABEjoKBUJ1aWxkEhouaHlwci52MS5CdWlsZFN0YWNrUmVxdWVzdBoTLmh5cHIudjEuU3RhY2tFdmVudDABEjgKBFB1bGwSGS5oeXByLnYxLlB1bGxTdGFja1JlcXVlc3QaEy5oeXByLnYxLlN0YWNrRXZlbnQwARJPCgpDb250YWluZXJzEh8uaHlwci52MS5TdGFja0NvbnRhaW5lcnNSZXF1ZXN0GiAuaHlwci52MS5TdGFja0NvbnRhaW5lcnNSZXNwb25zZRI/CgRMaXN0EhouaHlwci52MS5MaXN0U3RhY2tzUmVxdWVzdBobLmh5cHIudjEuTGlzdFN0YWNrc1Jlc3BvbnNlYgZwcm90bzM");
 
 /**
  * One line of progress, as docker compose prints them: `Container p-web-1  Started`.
@@ -73,11 +73,11 @@ export const StackEventSchema: GenMessage<StackEvent> = /*@__PURE__*/
  */
 export type UpStackRequest = Message<"hypr.v1.UpStackRequest"> & {
   /**
-   * StackSpec JSON from @hypr/core's convertToStack.
+   * The stack from @hypr/core's convertToStack.
    *
-   * @generated from field: string spec_json = 1;
+   * @generated from field: hypr.v1.StackSpec spec = 1;
    */
-  specJson: string;
+  spec?: StackSpec | undefined;
 
   /**
    * @generated from field: string project_dir = 2;
@@ -171,11 +171,11 @@ export type DownStackRequest = Message<"hypr.v1.DownStackRequest"> & {
   name: string;
 
   /**
-   * The current StackSpec JSON when the CLI could load the files; else the recorded one is used.
+   * The current stack when the CLI could load the files; else the recorded one is used.
    *
-   * @generated from field: string spec_json = 2;
+   * @generated from field: hypr.v1.StackSpec spec = 2;
    */
-  specJson: string;
+  spec?: StackSpec | undefined;
 
   /**
    * @generated from field: bool volumes = 3;
@@ -253,9 +253,9 @@ export const ControlStackRequestSchema: GenMessage<ControlStackRequest> = /*@__P
  */
 export type BuildStackRequest = Message<"hypr.v1.BuildStackRequest"> & {
   /**
-   * @generated from field: string spec_json = 1;
+   * @generated from field: hypr.v1.StackSpec spec = 1;
    */
-  specJson: string;
+  spec?: StackSpec | undefined;
 
   /**
    * @generated from field: repeated string services = 2;
@@ -290,9 +290,9 @@ export const BuildStackRequestSchema: GenMessage<BuildStackRequest> = /*@__PURE_
  */
 export type PullStackRequest = Message<"hypr.v1.PullStackRequest"> & {
   /**
-   * @generated from field: string spec_json = 1;
+   * @generated from field: hypr.v1.StackSpec spec = 1;
    */
-  specJson: string;
+  spec?: StackSpec | undefined;
 
   /**
    * @generated from field: repeated string services = 2;
@@ -515,9 +515,1038 @@ export const ListStacksResponseSchema: GenMessage<ListStacksResponse> = /*@__PUR
   messageDesc(file_hypr_v1_stacks, 11);
 
 /**
+ * @generated from message hypr.v1.StackSpec
+ */
+export type StackSpec = Message<"hypr.v1.StackSpec"> & {
+  /**
+   * The project name.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * By service name.
+   *
+   * @generated from field: map<string, hypr.v1.StackServiceSpec> services = 2;
+   */
+  services: { [key: string]: StackServiceSpec };
+
+  /**
+   * Services in groups: each service's dependencies are in earlier groups; a group may start in parallel.
+   *
+   * @generated from field: repeated hypr.v1.StackStartGroup start_order = 3;
+   */
+  startOrder: StackStartGroup[];
+
+  /**
+   * By the key under `networks:`.
+   *
+   * @generated from field: map<string, hypr.v1.StackNetwork> networks = 4;
+   */
+  networks: { [key: string]: StackNetwork };
+
+  /**
+   * By the key under `volumes:`.
+   *
+   * @generated from field: map<string, hypr.v1.StackVolume> volumes = 5;
+   */
+  volumes: { [key: string]: StackVolume };
+
+  /**
+   * What HYPR drops or emulates, printed by `up`.
+   *
+   * @generated from field: repeated hypr.v1.StackNotice warnings = 6;
+   */
+  warnings: StackNotice[];
+};
+
+/**
+ * Describes the message hypr.v1.StackSpec.
+ * Use `create(StackSpecSchema)` to create a new message.
+ */
+export const StackSpecSchema: GenMessage<StackSpec> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_stacks, 12);
+
+/**
+ * @generated from message hypr.v1.StackStartGroup
+ */
+export type StackStartGroup = Message<"hypr.v1.StackStartGroup"> & {
+  /**
+   * @generated from field: repeated string services = 1;
+   */
+  services: string[];
+};
+
+/**
+ * Describes the message hypr.v1.StackStartGroup.
+ * Use `create(StackStartGroupSchema)` to create a new message.
+ */
+export const StackStartGroupSchema: GenMessage<StackStartGroup> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_stacks, 13);
+
+/**
+ * A list whose absence means something: unset keeps the image's value, empty clears it.
+ *
+ * @generated from message hypr.v1.StackArgv
+ */
+export type StackArgv = Message<"hypr.v1.StackArgv"> & {
+  /**
+   * @generated from field: repeated string words = 1;
+   */
+  words: string[];
+};
+
+/**
+ * Describes the message hypr.v1.StackArgv.
+ * Use `create(StackArgvSchema)` to create a new message.
+ */
+export const StackArgvSchema: GenMessage<StackArgv> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_stacks, 14);
+
+/**
+ * @generated from message hypr.v1.StackServiceSpec
+ */
+export type StackServiceSpec = Message<"hypr.v1.StackServiceSpec"> & {
+  /**
+   * Image to run; after `build`, the image built.
+   *
+   * @generated from field: string image = 1;
+   */
+  image: string;
+
+  /**
+   * @generated from field: hypr.v1.StackBuild build = 2;
+   */
+  build?: StackBuild | undefined;
+
+  /**
+   * "missing", "always", "never", "build", "daily" … (compose's pull_policy).
+   *
+   * @generated from field: string pull_policy = 3;
+   */
+  pullPolicy: string;
+
+  /**
+   * Overrides of the image's ENTRYPOINT and CMD; unset keeps the image's.
+   *
+   * @generated from field: hypr.v1.StackArgv entrypoint = 4;
+   */
+  entrypoint?: StackArgv | undefined;
+
+  /**
+   * @generated from field: hypr.v1.StackArgv command = 5;
+   */
+  command?: StackArgv | undefined;
+
+  /**
+   * @generated from field: map<string, string> env = 6;
+   */
+  env: { [key: string]: string };
+
+  /**
+   * @generated from field: optional string working_dir = 7;
+   */
+  workingDir?: string | undefined;
+
+  /**
+   * @generated from field: optional string user = 8;
+   */
+  user?: string | undefined;
+
+  /**
+   * @generated from field: string hostname = 9;
+   */
+  hostname: string;
+
+  /**
+   * @generated from field: optional string domainname = 10;
+   */
+  domainname?: string | undefined;
+
+  /**
+   * @generated from field: repeated hypr.v1.StackPort ports = 11;
+   */
+  ports: StackPort[];
+
+  /**
+   * @generated from field: repeated string expose = 12;
+   */
+  expose: string[];
+
+  /**
+   * @generated from field: repeated hypr.v1.StackMount mounts = 13;
+   */
+  mounts: StackMount[];
+
+  /**
+   * @generated from field: repeated hypr.v1.StackFile files = 14;
+   */
+  files: StackFile[];
+
+  /**
+   * Empty with network_mode: none.
+   *
+   * @generated from field: repeated hypr.v1.StackNetworkAttachment networks = 15;
+   */
+  networks: StackNetworkAttachment[];
+
+  /**
+   * @generated from field: map<string, hypr.v1.StackHostAddresses> extra_hosts = 16;
+   */
+  extraHosts: { [key: string]: StackHostAddresses };
+
+  /**
+   * @generated from field: repeated string dns = 17;
+   */
+  dns: string[];
+
+  /**
+   * @generated from field: repeated string dns_search = 18;
+   */
+  dnsSearch: string[];
+
+  /**
+   * @generated from field: hypr.v1.StackResources resources = 19;
+   */
+  resources?: StackResources | undefined;
+
+  /**
+   * Unset: the image's HEALTHCHECK applies.
+   *
+   * @generated from oneof hypr.v1.StackServiceSpec.health
+   */
+  health: {
+    /**
+     * @generated from field: hypr.v1.StackHealthcheck healthcheck = 20;
+     */
+    value: StackHealthcheck;
+    case: "healthcheck";
+  } | {
+    /**
+     * healthcheck: disable.
+     *
+     * @generated from field: bool healthcheck_disabled = 21;
+     */
+    value: boolean;
+    case: "healthcheckDisabled";
+  } | { case: undefined; value?: undefined };
+
+  /**
+   * @generated from field: hypr.v1.StackRestartPolicy restart = 22;
+   */
+  restart?: StackRestartPolicy | undefined;
+
+  /**
+   * @generated from field: repeated hypr.v1.StackDependency depends_on = 23;
+   */
+  dependsOn: StackDependency[];
+
+  /**
+   * @generated from field: int32 replicas = 24;
+   */
+  replicas: number;
+
+  /**
+   * @generated from field: string stop_signal = 25;
+   */
+  stopSignal: string;
+
+  /**
+   * @generated from field: int64 stop_grace_period_ms = 26;
+   */
+  stopGracePeriodMs: bigint;
+
+  /**
+   * @generated from field: bool init = 27;
+   */
+  init: boolean;
+
+  /**
+   * @generated from field: bool read_only_rootfs = 28;
+   */
+  readOnlyRootfs: boolean;
+
+  /**
+   * @generated from field: bool tty = 29;
+   */
+  tty: boolean;
+
+  /**
+   * @generated from field: bool stdin_open = 30;
+   */
+  stdinOpen: boolean;
+
+  /**
+   * @generated from field: bool privileged = 31;
+   */
+  privileged: boolean;
+
+  /**
+   * @generated from field: map<string, string> labels = 32;
+   */
+  labels: { [key: string]: string };
+
+  /**
+   * @generated from field: map<string, string> sysctls = 33;
+   */
+  sysctls: { [key: string]: string };
+
+  /**
+   * @generated from field: map<string, hypr.v1.StackUlimit> ulimits = 34;
+   */
+  ulimits: { [key: string]: StackUlimit };
+
+  /**
+   * @generated from field: optional string container_name = 35;
+   */
+  containerName?: string | undefined;
+
+  /**
+   * @generated from field: optional string platform = 36;
+   */
+  platform?: string | undefined;
+};
+
+/**
+ * Describes the message hypr.v1.StackServiceSpec.
+ * Use `create(StackServiceSpecSchema)` to create a new message.
+ */
+export const StackServiceSpecSchema: GenMessage<StackServiceSpec> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_stacks, 15);
+
+/**
+ * @generated from message hypr.v1.StackBuild
+ */
+export type StackBuild = Message<"hypr.v1.StackBuild"> & {
+  /**
+   * @generated from field: string context = 1;
+   */
+  context: string;
+
+  /**
+   * @generated from field: optional string dockerfile = 2;
+   */
+  dockerfile?: string | undefined;
+
+  /**
+   * @generated from field: optional string dockerfile_inline = 3;
+   */
+  dockerfileInline?: string | undefined;
+
+  /**
+   * @generated from field: map<string, string> args = 4;
+   */
+  args: { [key: string]: string };
+
+  /**
+   * @generated from field: optional string target = 5;
+   */
+  target?: string | undefined;
+
+  /**
+   * @generated from field: map<string, string> labels = 6;
+   */
+  labels: { [key: string]: string };
+
+  /**
+   * @generated from field: repeated string cache_from = 7;
+   */
+  cacheFrom: string[];
+
+  /**
+   * @generated from field: bool no_cache = 8;
+   */
+  noCache: boolean;
+
+  /**
+   * Tag of the built image: `image:` when set, else `<project>-<service>`.
+   *
+   * @generated from field: string tag = 9;
+   */
+  tag: string;
+};
+
+/**
+ * Describes the message hypr.v1.StackBuild.
+ * Use `create(StackBuildSchema)` to create a new message.
+ */
+export const StackBuildSchema: GenMessage<StackBuild> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_stacks, 16);
+
+/**
+ * @generated from message hypr.v1.StackPort
+ */
+export type StackPort = Message<"hypr.v1.StackPort"> & {
+  /**
+   * @generated from field: optional string host_ip = 1;
+   */
+  hostIp?: string | undefined;
+
+  /**
+   * First host port; unset lets HYPR pick one.
+   *
+   * @generated from field: optional uint32 host_port = 2;
+   */
+  hostPort?: number | undefined;
+
+  /**
+   * Last host port when a range was given.
+   *
+   * @generated from field: optional uint32 host_port_end = 3;
+   */
+  hostPortEnd?: number | undefined;
+
+  /**
+   * @generated from field: uint32 container_port = 4;
+   */
+  containerPort: number;
+
+  /**
+   * @generated from field: hypr.v1.StackPortProtocol protocol = 5;
+   */
+  protocol: StackPortProtocol;
+};
+
+/**
+ * Describes the message hypr.v1.StackPort.
+ * Use `create(StackPortSchema)` to create a new message.
+ */
+export const StackPortSchema: GenMessage<StackPort> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_stacks, 17);
+
+/**
+ * @generated from message hypr.v1.StackMount
+ */
+export type StackMount = Message<"hypr.v1.StackMount"> & {
+  /**
+   * @generated from oneof hypr.v1.StackMount.type
+   */
+  type: {
+    /**
+     * @generated from field: hypr.v1.StackBindMount bind = 1;
+     */
+    value: StackBindMount;
+    case: "bind";
+  } | {
+    /**
+     * @generated from field: hypr.v1.StackVolumeMount volume = 2;
+     */
+    value: StackVolumeMount;
+    case: "volume";
+  } | {
+    /**
+     * @generated from field: hypr.v1.StackTmpfsMount tmpfs = 3;
+     */
+    value: StackTmpfsMount;
+    case: "tmpfs";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message hypr.v1.StackMount.
+ * Use `create(StackMountSchema)` to create a new message.
+ */
+export const StackMountSchema: GenMessage<StackMount> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_stacks, 18);
+
+/**
+ * @generated from message hypr.v1.StackBindMount
+ */
+export type StackBindMount = Message<"hypr.v1.StackBindMount"> & {
+  /**
+   * @generated from field: string source = 1;
+   */
+  source: string;
+
+  /**
+   * @generated from field: string target = 2;
+   */
+  target: string;
+
+  /**
+   * @generated from field: bool read_only = 3;
+   */
+  readOnly: boolean;
+
+  /**
+   * @generated from field: bool create_host_path = 4;
+   */
+  createHostPath: boolean;
+};
+
+/**
+ * Describes the message hypr.v1.StackBindMount.
+ * Use `create(StackBindMountSchema)` to create a new message.
+ */
+export const StackBindMountSchema: GenMessage<StackBindMount> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_stacks, 19);
+
+/**
+ * @generated from message hypr.v1.StackVolumeMount
+ */
+export type StackVolumeMount = Message<"hypr.v1.StackVolumeMount"> & {
+  /**
+   * Unset: an anonymous volume.
+   *
+   * @generated from field: optional string source = 1;
+   */
+  source?: string | undefined;
+
+  /**
+   * @generated from field: string target = 2;
+   */
+  target: string;
+
+  /**
+   * @generated from field: bool read_only = 3;
+   */
+  readOnly: boolean;
+
+  /**
+   * @generated from field: optional string subpath = 4;
+   */
+  subpath?: string | undefined;
+
+  /**
+   * @generated from field: bool no_copy = 5;
+   */
+  noCopy: boolean;
+};
+
+/**
+ * Describes the message hypr.v1.StackVolumeMount.
+ * Use `create(StackVolumeMountSchema)` to create a new message.
+ */
+export const StackVolumeMountSchema: GenMessage<StackVolumeMount> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_stacks, 20);
+
+/**
+ * @generated from message hypr.v1.StackTmpfsMount
+ */
+export type StackTmpfsMount = Message<"hypr.v1.StackTmpfsMount"> & {
+  /**
+   * @generated from field: string target = 1;
+   */
+  target: string;
+
+  /**
+   * @generated from field: optional int64 size_bytes = 2;
+   */
+  sizeBytes?: bigint | undefined;
+
+  /**
+   * @generated from field: optional uint32 mode = 3;
+   */
+  mode?: number | undefined;
+};
+
+/**
+ * Describes the message hypr.v1.StackTmpfsMount.
+ * Use `create(StackTmpfsMountSchema)` to create a new message.
+ */
+export const StackTmpfsMountSchema: GenMessage<StackTmpfsMount> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_stacks, 21);
+
+/**
+ * A secret or config placed as a file in the guest.
+ *
+ * @generated from message hypr.v1.StackFile
+ */
+export type StackFile = Message<"hypr.v1.StackFile"> & {
+  /**
+   * @generated from field: hypr.v1.StackFileKind kind = 1;
+   */
+  kind: StackFileKind;
+
+  /**
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * @generated from field: string target = 3;
+   */
+  target: string;
+
+  /**
+   * Host file to copy, or the content itself.
+   *
+   * @generated from field: optional string source_file = 4;
+   */
+  sourceFile?: string | undefined;
+
+  /**
+   * @generated from field: optional string content = 5;
+   */
+  content?: string | undefined;
+
+  /**
+   * @generated from field: optional string uid = 6;
+   */
+  uid?: string | undefined;
+
+  /**
+   * @generated from field: optional string gid = 7;
+   */
+  gid?: string | undefined;
+
+  /**
+   * @generated from field: uint32 mode = 8;
+   */
+  mode: number;
+};
+
+/**
+ * Describes the message hypr.v1.StackFile.
+ * Use `create(StackFileSchema)` to create a new message.
+ */
+export const StackFileSchema: GenMessage<StackFile> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_stacks, 22);
+
+/**
+ * @generated from message hypr.v1.StackNetworkAttachment
+ */
+export type StackNetworkAttachment = Message<"hypr.v1.StackNetworkAttachment"> & {
+  /**
+   * The key under `networks:`.
+   *
+   * @generated from field: string network = 1;
+   */
+  network: string;
+
+  /**
+   * The network's actual name (`<project>_<key>` unless named).
+   *
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * @generated from field: repeated string aliases = 3;
+   */
+  aliases: string[];
+
+  /**
+   * @generated from field: optional string ipv4_address = 4;
+   */
+  ipv4Address?: string | undefined;
+
+  /**
+   * @generated from field: optional string ipv6_address = 5;
+   */
+  ipv6Address?: string | undefined;
+
+  /**
+   * @generated from field: optional string mac_address = 6;
+   */
+  macAddress?: string | undefined;
+};
+
+/**
+ * Describes the message hypr.v1.StackNetworkAttachment.
+ * Use `create(StackNetworkAttachmentSchema)` to create a new message.
+ */
+export const StackNetworkAttachmentSchema: GenMessage<StackNetworkAttachment> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_stacks, 23);
+
+/**
+ * @generated from message hypr.v1.StackHostAddresses
+ */
+export type StackHostAddresses = Message<"hypr.v1.StackHostAddresses"> & {
+  /**
+   * @generated from field: repeated string addresses = 1;
+   */
+  addresses: string[];
+};
+
+/**
+ * Describes the message hypr.v1.StackHostAddresses.
+ * Use `create(StackHostAddressesSchema)` to create a new message.
+ */
+export const StackHostAddressesSchema: GenMessage<StackHostAddresses> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_stacks, 24);
+
+/**
+ * @generated from message hypr.v1.StackResources
+ */
+export type StackResources = Message<"hypr.v1.StackResources"> & {
+  /**
+   * @generated from field: optional double cpus = 1;
+   */
+  cpus?: number | undefined;
+
+  /**
+   * @generated from field: optional uint32 memory_mib = 2;
+   */
+  memoryMib?: number | undefined;
+
+  /**
+   * @generated from field: optional double reserved_cpus = 3;
+   */
+  reservedCpus?: number | undefined;
+
+  /**
+   * @generated from field: optional uint32 reserved_memory_mib = 4;
+   */
+  reservedMemoryMib?: number | undefined;
+
+  /**
+   * @generated from field: optional uint32 pids = 5;
+   */
+  pids?: number | undefined;
+};
+
+/**
+ * Describes the message hypr.v1.StackResources.
+ * Use `create(StackResourcesSchema)` to create a new message.
+ */
+export const StackResourcesSchema: GenMessage<StackResources> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_stacks, 25);
+
+/**
+ * @generated from message hypr.v1.StackHealthcheck
+ */
+export type StackHealthcheck = Message<"hypr.v1.StackHealthcheck"> & {
+  /**
+   * `["CMD", …]` or `["CMD-SHELL", "…"]`.
+   *
+   * @generated from field: repeated string test = 1;
+   */
+  test: string[];
+
+  /**
+   * @generated from field: int64 interval_ms = 2;
+   */
+  intervalMs: bigint;
+
+  /**
+   * @generated from field: int64 timeout_ms = 3;
+   */
+  timeoutMs: bigint;
+
+  /**
+   * @generated from field: int32 retries = 4;
+   */
+  retries: number;
+
+  /**
+   * @generated from field: int64 start_period_ms = 5;
+   */
+  startPeriodMs: bigint;
+
+  /**
+   * @generated from field: int64 start_interval_ms = 6;
+   */
+  startIntervalMs: bigint;
+};
+
+/**
+ * Describes the message hypr.v1.StackHealthcheck.
+ * Use `create(StackHealthcheckSchema)` to create a new message.
+ */
+export const StackHealthcheckSchema: GenMessage<StackHealthcheck> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_stacks, 26);
+
+/**
+ * @generated from message hypr.v1.StackRestartPolicy
+ */
+export type StackRestartPolicy = Message<"hypr.v1.StackRestartPolicy"> & {
+  /**
+   * @generated from field: hypr.v1.StackRestart policy = 1;
+   */
+  policy: StackRestart;
+
+  /**
+   * @generated from field: optional int32 max_retries = 2;
+   */
+  maxRetries?: number | undefined;
+};
+
+/**
+ * Describes the message hypr.v1.StackRestartPolicy.
+ * Use `create(StackRestartPolicySchema)` to create a new message.
+ */
+export const StackRestartPolicySchema: GenMessage<StackRestartPolicy> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_stacks, 27);
+
+/**
+ * @generated from message hypr.v1.StackDependency
+ */
+export type StackDependency = Message<"hypr.v1.StackDependency"> & {
+  /**
+   * @generated from field: string service = 1;
+   */
+  service: string;
+
+  /**
+   * @generated from field: hypr.v1.StackDependencyCondition condition = 2;
+   */
+  condition: StackDependencyCondition;
+
+  /**
+   * @generated from field: bool required = 3;
+   */
+  required: boolean;
+
+  /**
+   * @generated from field: bool restart = 4;
+   */
+  restart: boolean;
+};
+
+/**
+ * Describes the message hypr.v1.StackDependency.
+ * Use `create(StackDependencySchema)` to create a new message.
+ */
+export const StackDependencySchema: GenMessage<StackDependency> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_stacks, 28);
+
+/**
+ * @generated from message hypr.v1.StackUlimit
+ */
+export type StackUlimit = Message<"hypr.v1.StackUlimit"> & {
+  /**
+   * @generated from field: int64 soft = 1;
+   */
+  soft: bigint;
+
+  /**
+   * @generated from field: int64 hard = 2;
+   */
+  hard: bigint;
+};
+
+/**
+ * Describes the message hypr.v1.StackUlimit.
+ * Use `create(StackUlimitSchema)` to create a new message.
+ */
+export const StackUlimitSchema: GenMessage<StackUlimit> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_stacks, 29);
+
+/**
+ * @generated from message hypr.v1.StackNetwork
+ */
+export type StackNetwork = Message<"hypr.v1.StackNetwork"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: bool external = 2;
+   */
+  external: boolean;
+
+  /**
+   * @generated from field: bool internal = 3;
+   */
+  internal: boolean;
+
+  /**
+   * @generated from field: string driver = 4;
+   */
+  driver: string;
+
+  /**
+   * @generated from field: repeated string subnets = 5;
+   */
+  subnets: string[];
+};
+
+/**
+ * Describes the message hypr.v1.StackNetwork.
+ * Use `create(StackNetworkSchema)` to create a new message.
+ */
+export const StackNetworkSchema: GenMessage<StackNetwork> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_stacks, 30);
+
+/**
+ * @generated from message hypr.v1.StackVolume
+ */
+export type StackVolume = Message<"hypr.v1.StackVolume"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: bool external = 2;
+   */
+  external: boolean;
+
+  /**
+   * @generated from field: string driver = 3;
+   */
+  driver: string;
+
+  /**
+   * @generated from field: map<string, string> labels = 4;
+   */
+  labels: { [key: string]: string };
+};
+
+/**
+ * Describes the message hypr.v1.StackVolume.
+ * Use `create(StackVolumeSchema)` to create a new message.
+ */
+export const StackVolumeSchema: GenMessage<StackVolume> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_stacks, 31);
+
+/**
+ * Something HYPR will not do as written.
+ *
+ * @generated from message hypr.v1.StackNotice
+ */
+export type StackNotice = Message<"hypr.v1.StackNotice"> & {
+  /**
+   * @generated from field: optional string service = 1;
+   */
+  service?: string | undefined;
+
+  /**
+   * The key path in the compose files.
+   *
+   * @generated from field: string path = 2;
+   */
+  path: string;
+
+  /**
+   * @generated from field: string message = 3;
+   */
+  message: string;
+};
+
+/**
+ * Describes the message hypr.v1.StackNotice.
+ * Use `create(StackNoticeSchema)` to create a new message.
+ */
+export const StackNoticeSchema: GenMessage<StackNotice> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_stacks, 32);
+
+/**
+ * @generated from enum hypr.v1.StackPortProtocol
+ */
+export enum StackPortProtocol {
+  /**
+   * @generated from enum value: STACK_PORT_PROTOCOL_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: STACK_PORT_PROTOCOL_TCP = 1;
+   */
+  TCP = 1,
+
+  /**
+   * @generated from enum value: STACK_PORT_PROTOCOL_UDP = 2;
+   */
+  UDP = 2,
+}
+
+/**
+ * Describes the enum hypr.v1.StackPortProtocol.
+ */
+export const StackPortProtocolSchema: GenEnum<StackPortProtocol> = /*@__PURE__*/
+  enumDesc(file_hypr_v1_stacks, 0);
+
+/**
+ * @generated from enum hypr.v1.StackFileKind
+ */
+export enum StackFileKind {
+  /**
+   * @generated from enum value: STACK_FILE_KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: STACK_FILE_KIND_SECRET = 1;
+   */
+  SECRET = 1,
+
+  /**
+   * @generated from enum value: STACK_FILE_KIND_CONFIG = 2;
+   */
+  CONFIG = 2,
+}
+
+/**
+ * Describes the enum hypr.v1.StackFileKind.
+ */
+export const StackFileKindSchema: GenEnum<StackFileKind> = /*@__PURE__*/
+  enumDesc(file_hypr_v1_stacks, 1);
+
+/**
+ * @generated from enum hypr.v1.StackRestart
+ */
+export enum StackRestart {
+  /**
+   * @generated from enum value: STACK_RESTART_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: STACK_RESTART_NO = 1;
+   */
+  NO = 1,
+
+  /**
+   * @generated from enum value: STACK_RESTART_ALWAYS = 2;
+   */
+  ALWAYS = 2,
+
+  /**
+   * @generated from enum value: STACK_RESTART_ON_FAILURE = 3;
+   */
+  ON_FAILURE = 3,
+
+  /**
+   * @generated from enum value: STACK_RESTART_UNLESS_STOPPED = 4;
+   */
+  UNLESS_STOPPED = 4,
+}
+
+/**
+ * Describes the enum hypr.v1.StackRestart.
+ */
+export const StackRestartSchema: GenEnum<StackRestart> = /*@__PURE__*/
+  enumDesc(file_hypr_v1_stacks, 2);
+
+/**
+ * @generated from enum hypr.v1.StackDependencyCondition
+ */
+export enum StackDependencyCondition {
+  /**
+   * @generated from enum value: STACK_DEPENDENCY_CONDITION_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: STACK_DEPENDENCY_CONDITION_SERVICE_STARTED = 1;
+   */
+  SERVICE_STARTED = 1,
+
+  /**
+   * @generated from enum value: STACK_DEPENDENCY_CONDITION_SERVICE_HEALTHY = 2;
+   */
+  SERVICE_HEALTHY = 2,
+
+  /**
+   * @generated from enum value: STACK_DEPENDENCY_CONDITION_SERVICE_COMPLETED_SUCCESSFULLY = 3;
+   */
+  SERVICE_COMPLETED_SUCCESSFULLY = 3,
+}
+
+/**
+ * Describes the enum hypr.v1.StackDependencyCondition.
+ */
+export const StackDependencyConditionSchema: GenEnum<StackDependencyCondition> = /*@__PURE__*/
+  enumDesc(file_hypr_v1_stacks, 3);
+
+/**
  * Compose stacks: the CLI loads and converts the compose files (@hypr/core/compose) and sends the
- * resulting StackSpec as JSON; hyprd builds, pulls, creates and starts the services in dependency
- * order and records the stack so it outlives the CLI and a daemon restart.
+ * resulting stack as a StackSpec message; hyprd validates it, builds, pulls, creates and starts the
+ * services in dependency order and records the stack so it outlives the CLI and a daemon restart.
  *
  * @generated from service hypr.v1.StackService
  */
