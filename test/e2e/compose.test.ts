@@ -251,3 +251,24 @@ describe('attached up', () => {
     await hyprOk(d, ['compose', '-f', file, 'down'], { timeoutMs: 60_000 });
   });
 });
+
+describe('build: services', () => {
+  test('up builds the image only when it is missing, or with --build', async () => {
+    const appDir = join(dir, 'built');
+    await mkdir(appDir, { recursive: true });
+    await writeFile(
+      join(appDir, 'Dockerfile'),
+      `FROM ${image}\nENV BUILT=yes\nCMD ["sh", "-c", "echo built-$BUILT"]\n`,
+    );
+    await writeFile(join(appDir, 'compose.yaml'), 'services:\n  app:\n    build: .\n');
+    const file = join(appDir, 'compose.yaml');
+    const first = await hypr(d, ['compose', '-f', file, 'up', '-d'], { timeoutMs: 180_000 });
+    expect(first.stderr).toMatch(/Service app {2}Built/);
+    const again = await hypr(d, ['compose', '-f', file, 'up', '-d'], { timeoutMs: 180_000 });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).not.toMatch(/Building|Built/);
+    const forced = await hypr(d, ['compose', '-f', file, 'up', '-d', '--build'], { timeoutMs: 180_000 });
+    expect(forced.stderr).toMatch(/Service app {2}Built/);
+    await hyprOk(d, ['compose', '-f', file, 'down', '-t', '1'], { timeoutMs: 60_000 });
+  });
+});

@@ -81,7 +81,7 @@ export abstract class ComposeCommand extends HyprCommand {
     }
     let spec: StackSpec;
     try {
-      spec = convertToStack(project);
+      spec = withBuildPullDefault(project, convertToStack(project));
     } catch (e) {
       throw composeCliError(e);
     }
@@ -130,6 +130,16 @@ export abstract class ComposeCommand extends HyprCommand {
   }): Promise<{ flags: F; args: A; argv: string[] }> {
     return this.parseArgs<F, A>({ ...cls, baseFlags: composeFlags } as Parameters<HyprCommand['parseArgs']>[0]);
   }
+}
+
+/**
+ * A `build:` service without `pull_policy` is built when its image is missing (or with `--build`), as
+ * docker compose does: only `pull_policy: build` rebuilds it on every `up`.
+ */
+export function withBuildPullDefault(project: ComposeProject, spec: StackSpec): StackSpec {
+  for (const [name, svc] of Object.entries(spec.services))
+    if (svc.build && project.services[name]?.pull_policy === undefined) svc.pullPolicy = 'missing';
+  return spec;
 }
 
 /** A compose load or convert failure as the CLI prints it: `compose.yaml:14 services.web.ports[0]: …`. */
