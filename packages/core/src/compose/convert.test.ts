@@ -181,3 +181,33 @@ services:
     expect(stack.services.b.healthcheck).toBeUndefined();
   });
 });
+
+describe('newer compose keys', () => {
+  test('load without a word, and are refused only when up would need them', () => {
+    let error: unknown;
+    try {
+      stackOf(`
+services:
+  front:
+    image: web
+    develop: {watch: [{path: ., action: rebuild}]}
+    post_start: [{command: ./setup.sh}]
+  chat: {image: chat, models: [llm]}
+  db: {provider: {type: awesomecloud}}
+  gpu: {image: cuda, gpus: all}
+models:
+  llm: {model: ai/smollm2}
+`);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ComposeUnsupportedError);
+    const paths = (error as ComposeUnsupportedError).problems.map((p) => p.path).sort();
+    expect(paths).toEqual(['services.chat.models', 'services.db.provider', 'services.gpu.gpus']);
+  });
+
+  test('develop alone is for watch: up runs the service as is', () => {
+    const stack = stackOf('services:\n  a:\n    image: x\n    develop: {watch: [{path: ., action: rebuild}]}\n');
+    expect(stack.warnings).toEqual([]);
+  });
+});

@@ -114,7 +114,12 @@ describe('the loader never crashes', () => {
     ['an alias cycle', 'services:\n  a: {image: x}\nx-a: &a [*a]\n', 3, 'refers to a value that contains it'],
     ['an unresolved alias', 'services:\n  a:\n    image: *nope\n', 3, "unknown anchor 'nope' referenced"],
     ['a merge key of a scalar', 'x-a: &a 1\nservices:\n  a:\n    <<: *a\n    image: x\n', 4, 'map merge requires map'],
-    ['a non-string key', 'services:\n  a:\n    image: x\n    environment:\n      1: x\n', 5, 'non-string key in services.a.environment: 1'],
+    [
+      'a non-string key',
+      'services:\n  a:\n    image: x\n    environment:\n      1: x\n',
+      5,
+      'non-string key in services.a.environment: 1',
+    ],
     ['include of an empty path list', 'include: [{path: []}]\nservices:\n  a: {image: x}\n', 1, 'names no file'],
     ['include of an empty path', 'include: [""]\nservices:\n  a: {image: x}\n', 1, 'is a directory, not a file'],
   ])('%s', (_name, text, line, message) => {

@@ -96,9 +96,45 @@ function normalizeResources(r: Record<string, unknown>, report: Report, path: (s
     if (k === 'cpus') out.cpus = toNumber(v as string, report, [...path, k]);
     else if (k === 'memory') out.memory = toBytes(v as string, report, [...path, k]);
     else if (k === 'pids') out.pids = toInt(v as string, report, [...path, k]);
+    else if (k === 'devices') out.devices = checkDeviceRequests(v as DeviceRequest[], report, [...path, k], true);
     else out[k] = v;
   }
   return out;
+}
+
+interface DeviceRequest {
+  capabilities?: string[];
+  count?: number | string;
+  device_ids?: string[];
+  [key: string]: unknown;
+}
+
+/**
+ * Device requests (`deploy.resources.reservations.devices`, `gpus`) as compose-go checks them:
+ * `count` and `device_ids` exclude each other, `count` is a number or "all", and a reservation names
+ * its capabilities.
+ */
+export function checkDeviceRequests(
+  list: DeviceRequest[],
+  report: Report,
+  path: (string | number)[],
+  capabilitiesRequired: boolean,
+): DeviceRequest[] {
+  list.forEach((d, i) => {
+    if (d.count !== undefined && d.device_ids !== undefined) {
+      report([...path, i], '"count" and "device_ids" attributes are exclusive', 'keep one of them');
+    }
+    if (typeof d.count === 'string' && d.count.toLowerCase() !== 'all' && !/^[-+]?\d+$/.test(d.count)) {
+      report(
+        [...path, i, 'count'],
+        `invalid value ${JSON.stringify(d.count)}, the only value allowed is 'all' or a number`,
+      );
+    }
+    if (capabilitiesRequired && d.capabilities === undefined) {
+      report([...path, i, 'capabilities'], 'is required', 'for example capabilities: [gpu]');
+    }
+  });
+  return list;
 }
 
 export function normalizeDeploy(d: NonNullable<RawService['deploy']>, report: Report, path: (string | number)[]) {

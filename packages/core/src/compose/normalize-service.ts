@@ -1,4 +1,4 @@
-import { normalizeBuild, normalizeDeploy, normalizeHealthcheck } from './normalize-build.js';
+import { checkDeviceRequests, normalizeBuild, normalizeDeploy, normalizeHealthcheck } from './normalize-build.js';
 import { normalizePorts, normalizeVolumes } from './normalize-mounts.js';
 import {
   toBool,
@@ -140,9 +140,15 @@ export function normalizeService(svc: RawService, ctx: NormalizeContext, path: (
         out[key] = toBool(v, report, at);
         break;
       case 'tmpfs':
-      case 'dns':
       case 'dns_search':
         out[key] = toList(v);
+        break;
+      case 'dns':
+        // compose-go's OmitEmpty drops empty entries of dns (and keeps an empty list empty).
+        out.dns = toList(v).filter((d) => d !== '');
+        break;
+      case 'gpus':
+        out.gpus = Array.isArray(value) ? checkDeviceRequests(v, report, at, false) : value;
         break;
       case 'ulimits': {
         const u: Record<string, ComposeUlimit> = {};

@@ -71,6 +71,7 @@ export const buildSchema = byType(
       cache_from: listOfStrings.optional(),
       cache_to: listOfStrings.optional(),
       no_cache: boolOrStr.optional(),
+      no_cache_filter: stringOrList.optional(),
       additional_contexts: listOrDict.optional(),
       network: str.optional(),
       provenance: byType({ string: str, boolean: bool }, 'a string or a boolean').optional(),
@@ -188,6 +189,7 @@ const develop = byType(
             action: z.enum(['rebuild', 'sync', 'restart', 'sync+restart', 'sync+exec']),
             target: str.optional(),
             exec: serviceHook.optional(),
+            initial_sync: boolOrStr.optional(),
           }),
         )
         .optional(),
@@ -320,7 +322,12 @@ export const serviceSchema = obj({
   models: byType(
     {
       array: listOfStrings,
-      object: z.record(obj({ endpoint_var: str.optional(), model_var: str.optional() })),
+      object: z.record(
+        byType(
+          { null: z.null(), object: obj({ endpoint_var: str.optional(), model_var: str.optional() }) },
+          'a mapping or null',
+        ),
+      ),
     },
     'a list or a mapping',
   ).optional(),
@@ -337,6 +344,19 @@ export const serviceSchema = obj({
     .array(byType({ number: num, string: str, object: portObject }, 'a port mapping string or a mapping'))
     .optional(),
   post_start: z.array(serviceHook).optional(),
+  pre_start: z
+    .array(
+      obj({
+        command: command.optional(),
+        image: str.optional(),
+        user: str.optional(),
+        privileged: boolOrStr.optional(),
+        working_dir: str.optional(),
+        environment: listOrDict.optional(),
+        per_replica: boolOrStr.optional(),
+      }),
+    )
+    .optional(),
   pre_stop: z.array(serviceHook).optional(),
   privileged: boolOrStr.optional(),
   profiles: listOfStrings.optional(),
