@@ -11,7 +11,7 @@ import {
 } from '@hypr/api';
 import { HyprError, type NetworkRecord } from '@hypr/core';
 import type { Orchestrator } from '../containers/index.js';
-import type { ContainerNetworkOptions, NetworkManager } from '../networks/index.js';
+import { type ContainerNetworkOptions, type NetworkManager, networkMatches } from '../networks/index.js';
 
 export function toNetworkOptions(n: ContainerNetworking): ContainerNetworkOptions {
   return {
@@ -53,24 +53,6 @@ function summary(m: NetworkManager, n: NetworkRecord): NetworkSummary {
   });
 }
 
-/** docker's `network ls --filter`: name (substring), id (prefix), label (KEY or KEY=VALUE), driver. */
-function matches(n: NetworkRecord, filters: readonly string[]): boolean {
-  return filters.every((f) => {
-    const eq = f.indexOf('=');
-    if (eq < 0) throw new HyprError('INVALID_FILTER', `bad format of filter (expected name=value): ${f}`);
-    const key = f.slice(0, eq);
-    const value = f.slice(eq + 1);
-    if (key === 'name') return n.name.includes(value);
-    if (key === 'id') return n.id.startsWith(value);
-    if (key === 'driver') return n.driver === value;
-    if (key === 'label') {
-      const [k, ...v] = value.split('=');
-      return k in n.labels && (v.length === 0 || n.labels[k] === v.join('='));
-    }
-    throw new HyprError('INVALID_FILTER', `invalid filter '${key}'`);
-  });
-}
-
 export function createNetworkService(m: NetworkManager, o: Orchestrator): ServiceImpl<typeof NetworkService> {
   const container = (text: string) => {
     const row = o.resolve(text);
@@ -95,7 +77,7 @@ export function createNetworkService(m: NetworkManager, o: Orchestrator): Servic
       return {
         networks: m
           .list()
-          .filter((n) => matches(n, req.filters))
+          .filter((n) => networkMatches(n, req.filters))
           .map((n) => summary(m, n)),
       };
     },

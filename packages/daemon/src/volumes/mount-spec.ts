@@ -135,56 +135,62 @@ export function parseTmpfsSize(text: string): number {
   return Math.floor(Number(m[1]) * mult);
 }
 
+/** What the fields of one `--mount` value say, before they are checked against each other. */
+interface MountFields {
+  type: string;
+  source: string;
+  target: string;
+  readOnly: boolean;
+  noCopy: boolean;
+  sizeBytes?: number;
+  mode?: number;
+  labels: Record<string, string>;
+}
+
 /** `--mount type=bind|volume|tmpfs,source=…,target=…,readonly,…` as the docker CLI reads it. */
 export function parseMountFlag(value: string): MountSpec {
+  return toMountSpec(value, readMountFields(value));
+}
+
+/** The key=value fields of a `--mount` value; unknown keys and bad values are errors. */
+function readMountFields(value: string): MountFields {
   const flag = '--mount';
-  const fields: [string, string | undefined][] = [];
+  const f: MountFields = { type: 'volume', source: '', target: '', readOnly: false, noCopy: false, labels: {} };
   for (const field of splitCsv(value)) {
     if (!field) continue;
     const eq = field.indexOf('=');
     const key = (eq < 0 ? field : field.slice(0, eq)).trim().toLowerCase();
     const v = eq < 0 ? undefined : field.slice(eq + 1);
-    fields.push([key, v]);
-  }
-  let type = 'volume';
-  let source = '';
-  let target = '';
-  let readOnly = false;
-  let noCopy = false;
-  let sizeBytes: number | undefined;
-  let mode: number | undefined;
-  const labels: Record<string, string> = {};
-  for (const [key, v] of fields) {
     const need = () => {
       if (v === undefined) throw flagError(flag, value, `invalid field '${key}' must be a key=value pair`);
       return v;
     };
     switch (key) {
       case 'type':
-        type = need().toLowerCase();
-        if (!['bind', 'volume', 'tmpfs'].includes(type))
-          throw flagError(flag, value, `invalid mount type: ${type}`, 'use type=bind, type=volume or type=tmpfs');
+        f.type = need().toLowerCase();
+        if (!['bind', 'volume', 'tmpfs'].includes(f.type))
+          throw flagError(flag, value, `invalid mount type: ${f.type}`, 'use type=bind, type=volume or type=tmpfs');
         break;
       case 'source':
       case 'src':
-        source = need();
+        f.source = need();
         break;
       case 'target':
       case 'dst':
       case 'destination':
-        target = need();
+        f.target = need();
         break;
       case 'readonly':
       case 'ro':
-        readOnly = parseBool(flag, value, key, v);
+        f.readOnly = parseBool(flag, value, key, v);
         break;
       case 'volume-nocopy':
-        noCopy = parseBool(flag, value, key, v);
+        f.noCopy = parseBool(flag, value, key, v);
         break;
       case 'volume-label': {
         const l = need();
         const i = l.indexOf('=');
-        labels[i < 0 ? l : l.slice(0, i)] = i < 0 ? '' : l.slice(i + 1);
+        f.labels[i < 0 ? l : l.slice(0, i)] = i < 0 ? '' : l.slice(i + 1);
         break;
       }
       case 'volume-driver':
@@ -193,7 +199,7 @@ export function parseMountFlag(value: string): MountSpec {
         break;
       case 'tmpfs-size':
         try {
-          sizeBytes = parseTmpfsSize(need());
+          f.sizeBytes = parseTmpfsSize(need());
         } catch (e) {
           throw flagError(flag, value, `invalid value for ${key}: ${(e as Error).message}`);
         }
@@ -201,7 +207,7 @@ export function parseMountFlag(value: string): MountSpec {
       case 'tmpfs-mode': {
         const n = Number.parseInt(need(), 8);
         if (Number.isNaN(n) || !/^[0-7]+$/.test(need())) throw flagError(flag, value, `invalid value for ${key}: ${v}`);
-        mode = n;
+        f.mode = n;
         break;
       }
       case 'bind-propagation':
@@ -215,13 +221,20 @@ export function parseMountFlag(value: string): MountSpec {
         throw flagError(flag, value, `unexpected key '${key}' in '${key}${v === undefined ? '' : `=${v}`}'`);
     }
   }
+  return f;
+}
+
+/** The fields checked against the mount type, as a MountSpec. */
+function toMountSpec(value: string, f: MountFields): MountSpec {
+  const flag = '--mount';
+  const { type, source, target, readOnly, noCopy } = f;
   if (type !== 'volume' && noCopy)
     throw flagError(
       flag,
       value,
       `invalid mount config for type "${type}": cannot mix 'volume-nocopy' with type ${type}`,
     );
-  if (type !== 'tmpfs' && (sizeBytes !== undefined || mode !== undefined))
+  if (type !== 'tmpfs' && (f.sizeBytes !== undefined || f.mode !== undefined))
     throw flagError(
       flag,
       value,
@@ -240,7 +253,11 @@ export function parseMountFlag(value: string): MountSpec {
   if (type === 'tmpfs') {
     if (source) throw flagError(flag, value, 'invalid mount config for type "tmpfs": source must not be specified');
     if (readOnly) throw flagError(flag, value, 'invalid mount config for type "tmpfs": readonly is not supported');
-    return { type: 'tmpfs', target: checkTarget(flag, value, target, 'tmpfs'), options: tmpfsOptions(sizeBytes, mode) };
+    return {
+      type: 'tmpfs',
+      target: checkTarget(flag, value, target, 'tmpfs'),
+      options: tmpfsOptions(f.sizeBytes, f.mode),
+    };
   }
   if (source) checkVolumeName(flag, value, source);
   return {
@@ -249,7 +266,7 @@ export function parseMountFlag(value: string): MountSpec {
     target: checkTarget(flag, value, target, 'volume'),
     readOnly,
     noCopy,
-    ...(Object.keys(labels).length ? { labels } : {}),
+    ...(Object.keys(f.labels).length ? { labels: f.labels } : {}),
   };
 }
 
