@@ -13,6 +13,8 @@ export function connectCodeOf(code: string): Code {
   if (
     code.endsWith('_NOT_RUNNING') ||
     code.endsWith('_IS_RUNNING') ||
+    code.endsWith('_NOT_PAUSED') ||
+    code.endsWith('_IS_PAUSED') ||
     code.endsWith('_NOT_SUPPORTED') ||
     code.endsWith('_PRECONDITION')
   )

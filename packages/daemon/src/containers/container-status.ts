@@ -16,6 +16,8 @@ export function containerStatus(c: StatusInput, now = Date.now()): string {
       const health = c.health ? ` (${c.health === 'starting' ? 'health: starting' : c.health})` : '';
       return `Up ${humanDuration(now - (c.startedAt ?? now))}${health}`;
     }
+    case 'paused':
+      return `Up ${humanDuration(now - (c.startedAt ?? now))} (Paused)`;
     case 'restarting':
       return `Restarting (${c.exitCode ?? 0}) ${humanDuration(now - (c.finishedAt ?? now))} ago`;
     case 'exited':

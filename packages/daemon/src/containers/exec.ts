@@ -38,6 +38,12 @@ export async function* execInContainer(
 ): AsyncGenerator<Omit<AttachEvent, 'started'>> {
   const row = d.store.resolve(text);
   const live = d.running.get(row.id);
+  if (live && row.state === 'paused')
+    throw new HyprError(
+      'CONTAINER_IS_PAUSED',
+      `Container ${row.id} is paused, unpause the container before exec`,
+      `hypr unpause ${row.name}`,
+    );
   if (!live || row.state !== 'running')
     throw new HyprError('CONTAINER_NOT_RUNNING', `Container ${row.id} is not running`);
   if (!live.handle.exec)

@@ -14,6 +14,7 @@ export * from './ps-filter.js';
 export type { ReconcileResult } from './reconcile.js';
 export { normalizeSignal } from './signals.js';
 export { storedConfig } from './store.js';
+export type { UpdateOptions } from './update.js';
 export type * from './types.js';
 export type * from './runtime/runtime.js';
 export { selectRuntime } from './runtime/select.js';

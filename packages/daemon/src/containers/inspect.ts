@@ -25,8 +25,8 @@ export function portBindingsOf(ports: readonly string[]): Record<string, { HostI
 function stateSection({ row, config }: ContainerView, health?: HealthReport): Doc {
   return {
     Status: row.state,
-    Running: row.state === 'running',
-    Paused: false,
+    Running: row.state === 'running' || row.state === 'paused',
+    Paused: row.state === 'paused',
     Restarting: row.state === 'restarting',
     OOMKilled: false,
     Dead: row.state === 'dead',

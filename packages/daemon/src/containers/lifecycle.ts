@@ -173,7 +173,8 @@ export class ContainerLifecycle {
     const row = store.resolve(text);
     const sig = normalizeSignal(signal);
     const live = this.d.running.get(row.id);
-    if (!live || row.state !== 'running')
+    // A paused VM is resumed by the runtime before the signal, as docker does.
+    if (!live || (row.state !== 'running' && row.state !== 'paused'))
       throw new HyprError(
         'CONTAINER_NOT_RUNNING',
         `Cannot kill container: ${text}: container ${row.id} is not running`,
@@ -191,6 +192,44 @@ export class ContainerLifecycle {
     const v = await this.start(row.id);
     this.d.events.publish('restart', row.id);
     return v;
+  }
+
+  // ---- pause ----
+
+  /** docker pause: freezes the whole VM; its health checks wait until it is resumed. */
+  async pause(text: string): Promise<ContainerView> {
+    const { store } = this.d;
+    const row = store.resolve(text);
+    const live = this.d.running.get(row.id);
+    if (live && row.state === 'paused')
+      throw new HyprError('CONTAINER_IS_PAUSED', `Container ${row.id} is already paused`, `hypr unpause ${row.name}`);
+    if (!live || row.state !== 'running')
+      throw new HyprError('CONTAINER_NOT_RUNNING', `Container ${row.id} is not running`);
+    if (!live.handle.pause)
+      throw new HyprError(
+        'CONTAINER_PAUSE_NOT_SUPPORTED',
+        `pause is not supported by the ${this.d.runtime.name} runtime`,
+        'the QEMU adapter can pause a VM; other hypervisors cannot yet',
+      );
+    this.d.health.stop(row.id);
+    await live.handle.pause();
+    store.update(row.id, { state: 'paused' });
+    this.d.events.publish('pause', row.id);
+    return store.fresh(row.id, row);
+  }
+
+  /** docker unpause: resumes the VM where it stopped; health checks start again. */
+  async unpause(text: string): Promise<ContainerView> {
+    const { store } = this.d;
+    const row = store.resolve(text);
+    const live = this.d.running.get(row.id);
+    if (!live || row.state !== 'paused' || !live.handle.resume)
+      throw new HyprError('CONTAINER_NOT_PAUSED', `Container ${row.id} is not paused`);
+    await live.handle.resume();
+    store.update(row.id, { state: 'running' });
+    this.d.health.watch(row.id, live.handle);
+    this.d.events.publish('unpause', row.id);
+    return store.fresh(row.id, row);
   }
 
   // ---- remove ----

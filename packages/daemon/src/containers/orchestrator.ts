@@ -31,6 +31,7 @@ import type {
   CreateContainerOptions,
   ExitStatus,
 } from './types.js';
+import { type UpdateDeps, type UpdateOptions, renameContainer, updateContainer } from './update.js';
 import { RootfsDisks } from './vm-config.js';
 
 export interface OrchestratorDeps {
@@ -104,7 +105,19 @@ export class Orchestrator {
     const last = opts.last ?? 0;
     const views = this.store.list({ all: opts.all || filters.length > 0 || last > 0 });
     const shown = filterContainers(views, filters, !!opts.all);
-    return last > 0 ? shown.slice(0, last) : shown;
+    return (last > 0 ? shown.slice(0, last) : shown).map((v) => this.withNetworks(v));
+  }
+
+  /** The names of the networks a container joins; `none` when it joins none (docker ps NETWORKS). */
+  networksOf(id: string): string[] {
+    const net = this.d.network;
+    const ref = net?.ref(id);
+    const names = ref ? Object.keys(net?.inspectSettings(ref).NetworkSettings.Networks ?? {}) : [];
+    return names.length ? names : ['none'];
+  }
+
+  private withNetworks(v: ContainerView): ContainerView {
+    return { ...v, networks: this.networksOf(v.row.id) };
   }
 
   inspect(text: string): ContainerView {
@@ -113,7 +126,7 @@ export class Orchestrator {
 
   /** The container's `docker inspect` document (the networking part is added by the network manager). */
   inspectDocument(text: string): { view: ContainerView; doc: Record<string, unknown> } {
-    const view = this.inspect(text);
+    const view = this.withNetworks(this.inspect(text));
     return { view, doc: inspectContainer(view, this.store.dirOf(view.row), this.health.of(view.row.id)) };
   }
 
@@ -125,7 +138,7 @@ export class Orchestrator {
     return this.store.imagesInUse();
   }
 
-  summaryCounts(): { total: number; running: number; stopped: number } {
+  summaryCounts(): { total: number; running: number; paused: number; stopped: number } {
     return this.store.summaryCounts();
   }
 
@@ -184,6 +197,33 @@ export class Orchestrator {
 
   prune(): Promise<string[]> {
     return this.lifecycle.prune();
+  }
+
+  pause(text: string): Promise<ContainerView> {
+    return this.lifecycle.pause(text);
+  }
+
+  unpause(text: string): Promise<ContainerView> {
+    return this.lifecycle.unpause(text);
+  }
+
+  /** docker rename. */
+  rename(text: string, name: string): ContainerView {
+    return renameContainer(this.updateDeps(), text, name);
+  }
+
+  /** docker update: --restart at any time; --memory / --cpus on a stopped container. */
+  update(text: string, o: UpdateOptions): ContainerView {
+    return updateContainer(this.updateDeps(), text, o);
+  }
+
+  private updateDeps(): UpdateDeps {
+    return {
+      store: this.store,
+      events: this.ring,
+      defaults: this.d.config,
+      isLive: (id) => this.running.has(id) || !!this.running.pendingStart(id),
+    };
   }
 
   // ---- io ----

@@ -1,4 +1,5 @@
 import { HyprError } from '@hypr/core';
+import { isUp } from './store.js';
 import type { ContainerView } from './types.js';
 
 const KEYS = ['id', 'name', 'status', 'label', 'exited', 'ancestor', 'before', 'since'];
@@ -19,7 +20,7 @@ export function filterContainers(views: ContainerView[], filters: readonly strin
   };
   const created = (text: string) => views.find((v) => v.row.id.startsWith(text) || v.row.name === text)?.row.createdAt;
   return views.filter(({ row, config }) => {
-    if (!all && !byKey.has('status') && row.state !== 'running' && row.state !== 'restarting') return false;
+    if (!all && !byKey.has('status') && !isUp(row.state)) return false;
     const labels = JSON.parse(row.labels) as Record<string, string>;
     return (
       has('id', (v) => row.id.startsWith(v)) &&

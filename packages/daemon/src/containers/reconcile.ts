@@ -7,7 +7,7 @@ import type { Logger } from '@hypr/core';
 import type { ContainerLifecycle, ContainerNetworkHooks } from './lifecycle.js';
 import { restartsWithDaemon } from './restart-policy.js';
 import type { ContainerRuntime } from './runtime/runtime.js';
-import { type ContainerStore, storedConfig } from './store.js';
+import { type ContainerStore, isUp, storedConfig } from './store.js';
 import type { ContainerRow } from './types.js';
 
 export interface ReconcileDeps {
@@ -31,7 +31,7 @@ export async function reconcileContainers(d: ReconcileDeps): Promise<ReconcileRe
       await d.lifecycle.removeRow(row.id);
       continue;
     }
-    if (row.state !== 'running' && row.state !== 'restarting') continue;
+    if (!isUp(row.state)) continue;
     const handle = await d.runtime.adopt(d.store.dirOf(row)).catch(() => undefined);
     if (handle) {
       d.lifecycle.watch(row.id, handle);

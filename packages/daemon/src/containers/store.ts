@@ -9,6 +9,11 @@ import { containerStatus } from './container-status.js';
 import { generateId, generateName } from './ids.js';
 import type { ContainerRow, ContainerView, StoredContainerConfig } from './types.js';
 
+/** States in which the container's VM exists: what `ps` without -a lists. */
+export function isUp(state: string): boolean {
+  return state === 'running' || state === 'paused' || state === 'restarting';
+}
+
 /** The stored config of a row (containers.config is JSON). */
 export function storedConfig(row: ContainerRow): StoredContainerConfig {
   return JSON.parse(row.config) as StoredContainerConfig;
@@ -62,7 +67,7 @@ export class ContainerStore {
   /** Newest first; without `all` only running and restarting containers. */
   list(opts: { all?: boolean } = {}): ContainerView[] {
     return this.all()
-      .filter((r) => opts.all || r.state === 'running' || r.state === 'restarting')
+      .filter((r) => opts.all || isUp(r.state))
       .sort((a, b) => b.createdAt - a.createdAt)
       .map((r) => this.view(r));
   }
@@ -134,9 +139,10 @@ export class ContainerStore {
     return new Set(this.all().map((r) => r.imageDigest));
   }
 
-  summaryCounts(): { total: number; running: number; stopped: number } {
+  summaryCounts(): { total: number; running: number; paused: number; stopped: number } {
     const rows = this.all();
     const running = rows.filter((r) => r.state === 'running').length;
-    return { total: rows.length, running, stopped: rows.length - running };
+    const paused = rows.filter((r) => r.state === 'paused').length;
+    return { total: rows.length, running, paused, stopped: rows.length - running - paused };
   }
 }

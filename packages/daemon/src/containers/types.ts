@@ -88,6 +88,8 @@ export interface ContainerView {
   row: ContainerRow;
   config: StoredContainerConfig;
   status: string;
+  /** The networks it joins (ps NETWORKS), where the listing asked for them. */
+  networks?: string[];
 }
 
 /** How a container's program ended, as wait/attach/exec report it. */

@@ -10,6 +10,7 @@ import {
   type ExecRequest,
   type LogsResponse,
   LogsResponseSchema,
+  type RestartPolicy,
   Stream,
 } from '@hypr/api';
 import { HyprError } from '@hypr/core';
@@ -26,11 +27,23 @@ import type {
 } from '../containers/index.js';
 import { toNetworkOptions, withNetworkInspect, withPorts } from './networks.js';
 
+const RESTART_POLICIES: readonly string[] = ['no', 'on-failure', 'always', 'unless-stopped'];
+
+/** A RestartPolicy message as the orchestrator's option; an unknown name is INVALID_RESTART_POLICY. */
+export function toRestartPolicy(p: RestartPolicy | undefined): CreateContainerOptions['restartPolicy'] {
+  const name = p?.name || 'no';
+  if (!RESTART_POLICIES.includes(name))
+    throw new HyprError(
+      'INVALID_RESTART_POLICY',
+      `invalid restart policy: ${name}`,
+      `use one of ${RESTART_POLICIES.join(', ')} (on-failure[:max-retries])`,
+    );
+  return { name: name as RestartPolicyName, maximumRetryCount: p?.maximumRetryCount ?? 0 };
+}
+
 export function toCreateOptions(spec: ContainerSpec, name: string): CreateContainerOptions {
-  const policy = spec.restartPolicy?.name || 'no';
-  if (!['no', 'on-failure', 'always', 'unless-stopped'].includes(policy))
-    throw new HyprError('INVALID_RESTART_POLICY', `invalid restart policy: ${policy}`);
-  if (spec.autoRemove && policy !== 'no')
+  const restartPolicy = toRestartPolicy(spec.restartPolicy);
+  if (spec.autoRemove && restartPolicy?.name !== 'no')
     throw new HyprError('INVALID_ARGUMENT_CONFLICT', 'conflicting options: cannot combine --restart and --rm');
   const hc = spec.healthcheck;
   return {
@@ -50,7 +63,7 @@ export function toCreateOptions(spec: ContainerSpec, name: string): CreateContai
     mounts: spec.mounts,
     tmpfs: spec.tmpfs,
     volumesFrom: spec.volumesFrom,
-    restartPolicy: { name: policy as RestartPolicyName, maximumRetryCount: spec.restartPolicy?.maximumRetryCount ?? 0 },
+    restartPolicy,
     autoRemove: spec.autoRemove,
     tty: spec.tty,
     openStdin: spec.openStdin,
@@ -92,6 +105,7 @@ export function toSummary(v: ContainerView): ContainerSummary {
     finishedAt: BigInt(row.finishedAt ?? 0),
     health: row.health ?? '',
     restartCount: row.restartCount,
+    networks: v.networks ?? [],
   });
 }
 
@@ -116,7 +130,15 @@ async function* inputOf(it: AsyncIterator<AttachRequest | ExecRequest>): AsyncGe
   }
 }
 
-export function createContainerService(o: Orchestrator): ServiceImpl<typeof ContainerService> {
+type Impl = ServiceImpl<typeof ContainerService>;
+
+/** create, start, stop, restart, kill, rm, rename, update, pause, unpause, prune. */
+function lifecycleHandlers(
+  o: Orchestrator,
+): Pick<
+  Impl,
+  'create' | 'start' | 'stop' | 'restart' | 'kill' | 'remove' | 'rename' | 'update' | 'pause' | 'unpause' | 'prune'
+> {
   return {
     async create(req) {
       if (!req.spec) throw new HyprError('INVALID_ARGUMENT', 'no container spec given');
@@ -138,6 +160,31 @@ export function createContainerService(o: Orchestrator): ServiceImpl<typeof Cont
     async remove(req) {
       return { id: await o.remove(req.id, { force: req.force, volumes: req.volumes }) };
     },
+    async rename(req) {
+      const v = o.rename(req.id, req.name);
+      return { id: v.row.id, name: v.row.name };
+    },
+    async update(req) {
+      const restartPolicy = req.restartPolicy ? toRestartPolicy(req.restartPolicy) : undefined;
+      const memoryBytes = req.memoryBytes === undefined ? undefined : Number(req.memoryBytes);
+      const v = o.update(req.id, { restartPolicy, memoryBytes, cpus: req.cpus });
+      return { id: v.row.id, warnings: [] };
+    },
+    async pause(req) {
+      return { id: (await o.pause(req.id)).row.id };
+    },
+    async unpause(req) {
+      return { id: (await o.unpause(req.id)).row.id };
+    },
+    async prune() {
+      return { deleted: await o.prune() };
+    },
+  };
+}
+
+/** ps and inspect. */
+function queryHandlers(o: Orchestrator): Pick<Impl, 'list' | 'inspect'> {
+  return {
     async list(req) {
       const views = o.ps({ all: req.all, filters: req.filters, last: req.last });
       return { containers: views.map((v) => withPorts(o, toSummary(v))) };
@@ -146,6 +193,12 @@ export function createContainerService(o: Orchestrator): ServiceImpl<typeof Cont
       const { view, doc } = o.inspectDocument(req.id);
       return { json: JSON.stringify(withNetworkInspect(o, doc)), summary: withPorts(o, toSummary(view)) };
     },
+  };
+}
+
+/** wait, logs, attach, exec: the streams. */
+function streamHandlers(o: Orchestrator): Pick<Impl, 'wait' | 'logs' | 'attach' | 'exec'> {
+  return {
     async *wait(req, ctx) {
       const condition = (req.condition || 'not-running') as WaitCondition;
       o.resolve(req.id);
@@ -203,8 +256,9 @@ export function createContainerService(o: Orchestrator): ServiceImpl<typeof Cont
           yield { msg: { case: 'exit', value: { exitCode: ev.exit.exitCode, error: ev.exit.error ?? '' } } };
       }
     },
-    async prune() {
-      return { deleted: await o.prune() };
-    },
   };
+}
+
+export function createContainerService(o: Orchestrator): Impl {
+  return { ...lifecycleHandlers(o), ...queryHandlers(o), ...streamHandlers(o) };
 }

@@ -17,5 +17,25 @@ export function createSystemService(s: SystemService): ServiceImpl<typeof System
     async ping() {
       return {};
     },
+    async diskUsage() {
+      const u = await s.diskUsage();
+      return {
+        images: u.images.map((i) => ({
+          ...i,
+          createdAt: BigInt(i.createdAt),
+          sizeBytes: BigInt(i.sizeBytes),
+          sharedSizeBytes: BigInt(i.sharedSizeBytes),
+          uniqueSizeBytes: BigInt(i.uniqueSizeBytes),
+        })),
+        containers: u.containers.map((c) => ({ ...c, createdAt: BigInt(c.createdAt), sizeBytes: BigInt(c.sizeBytes) })),
+        volumes: u.volumes.map((v) => ({ ...v, sizeBytes: BigInt(v.sizeBytes) })),
+        buildCache: u.buildCache.map((b) => ({
+          ...b,
+          sizeBytes: BigInt(b.sizeBytes),
+          createdAt: BigInt(b.createdAt),
+          lastUsedAt: BigInt(b.lastUsedAt),
+        })),
+      };
+    },
   };
 }

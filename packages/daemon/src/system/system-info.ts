@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { detectAccelerator, guestArtifacts, selectAdapter } from '@hypr/core';
+import { hostname, release } from 'node:os';
+import { detectAccelerator, guestArtifacts, runCommand, selectAdapter } from '@hypr/core';
 
 export interface SystemFacts {
   adapter: string;
@@ -18,6 +19,9 @@ export interface SystemFacts {
   images: number;
   serverVersion: string;
   runtime: string;
+  /** The hypervisor binary and the first line of its --version. */
+  hypervisor: string;
+  hypervisorVersion: string;
 }
 
 /** The Linux version string inside an uncompressed vmlinux ("6.1.0 …"). */
@@ -35,16 +39,60 @@ export async function kestrelVersionOf(path: string): Promise<string> {
   return buf ? `sha256:${createHash('sha256').update(buf).digest('hex').slice(0, 12)}` : 'unknown';
 }
 
-export async function guestFacts(): Promise<
-  Pick<
-    SystemFacts,
-    'adapter' | 'accelerator' | 'acceleratorReason' | 'kernelPath' | 'kestrelPath' | 'kernelVersion' | 'kestrelVersion'
-  >
-> {
+/** What `info` says about the host: its name, kernel and operating system. */
+export interface HostFacts {
+  name: string;
+  kernelVersionHost: string;
+  operatingSystem: string;
+}
+
+/** PRETTY_NAME of /etc/os-release ("Debian GNU/Linux 12 (bookworm)"), else the platform. */
+export async function operatingSystem(): Promise<string> {
+  const text = await readFile('/etc/os-release', 'utf8').catch(() => '');
+  const m = /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(text);
+  return m?.[1] || process.platform;
+}
+
+export async function hostFacts(): Promise<HostFacts> {
+  return { name: hostname(), kernelVersionHost: release(), operatingSystem: await operatingSystem() };
+}
+
+const versions = new Map<string, Promise<string>>();
+
+/** The first line of `BINARY --version`, asked once per daemon; "unknown" when it will not say. */
+export function hypervisorVersion(binary: string): Promise<string> {
+  let v = versions.get(binary);
+  if (!v) {
+    v = runCommand(binary, ['--version'], { signal: AbortSignal.timeout(5_000) }).then(
+      (r) => r.stdout.split('\n')[0].trim() || 'unknown',
+      () => 'unknown',
+    );
+    versions.set(binary, v);
+  }
+  return v;
+}
+
+type GuestFacts = Pick<
+  SystemFacts,
+  | 'adapter'
+  | 'accelerator'
+  | 'acceleratorReason'
+  | 'kernelPath'
+  | 'kestrelPath'
+  | 'kernelVersion'
+  | 'kestrelVersion'
+  | 'hypervisor'
+  | 'hypervisorVersion'
+>;
+
+export async function guestFacts(): Promise<GuestFacts> {
   const accel = detectAccelerator();
   let adapter = 'none';
+  let binary = '';
   try {
-    adapter = selectAdapter(accel.accel).name;
+    const a = selectAdapter(accel.accel);
+    adapter = a.name;
+    binary = a.binary;
   } catch {
     /* none usable */
   }
@@ -63,5 +111,7 @@ export async function guestFacts(): Promise<
     kestrelPath: kestrel,
     kernelVersion: kernel ? await kernelVersionOf(kernel) : 'missing',
     kestrelVersion: kestrel ? await kestrelVersionOf(kestrel) : 'missing',
+    hypervisor: binary || 'none',
+    hypervisorVersion: binary ? await hypervisorVersion(binary) : 'none',
   };
 }

@@ -37,6 +37,9 @@ export interface VmHandle {
   close(): void;
   /** Runs another program in the VM; absent where the runtime cannot. */
   exec?(opts: ExecOptions): ExecSession;
+  /** Freezes the whole VM (docker pause) and resumes it; absent where the runtime cannot. */
+  pause?(): Promise<void>;
+  resume?(): Promise<void>;
   /** Live output from now on, and the program's stdin. */
   attach?(handlers: { onStdout?: (b: Buffer) => void; onStderr?: (b: Buffer) => void }): Attachment;
 }

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file hypr/v1/containers.proto.
  */
 export const file_hypr_v1_containers: GenFile = /*@__PURE__*/
-  fileDesc("ChhoeXByL3YxL2NvbnRhaW5lcnMucHJvdG8SB2h5cHIudjEiOgoNUmVzdGFydFBvbGljeRIMCgRuYW1lGAEgASgJEhsKE21heGltdW1fcmV0cnlfY291bnQYAiABKAUibgoLSGVhbHRoY2hlY2sSDAoEdGVzdBgBIAMoCRITCgtpbnRlcnZhbF9tcxgCIAEoAxISCgp0aW1lb3V0X21zGAMgASgDEhcKD3N0YXJ0X3BlcmlvZF9tcxgEIAEoAxIPCgdyZXRyaWVzGAUgASgFIt8FCg1Db250YWluZXJTcGVjEg0KBWltYWdlGAEgASgJEg8KB2NvbW1hbmQYAiADKAkSFwoKZW50cnlwb2ludBgDIAEoCUgAiAEBEgsKA2VudhgEIAMoCRIUCgd3b3JrZGlyGAUgASgJSAGIAQESEQoEdXNlchgGIAEoCUgCiAEBEhAKCGhvc3RuYW1lGAcgASgJEjIKBmxhYmVscxgIIAMoCzIiLmh5cHIudjEuQ29udGFpbmVyU3BlYy5MYWJlbHNFbnRyeRIMCgRjcHVzGAkgASgBEhQKDG1lbW9yeV9ieXRlcxgKIAEoAxINCgVwb3J0cxgLIAMoCRIPCgd2b2x1bWVzGAwgAygJEi4KDnJlc3RhcnRfcG9saWN5GA0gASgLMhYuaHlwci52MS5SZXN0YXJ0UG9saWN5EhMKC2F1dG9fcmVtb3ZlGA4gASgIEgsKA3R0eRgPIAEoCBISCgpvcGVuX3N0ZGluGBAgASgIEhgKC3N0b3Bfc2lnbmFsGBEgASgJSAOIAQESIQoUc3RvcF90aW1lb3V0X3NlY29uZHMYEiABKAVIBIgBARIpCgtoZWFsdGhjaGVjaxgTIAEoCzIULmh5cHIudjEuSGVhbHRoY2hlY2sSFgoObm9faGVhbHRoY2hlY2sYFCABKAgSDAoEcHVsbBgVIAEoCRIOCgZtb3VudHMYFiADKAkSDQoFdG1wZnMYFyADKAkSFAoMdm9sdW1lc19mcm9tGBggAygJEjAKCm5ldHdvcmtpbmcYKCABKAsyHC5oeXByLnYxLkNvbnRhaW5lck5ldHdvcmtpbmcaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUINCgtfZW50cnlwb2ludEIKCghfd29ya2RpckIHCgVfdXNlckIOCgxfc3RvcF9zaWduYWxCFwoVX3N0b3BfdGltZW91dF9zZWNvbmRzIkwKFkNyZWF0ZUNvbnRhaW5lclJlcXVlc3QSJAoEc3BlYxgBIAEoCzIWLmh5cHIudjEuQ29udGFpbmVyU3BlYxIMCgRuYW1lGAIgASgJIkUKF0NyZWF0ZUNvbnRhaW5lclJlc3BvbnNlEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSEAoId2FybmluZ3MYAyADKAkiIwoVU3RhcnRDb250YWluZXJSZXF1ZXN0EgoKAmlkGAEgASgJIiQKFlN0YXJ0Q29udGFpbmVyUmVzcG9uc2USCgoCaWQYASABKAkidAoUU3RvcENvbnRhaW5lclJlcXVlc3QSCgoCaWQYASABKAkSHAoPdGltZW91dF9zZWNvbmRzGAIgASgFSACIAQESEwoGc2lnbmFsGAMgASgJSAGIAQFCEgoQX3RpbWVvdXRfc2Vjb25kc0IJCgdfc2lnbmFsIiMKFVN0b3BDb250YWluZXJSZXNwb25zZRIKCgJpZBgBIAEoCSJXChdSZXN0YXJ0Q29udGFpbmVyUmVxdWVzdBIKCgJpZBgBIAEoCRIcCg90aW1lb3V0X3NlY29uZHMYAiABKAVIAIgBAUISChBfdGltZW91dF9zZWNvbmRzIiYKGFJlc3RhcnRDb250YWluZXJSZXNwb25zZRIKCgJpZBgBIAEoCSIyChRLaWxsQ29udGFpbmVyUmVxdWVzdBIKCgJpZBgBIAEoCRIOCgZzaWduYWwYAiABKAkiIwoVS2lsbENvbnRhaW5lclJlc3BvbnNlEgoKAmlkGAEgASgJIkQKFlJlbW92ZUNvbnRhaW5lclJlcXVlc3QSCgoCaWQYASABKAkSDQoFZm9yY2UYAiABKAgSDwoHdm9sdW1lcxgDIAEoCCIlChdSZW1vdmVDb250YWluZXJSZXNwb25zZRIKCgJpZBgBIAEoCSJDChVMaXN0Q29udGFpbmVyc1JlcXVlc3QSCwoDYWxsGAEgASgIEg8KB2ZpbHRlcnMYAiADKAkSDAoEbGFzdBgDIAEoBSL9AgoQQ29udGFpbmVyU3VtbWFyeRIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEg0KBWltYWdlGAMgASgJEhAKCGltYWdlX2lkGAQgASgJEg8KB2NvbW1hbmQYBSABKAkSEgoKY3JlYXRlZF9hdBgGIAEoAxINCgVzdGF0ZRgHIAEoCRIOCgZzdGF0dXMYCCABKAkSDQoFcG9ydHMYCSADKAkSNQoGbGFiZWxzGAogAygLMiUuaHlwci52MS5Db250YWluZXJTdW1tYXJ5LkxhYmVsc0VudHJ5EhEKCWV4aXRfY29kZRgLIAEoBRISCgpzdGFydGVkX2F0GAwgASgDEhMKC2ZpbmlzaGVkX2F0GA0gASgDEg4KBmhlYWx0aBgOIAEoCRIVCg1yZXN0YXJ0X2NvdW50GA8gASgFEhIKCnNpemVfYnl0ZXMYECABKAMaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJHChZMaXN0Q29udGFpbmVyc1Jlc3BvbnNlEi0KCmNvbnRhaW5lcnMYASADKAsyGS5oeXByLnYxLkNvbnRhaW5lclN1bW1hcnkiJQoXSW5zcGVjdENvbnRhaW5lclJlcXVlc3QSCgoCaWQYASABKAkiVAoYSW5zcGVjdENvbnRhaW5lclJlc3BvbnNlEgwKBGpzb24YASABKAkSKgoHc3VtbWFyeRgCIAEoCzIZLmh5cHIudjEuQ29udGFpbmVyU3VtbWFyeSI1ChRXYWl0Q29udGFpbmVyUmVxdWVzdBIKCgJpZBgBIAEoCRIRCgljb25kaXRpb24YAiABKAkiSgoVV2FpdENvbnRhaW5lclJlc3BvbnNlEg8KB3dhaXRpbmcYASABKAgSEQoJZXhpdF9jb2RlGAIgASgFEg0KBWVycm9yGAMgASgJInsKC0xvZ3NSZXF1ZXN0EgoKAmlkGAEgASgJEg4KBmZvbGxvdxgCIAEoCBIMCgR0YWlsGAMgASgFEhAKCHNpbmNlX21zGAQgASgDEhAKCHVudGlsX21zGAUgASgDEg4KBnN0ZG91dBgGIAEoCBIOCgZzdGRlcnIYByABKAgiSwoMTG9nc1Jlc3BvbnNlEh8KBnN0cmVhbRgBIAEoDjIPLmh5cHIudjEuU3RyZWFtEgwKBGRhdGEYAiABKAwSDAoEdGltZRgDIAEoCSKOAQoNQXR0YWNoUmVxdWVzdBIlCgVzdGFydBgBIAEoCzIULmh5cHIudjEuQXR0YWNoU3RhcnRIABIPCgVzdGRpbhgCIAEoDEgAEicKBnJlc2l6ZRgDIAEoCzIVLmh5cHIudjEuVGVybWluYWxTaXplSAASFQoLY2xvc2Vfc3RkaW4YBCABKAhIAEIFCgNtc2ciXAoLQXR0YWNoU3RhcnQSCgoCaWQYASABKAkSDQoFc3RhcnQYAiABKAgSDQoFc3RkaW4YAyABKAgSIwoEc2l6ZRgEIAEoCzIVLmh5cHIudjEuVGVybWluYWxTaXplIoABCg5BdHRhY2hSZXNwb25zZRInCgZvdXRwdXQYASABKAsyFS5oeXByLnYxLkxvZ3NSZXNwb25zZUgAEiYKBGV4aXQYAiABKAsyFi5oeXByLnYxLkNvbnRhaW5lckV4aXRIABIUCgpzdGFydGVkX2lkGAMgASgJSABCBwoFZXZlbnQiMQoNQ29udGFpbmVyRXhpdBIRCglleGl0X2NvZGUYASABKAUSDQoFZXJyb3IYAiABKAkinAEKC0V4ZWNSZXF1ZXN0EiMKBXN0YXJ0GAEgASgLMhIuaHlwci52MS5FeGVjU3RhcnRIABIPCgVzdGRpbhgCIAEoDEgAEicKBnJlc2l6ZRgDIAEoCzIVLmh5cHIudjEuVGVybWluYWxTaXplSAASFQoLY2xvc2Vfc3RkaW4YBCABKAhIABIQCgZzaWduYWwYBSABKAlIAEIFCgNtc2cixAEKCUV4ZWNTdGFydBIKCgJpZBgBIAEoCRIPCgdjb21tYW5kGAIgAygJEgsKA2VudhgDIAMoCRIUCgd3b3JrZGlyGAQgASgJSACIAQESEQoEdXNlchgFIAEoCUgBiAEBEgsKA3R0eRgGIAEoCBINCgVzdGRpbhgHIAEoCBIjCgRzaXplGAggASgLMhUuaHlwci52MS5UZXJtaW5hbFNpemUSDgoGZGV0YWNoGAkgASgIQgoKCF93b3JrZGlyQgcKBV91c2VyIioKDFRlcm1pbmFsU2l6ZRIMCgRyb3dzGAEgASgNEgwKBGNvbHMYAiABKA0iZgoMRXhlY1Jlc3BvbnNlEicKBm91dHB1dBgBIAEoCzIVLmh5cHIudjEuTG9nc1Jlc3BvbnNlSAASJgoEZXhpdBgCIAEoCzIWLmh5cHIudjEuQ29udGFpbmVyRXhpdEgAQgUKA21zZyIYChZQcnVuZUNvbnRhaW5lcnNSZXF1ZXN0IioKF1BydW5lQ29udGFpbmVyc1Jlc3BvbnNlEg8KB2RlbGV0ZWQYASADKAkqRgoGU3RyZWFtEhYKElNUUkVBTV9VTlNQRUNJRklFRBAAEhEKDVNUUkVBTV9TVERPVVQQARIRCg1TVFJFQU1fU1RERVJSEAIysQcKEENvbnRhaW5lclNlcnZpY2USSwoGQ3JlYXRlEh8uaHlwci52MS5DcmVhdGVDb250YWluZXJSZXF1ZXN0GiAuaHlwci52MS5DcmVhdGVDb250YWluZXJSZXNwb25zZRJICgVTdGFydBIeLmh5cHIudjEuU3RhcnRDb250YWluZXJSZXF1ZXN0Gh8uaHlwci52MS5TdGFydENvbnRhaW5lclJlc3BvbnNlEkUKBFN0b3ASHS5oeXByLnYxLlN0b3BDb250YWluZXJSZXF1ZXN0Gh4uaHlwci52MS5TdG9wQ29udGFpbmVyUmVzcG9uc2USTgoHUmVzdGFydBIgLmh5cHIudjEuUmVzdGFydENvbnRhaW5lclJlcXVlc3QaIS5oeXByLnYxLlJlc3RhcnRDb250YWluZXJSZXNwb25zZRJFCgRLaWxsEh0uaHlwci52MS5LaWxsQ29udGFpbmVyUmVxdWVzdBoeLmh5cHIudjEuS2lsbENvbnRhaW5lclJlc3BvbnNlEksKBlJlbW92ZRIfLmh5cHIudjEuUmVtb3ZlQ29udGFpbmVyUmVxdWVzdBogLmh5cHIudjEuUmVtb3ZlQ29udGFpbmVyUmVzcG9uc2USRwoETGlzdBIeLmh5cHIudjEuTGlzdENvbnRhaW5lcnNSZXF1ZXN0Gh8uaHlwci52MS5MaXN0Q29udGFpbmVyc1Jlc3BvbnNlEk4KB0luc3BlY3QSIC5oeXByLnYxLkluc3BlY3RDb250YWluZXJSZXF1ZXN0GiEuaHlwci52MS5JbnNwZWN0Q29udGFpbmVyUmVzcG9uc2USRwoEV2FpdBIdLmh5cHIudjEuV2FpdENvbnRhaW5lclJlcXVlc3QaHi5oeXByLnYxLldhaXRDb250YWluZXJSZXNwb25zZTABEjUKBExvZ3MSFC5oeXByLnYxLkxvZ3NSZXF1ZXN0GhUuaHlwci52MS5Mb2dzUmVzcG9uc2UwARI9CgZBdHRhY2gSFi5oeXByLnYxLkF0dGFjaFJlcXVlc3QaFy5oeXByLnYxLkF0dGFjaFJlc3BvbnNlKAEwARI3CgRFeGVjEhQuaHlwci52MS5FeGVjUmVxdWVzdBoVLmh5cHIudjEuRXhlY1Jlc3BvbnNlKAEwARJKCgVQcnVuZRIfLmh5cHIudjEuUHJ1bmVDb250YWluZXJzUmVxdWVzdBogLmh5cHIudjEuUHJ1bmVDb250YWluZXJzUmVzcG9uc2ViBnByb3RvMw", [file_hypr_v1_networks]);
+  fileDesc("ChhoeXByL3YxL2NvbnRhaW5lcnMucHJvdG8SB2h5cHIudjEiOgoNUmVzdGFydFBvbGljeRIMCgRuYW1lGAEgASgJEhsKE21heGltdW1fcmV0cnlfY291bnQYAiABKAUibgoLSGVhbHRoY2hlY2sSDAoEdGVzdBgBIAMoCRITCgtpbnRlcnZhbF9tcxgCIAEoAxISCgp0aW1lb3V0X21zGAMgASgDEhcKD3N0YXJ0X3BlcmlvZF9tcxgEIAEoAxIPCgdyZXRyaWVzGAUgASgFIt8FCg1Db250YWluZXJTcGVjEg0KBWltYWdlGAEgASgJEg8KB2NvbW1hbmQYAiADKAkSFwoKZW50cnlwb2ludBgDIAEoCUgAiAEBEgsKA2VudhgEIAMoCRIUCgd3b3JrZGlyGAUgASgJSAGIAQESEQoEdXNlchgGIAEoCUgCiAEBEhAKCGhvc3RuYW1lGAcgASgJEjIKBmxhYmVscxgIIAMoCzIiLmh5cHIudjEuQ29udGFpbmVyU3BlYy5MYWJlbHNFbnRyeRIMCgRjcHVzGAkgASgBEhQKDG1lbW9yeV9ieXRlcxgKIAEoAxINCgVwb3J0cxgLIAMoCRIPCgd2b2x1bWVzGAwgAygJEi4KDnJlc3RhcnRfcG9saWN5GA0gASgLMhYuaHlwci52MS5SZXN0YXJ0UG9saWN5EhMKC2F1dG9fcmVtb3ZlGA4gASgIEgsKA3R0eRgPIAEoCBISCgpvcGVuX3N0ZGluGBAgASgIEhgKC3N0b3Bfc2lnbmFsGBEgASgJSAOIAQESIQoUc3RvcF90aW1lb3V0X3NlY29uZHMYEiABKAVIBIgBARIpCgtoZWFsdGhjaGVjaxgTIAEoCzIULmh5cHIudjEuSGVhbHRoY2hlY2sSFgoObm9faGVhbHRoY2hlY2sYFCABKAgSDAoEcHVsbBgVIAEoCRIOCgZtb3VudHMYFiADKAkSDQoFdG1wZnMYFyADKAkSFAoMdm9sdW1lc19mcm9tGBggAygJEjAKCm5ldHdvcmtpbmcYKCABKAsyHC5oeXByLnYxLkNvbnRhaW5lck5ldHdvcmtpbmcaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUINCgtfZW50cnlwb2ludEIKCghfd29ya2RpckIHCgVfdXNlckIOCgxfc3RvcF9zaWduYWxCFwoVX3N0b3BfdGltZW91dF9zZWNvbmRzIkwKFkNyZWF0ZUNvbnRhaW5lclJlcXVlc3QSJAoEc3BlYxgBIAEoCzIWLmh5cHIudjEuQ29udGFpbmVyU3BlYxIMCgRuYW1lGAIgASgJIkUKF0NyZWF0ZUNvbnRhaW5lclJlc3BvbnNlEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSEAoId2FybmluZ3MYAyADKAkiIwoVU3RhcnRDb250YWluZXJSZXF1ZXN0EgoKAmlkGAEgASgJIiQKFlN0YXJ0Q29udGFpbmVyUmVzcG9uc2USCgoCaWQYASABKAkidAoUU3RvcENvbnRhaW5lclJlcXVlc3QSCgoCaWQYASABKAkSHAoPdGltZW91dF9zZWNvbmRzGAIgASgFSACIAQESEwoGc2lnbmFsGAMgASgJSAGIAQFCEgoQX3RpbWVvdXRfc2Vjb25kc0IJCgdfc2lnbmFsIiMKFVN0b3BDb250YWluZXJSZXNwb25zZRIKCgJpZBgBIAEoCSJXChdSZXN0YXJ0Q29udGFpbmVyUmVxdWVzdBIKCgJpZBgBIAEoCRIcCg90aW1lb3V0X3NlY29uZHMYAiABKAVIAIgBAUISChBfdGltZW91dF9zZWNvbmRzIiYKGFJlc3RhcnRDb250YWluZXJSZXNwb25zZRIKCgJpZBgBIAEoCSIyChRLaWxsQ29udGFpbmVyUmVxdWVzdBIKCgJpZBgBIAEoCRIOCgZzaWduYWwYAiABKAkiIwoVS2lsbENvbnRhaW5lclJlc3BvbnNlEgoKAmlkGAEgASgJIkQKFlJlbW92ZUNvbnRhaW5lclJlcXVlc3QSCgoCaWQYASABKAkSDQoFZm9yY2UYAiABKAgSDwoHdm9sdW1lcxgDIAEoCCIlChdSZW1vdmVDb250YWluZXJSZXNwb25zZRIKCgJpZBgBIAEoCSJDChVMaXN0Q29udGFpbmVyc1JlcXVlc3QSCwoDYWxsGAEgASgIEg8KB2ZpbHRlcnMYAiADKAkSDAoEbGFzdBgDIAEoBSKPAwoQQ29udGFpbmVyU3VtbWFyeRIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEg0KBWltYWdlGAMgASgJEhAKCGltYWdlX2lkGAQgASgJEg8KB2NvbW1hbmQYBSABKAkSEgoKY3JlYXRlZF9hdBgGIAEoAxINCgVzdGF0ZRgHIAEoCRIOCgZzdGF0dXMYCCABKAkSDQoFcG9ydHMYCSADKAkSNQoGbGFiZWxzGAogAygLMiUuaHlwci52MS5Db250YWluZXJTdW1tYXJ5LkxhYmVsc0VudHJ5EhEKCWV4aXRfY29kZRgLIAEoBRISCgpzdGFydGVkX2F0GAwgASgDEhMKC2ZpbmlzaGVkX2F0GA0gASgDEg4KBmhlYWx0aBgOIAEoCRIVCg1yZXN0YXJ0X2NvdW50GA8gASgFEhIKCnNpemVfYnl0ZXMYECABKAMSEAoIbmV0d29ya3MYESADKAkaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJHChZMaXN0Q29udGFpbmVyc1Jlc3BvbnNlEi0KCmNvbnRhaW5lcnMYASADKAsyGS5oeXByLnYxLkNvbnRhaW5lclN1bW1hcnkiJQoXSW5zcGVjdENvbnRhaW5lclJlcXVlc3QSCgoCaWQYASABKAkiVAoYSW5zcGVjdENvbnRhaW5lclJlc3BvbnNlEgwKBGpzb24YASABKAkSKgoHc3VtbWFyeRgCIAEoCzIZLmh5cHIudjEuQ29udGFpbmVyU3VtbWFyeSI1ChRXYWl0Q29udGFpbmVyUmVxdWVzdBIKCgJpZBgBIAEoCRIRCgljb25kaXRpb24YAiABKAkiSgoVV2FpdENvbnRhaW5lclJlc3BvbnNlEg8KB3dhaXRpbmcYASABKAgSEQoJZXhpdF9jb2RlGAIgASgFEg0KBWVycm9yGAMgASgJInsKC0xvZ3NSZXF1ZXN0EgoKAmlkGAEgASgJEg4KBmZvbGxvdxgCIAEoCBIMCgR0YWlsGAMgASgFEhAKCHNpbmNlX21zGAQgASgDEhAKCHVudGlsX21zGAUgASgDEg4KBnN0ZG91dBgGIAEoCBIOCgZzdGRlcnIYByABKAgiSwoMTG9nc1Jlc3BvbnNlEh8KBnN0cmVhbRgBIAEoDjIPLmh5cHIudjEuU3RyZWFtEgwKBGRhdGEYAiABKAwSDAoEdGltZRgDIAEoCSKOAQoNQXR0YWNoUmVxdWVzdBIlCgVzdGFydBgBIAEoCzIULmh5cHIudjEuQXR0YWNoU3RhcnRIABIPCgVzdGRpbhgCIAEoDEgAEicKBnJlc2l6ZRgDIAEoCzIVLmh5cHIudjEuVGVybWluYWxTaXplSAASFQoLY2xvc2Vfc3RkaW4YBCABKAhIAEIFCgNtc2ciXAoLQXR0YWNoU3RhcnQSCgoCaWQYASABKAkSDQoFc3RhcnQYAiABKAgSDQoFc3RkaW4YAyABKAgSIwoEc2l6ZRgEIAEoCzIVLmh5cHIudjEuVGVybWluYWxTaXplIoABCg5BdHRhY2hSZXNwb25zZRInCgZvdXRwdXQYASABKAsyFS5oeXByLnYxLkxvZ3NSZXNwb25zZUgAEiYKBGV4aXQYAiABKAsyFi5oeXByLnYxLkNvbnRhaW5lckV4aXRIABIUCgpzdGFydGVkX2lkGAMgASgJSABCBwoFZXZlbnQiMQoNQ29udGFpbmVyRXhpdBIRCglleGl0X2NvZGUYASABKAUSDQoFZXJyb3IYAiABKAkinAEKC0V4ZWNSZXF1ZXN0EiMKBXN0YXJ0GAEgASgLMhIuaHlwci52MS5FeGVjU3RhcnRIABIPCgVzdGRpbhgCIAEoDEgAEicKBnJlc2l6ZRgDIAEoCzIVLmh5cHIudjEuVGVybWluYWxTaXplSAASFQoLY2xvc2Vfc3RkaW4YBCABKAhIABIQCgZzaWduYWwYBSABKAlIAEIFCgNtc2cixAEKCUV4ZWNTdGFydBIKCgJpZBgBIAEoCRIPCgdjb21tYW5kGAIgAygJEgsKA2VudhgDIAMoCRIUCgd3b3JrZGlyGAQgASgJSACIAQESEQoEdXNlchgFIAEoCUgBiAEBEgsKA3R0eRgGIAEoCBINCgVzdGRpbhgHIAEoCBIjCgRzaXplGAggASgLMhUuaHlwci52MS5UZXJtaW5hbFNpemUSDgoGZGV0YWNoGAkgASgIQgoKCF93b3JrZGlyQgcKBV91c2VyIioKDFRlcm1pbmFsU2l6ZRIMCgRyb3dzGAEgASgNEgwKBGNvbHMYAiABKA0iZgoMRXhlY1Jlc3BvbnNlEicKBm91dHB1dBgBIAEoCzIVLmh5cHIudjEuTG9nc1Jlc3BvbnNlSAASJgoEZXhpdBgCIAEoCzIWLmh5cHIudjEuQ29udGFpbmVyRXhpdEgAQgUKA21zZyIYChZQcnVuZUNvbnRhaW5lcnNSZXF1ZXN0IioKF1BydW5lQ29udGFpbmVyc1Jlc3BvbnNlEg8KB2RlbGV0ZWQYASADKAkiMgoWUmVuYW1lQ29udGFpbmVyUmVxdWVzdBIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJIjMKF1JlbmFtZUNvbnRhaW5lclJlc3BvbnNlEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkinAEKFlVwZGF0ZUNvbnRhaW5lclJlcXVlc3QSCgoCaWQYASABKAkSLgoOcmVzdGFydF9wb2xpY3kYAiABKAsyFi5oeXByLnYxLlJlc3RhcnRQb2xpY3kSGQoMbWVtb3J5X2J5dGVzGAMgASgDSACIAQESEQoEY3B1cxgEIAEoAUgBiAEBQg8KDV9tZW1vcnlfYnl0ZXNCBwoFX2NwdXMiNwoXVXBkYXRlQ29udGFpbmVyUmVzcG9uc2USCgoCaWQYASABKAkSEAoId2FybmluZ3MYAiADKAkiIwoVUGF1c2VDb250YWluZXJSZXF1ZXN0EgoKAmlkGAEgASgJIiQKFlBhdXNlQ29udGFpbmVyUmVzcG9uc2USCgoCaWQYASABKAkiJQoXVW5wYXVzZUNvbnRhaW5lclJlcXVlc3QSCgoCaWQYASABKAkiJgoYVW5wYXVzZUNvbnRhaW5lclJlc3BvbnNlEgoKAmlkGAEgASgJKkYKBlN0cmVhbRIWChJTVFJFQU1fVU5TUEVDSUZJRUQQABIRCg1TVFJFQU1fU1RET1VUEAESEQoNU1RSRUFNX1NUREVSUhACMuUJChBDb250YWluZXJTZXJ2aWNlEksKBkNyZWF0ZRIfLmh5cHIudjEuQ3JlYXRlQ29udGFpbmVyUmVxdWVzdBogLmh5cHIudjEuQ3JlYXRlQ29udGFpbmVyUmVzcG9uc2USSAoFU3RhcnQSHi5oeXByLnYxLlN0YXJ0Q29udGFpbmVyUmVxdWVzdBofLmh5cHIudjEuU3RhcnRDb250YWluZXJSZXNwb25zZRJFCgRTdG9wEh0uaHlwci52MS5TdG9wQ29udGFpbmVyUmVxdWVzdBoeLmh5cHIudjEuU3RvcENvbnRhaW5lclJlc3BvbnNlEk4KB1Jlc3RhcnQSIC5oeXByLnYxLlJlc3RhcnRDb250YWluZXJSZXF1ZXN0GiEuaHlwci52MS5SZXN0YXJ0Q29udGFpbmVyUmVzcG9uc2USRQoES2lsbBIdLmh5cHIudjEuS2lsbENvbnRhaW5lclJlcXVlc3QaHi5oeXByLnYxLktpbGxDb250YWluZXJSZXNwb25zZRJLCgZSZW1vdmUSHy5oeXByLnYxLlJlbW92ZUNvbnRhaW5lclJlcXVlc3QaIC5oeXByLnYxLlJlbW92ZUNvbnRhaW5lclJlc3BvbnNlEkcKBExpc3QSHi5oeXByLnYxLkxpc3RDb250YWluZXJzUmVxdWVzdBofLmh5cHIudjEuTGlzdENvbnRhaW5lcnNSZXNwb25zZRJOCgdJbnNwZWN0EiAuaHlwci52MS5JbnNwZWN0Q29udGFpbmVyUmVxdWVzdBohLmh5cHIudjEuSW5zcGVjdENvbnRhaW5lclJlc3BvbnNlEkcKBFdhaXQSHS5oeXByLnYxLldhaXRDb250YWluZXJSZXF1ZXN0Gh4uaHlwci52MS5XYWl0Q29udGFpbmVyUmVzcG9uc2UwARI1CgRMb2dzEhQuaHlwci52MS5Mb2dzUmVxdWVzdBoVLmh5cHIudjEuTG9nc1Jlc3BvbnNlMAESPQoGQXR0YWNoEhYuaHlwci52MS5BdHRhY2hSZXF1ZXN0GhcuaHlwci52MS5BdHRhY2hSZXNwb25zZSgBMAESNwoERXhlYxIULmh5cHIudjEuRXhlY1JlcXVlc3QaFS5oeXByLnYxLkV4ZWNSZXNwb25zZSgBMAESSgoFUHJ1bmUSHy5oeXByLnYxLlBydW5lQ29udGFpbmVyc1JlcXVlc3QaIC5oeXByLnYxLlBydW5lQ29udGFpbmVyc1Jlc3BvbnNlEksKBlJlbmFtZRIfLmh5cHIudjEuUmVuYW1lQ29udGFpbmVyUmVxdWVzdBogLmh5cHIudjEuUmVuYW1lQ29udGFpbmVyUmVzcG9uc2USSwoGVXBkYXRlEh8uaHlwci52MS5VcGRhdGVDb250YWluZXJSZXF1ZXN0GiAuaHlwci52MS5VcGRhdGVDb250YWluZXJSZXNwb25zZRJICgVQYXVzZRIeLmh5cHIudjEuUGF1c2VDb250YWluZXJSZXF1ZXN0Gh8uaHlwci52MS5QYXVzZUNvbnRhaW5lclJlc3BvbnNlEk4KB1VucGF1c2USIC5oeXByLnYxLlVucGF1c2VDb250YWluZXJSZXF1ZXN0GiEuaHlwci52MS5VbnBhdXNlQ29udGFpbmVyUmVzcG9uc2ViBnByb3RvMw", [file_hypr_v1_networks]);
 
 /**
  * @generated from message hypr.v1.RestartPolicy
@@ -550,7 +550,7 @@ export type ContainerSummary = Message<"hypr.v1.ContainerSummary"> & {
   createdAt: bigint;
 
   /**
-   * created, running, restarting, exited, dead, removing
+   * created, running, paused, restarting, exited, dead, removing
    *
    * @generated from field: string state = 7;
    */
@@ -602,6 +602,13 @@ export type ContainerSummary = Message<"hypr.v1.ContainerSummary"> & {
    * @generated from field: int64 size_bytes = 16;
    */
   sizeBytes: bigint;
+
+  /**
+   * The names of the networks the container joins (docker ps NETWORKS); "none" when it has none.
+   *
+   * @generated from field: repeated string networks = 17;
+   */
+  networks: string[];
 };
 
 /**
@@ -1134,6 +1141,180 @@ export const PruneContainersResponseSchema: GenMessage<PruneContainersResponse> 
   messageDesc(file_hypr_v1_containers, 33);
 
 /**
+ * @generated from message hypr.v1.RenameContainerRequest
+ */
+export type RenameContainerRequest = Message<"hypr.v1.RenameContainerRequest"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * The new name ([a-zA-Z0-9][a-zA-Z0-9_.-]*, a leading "/" is dropped).
+   *
+   * @generated from field: string name = 2;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message hypr.v1.RenameContainerRequest.
+ * Use `create(RenameContainerRequestSchema)` to create a new message.
+ */
+export const RenameContainerRequestSchema: GenMessage<RenameContainerRequest> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_containers, 34);
+
+/**
+ * @generated from message hypr.v1.RenameContainerResponse
+ */
+export type RenameContainerResponse = Message<"hypr.v1.RenameContainerResponse"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string name = 2;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message hypr.v1.RenameContainerResponse.
+ * Use `create(RenameContainerResponseSchema)` to create a new message.
+ */
+export const RenameContainerResponseSchema: GenMessage<RenameContainerResponse> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_containers, 35);
+
+/**
+ * @generated from message hypr.v1.UpdateContainerRequest
+ */
+export type UpdateContainerRequest = Message<"hypr.v1.UpdateContainerRequest"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * --restart; unset: unchanged.
+   *
+   * @generated from field: hypr.v1.RestartPolicy restart_policy = 2;
+   */
+  restartPolicy?: RestartPolicy | undefined;
+
+  /**
+   * --memory in bytes; unset: unchanged. Only on a stopped container.
+   *
+   * @generated from field: optional int64 memory_bytes = 3;
+   */
+  memoryBytes?: bigint | undefined;
+
+  /**
+   * --cpus; unset: unchanged. Only on a stopped container (rounded up to whole vCPUs).
+   *
+   * @generated from field: optional double cpus = 4;
+   */
+  cpus?: number | undefined;
+};
+
+/**
+ * Describes the message hypr.v1.UpdateContainerRequest.
+ * Use `create(UpdateContainerRequestSchema)` to create a new message.
+ */
+export const UpdateContainerRequestSchema: GenMessage<UpdateContainerRequest> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_containers, 36);
+
+/**
+ * @generated from message hypr.v1.UpdateContainerResponse
+ */
+export type UpdateContainerResponse = Message<"hypr.v1.UpdateContainerResponse"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: repeated string warnings = 2;
+   */
+  warnings: string[];
+};
+
+/**
+ * Describes the message hypr.v1.UpdateContainerResponse.
+ * Use `create(UpdateContainerResponseSchema)` to create a new message.
+ */
+export const UpdateContainerResponseSchema: GenMessage<UpdateContainerResponse> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_containers, 37);
+
+/**
+ * @generated from message hypr.v1.PauseContainerRequest
+ */
+export type PauseContainerRequest = Message<"hypr.v1.PauseContainerRequest"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+};
+
+/**
+ * Describes the message hypr.v1.PauseContainerRequest.
+ * Use `create(PauseContainerRequestSchema)` to create a new message.
+ */
+export const PauseContainerRequestSchema: GenMessage<PauseContainerRequest> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_containers, 38);
+
+/**
+ * @generated from message hypr.v1.PauseContainerResponse
+ */
+export type PauseContainerResponse = Message<"hypr.v1.PauseContainerResponse"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+};
+
+/**
+ * Describes the message hypr.v1.PauseContainerResponse.
+ * Use `create(PauseContainerResponseSchema)` to create a new message.
+ */
+export const PauseContainerResponseSchema: GenMessage<PauseContainerResponse> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_containers, 39);
+
+/**
+ * @generated from message hypr.v1.UnpauseContainerRequest
+ */
+export type UnpauseContainerRequest = Message<"hypr.v1.UnpauseContainerRequest"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+};
+
+/**
+ * Describes the message hypr.v1.UnpauseContainerRequest.
+ * Use `create(UnpauseContainerRequestSchema)` to create a new message.
+ */
+export const UnpauseContainerRequestSchema: GenMessage<UnpauseContainerRequest> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_containers, 40);
+
+/**
+ * @generated from message hypr.v1.UnpauseContainerResponse
+ */
+export type UnpauseContainerResponse = Message<"hypr.v1.UnpauseContainerResponse"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+};
+
+/**
+ * Describes the message hypr.v1.UnpauseContainerResponse.
+ * Use `create(UnpauseContainerResponseSchema)` to create a new message.
+ */
+export const UnpauseContainerResponseSchema: GenMessage<UnpauseContainerResponse> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_containers, 41);
+
+/**
  * @generated from enum hypr.v1.Stream
  */
 export enum Stream {
@@ -1278,6 +1459,45 @@ export const ContainerService: GenService<{
     methodKind: "unary";
     input: typeof PruneContainersRequestSchema;
     output: typeof PruneContainersResponseSchema;
+  },
+  /**
+   * docker rename: gives the container a new name (running or not).
+   *
+   * @generated from rpc hypr.v1.ContainerService.Rename
+   */
+  rename: {
+    methodKind: "unary";
+    input: typeof RenameContainerRequestSchema;
+    output: typeof RenameContainerResponseSchema;
+  },
+  /**
+   * docker update: the restart policy at any time; memory and vCPUs only while the container is
+   * stopped (a VM's size is fixed while it runs: FAILED_PRECONDITION, code CONTAINER_IS_RUNNING).
+   *
+   * @generated from rpc hypr.v1.ContainerService.Update
+   */
+  update: {
+    methodKind: "unary";
+    input: typeof UpdateContainerRequestSchema;
+    output: typeof UpdateContainerResponseSchema;
+  },
+  /**
+   * docker pause / unpause: freezes and resumes the whole VM (state "paused", ps "Up … (Paused)").
+   *
+   * @generated from rpc hypr.v1.ContainerService.Pause
+   */
+  pause: {
+    methodKind: "unary";
+    input: typeof PauseContainerRequestSchema;
+    output: typeof PauseContainerResponseSchema;
+  },
+  /**
+   * @generated from rpc hypr.v1.ContainerService.Unpause
+   */
+  unpause: {
+    methodKind: "unary";
+    input: typeof UnpauseContainerRequestSchema;
+    output: typeof UnpauseContainerResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_hypr_v1_containers, 0);

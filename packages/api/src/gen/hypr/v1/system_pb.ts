@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file hypr/v1/system.proto.
  */
 export const file_hypr_v1_system: GenFile = /*@__PURE__*/
-  fileDesc("ChRoeXByL3YxL3N5c3RlbS5wcm90bxIHaHlwci52MSINCgtJbmZvUmVxdWVzdCKaAwoMSW5mb1Jlc3BvbnNlEg8KB2FkYXB0ZXIYASABKAkSEwoLYWNjZWxlcmF0b3IYAiABKAkSGgoSYWNjZWxlcmF0b3JfcmVhc29uGAMgASgJEhMKC2tlcm5lbF9wYXRoGAQgASgJEhQKDGtlc3RyZWxfcGF0aBgFIAEoCRIWCg5rZXJuZWxfdmVyc2lvbhgGIAEoCRIXCg9rZXN0cmVsX3ZlcnNpb24YByABKAkSEQoJZGF0YV9yb290GAggASgJEg4KBnNvY2tldBgJIAEoCRISCgpjb250YWluZXJzGAogASgFEhoKEmNvbnRhaW5lcnNfcnVubmluZxgLIAEoBRIaChJjb250YWluZXJzX3N0b3BwZWQYDCABKAUSDgoGaW1hZ2VzGA0gASgFEhYKDnNlcnZlcl92ZXJzaW9uGA4gASgJEgoKAm9zGA8gASgJEhQKDGFyY2hpdGVjdHVyZRgQIAEoCRIMCgRjcHVzGBEgASgFEhQKDG1lbW9yeV9ieXRlcxgSIAEoAxIPCgdydW50aW1lGBMgASgJIhAKDlZlcnNpb25SZXF1ZXN0ImcKD1ZlcnNpb25SZXNwb25zZRIPCgd2ZXJzaW9uGAEgASgJEhMKC2FwaV92ZXJzaW9uGAIgASgJEhQKDG5vZGVfdmVyc2lvbhgDIAEoCRIKCgJvcxgEIAEoCRIMCgRhcmNoGAUgASgJIg0KC1BpbmdSZXF1ZXN0Ig4KDFBpbmdSZXNwb25zZSJICg1FdmVudHNSZXF1ZXN0Eg8KB2ZpbHRlcnMYASADKAkSEgoKc2luY2VfbmFubxgCIAEoAxISCgp1bnRpbF9uYW5vGAMgASgDIrkBCgxFdmVudE1lc3NhZ2USDAoEdHlwZRgBIAEoCRIOCgZhY3Rpb24YAiABKAkSCgoCaWQYAyABKAkSOQoKYXR0cmlidXRlcxgEIAMoCzIlLmh5cHIudjEuRXZlbnRNZXNzYWdlLkF0dHJpYnV0ZXNFbnRyeRIRCgl0aW1lX25hbm8YBSABKAMaMQoPQXR0cmlidXRlc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEy8gEKDVN5c3RlbVNlcnZpY2USMwoESW5mbxIULmh5cHIudjEuSW5mb1JlcXVlc3QaFS5oeXByLnYxLkluZm9SZXNwb25zZRI8CgdWZXJzaW9uEhcuaHlwci52MS5WZXJzaW9uUmVxdWVzdBoYLmh5cHIudjEuVmVyc2lvblJlc3BvbnNlEjMKBFBpbmcSFC5oeXByLnYxLlBpbmdSZXF1ZXN0GhUuaHlwci52MS5QaW5nUmVzcG9uc2USOQoGRXZlbnRzEhYuaHlwci52MS5FdmVudHNSZXF1ZXN0GhUuaHlwci52MS5FdmVudE1lc3NhZ2UwAWIGcHJvdG8z");
+  fileDesc("ChRoeXByL3YxL3N5c3RlbS5wcm90bxIHaHlwci52MSINCgtJbmZvUmVxdWVzdCLzBAoMSW5mb1Jlc3BvbnNlEg8KB2FkYXB0ZXIYASABKAkSEwoLYWNjZWxlcmF0b3IYAiABKAkSGgoSYWNjZWxlcmF0b3JfcmVhc29uGAMgASgJEhMKC2tlcm5lbF9wYXRoGAQgASgJEhQKDGtlc3RyZWxfcGF0aBgFIAEoCRIWCg5rZXJuZWxfdmVyc2lvbhgGIAEoCRIXCg9rZXN0cmVsX3ZlcnNpb24YByABKAkSEQoJZGF0YV9yb290GAggASgJEg4KBnNvY2tldBgJIAEoCRISCgpjb250YWluZXJzGAogASgFEhoKEmNvbnRhaW5lcnNfcnVubmluZxgLIAEoBRIaChJjb250YWluZXJzX3N0b3BwZWQYDCABKAUSDgoGaW1hZ2VzGA0gASgFEhYKDnNlcnZlcl92ZXJzaW9uGA4gASgJEgoKAm9zGA8gASgJEhQKDGFyY2hpdGVjdHVyZRgQIAEoCRIMCgRjcHVzGBEgASgFEhQKDG1lbW9yeV9ieXRlcxgSIAEoAxIPCgdydW50aW1lGBMgASgJEhkKEWNvbnRhaW5lcnNfcGF1c2VkGBQgASgFEgwKBG5hbWUYFSABKAkSGwoTa2VybmVsX3ZlcnNpb25faG9zdBgWIAEoCRIYChBvcGVyYXRpbmdfc3lzdGVtGBcgASgJEhIKCmh5cGVydmlzb3IYGCABKAkSGgoSaHlwZXJ2aXNvcl92ZXJzaW9uGBkgASgJEhQKDGRlZmF1bHRfY3B1cxgaIAEoBRIcChRkZWZhdWx0X21lbW9yeV9ieXRlcxgbIAEoAxITCgthcGlfdmVyc2lvbhgcIAEoCSIQCg5WZXJzaW9uUmVxdWVzdCJnCg9WZXJzaW9uUmVzcG9uc2USDwoHdmVyc2lvbhgBIAEoCRITCgthcGlfdmVyc2lvbhgCIAEoCRIUCgxub2RlX3ZlcnNpb24YAyABKAkSCgoCb3MYBCABKAkSDAoEYXJjaBgFIAEoCSINCgtQaW5nUmVxdWVzdCIOCgxQaW5nUmVzcG9uc2UiSAoNRXZlbnRzUmVxdWVzdBIPCgdmaWx0ZXJzGAEgAygJEhIKCnNpbmNlX25hbm8YAiABKAMSEgoKdW50aWxfbmFubxgDIAEoAyK5AQoMRXZlbnRNZXNzYWdlEgwKBHR5cGUYASABKAkSDgoGYWN0aW9uGAIgASgJEgoKAmlkGAMgASgJEjkKCmF0dHJpYnV0ZXMYBCADKAsyJS5oeXByLnYxLkV2ZW50TWVzc2FnZS5BdHRyaWJ1dGVzRW50cnkSEQoJdGltZV9uYW5vGAUgASgDGjEKD0F0dHJpYnV0ZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIhIKEERpc2tVc2FnZVJlcXVlc3QiywEKEURpc2tVc2FnZVJlc3BvbnNlEicKBmltYWdlcxgBIAMoCzIXLmh5cHIudjEuSW1hZ2VEaXNrVXNhZ2USLwoKY29udGFpbmVycxgCIAMoCzIbLmh5cHIudjEuQ29udGFpbmVyRGlza1VzYWdlEikKB3ZvbHVtZXMYAyADKAsyGC5oeXByLnYxLlZvbHVtZURpc2tVc2FnZRIxCgtidWlsZF9jYWNoZRgEIAMoCzIcLmh5cHIudjEuQnVpbGRDYWNoZURpc2tVc2FnZSKhAQoOSW1hZ2VEaXNrVXNhZ2USCgoCaWQYASABKAkSEQoJcmVwb190YWdzGAIgAygJEhIKCmNyZWF0ZWRfYXQYAyABKAMSEgoKc2l6ZV9ieXRlcxgEIAEoAxIZChFzaGFyZWRfc2l6ZV9ieXRlcxgFIAEoAxIZChF1bmlxdWVfc2l6ZV9ieXRlcxgGIAEoAxISCgpjb250YWluZXJzGAcgASgFIqwBChJDb250YWluZXJEaXNrVXNhZ2USCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRINCgVpbWFnZRgDIAEoCRIPCgdjb21tYW5kGAQgASgJEhIKCmNyZWF0ZWRfYXQYBSABKAMSDQoFc3RhdGUYBiABKAkSDgoGc3RhdHVzGAcgASgJEhIKCnNpemVfYnl0ZXMYCCABKAMSFQoNbG9jYWxfdm9sdW1lcxgJIAEoBSJCCg9Wb2x1bWVEaXNrVXNhZ2USDAoEbmFtZRgBIAEoCRINCgVsaW5rcxgCIAEoBRISCgpzaXplX2J5dGVzGAMgASgDIo0BChNCdWlsZENhY2hlRGlza1VzYWdlEgoKAmlkGAEgASgJEgwKBHR5cGUYAiABKAkSEgoKc2l6ZV9ieXRlcxgDIAEoAxISCgpjcmVhdGVkX2F0GAQgASgDEhQKDGxhc3RfdXNlZF9hdBgFIAEoAxIOCgZzaGFyZWQYBiABKAgSDgoGaW5fdXNlGAcgASgIMrYCCg1TeXN0ZW1TZXJ2aWNlEjMKBEluZm8SFC5oeXByLnYxLkluZm9SZXF1ZXN0GhUuaHlwci52MS5JbmZvUmVzcG9uc2USPAoHVmVyc2lvbhIXLmh5cHIudjEuVmVyc2lvblJlcXVlc3QaGC5oeXByLnYxLlZlcnNpb25SZXNwb25zZRIzCgRQaW5nEhQuaHlwci52MS5QaW5nUmVxdWVzdBoVLmh5cHIudjEuUGluZ1Jlc3BvbnNlEjkKBkV2ZW50cxIWLmh5cHIudjEuRXZlbnRzUmVxdWVzdBoVLmh5cHIudjEuRXZlbnRNZXNzYWdlMAESQgoJRGlza1VzYWdlEhkuaHlwci52MS5EaXNrVXNhZ2VSZXF1ZXN0GhouaHlwci52MS5EaXNrVXNhZ2VSZXNwb25zZWIGcHJvdG8z");
 
 /**
  * @generated from message hypr.v1.InfoRequest
@@ -127,6 +127,57 @@ export type InfoResponse = Message<"hypr.v1.InfoResponse"> & {
    * @generated from field: string runtime = 19;
    */
   runtime: string;
+
+  /**
+   * @generated from field: int32 containers_paused = 20;
+   */
+  containersPaused: number;
+
+  /**
+   * The host: its name, kernel (uname -r) and operating system (os-release PRETTY_NAME).
+   *
+   * @generated from field: string name = 21;
+   */
+  name: string;
+
+  /**
+   * @generated from field: string kernel_version_host = 22;
+   */
+  kernelVersionHost: string;
+
+  /**
+   * @generated from field: string operating_system = 23;
+   */
+  operatingSystem: string;
+
+  /**
+   * The hypervisor binary in use and its version ("QEMU emulator version 7.2.x" …).
+   *
+   * @generated from field: string hypervisor = 24;
+   */
+  hypervisor: string;
+
+  /**
+   * @generated from field: string hypervisor_version = 25;
+   */
+  hypervisorVersion: string;
+
+  /**
+   * daemon.json defaults of a container without --cpus / --memory.
+   *
+   * @generated from field: int32 default_cpus = 26;
+   */
+  defaultCpus: number;
+
+  /**
+   * @generated from field: int64 default_memory_bytes = 27;
+   */
+  defaultMemoryBytes: bigint;
+
+  /**
+   * @generated from field: string api_version = 28;
+   */
+  apiVersion: string;
 };
 
 /**
@@ -291,6 +342,253 @@ export const EventMessageSchema: GenMessage<EventMessage> = /*@__PURE__*/
   messageDesc(file_hypr_v1_system, 7);
 
 /**
+ * @generated from message hypr.v1.DiskUsageRequest
+ */
+export type DiskUsageRequest = Message<"hypr.v1.DiskUsageRequest"> & {
+};
+
+/**
+ * Describes the message hypr.v1.DiskUsageRequest.
+ * Use `create(DiskUsageRequestSchema)` to create a new message.
+ */
+export const DiskUsageRequestSchema: GenMessage<DiskUsageRequest> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_system, 8);
+
+/**
+ * @generated from message hypr.v1.DiskUsageResponse
+ */
+export type DiskUsageResponse = Message<"hypr.v1.DiskUsageResponse"> & {
+  /**
+   * @generated from field: repeated hypr.v1.ImageDiskUsage images = 1;
+   */
+  images: ImageDiskUsage[];
+
+  /**
+   * @generated from field: repeated hypr.v1.ContainerDiskUsage containers = 2;
+   */
+  containers: ContainerDiskUsage[];
+
+  /**
+   * @generated from field: repeated hypr.v1.VolumeDiskUsage volumes = 3;
+   */
+  volumes: VolumeDiskUsage[];
+
+  /**
+   * @generated from field: repeated hypr.v1.BuildCacheDiskUsage build_cache = 4;
+   */
+  buildCache: BuildCacheDiskUsage[];
+};
+
+/**
+ * Describes the message hypr.v1.DiskUsageResponse.
+ * Use `create(DiskUsageResponseSchema)` to create a new message.
+ */
+export const DiskUsageResponseSchema: GenMessage<DiskUsageResponse> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_system, 9);
+
+/**
+ * @generated from message hypr.v1.ImageDiskUsage
+ */
+export type ImageDiskUsage = Message<"hypr.v1.ImageDiskUsage"> & {
+  /**
+   * sha256:… of the image (manifest digest).
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: repeated string repo_tags = 2;
+   */
+  repoTags: string[];
+
+  /**
+   * Unix milliseconds.
+   *
+   * @generated from field: int64 created_at = 3;
+   */
+  createdAt: bigint;
+
+  /**
+   * Unpacked size of all its layers.
+   *
+   * @generated from field: int64 size_bytes = 4;
+   */
+  sizeBytes: bigint;
+
+  /**
+   * Bytes of layers another image uses too.
+   *
+   * @generated from field: int64 shared_size_bytes = 5;
+   */
+  sharedSizeBytes: bigint;
+
+  /**
+   * Bytes only this image holds.
+   *
+   * @generated from field: int64 unique_size_bytes = 6;
+   */
+  uniqueSizeBytes: bigint;
+
+  /**
+   * Containers made from it.
+   *
+   * @generated from field: int32 containers = 7;
+   */
+  containers: number;
+};
+
+/**
+ * Describes the message hypr.v1.ImageDiskUsage.
+ * Use `create(ImageDiskUsageSchema)` to create a new message.
+ */
+export const ImageDiskUsageSchema: GenMessage<ImageDiskUsage> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_system, 10);
+
+/**
+ * @generated from message hypr.v1.ContainerDiskUsage
+ */
+export type ContainerDiskUsage = Message<"hypr.v1.ContainerDiskUsage"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * @generated from field: string image = 3;
+   */
+  image: string;
+
+  /**
+   * @generated from field: string command = 4;
+   */
+  command: string;
+
+  /**
+   * @generated from field: int64 created_at = 5;
+   */
+  createdAt: bigint;
+
+  /**
+   * @generated from field: string state = 6;
+   */
+  state: string;
+
+  /**
+   * @generated from field: string status = 7;
+   */
+  status: string;
+
+  /**
+   * Disk space of its writable layer and log (allocated blocks, as du counts).
+   *
+   * @generated from field: int64 size_bytes = 8;
+   */
+  sizeBytes: bigint;
+
+  /**
+   * Volumes it mounts.
+   *
+   * @generated from field: int32 local_volumes = 9;
+   */
+  localVolumes: number;
+};
+
+/**
+ * Describes the message hypr.v1.ContainerDiskUsage.
+ * Use `create(ContainerDiskUsageSchema)` to create a new message.
+ */
+export const ContainerDiskUsageSchema: GenMessage<ContainerDiskUsage> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_system, 11);
+
+/**
+ * @generated from message hypr.v1.VolumeDiskUsage
+ */
+export type VolumeDiskUsage = Message<"hypr.v1.VolumeDiskUsage"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * Containers that mount it.
+   *
+   * @generated from field: int32 links = 2;
+   */
+  links: number;
+
+  /**
+   * @generated from field: int64 size_bytes = 3;
+   */
+  sizeBytes: bigint;
+};
+
+/**
+ * Describes the message hypr.v1.VolumeDiskUsage.
+ * Use `create(VolumeDiskUsageSchema)` to create a new message.
+ */
+export const VolumeDiskUsageSchema: GenMessage<VolumeDiskUsage> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_system, 12);
+
+/**
+ * @generated from message hypr.v1.BuildCacheDiskUsage
+ */
+export type BuildCacheDiskUsage = Message<"hypr.v1.BuildCacheDiskUsage"> & {
+  /**
+   * The cache key (sha256:…).
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * "regular"; the layer of a build step.
+   *
+   * @generated from field: string type = 2;
+   */
+  type: string;
+
+  /**
+   * @generated from field: int64 size_bytes = 3;
+   */
+  sizeBytes: bigint;
+
+  /**
+   * @generated from field: int64 created_at = 4;
+   */
+  createdAt: bigint;
+
+  /**
+   * @generated from field: int64 last_used_at = 5;
+   */
+  lastUsedAt: bigint;
+
+  /**
+   * An image uses the same layer: pruning the entry frees nothing.
+   *
+   * @generated from field: bool shared = 6;
+   */
+  shared: boolean;
+
+  /**
+   * @generated from field: bool in_use = 7;
+   */
+  inUse: boolean;
+};
+
+/**
+ * Describes the message hypr.v1.BuildCacheDiskUsage.
+ * Use `create(BuildCacheDiskUsageSchema)` to create a new message.
+ */
+export const BuildCacheDiskUsageSchema: GenMessage<BuildCacheDiskUsage> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_system, 13);
+
+/**
  * The daemon itself.
  *
  * @generated from service hypr.v1.SystemService
@@ -330,6 +628,16 @@ export const SystemService: GenService<{
     methodKind: "server_streaming";
     input: typeof EventsRequestSchema;
     output: typeof EventMessageSchema;
+  },
+  /**
+   * docker system df: the space images, containers, volumes and the build cache take.
+   *
+   * @generated from rpc hypr.v1.SystemService.DiskUsage
+   */
+  diskUsage: {
+    methodKind: "unary";
+    input: typeof DiskUsageRequestSchema;
+    output: typeof DiskUsageResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_hypr_v1_system, 0);
