@@ -13,7 +13,7 @@ import {
 import { type HyprPaths, type HyprState, ImageStore, type Logger, openState, resolvePaths } from '@hypr/core';
 import { loadDaemonConfig } from './config/index.js';
 import { Orchestrator, selectRuntime } from './containers/index.js';
-import { ImageManager } from './images/index.js';
+import { ImageBuilder, ImageManager } from './images/index.js';
 import { acquireDaemonLock } from './lock.js';
 import { NetworkManager, networkingAllowed } from './networks/index.js';
 import { createContainerService } from './rpc/containers.js';
@@ -57,6 +57,7 @@ export function daemonVersion(): string {
 /** Every part of hyprd, each built with its dependencies as typed constructor arguments. */
 interface DaemonParts {
   images: ImageManager;
+  builder: ImageBuilder;
   volumes: VolumeManager;
   networks: NetworkManager;
   orchestrator: Orchestrator;
@@ -99,21 +100,21 @@ async function buildParts(state: HyprState, paths: HyprPaths, socketPath: string
     containers: orchestrator,
     images: store,
     events: { emitter: orchestrator.events, recent: () => orchestrator.recentEvents() },
-    volumes,
-    defaults: { cpus: config['default-cpus'], memoryMiB: config['default-memory-mib'] },
     dataRoot: paths.data,
     socket: socketPath,
     serverVersion: daemonVersion(),
     runtimeName: runtime.name,
   });
-  return { images, volumes, networks, orchestrator, stacks, system };
+  const builder = new ImageBuilder(images, networks, join(paths.data, 'build'), log);
+  await builder.sweep();
+  return { images, builder, volumes, networks, orchestrator, stacks, system };
 }
 
 /** The API: one Connect service per concern, each only translating to its part. */
 function routes(p: DaemonParts): (router: ConnectRouter) => void {
   return (router) => {
     router.service(ContainerService, withErrors(createContainerService(p.orchestrator)));
-    router.service(ImageService, withErrors(createImageService(p.images, p.orchestrator)));
+    router.service(ImageService, withErrors(createImageService(p.images, p.builder, p.orchestrator)));
     router.service(SystemApi, withErrors(createSystemService(p.system)));
     router.service(NetworkService, withErrors(createNetworkService(p.networks, p.orchestrator)));
     router.service(VolumeService, withErrors(createVolumeService(p.volumes)));

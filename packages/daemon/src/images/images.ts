@@ -20,6 +20,7 @@ import {
   saveRegistryCredentials,
 } from '@hypr/core';
 import type { DaemonConfig } from '../config/index.js';
+import { buildCacheLayers } from './build-cache.js';
 
 /** The image side of hyprd: the store plus registry access configured from daemon.json. */
 export class ImageManager {
@@ -68,11 +69,20 @@ export class ImageManager {
     });
   }
 
+  /** Every image, or the one a reference names (none when it names nothing). */
+  list(reference?: string): ImageRecord[] {
+    if (!reference) return this.store.listImages();
+    const found = this.store.findImage(reference);
+    return found ? [found] : [];
+  }
+
   async load(path: string): Promise<ImageRecord[]> {
+    if (!path) throw new HyprError('INVALID_ARGUMENT', 'no archive path given');
     return loadImages(this.store, path, { logger: this.logger });
   }
 
   async save(refs: readonly string[], path: string): Promise<void> {
+    if (!refs.length) throw new HyprError('INVALID_ARGUMENT', 'no image given to save');
     for (const r of refs) this.store.resolveImage(r);
     await saveImages(this.store, refs, path);
   }
@@ -117,7 +127,9 @@ export class ImageManager {
       this.store.removeImage(img.digest, { force: true });
       deleted.push(img.digest);
     }
-    const gc = await this.store.collectGarbage();
+    // Layers the build cache points at stay: the next build reuses them (`hypr builder prune` frees them).
+    const keep = new Set([...this.store.referencedBlobs(), ...buildCacheLayers(this.store)]);
+    const gc = await this.store.blobs.collectGarbage(keep);
     await pruneRootfsCache(this.store).catch(() => []);
     return { deleted, reclaimedBytes: gc.freedBytes };
   }

@@ -2,10 +2,11 @@
 import { create } from '@bufbuild/protobuf';
 import type { ServiceImpl } from '@connectrpc/connect';
 import { type ImageService, type ImageSummary, ImageSummarySchema } from '@hypr/api';
-import { HyprError, type ImageRecord, parseImageRef } from '@hypr/core';
+import { type ImageRecord, parseImageRef } from '@hypr/core';
 import { AsyncQueue } from '../async-queue.js';
 import type { Orchestrator } from '../containers/index.js';
-import { ImageManager } from '../images/index.js';
+import { type ImageBuilder, ImageManager, throttleBlobProgress } from '../images/index.js';
+import { createBuildHandlers } from './build.js';
 
 export function toImageSummary(img: ImageRecord, containers = 0): ImageSummary {
   return create(ImageSummarySchema, {
@@ -35,7 +36,11 @@ function channel<T>() {
   };
 }
 
-export function createImageService(images: ImageManager, o: Orchestrator): ServiceImpl<typeof ImageService> {
+export function createImageService(
+  images: ImageManager,
+  builder: ImageBuilder,
+  o: Orchestrator,
+): ServiceImpl<typeof ImageService> {
   const usage = () => {
     const counts = new Map<string, number>();
     for (const v of o.list({ all: true })) counts.set(v.row.imageDigest, (counts.get(v.row.imageDigest) ?? 0) + 1);
@@ -44,17 +49,10 @@ export function createImageService(images: ImageManager, o: Orchestrator): Servi
   return {
     async *pull(req, ctx) {
       const ch = channel<{ digest: string; status: string; doneBytes: number; totalBytes: number; kind: string }>();
-      // Throttle byte progress: a message per blob state change, at most ~10 a second while downloading.
-      const last = new Map<string, number>();
       const done = images.pull(req.ref, {
         platform: req.platform || undefined,
         signal: ctx.signal,
-        onProgress: (p) => {
-          const now = Date.now();
-          if (p.status === 'downloading' && now - (last.get(p.digest) ?? 0) < 100) return;
-          last.set(p.digest, now);
-          ch.push(p);
-        },
+        onProgress: throttleBlobProgress((p) => ch.push(p)),
       });
       for await (const p of ch.drain(done))
         yield {
@@ -79,12 +77,9 @@ export function createImageService(images: ImageManager, o: Orchestrator): Servi
     },
     async list(req) {
       const counts = usage();
-      let all = images.store.listImages();
-      if (req.reference) {
-        const found = images.store.findImage(req.reference);
-        all = found ? [found] : [];
-      }
-      return { images: all.map((i) => toImageSummary(i, counts.get(i.digest) ?? 0)) };
+      return {
+        images: images.list(req.reference || undefined).map((i) => toImageSummary(i, counts.get(i.digest) ?? 0)),
+      };
     },
     async remove(req) {
       const r = images.store.removeImage(req.ref, { force: req.force });
@@ -96,11 +91,9 @@ export function createImageService(images: ImageManager, o: Orchestrator): Servi
       return {};
     },
     async load(req) {
-      if (!req.path) throw new HyprError('INVALID_ARGUMENT', 'no archive path given');
       return { images: (await images.load(req.path)).map((i) => toImageSummary(i)) };
     },
     async save(req) {
-      if (!req.refs.length) throw new HyprError('INVALID_ARGUMENT', 'no image given to save');
       await images.save(req.refs, req.path);
       return {};
     },
@@ -111,6 +104,7 @@ export function createImageService(images: ImageManager, o: Orchestrator): Servi
     async logout(req) {
       return { removed: await images.logout(req.registry) };
     },
+    ...createBuildHandlers(builder, images),
     async prune(req) {
       const r = await images.prune(req.all, o.imageInUse());
       return { deleted: r.deleted, reclaimedBytes: BigInt(r.reclaimedBytes) };

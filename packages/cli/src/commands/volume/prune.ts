@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline/promises';
+import { humanSize } from '@hypr/api/units';
 import { Flags } from '@oclif/core';
-import { humanSize } from '../../format/units.js';
 import { HyprCommand } from '../../hypr-command.js';
 
 export default class VolumePrune extends HyprCommand {

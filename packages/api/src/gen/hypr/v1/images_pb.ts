@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file hypr/v1/images.proto.
  */
 export const file_hypr_v1_images: GenFile = /*@__PURE__*/
-  fileDesc("ChRoeXByL3YxL2ltYWdlcy5wcm90bxIHaHlwci52MSJlCgxCbG9iUHJvZ3Jlc3MSDgoGZGlnZXN0GAEgASgJEg4KBnN0YXR1cxgCIAEoCRISCgpkb25lX2J5dGVzGAMgASgDEhMKC3RvdGFsX2J5dGVzGAQgASgDEgwKBGtpbmQYBSABKAkiMQoQUHVsbEltYWdlUmVxdWVzdBILCgNyZWYYASABKAkSEAoIcGxhdGZvcm0YAiABKAkibgoRUHVsbEltYWdlUmVzcG9uc2USKQoIcHJvZ3Jlc3MYASABKAsyFS5oeXByLnYxLkJsb2JQcm9ncmVzc0gAEiUKBGRvbmUYAiABKAsyFS5oeXByLnYxLkltYWdlU3VtbWFyeUgAQgcKBWV2ZW50Ih8KEFB1c2hJbWFnZVJlcXVlc3QSCwoDcmVmGAEgASgJIlkKEVB1c2hJbWFnZVJlc3BvbnNlEikKCHByb2dyZXNzGAEgASgLMhUuaHlwci52MS5CbG9iUHJvZ3Jlc3NIABIQCgZkaWdlc3QYAiABKAlIAEIHCgVldmVudCKbAQoMSW1hZ2VTdW1tYXJ5EgoKAmlkGAEgASgJEg4KBmRpZ2VzdBgCIAEoCRIMCgR0YWdzGAMgAygJEhIKCnNpemVfYnl0ZXMYBCABKAMSEgoKY3JlYXRlZF9hdBgFIAEoAxIQCghwbGF0Zm9ybRgGIAEoCRITCgtjb25maWdfanNvbhgHIAEoCRISCgpjb250YWluZXJzGAggASgFIjMKEUxpc3RJbWFnZXNSZXF1ZXN0EgsKA2FsbBgBIAEoCBIRCglyZWZlcmVuY2UYAiABKAkiOwoSTGlzdEltYWdlc1Jlc3BvbnNlEiUKBmltYWdlcxgBIAMoCzIVLmh5cHIudjEuSW1hZ2VTdW1tYXJ5IjAKElJlbW92ZUltYWdlUmVxdWVzdBILCgNyZWYYASABKAkSDQoFZm9yY2UYAiABKAgiOAoTUmVtb3ZlSW1hZ2VSZXNwb25zZRIQCgh1bnRhZ2dlZBgBIAMoCRIPCgdkZWxldGVkGAIgAygJIjEKD1RhZ0ltYWdlUmVxdWVzdBIOCgZzb3VyY2UYASABKAkSDgoGdGFyZ2V0GAIgASgJIhIKEFRhZ0ltYWdlUmVzcG9uc2UiIQoRTG9hZEltYWdlc1JlcXVlc3QSDAoEcGF0aBgBIAEoCSI7ChJMb2FkSW1hZ2VzUmVzcG9uc2USJQoGaW1hZ2VzGAEgAygLMhUuaHlwci52MS5JbWFnZVN1bW1hcnkiLwoRU2F2ZUltYWdlc1JlcXVlc3QSDAoEcmVmcxgBIAMoCRIMCgRwYXRoGAIgASgJIhQKElNhdmVJbWFnZXNSZXNwb25zZSJECgxMb2dpblJlcXVlc3QSEAoIcmVnaXN0cnkYASABKAkSEAoIdXNlcm5hbWUYAiABKAkSEAoIcGFzc3dvcmQYAyABKAkiHwoNTG9naW5SZXNwb25zZRIOCgZzdGF0dXMYASABKAkiIQoNTG9nb3V0UmVxdWVzdBIQCghyZWdpc3RyeRgBIAEoCSIhCg5Mb2dvdXRSZXNwb25zZRIPCgdyZW1vdmVkGAEgASgIIiEKElBydW5lSW1hZ2VzUmVxdWVzdBILCgNhbGwYASABKAgiPwoTUHJ1bmVJbWFnZXNSZXNwb25zZRIPCgdkZWxldGVkGAEgAygJEhcKD3JlY2xhaW1lZF9ieXRlcxgCIAEoAzKLBQoMSW1hZ2VTZXJ2aWNlEj8KBFB1bGwSGS5oeXByLnYxLlB1bGxJbWFnZVJlcXVlc3QaGi5oeXByLnYxLlB1bGxJbWFnZVJlc3BvbnNlMAESPwoEUHVzaBIZLmh5cHIudjEuUHVzaEltYWdlUmVxdWVzdBoaLmh5cHIudjEuUHVzaEltYWdlUmVzcG9uc2UwARI/CgRMaXN0EhouaHlwci52MS5MaXN0SW1hZ2VzUmVxdWVzdBobLmh5cHIudjEuTGlzdEltYWdlc1Jlc3BvbnNlEkMKBlJlbW92ZRIbLmh5cHIudjEuUmVtb3ZlSW1hZ2VSZXF1ZXN0GhwuaHlwci52MS5SZW1vdmVJbWFnZVJlc3BvbnNlEjoKA1RhZxIYLmh5cHIudjEuVGFnSW1hZ2VSZXF1ZXN0GhkuaHlwci52MS5UYWdJbWFnZVJlc3BvbnNlEj8KBExvYWQSGi5oeXByLnYxLkxvYWRJbWFnZXNSZXF1ZXN0GhsuaHlwci52MS5Mb2FkSW1hZ2VzUmVzcG9uc2USPwoEU2F2ZRIaLmh5cHIudjEuU2F2ZUltYWdlc1JlcXVlc3QaGy5oeXByLnYxLlNhdmVJbWFnZXNSZXNwb25zZRI2CgVMb2dpbhIVLmh5cHIudjEuTG9naW5SZXF1ZXN0GhYuaHlwci52MS5Mb2dpblJlc3BvbnNlEjkKBkxvZ291dBIWLmh5cHIudjEuTG9nb3V0UmVxdWVzdBoXLmh5cHIudjEuTG9nb3V0UmVzcG9uc2USQgoFUHJ1bmUSGy5oeXByLnYxLlBydW5lSW1hZ2VzUmVxdWVzdBocLmh5cHIudjEuUHJ1bmVJbWFnZXNSZXNwb25zZWIGcHJvdG8z");
+  fileDesc("ChRoeXByL3YxL2ltYWdlcy5wcm90bxIHaHlwci52MSJlCgxCbG9iUHJvZ3Jlc3MSDgoGZGlnZXN0GAEgASgJEg4KBnN0YXR1cxgCIAEoCRISCgpkb25lX2J5dGVzGAMgASgDEhMKC3RvdGFsX2J5dGVzGAQgASgDEgwKBGtpbmQYBSABKAkiMQoQUHVsbEltYWdlUmVxdWVzdBILCgNyZWYYASABKAkSEAoIcGxhdGZvcm0YAiABKAkibgoRUHVsbEltYWdlUmVzcG9uc2USKQoIcHJvZ3Jlc3MYASABKAsyFS5oeXByLnYxLkJsb2JQcm9ncmVzc0gAEiUKBGRvbmUYAiABKAsyFS5oeXByLnYxLkltYWdlU3VtbWFyeUgAQgcKBWV2ZW50Ih8KEFB1c2hJbWFnZVJlcXVlc3QSCwoDcmVmGAEgASgJIlkKEVB1c2hJbWFnZVJlc3BvbnNlEikKCHByb2dyZXNzGAEgASgLMhUuaHlwci52MS5CbG9iUHJvZ3Jlc3NIABIQCgZkaWdlc3QYAiABKAlIAEIHCgVldmVudCKbAQoMSW1hZ2VTdW1tYXJ5EgoKAmlkGAEgASgJEg4KBmRpZ2VzdBgCIAEoCRIMCgR0YWdzGAMgAygJEhIKCnNpemVfYnl0ZXMYBCABKAMSEgoKY3JlYXRlZF9hdBgFIAEoAxIQCghwbGF0Zm9ybRgGIAEoCRITCgtjb25maWdfanNvbhgHIAEoCRISCgpjb250YWluZXJzGAggASgFIjMKEUxpc3RJbWFnZXNSZXF1ZXN0EgsKA2FsbBgBIAEoCBIRCglyZWZlcmVuY2UYAiABKAkiOwoSTGlzdEltYWdlc1Jlc3BvbnNlEiUKBmltYWdlcxgBIAMoCzIVLmh5cHIudjEuSW1hZ2VTdW1tYXJ5IjAKElJlbW92ZUltYWdlUmVxdWVzdBILCgNyZWYYASABKAkSDQoFZm9yY2UYAiABKAgiOAoTUmVtb3ZlSW1hZ2VSZXNwb25zZRIQCgh1bnRhZ2dlZBgBIAMoCRIPCgdkZWxldGVkGAIgAygJIjEKD1RhZ0ltYWdlUmVxdWVzdBIOCgZzb3VyY2UYASABKAkSDgoGdGFyZ2V0GAIgASgJIhIKEFRhZ0ltYWdlUmVzcG9uc2UiIQoRTG9hZEltYWdlc1JlcXVlc3QSDAoEcGF0aBgBIAEoCSI7ChJMb2FkSW1hZ2VzUmVzcG9uc2USJQoGaW1hZ2VzGAEgAygLMhUuaHlwci52MS5JbWFnZVN1bW1hcnkiLwoRU2F2ZUltYWdlc1JlcXVlc3QSDAoEcmVmcxgBIAMoCRIMCgRwYXRoGAIgASgJIhQKElNhdmVJbWFnZXNSZXNwb25zZSJECgxMb2dpblJlcXVlc3QSEAoIcmVnaXN0cnkYASABKAkSEAoIdXNlcm5hbWUYAiABKAkSEAoIcGFzc3dvcmQYAyABKAkiHwoNTG9naW5SZXNwb25zZRIOCgZzdGF0dXMYASABKAkiIQoNTG9nb3V0UmVxdWVzdBIQCghyZWdpc3RyeRgBIAEoCSIhCg5Mb2dvdXRSZXNwb25zZRIPCgdyZW1vdmVkGAEgASgIIiEKElBydW5lSW1hZ2VzUmVxdWVzdBILCgNhbGwYASABKAgiPwoTUHJ1bmVJbWFnZXNSZXNwb25zZRIPCgdkZWxldGVkGAEgAygJEhcKD3JlY2xhaW1lZF9ieXRlcxgCIAEoAyJTCgxCdWlsZFJlcXVlc3QSKAoHb3B0aW9ucxgBIAEoCzIVLmh5cHIudjEuQnVpbGRPcHRpb25zSAASEQoHY29udGV4dBgCIAEoDEgAQgYKBHBhcnQiKAoLQnVpbGRTZWNyZXQSCgoCaWQYASABKAkSDQoFdmFsdWUYAiABKAwilgQKDEJ1aWxkT3B0aW9ucxIXCgpkb2NrZXJmaWxlGAEgASgJSACIAQESFwoPZG9ja2VyZmlsZV9uYW1lGAIgASgJEhkKDGRvY2tlcmlnbm9yZRgDIAEoCUgBiAEBEgwKBHRhZ3MYBCADKAkSOAoKYnVpbGRfYXJncxgFIAMoCzIkLmh5cHIudjEuQnVpbGRPcHRpb25zLkJ1aWxkQXJnc0VudHJ5Eg4KBnRhcmdldBgGIAEoCRIQCghub19jYWNoZRgHIAEoCBIXCg9ub19jYWNoZV9maWx0ZXIYCCADKAkSDAoEcHVsbBgJIAEoCBIxCgZsYWJlbHMYCiADKAsyIS5oeXByLnYxLkJ1aWxkT3B0aW9ucy5MYWJlbHNFbnRyeRIlCgdzZWNyZXRzGAsgAygLMhQuaHlwci52MS5CdWlsZFNlY3JldBIPCgduZXR3b3JrGAwgASgJEhAKCHBsYXRmb3JtGA0gASgJEg4KBmV4cG9ydBgOIAEoCRIaChJjb250ZXh0X3NpemVfYnl0ZXMYDyABKAMaMAoOQnVpbGRBcmdzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQg0KC19kb2NrZXJmaWxlQg8KDV9kb2NrZXJpZ25vcmUibAoOQnVpbGRTdGVwRXZlbnQSCgoCaWQYASABKAUSDAoEbmFtZRgCIAEoCRINCgVzdGFnZRgDIAEoBRIMCgRzdGVwGAQgASgFEg4KBnN0YXR1cxgFIAEoCRITCgtkdXJhdGlvbl9tcxgGIAEoAyI5Cg1CdWlsZExvZ0V2ZW50EgoKAmlkGAEgASgFEg4KBnN0cmVhbRgCIAEoCRIMCgRkYXRhGAMgASgMIi0KDkJ1aWxkUHVsbEV2ZW50EgsKA3JlZhgBIAEoCRIOCgZzdGF0dXMYAiABKAkiWwoRQnVpbGRXYXJuaW5nRXZlbnQSDAoEcnVsZRgBIAEoCRIPCgdtZXNzYWdlGAIgASgJEgwKBGZpbGUYAyABKAkSDAoEbGluZRgEIAEoBRILCgN1cmwYBSABKAkiOQoRQnVpbGRDb250ZXh0RXZlbnQSFgoOcmVjZWl2ZWRfYnl0ZXMYASABKAMSDAoEZG9uZRgCIAEoCCKOAQoLQnVpbGRSZXN1bHQSEAoIaW1hZ2VfaWQYASABKAkSFAoMaW1hZ2VfZGlnZXN0GAIgASgJEgwKBHRhZ3MYAyADKAkSDQoFc3RlcHMYBCABKAUSFAoMY2FjaGVkX3N0ZXBzGAUgASgFEg8KB3ZtX3J1bnMYBiABKAUSEwoLZHVyYXRpb25fbXMYByABKAMiYQoMQnVpbGRGYWlsdXJlEgwKBGNvZGUYASABKAkSDwoHbWVzc2FnZRgCIAEoCRIMCgRoaW50GAMgASgJEhEKCWZvcm1hdHRlZBgEIAEoCRIRCglleGl0X2NvZGUYBSABKAUi0wIKDUJ1aWxkUmVzcG9uc2USLQoHY29udGV4dBgBIAEoCzIaLmh5cHIudjEuQnVpbGRDb250ZXh0RXZlbnRIABInCgRzdGVwGAIgASgLMhcuaHlwci52MS5CdWlsZFN0ZXBFdmVudEgAEiUKA2xvZxgDIAEoCzIWLmh5cHIudjEuQnVpbGRMb2dFdmVudEgAEicKBHB1bGwYBCABKAsyFy5oeXByLnYxLkJ1aWxkUHVsbEV2ZW50SAASLQoHd2FybmluZxgFIAEoCzIaLmh5cHIudjEuQnVpbGRXYXJuaW5nRXZlbnRIABImCgZyZXN1bHQYBiABKAsyFC5oeXByLnYxLkJ1aWxkUmVzdWx0SAASEAoGZXhwb3J0GAcgASgMSAASKAoHZmFpbHVyZRgIIAEoCzIVLmh5cHIudjEuQnVpbGRGYWlsdXJlSABCBwoFZXZlbnQiUgoWUHJ1bmVCdWlsZENhY2hlUmVxdWVzdBILCgNhbGwYASABKAgSDwoHZmlsdGVycxgCIAMoCRIaChJrZWVwX3N0b3JhZ2VfYnl0ZXMYAyABKAMiVAoXUHJ1bmVCdWlsZENhY2hlUmVzcG9uc2USDwoHZW50cmllcxgBIAEoBRIXCg9yZWNsYWltZWRfYnl0ZXMYAiABKAMSDwoHZGVsZXRlZBgDIAMoCSIYChZCdWlsZENhY2hlVXNhZ2VSZXF1ZXN0InsKD0J1aWxkQ2FjaGVFbnRyeRILCgNrZXkYASABKAkSDQoFbGF5ZXIYAiABKAkSEgoKc2l6ZV9ieXRlcxgDIAEoAxISCgpjcmVhdGVkX2F0GAQgASgDEhQKDGxhc3RfdXNlZF9hdBgFIAEoAxIOCgZzaGFyZWQYBiABKAgidAoXQnVpbGRDYWNoZVVzYWdlUmVzcG9uc2USKQoHZW50cmllcxgBIAMoCzIYLmh5cHIudjEuQnVpbGRDYWNoZUVudHJ5EhMKC3RvdGFsX2J5dGVzGAIgASgDEhkKEXJlY2xhaW1hYmxlX2J5dGVzGAMgASgDMvMGCgxJbWFnZVNlcnZpY2USPwoEUHVsbBIZLmh5cHIudjEuUHVsbEltYWdlUmVxdWVzdBoaLmh5cHIudjEuUHVsbEltYWdlUmVzcG9uc2UwARI/CgRQdXNoEhkuaHlwci52MS5QdXNoSW1hZ2VSZXF1ZXN0GhouaHlwci52MS5QdXNoSW1hZ2VSZXNwb25zZTABEj8KBExpc3QSGi5oeXByLnYxLkxpc3RJbWFnZXNSZXF1ZXN0GhsuaHlwci52MS5MaXN0SW1hZ2VzUmVzcG9uc2USQwoGUmVtb3ZlEhsuaHlwci52MS5SZW1vdmVJbWFnZVJlcXVlc3QaHC5oeXByLnYxLlJlbW92ZUltYWdlUmVzcG9uc2USOgoDVGFnEhguaHlwci52MS5UYWdJbWFnZVJlcXVlc3QaGS5oeXByLnYxLlRhZ0ltYWdlUmVzcG9uc2USPwoETG9hZBIaLmh5cHIudjEuTG9hZEltYWdlc1JlcXVlc3QaGy5oeXByLnYxLkxvYWRJbWFnZXNSZXNwb25zZRI/CgRTYXZlEhouaHlwci52MS5TYXZlSW1hZ2VzUmVxdWVzdBobLmh5cHIudjEuU2F2ZUltYWdlc1Jlc3BvbnNlEjYKBUxvZ2luEhUuaHlwci52MS5Mb2dpblJlcXVlc3QaFi5oeXByLnYxLkxvZ2luUmVzcG9uc2USOQoGTG9nb3V0EhYuaHlwci52MS5Mb2dvdXRSZXF1ZXN0GhcuaHlwci52MS5Mb2dvdXRSZXNwb25zZRJCCgVQcnVuZRIbLmh5cHIudjEuUHJ1bmVJbWFnZXNSZXF1ZXN0GhwuaHlwci52MS5QcnVuZUltYWdlc1Jlc3BvbnNlEjoKBUJ1aWxkEhUuaHlwci52MS5CdWlsZFJlcXVlc3QaFi5oeXByLnYxLkJ1aWxkUmVzcG9uc2UoATABElQKD1BydW5lQnVpbGRDYWNoZRIfLmh5cHIudjEuUHJ1bmVCdWlsZENhY2hlUmVxdWVzdBogLmh5cHIudjEuUHJ1bmVCdWlsZENhY2hlUmVzcG9uc2USVAoPQnVpbGRDYWNoZVVzYWdlEh8uaHlwci52MS5CdWlsZENhY2hlVXNhZ2VSZXF1ZXN0GiAuaHlwci52MS5CdWlsZENhY2hlVXNhZ2VSZXNwb25zZWIGcHJvdG8z");
 
 /**
  * @generated from message hypr.v1.BlobProgress
@@ -511,6 +511,642 @@ export const PruneImagesResponseSchema: GenMessage<PruneImagesResponse> = /*@__P
   messageDesc(file_hypr_v1_images, 21);
 
 /**
+ * @generated from message hypr.v1.BuildRequest
+ */
+export type BuildRequest = Message<"hypr.v1.BuildRequest"> & {
+  /**
+   * @generated from oneof hypr.v1.BuildRequest.part
+   */
+  part: {
+    /**
+     * The first message, exactly once.
+     *
+     * @generated from field: hypr.v1.BuildOptions options = 1;
+     */
+    value: BuildOptions;
+    case: "options";
+  } | {
+    /**
+     * Then the context: a tar stream cut into chunks (any size; the CLI sends 64 KiB).
+     *
+     * @generated from field: bytes context = 2;
+     */
+    value: Uint8Array;
+    case: "context";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message hypr.v1.BuildRequest.
+ * Use `create(BuildRequestSchema)` to create a new message.
+ */
+export const BuildRequestSchema: GenMessage<BuildRequest> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_images, 22);
+
+/**
+ * @generated from message hypr.v1.BuildSecret
+ */
+export type BuildSecret = Message<"hypr.v1.BuildSecret"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * The secret's bytes, read by the CLI from src=FILE or env=VAR; never stored.
+   *
+   * @generated from field: bytes value = 2;
+   */
+  value: Uint8Array;
+};
+
+/**
+ * Describes the message hypr.v1.BuildSecret.
+ * Use `create(BuildSecretSchema)` to create a new message.
+ */
+export const BuildSecretSchema: GenMessage<BuildSecret> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_images, 23);
+
+/**
+ * @generated from message hypr.v1.BuildOptions
+ */
+export type BuildOptions = Message<"hypr.v1.BuildOptions"> & {
+  /**
+   * The Dockerfile's text. Absent: `dockerfile_name` inside the context.
+   *
+   * @generated from field: optional string dockerfile = 1;
+   */
+  dockerfile?: string | undefined;
+
+  /**
+   * The Dockerfile's name, for errors and for finding it inside a tar context ("Dockerfile").
+   *
+   * @generated from field: string dockerfile_name = 2;
+   */
+  dockerfileName: string;
+
+  /**
+   * .dockerignore text. Absent: the context's own .dockerignore applies (a tar from stdin).
+   *
+   * @generated from field: optional string dockerignore = 3;
+   */
+  dockerignore?: string | undefined;
+
+  /**
+   * @generated from field: repeated string tags = 4;
+   */
+  tags: string[];
+
+  /**
+   * @generated from field: map<string, string> build_args = 5;
+   */
+  buildArgs: { [key: string]: string };
+
+  /**
+   * @generated from field: string target = 6;
+   */
+  target: string;
+
+  /**
+   * @generated from field: bool no_cache = 7;
+   */
+  noCache: boolean;
+
+  /**
+   * Stages whose steps skip the cache (`--no-cache-filter`).
+   *
+   * @generated from field: repeated string no_cache_filter = 8;
+   */
+  noCacheFilter: string[];
+
+  /**
+   * @generated from field: bool pull = 9;
+   */
+  pull: boolean;
+
+  /**
+   * @generated from field: map<string, string> labels = 10;
+   */
+  labels: { [key: string]: string };
+
+  /**
+   * @generated from field: repeated hypr.v1.BuildSecret secrets = 11;
+   */
+  secrets: BuildSecret[];
+
+  /**
+   * Network of RUN steps: "default" (or empty) or "none".
+   *
+   * @generated from field: string network = 12;
+   */
+  network: string;
+
+  /**
+   * @generated from field: string platform = 13;
+   */
+  platform: string;
+
+  /**
+   * "" (image only), "tar": after the result, BuildResponse.export carries the final stage's files as a tar.
+   *
+   * @generated from field: string export = 14;
+   */
+  export: string;
+
+  /**
+   * Total size of the context tar when known (for progress), else 0.
+   *
+   * @generated from field: int64 context_size_bytes = 15;
+   */
+  contextSizeBytes: bigint;
+};
+
+/**
+ * Describes the message hypr.v1.BuildOptions.
+ * Use `create(BuildOptionsSchema)` to create a new message.
+ */
+export const BuildOptionsSchema: GenMessage<BuildOptions> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_images, 24);
+
+/**
+ * @generated from message hypr.v1.BuildStepEvent
+ */
+export type BuildStepEvent = Message<"hypr.v1.BuildStepEvent"> & {
+  /**
+   * BuildKit's vertex number.
+   *
+   * @generated from field: int32 id = 1;
+   */
+  id: number;
+
+  /**
+   * "[stage-0 2/5] RUN make"
+   *
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * @generated from field: int32 stage = 3;
+   */
+  stage: number;
+
+  /**
+   * @generated from field: int32 step = 4;
+   */
+  step: number;
+
+  /**
+   * "running", "cached", "done", "error"
+   *
+   * @generated from field: string status = 5;
+   */
+  status: string;
+
+  /**
+   * @generated from field: int64 duration_ms = 6;
+   */
+  durationMs: bigint;
+};
+
+/**
+ * Describes the message hypr.v1.BuildStepEvent.
+ * Use `create(BuildStepEventSchema)` to create a new message.
+ */
+export const BuildStepEventSchema: GenMessage<BuildStepEvent> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_images, 25);
+
+/**
+ * @generated from message hypr.v1.BuildLogEvent
+ */
+export type BuildLogEvent = Message<"hypr.v1.BuildLogEvent"> & {
+  /**
+   * @generated from field: int32 id = 1;
+   */
+  id: number;
+
+  /**
+   * "stdout" or "stderr"
+   *
+   * @generated from field: string stream = 2;
+   */
+  stream: string;
+
+  /**
+   * @generated from field: bytes data = 3;
+   */
+  data: Uint8Array;
+};
+
+/**
+ * Describes the message hypr.v1.BuildLogEvent.
+ * Use `create(BuildLogEventSchema)` to create a new message.
+ */
+export const BuildLogEventSchema: GenMessage<BuildLogEvent> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_images, 26);
+
+/**
+ * @generated from message hypr.v1.BuildPullEvent
+ */
+export type BuildPullEvent = Message<"hypr.v1.BuildPullEvent"> & {
+  /**
+   * @generated from field: string ref = 1;
+   */
+  ref: string;
+
+  /**
+   * "resolving", "pulled", "local"
+   *
+   * @generated from field: string status = 2;
+   */
+  status: string;
+};
+
+/**
+ * Describes the message hypr.v1.BuildPullEvent.
+ * Use `create(BuildPullEventSchema)` to create a new message.
+ */
+export const BuildPullEventSchema: GenMessage<BuildPullEvent> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_images, 27);
+
+/**
+ * @generated from message hypr.v1.BuildWarningEvent
+ */
+export type BuildWarningEvent = Message<"hypr.v1.BuildWarningEvent"> & {
+  /**
+   * @generated from field: string rule = 1;
+   */
+  rule: string;
+
+  /**
+   * @generated from field: string message = 2;
+   */
+  message: string;
+
+  /**
+   * @generated from field: string file = 3;
+   */
+  file: string;
+
+  /**
+   * @generated from field: int32 line = 4;
+   */
+  line: number;
+
+  /**
+   * @generated from field: string url = 5;
+   */
+  url: string;
+};
+
+/**
+ * Describes the message hypr.v1.BuildWarningEvent.
+ * Use `create(BuildWarningEventSchema)` to create a new message.
+ */
+export const BuildWarningEventSchema: GenMessage<BuildWarningEvent> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_images, 28);
+
+/**
+ * @generated from message hypr.v1.BuildContextEvent
+ */
+export type BuildContextEvent = Message<"hypr.v1.BuildContextEvent"> & {
+  /**
+   * Bytes of the context tar received so far; done when the whole context is unpacked.
+   *
+   * @generated from field: int64 received_bytes = 1;
+   */
+  receivedBytes: bigint;
+
+  /**
+   * @generated from field: bool done = 2;
+   */
+  done: boolean;
+};
+
+/**
+ * Describes the message hypr.v1.BuildContextEvent.
+ * Use `create(BuildContextEventSchema)` to create a new message.
+ */
+export const BuildContextEventSchema: GenMessage<BuildContextEvent> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_images, 29);
+
+/**
+ * @generated from message hypr.v1.BuildResult
+ */
+export type BuildResult = Message<"hypr.v1.BuildResult"> & {
+  /**
+   * Config digest: docker's image ID.
+   *
+   * @generated from field: string image_id = 1;
+   */
+  imageId: string;
+
+  /**
+   * Manifest digest.
+   *
+   * @generated from field: string image_digest = 2;
+   */
+  imageDigest: string;
+
+  /**
+   * @generated from field: repeated string tags = 3;
+   */
+  tags: string[];
+
+  /**
+   * @generated from field: int32 steps = 4;
+   */
+  steps: number;
+
+  /**
+   * @generated from field: int32 cached_steps = 5;
+   */
+  cachedSteps: number;
+
+  /**
+   * RUN steps that booted a VM.
+   *
+   * @generated from field: int32 vm_runs = 6;
+   */
+  vmRuns: number;
+
+  /**
+   * @generated from field: int64 duration_ms = 7;
+   */
+  durationMs: bigint;
+};
+
+/**
+ * Describes the message hypr.v1.BuildResult.
+ * Use `create(BuildResultSchema)` to create a new message.
+ */
+export const BuildResultSchema: GenMessage<BuildResult> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_images, 30);
+
+/**
+ * @generated from message hypr.v1.BuildFailure
+ */
+export type BuildFailure = Message<"hypr.v1.BuildFailure"> & {
+  /**
+   * The HyprError code, e.g. BUILD_STEP_FAILED.
+   *
+   * @generated from field: string code = 1;
+   */
+  code: string;
+
+  /**
+   * @generated from field: string message = 2;
+   */
+  message: string;
+
+  /**
+   * @generated from field: string hint = 3;
+   */
+  hint: string;
+
+  /**
+   * The text to print, BuildKit-style: the step's last output lines, the Dockerfile around the line,
+   * `ERROR: process "…" did not complete successfully: exit code: N`.
+   *
+   * @generated from field: string formatted = 4;
+   */
+  formatted: string;
+
+  /**
+   * @generated from field: int32 exit_code = 5;
+   */
+  exitCode: number;
+};
+
+/**
+ * Describes the message hypr.v1.BuildFailure.
+ * Use `create(BuildFailureSchema)` to create a new message.
+ */
+export const BuildFailureSchema: GenMessage<BuildFailure> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_images, 31);
+
+/**
+ * @generated from message hypr.v1.BuildResponse
+ */
+export type BuildResponse = Message<"hypr.v1.BuildResponse"> & {
+  /**
+   * @generated from oneof hypr.v1.BuildResponse.event
+   */
+  event: {
+    /**
+     * @generated from field: hypr.v1.BuildContextEvent context = 1;
+     */
+    value: BuildContextEvent;
+    case: "context";
+  } | {
+    /**
+     * @generated from field: hypr.v1.BuildStepEvent step = 2;
+     */
+    value: BuildStepEvent;
+    case: "step";
+  } | {
+    /**
+     * @generated from field: hypr.v1.BuildLogEvent log = 3;
+     */
+    value: BuildLogEvent;
+    case: "log";
+  } | {
+    /**
+     * @generated from field: hypr.v1.BuildPullEvent pull = 4;
+     */
+    value: BuildPullEvent;
+    case: "pull";
+  } | {
+    /**
+     * @generated from field: hypr.v1.BuildWarningEvent warning = 5;
+     */
+    value: BuildWarningEvent;
+    case: "warning";
+  } | {
+    /**
+     * @generated from field: hypr.v1.BuildResult result = 6;
+     */
+    value: BuildResult;
+    case: "result";
+  } | {
+    /**
+     * With BuildOptions.export: tar chunks of the final stage's filesystem, after the result.
+     *
+     * @generated from field: bytes export = 7;
+     */
+    value: Uint8Array;
+    case: "export";
+  } | {
+    /**
+     * Sent just before the call fails with the same code.
+     *
+     * @generated from field: hypr.v1.BuildFailure failure = 8;
+     */
+    value: BuildFailure;
+    case: "failure";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message hypr.v1.BuildResponse.
+ * Use `create(BuildResponseSchema)` to create a new message.
+ */
+export const BuildResponseSchema: GenMessage<BuildResponse> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_images, 32);
+
+/**
+ * @generated from message hypr.v1.PruneBuildCacheRequest
+ */
+export type PruneBuildCacheRequest = Message<"hypr.v1.PruneBuildCacheRequest"> & {
+  /**
+   * Every entry, not only those no image shares (`-a`).
+   *
+   * @generated from field: bool all = 1;
+   */
+  all: boolean;
+
+  /**
+   * `until=24h`: only entries last used before this long ago (docker's filter).
+   *
+   * @generated from field: repeated string filters = 2;
+   */
+  filters: string[];
+
+  /**
+   * Keep this many bytes of cache (the most recently used), 0: no such limit.
+   *
+   * @generated from field: int64 keep_storage_bytes = 3;
+   */
+  keepStorageBytes: bigint;
+};
+
+/**
+ * Describes the message hypr.v1.PruneBuildCacheRequest.
+ * Use `create(PruneBuildCacheRequestSchema)` to create a new message.
+ */
+export const PruneBuildCacheRequestSchema: GenMessage<PruneBuildCacheRequest> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_images, 33);
+
+/**
+ * @generated from message hypr.v1.PruneBuildCacheResponse
+ */
+export type PruneBuildCacheResponse = Message<"hypr.v1.PruneBuildCacheResponse"> & {
+  /**
+   * @generated from field: int32 entries = 1;
+   */
+  entries: number;
+
+  /**
+   * @generated from field: int64 reclaimed_bytes = 2;
+   */
+  reclaimedBytes: bigint;
+
+  /**
+   * Layer digests whose blobs were deleted.
+   *
+   * @generated from field: repeated string deleted = 3;
+   */
+  deleted: string[];
+};
+
+/**
+ * Describes the message hypr.v1.PruneBuildCacheResponse.
+ * Use `create(PruneBuildCacheResponseSchema)` to create a new message.
+ */
+export const PruneBuildCacheResponseSchema: GenMessage<PruneBuildCacheResponse> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_images, 34);
+
+/**
+ * @generated from message hypr.v1.BuildCacheUsageRequest
+ */
+export type BuildCacheUsageRequest = Message<"hypr.v1.BuildCacheUsageRequest"> & {
+};
+
+/**
+ * Describes the message hypr.v1.BuildCacheUsageRequest.
+ * Use `create(BuildCacheUsageRequestSchema)` to create a new message.
+ */
+export const BuildCacheUsageRequestSchema: GenMessage<BuildCacheUsageRequest> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_images, 35);
+
+/**
+ * @generated from message hypr.v1.BuildCacheEntry
+ */
+export type BuildCacheEntry = Message<"hypr.v1.BuildCacheEntry"> & {
+  /**
+   * The cache key (sha256:…).
+   *
+   * @generated from field: string key = 1;
+   */
+  key: string;
+
+  /**
+   * The step's layer, empty when it made none.
+   *
+   * @generated from field: string layer = 2;
+   */
+  layer: string;
+
+  /**
+   * @generated from field: int64 size_bytes = 3;
+   */
+  sizeBytes: bigint;
+
+  /**
+   * @generated from field: int64 created_at = 4;
+   */
+  createdAt: bigint;
+
+  /**
+   * @generated from field: int64 last_used_at = 5;
+   */
+  lastUsedAt: bigint;
+
+  /**
+   * An image uses this layer too: pruning the entry frees no space.
+   *
+   * @generated from field: bool shared = 6;
+   */
+  shared: boolean;
+};
+
+/**
+ * Describes the message hypr.v1.BuildCacheEntry.
+ * Use `create(BuildCacheEntrySchema)` to create a new message.
+ */
+export const BuildCacheEntrySchema: GenMessage<BuildCacheEntry> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_images, 36);
+
+/**
+ * @generated from message hypr.v1.BuildCacheUsageResponse
+ */
+export type BuildCacheUsageResponse = Message<"hypr.v1.BuildCacheUsageResponse"> & {
+  /**
+   * @generated from field: repeated hypr.v1.BuildCacheEntry entries = 1;
+   */
+  entries: BuildCacheEntry[];
+
+  /**
+   * @generated from field: int64 total_bytes = 2;
+   */
+  totalBytes: bigint;
+
+  /**
+   * Bytes only the cache holds (what `builder prune -a` frees).
+   *
+   * @generated from field: int64 reclaimable_bytes = 3;
+   */
+  reclaimableBytes: bigint;
+};
+
+/**
+ * Describes the message hypr.v1.BuildCacheUsageResponse.
+ * Use `create(BuildCacheUsageResponseSchema)` to create a new message.
+ */
+export const BuildCacheUsageResponseSchema: GenMessage<BuildCacheUsageResponse> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_images, 37);
+
+/**
  * Images in the daemon's store and the registries it talks to.
  *
  * @generated from service hypr.v1.ImageService
@@ -599,6 +1235,38 @@ export const ImageService: GenService<{
     methodKind: "unary";
     input: typeof PruneImagesRequestSchema;
     output: typeof PruneImagesResponseSchema;
+  },
+  /**
+   * `hypr build`: the client sends BuildOptions, then the context as tar chunks, then half-closes;
+   * hyprd unpacks the context into a private directory (it never opens a path the caller named),
+   * builds, and streams progress, the result and, with an export, the final stage's files as a tar.
+   *
+   * @generated from rpc hypr.v1.ImageService.Build
+   */
+  build: {
+    methodKind: "bidi_streaming";
+    input: typeof BuildRequestSchema;
+    output: typeof BuildResponseSchema;
+  },
+  /**
+   * `hypr builder prune`.
+   *
+   * @generated from rpc hypr.v1.ImageService.PruneBuildCache
+   */
+  pruneBuildCache: {
+    methodKind: "unary";
+    input: typeof PruneBuildCacheRequestSchema;
+    output: typeof PruneBuildCacheResponseSchema;
+  },
+  /**
+   * `hypr builder du`.
+   *
+   * @generated from rpc hypr.v1.ImageService.BuildCacheUsage
+   */
+  buildCacheUsage: {
+    methodKind: "unary";
+    input: typeof BuildCacheUsageRequestSchema;
+    output: typeof BuildCacheUsageResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_hypr_v1_images, 0);
