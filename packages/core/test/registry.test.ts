@@ -7,7 +7,14 @@ import { pullImage } from '../src/image/pull.js';
 import { sha256Digest } from '../src/image/store.js';
 import { createCredentialResolver, saveRegistryCredentials } from '../src/registry/auth.js';
 import { type HyprState, openState } from '../src/state/index.js';
-import { buildBusyboxImage, pushBusyboxImage, pushTestImage, pushTestIndex } from './helpers/busybox-image.js';
+import {
+  type TestImage,
+  buildBusyboxImage,
+  buildImage,
+  pushBusyboxImage,
+  pushTestImage,
+  pushTestIndex,
+} from './helpers/busybox-image.js';
 import { type TestRegistry, startRegistry } from './helpers/registry.js';
 
 let registry: TestRegistry;
@@ -83,6 +90,19 @@ describe('pull from a real registry', () => {
     expect(armRec.digest).toBe(arm.manifestDigest);
     await expect(pullImage(store, ref, { platform: { os: 'linux', architecture: 's390x' } })).rejects.toMatchObject({
       code: 'IMAGE_PLATFORM_NOT_FOUND',
+    });
+  });
+
+  test('a manifest declaring a layer larger than its blob is a manifest error, not HTTP 416', async () => {
+    const image = await buildImage([[{ path: 'x', type: 'file', data: 'small layer' }]]);
+    const manifest = JSON.parse(image.manifest.toString());
+    const real = manifest.layers[0].size as number;
+    manifest.layers[0].size = real + 1000;
+    const lying: TestImage = { ...image, manifest: Buffer.from(JSON.stringify(manifest)) };
+    const ref = await pushTestImage(registry, 'liar:1', lying);
+    await expect(pullImage(store, ref, { retryBaseMs: 1 })).rejects.toMatchObject({
+      code: 'IMAGE_MANIFEST_INVALID',
+      message: expect.stringContaining(`as ${real + 1000} bytes, but ${registry.host} serves ${real} bytes`),
     });
   });
 

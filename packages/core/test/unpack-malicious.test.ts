@@ -1,8 +1,11 @@
 import { lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { createGzip } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { type TarMemoryEntry, createTar } from '../src/image/tar-writer.js';
+import { TAR_END, type TarMemoryEntry, createTar, tarHeader, tarPadding } from '../src/image/tar-writer.js';
+import { resolveUnpackLimits } from '../src/image/unpack-limits.js';
 import { LayerUnpacker } from '../src/image/unpack.js';
 
 // Each case is a crafted layer trying to reach `outside/`, a sibling of the unpack root. Whatever
@@ -130,6 +133,54 @@ describe('hostile layers stay inside the root', () => {
     );
     expect(stats.skipped).toEqual([{ path: 'dev/sda', reason: 'device nodes are not allowed here' }]);
     await expect(lstat(join(root, 'dev/sda'))).rejects.toThrow();
+  });
+
+  test('whiteouts of "." and ".." (and an empty name) are refused, at the root and below', async () => {
+    for (const name of ['.wh..', '.wh...', '.wh.', 'sub/.wh..', 'sub/.wh...']) {
+      await expect(
+        unpack([file('keep', 'kept'), { path: 'sub', type: 'directory' }], [file(name, '')]),
+      ).rejects.toMatchObject({
+        code: 'IMAGE_LAYER_UNSAFE',
+        message: expect.stringContaining(name),
+      });
+      expect(await readFile(join(root, 'keep'), 'utf8')).toBe('kept');
+      expect((await stat(join(root, 'sub'))).isDirectory()).toBe(true);
+    }
+  });
+
+  test('a layer that expands far beyond its size (a gzip bomb) is stopped with a clear error', async () => {
+    // 1 GiB of zeros in one file: about 1 MB of gzip. It must stop well before 1 GiB reaches the disk.
+    const size = 1024 ** 3;
+    async function* tar(): AsyncGenerator<Buffer> {
+      yield tarHeader({ path: 'zeros', type: 'file', sizeBytes: size });
+      const zeros = Buffer.alloc(1 << 20);
+      for (let n = 0; n < size; n += zeros.length) yield zeros;
+      yield tarPadding(size);
+      yield TAR_END;
+    }
+    const gz = Readable.from(tar()).pipe(createGzip({ level: 9 }));
+    const u = new LayerUnpacker(root, { layerName: 'sha256:bomb' });
+    await expect(u.unpackLayer(gz)).rejects.toMatchObject({
+      code: 'IMAGE_LAYER_TOO_LARGE',
+      message: expect.stringMatching(/layer sha256:bomb expands more than 250 times/),
+    });
+    expect((await stat(join(root, 'zeros'))).size).toBeLessThan(size / 8);
+  });
+
+  test('the uncompressed total of an image is capped, and the limits can be set', async () => {
+    const layer = createTar([file('a', 'x'.repeat(4000))]);
+    const u = new LayerUnpacker(root, { limits: { maxImageBytes: 8000 }, imageBytesBefore: 4000, layerName: 'L2' });
+    await expect(u.unpackLayer(chunks(layer))).rejects.toMatchObject({
+      code: 'IMAGE_TOO_LARGE',
+      message: expect.stringContaining('layer L2'),
+    });
+    expect(resolveUnpackLimits({}, { HYPR_UNPACK_MAX_RATIO: '2000', HYPR_UNPACK_MAX_BYTES: '100g' })).toEqual({
+      maxExpansionRatio: 2000,
+      maxImageBytes: 100 * 1024 ** 3,
+    });
+    expect(() => resolveUnpackLimits({}, { HYPR_UNPACK_MAX_RATIO: 'lots' })).toThrow(
+      expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining('HYPR_UNPACK_MAX_RATIO') }),
+    );
   });
 
   test('a symlink chain that resolves via .. at the root stays clamped', async () => {

@@ -121,7 +121,6 @@ export async function normalizeLayerTar(inPath: string, outPath: string, sourceD
       devmajor: h.devmajor,
       devminor: h.devminor,
     };
-    if (Object.keys(h.xattrs).length > 0) e.xattrs = h.xattrs;
     return e;
   };
   let total = 0;

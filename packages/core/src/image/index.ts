@@ -9,4 +9,5 @@ export * from './store.js';
 export * from './tar-reader.js';
 export * from './tar-writer.js';
 export * from './unpack-image.js';
+export * from './unpack-limits.js';
 export * from './unpack.js';

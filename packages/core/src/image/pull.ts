@@ -86,6 +86,15 @@ function isTransient(e: unknown): boolean {
   return true; // network errors thrown while reading a body ("terminated", ECONNRESET …)
 }
 
+/** The blob a registry serves is not the size its manifest declares: the manifest is wrong, not the network. */
+function sizeMismatch(desc: ImageDescriptor, client: RegistryClient, servedBytes: number): HyprError {
+  return new HyprError(
+    'IMAGE_MANIFEST_INVALID',
+    `the manifest declares blob ${desc.digest} as ${desc.size} bytes, but ${client.registry} serves ${servedBytes} bytes`,
+    'the image was pushed with a wrong manifest; ask its publisher to push it again',
+  );
+}
+
 /**
  * Downloads one blob into the store: streamed, hashed while streaming, verified, resumed with a
  * Range request after a cut connection when the registry honours it, retried with backoff.
@@ -113,7 +122,16 @@ export async function fetchBlobToStore(
   for (let attempt = 0; ; attempt++) {
     try {
       const offset = writer.bytesWritten;
-      const res = await client.getBlob(repository, desc.digest, { offsetBytes: offset, signal: opts.signal });
+      const res = await client
+        .getBlob(repository, desc.digest, { offsetBytes: offset, signal: opts.signal })
+        .catch((e: unknown) => {
+          // Nothing left past `offset`: the blob is shorter than the manifest says.
+          if (offset > 0 && e instanceof RegistryError && e.status === 416) throw sizeMismatch(desc, client, offset);
+          throw e;
+        });
+      const length = res.headers.get('content-length');
+      if (res.status === 200 && length !== null && Number(length) !== desc.size)
+        throw sizeMismatch(desc, client, Number(length));
       if (offset > 0 && res.status !== 206) {
         log.debug({ offset }, 'registry ignored the range; restarting the blob');
         await writer.abort();

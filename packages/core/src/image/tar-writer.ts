@@ -1,4 +1,10 @@
+import { Header, type HeaderData, Pax } from 'tar';
 import type { TarEntryType } from './tar-reader.js';
+
+// Header blocks are encoded by node-tar (ustar with a path prefix, PAX records when a field does
+// not fit); bodies are written by the callers as they come, so a layer of any size streams. Every
+// field is given explicitly (mtime defaults to 0, no atime/ctime): the same entries always give
+// the same bytes, which keeps build layers and their digests reproducible.
 
 export interface TarWriteEntry {
   path: string;
@@ -14,18 +20,17 @@ export interface TarWriteEntry {
   gname?: string;
   devmajor?: number;
   devminor?: number;
-  xattrs?: Record<string, Buffer | string>;
 }
 
-const FLAGS: Record<TarEntryType, string> = {
-  file: '0',
-  link: '1',
-  symlink: '2',
-  char: '3',
-  block: '4',
-  directory: '5',
-  fifo: '6',
-  other: '0',
+const TYPE_NAMES: Record<TarEntryType, HeaderData['type']> = {
+  file: 'File',
+  link: 'Link',
+  symlink: 'SymbolicLink',
+  char: 'CharacterDevice',
+  block: 'BlockDevice',
+  directory: 'Directory',
+  fifo: 'FIFO',
+  other: 'File',
 };
 
 /** The zero blocks that end an archive. */
@@ -36,67 +41,43 @@ export function tarPadding(sizeBytes: number): Buffer {
   return Buffer.alloc((512 - (sizeBytes % 512)) % 512);
 }
 
-function paxRecord(key: string, value: Buffer): Buffer {
-  const rest = Buffer.concat([Buffer.from(` ${key}=`), value, Buffer.from('\n')]);
-  let len = rest.length + 1;
-  while (String(len).length + rest.length !== len) len = String(len).length + rest.length;
-  return Buffer.concat([Buffer.from(String(len)), rest]);
-}
-
-function octal(b: Buffer, off: number, len: number, v: number): void {
-  b.write(`${v.toString(8).padStart(len - 1, '0')}\0`, off, len, 'ascii');
-}
-
-function rawHeader(name: string, flag: string, e: TarWriteEntry, size: number, linkpath: string): Buffer {
-  const b = Buffer.alloc(512);
-  b.write(name, 0, 100, 'utf8');
-  octal(b, 100, 8, (e.mode ?? (e.type === 'directory' ? 0o755 : 0o644)) & 0o7777);
-  octal(b, 108, 8, Math.min(e.uid ?? 0, 0o7777777));
-  octal(b, 116, 8, Math.min(e.gid ?? 0, 0o7777777));
-  octal(b, 124, 12, size);
-  octal(b, 136, 12, Math.floor(e.mtime ?? 0));
-  b.write(flag, 156, 1, 'latin1');
-  b.write(linkpath, 157, 100, 'utf8');
-  b.write('ustar\0', 257, 6, 'latin1');
-  b.write('00', 263, 2, 'latin1');
-  b.write(e.uname ?? '', 265, 32, 'utf8');
-  b.write(e.gname ?? '', 297, 32, 'utf8');
-  octal(b, 329, 8, e.devmajor ?? 0);
-  octal(b, 337, 8, e.devminor ?? 0);
-  b.fill(0x20, 148, 156);
-  let sum = 0;
-  for (let i = 0; i < 512; i++) sum += b[i];
-  b.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 8, 'ascii');
-  return b;
-}
-
 /**
  * The header block(s) of one entry: a PAX extended header first when the path or link is long,
- * ids are large, or xattrs are set. The body (sizeBytes) and its padding follow.
+ * ids or the size are large, or a name is not ASCII. The body (sizeBytes) and its padding follow.
  */
 export function tarHeader(e: TarWriteEntry): Buffer {
   const size = e.type === 'file' ? (e.sizeBytes ?? 0) : 0;
-  const linkpath = e.linkpath ?? '';
-  const records: Buffer[] = [];
-  let name = e.path;
-  if (e.type === 'directory' && !name.endsWith('/')) name += '/';
-  if (Buffer.byteLength(name) > 100) records.push(paxRecord('path', Buffer.from(name)));
-  if (Buffer.byteLength(linkpath) > 100) records.push(paxRecord('linkpath', Buffer.from(linkpath)));
-  if ((e.uid ?? 0) > 0o7777777) records.push(paxRecord('uid', Buffer.from(String(e.uid))));
-  if ((e.gid ?? 0) > 0o7777777) records.push(paxRecord('gid', Buffer.from(String(e.gid))));
-  if (size > 0o77777777777) records.push(paxRecord('size', Buffer.from(String(size))));
-  for (const [k, v] of Object.entries(e.xattrs ?? {})) records.push(paxRecord(`SCHILY.xattr.${k}`, Buffer.from(v)));
-  const main = rawHeader(
-    Buffer.byteLength(name) > 100 ? name.slice(0, 99) : name,
-    FLAGS[e.type],
-    e,
-    Math.min(size, 0o77777777777),
-    Buffer.byteLength(linkpath) > 100 ? '' : linkpath,
-  );
-  if (records.length === 0) return main;
-  const data = Buffer.concat(records);
-  const paxHeader = rawHeader(`PaxHeaders/${name.slice(0, 80)}`, 'x', { path: '', type: 'file' }, data.length, '');
-  return Buffer.concat([paxHeader, data, tarPadding(data.length), main]);
+  let path = e.path;
+  if (e.type === 'directory' && !path.endsWith('/')) path += '/';
+  const mtime = new Date(Math.floor(e.mtime ?? 0) * 1000);
+  const data: HeaderData = {
+    path,
+    mode: (e.mode ?? (e.type === 'directory' ? 0o755 : 0o644)) & 0o7777,
+    uid: e.uid ?? 0,
+    gid: e.gid ?? 0,
+    size,
+    mtime,
+    type: TYPE_NAMES[e.type],
+    linkpath: e.linkpath ?? '',
+    uname: e.uname ?? '',
+    gname: e.gname ?? '',
+    devmaj: e.devmajor ?? 0,
+    devmin: e.devminor ?? 0,
+  };
+  const header = new Header(data);
+  const block = Buffer.alloc(512);
+  if (!header.encode(block)) return block;
+  const pax = new Pax({
+    path,
+    linkpath: data.linkpath || undefined,
+    uid: data.uid,
+    gid: data.gid,
+    size,
+    mtime,
+    uname: data.uname || undefined,
+    gname: data.gname || undefined,
+  });
+  return Buffer.concat([pax.encode(), block]);
 }
 
 /** An in-memory file entry for building small archives. */

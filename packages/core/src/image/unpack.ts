@@ -24,6 +24,7 @@ import { type Logger, silentLogger } from '../log.js';
 import { runCommand } from '../process.js';
 import { decompressLayer } from './decompress.js';
 import { type TarHeader, readTar } from './tar-reader.js';
+import { ExpansionMeter, type UnpackLimits, resolveUnpackLimits } from './unpack-limits.js';
 
 export interface UnpackOptions {
   /** Restore owners (lchown). Default: when running as root. */
@@ -32,6 +33,12 @@ export interface UnpackOptions {
   allowDevices?: boolean;
   /** When set, the uncompressed layer must hash to this (the config's rootfs.diff_ids entry). */
   diffId?: string;
+  /** Expansion limits (decompression bombs); absent values come from the environment or the defaults. */
+  limits?: Partial<UnpackLimits>;
+  /** The layer as errors name it (its digest). */
+  layerName?: string;
+  /** Uncompressed bytes of the image's earlier layers, counted against `limits.maxImageBytes`. */
+  imageBytesBefore?: number;
   signal?: AbortSignal;
   logger?: Logger;
 }
@@ -45,6 +52,8 @@ export interface UnpackStats {
   skipped: { path: string; reason: string }[];
   /** sha256 of the uncompressed tar (the layer's diff id). */
   diffId: string;
+  /** Size of the uncompressed tar. */
+  tarBytes: number;
 }
 
 export class UnsafeLayerError extends HyprError {
@@ -153,7 +162,12 @@ export class LayerUnpacker {
 
   /** Unpacks one layer (gzip, zstd or plain tar) on top of what is in the root. */
   async unpackLayer(source: AsyncIterable<Uint8Array>): Promise<UnpackStats> {
-    const stats: UnpackStats = { entries: 0, files: 0, bytes: 0, whiteouts: 0, skipped: [], diffId: '' };
+    const stats: UnpackStats = { entries: 0, files: 0, bytes: 0, whiteouts: 0, skipped: [], diffId: '', tarBytes: 0 };
+    const meter = new ExpansionMeter(
+      resolveUnpackLimits(this.opts.limits),
+      this.opts.layerName ?? '(unnamed)',
+      this.opts.imageBytesBefore,
+    );
     const hash = createHash('sha256');
     const signal = this.opts.signal;
     async function* hashed(src: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
@@ -165,7 +179,8 @@ export class LayerUnpacker {
     // Paths created by this layer: an opaque marker removes only what lower layers left.
     const created = new Set<string>();
     const dirTimes: { path: string; mtime: number }[] = [];
-    for await (const { header, body } of readTar(hashed(decompressLayer(source)))) {
+    const tar = hashed(meter.countUncompressed(decompressLayer(meter.countCompressed(source))));
+    for await (const { header, body } of readTar(tar)) {
       signal?.throwIfAborted();
       stats.entries++;
       const parts = splitEntryPath(header.path);
@@ -183,7 +198,11 @@ export class LayerUnpacker {
       if (name.startsWith(WHITEOUT)) {
         stats.whiteouts++;
         if (name.startsWith(`${WHITEOUT}${WHITEOUT}`)) continue; // other aufs metadata
-        this.remove(join(parent, name.slice(WHITEOUT.length)));
+        const target = name.slice(WHITEOUT.length);
+        // `.wh.`, `.wh..` and `.wh...` would remove the directory itself or its parent.
+        if (target === '' || target === '.' || target === '..')
+          throw new UnsafeLayerError(header.path, `is a whiteout of "${target}"`);
+        this.remove(join(parent, target));
         continue;
       }
       const dst = join(parent, name);
@@ -246,7 +265,6 @@ export class LayerUnpacker {
           created.delete(dst);
           stats.skipped.push({ path: header.path, reason: `unsupported entry type "${header.flag}"` });
       }
-      if (Object.keys(header.xattrs).length) this.log.debug({ path: header.path }, 'xattrs not restored');
     }
     // Directory times last: creating their children changed them.
     for (const d of dirTimes.reverse()) {
@@ -257,6 +275,7 @@ export class LayerUnpacker {
       }
     }
     stats.diffId = `sha256:${hash.digest('hex')}`;
+    stats.tarBytes = meter.uncompressedBytes;
     if (this.opts.diffId && this.opts.diffId !== stats.diffId) {
       throw new HyprError(
         'IMAGE_BLOB_DIGEST_MISMATCH',

@@ -1,8 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, open, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ImageRecord, ImageStore } from '../image/image-store.js';
-import { unpackImage } from '../image/unpack-image.js';
+import { type ImageRecord, type ImageStore, type UnpackLimits, unpackImage } from '../image/index.js';
 import { type Logger, silentLogger } from '../log.js';
 import { type RootfsDiskFormat, createRootfsDisk } from './ext4.js';
 
@@ -23,6 +22,8 @@ export interface GetRootfsDiskOptions {
   format?: RootfsDiskFormat;
   /** Where disks are cached. Default `<store root>/rootfs`. */
   cacheDir?: string;
+  /** Expansion limits for the unpack (decompression bombs); default from the environment or built in. */
+  limits?: Partial<UnpackLimits>;
   signal?: AbortSignal;
   logger?: Logger;
 }
@@ -60,7 +61,7 @@ export async function getRootfsDisk(
   try {
     const tree = join(work, 'tree');
     const started = Date.now();
-    await unpackImage(store, image, tree, { signal: opts.signal, logger: opts.logger });
+    await unpackImage(store, image, tree, { limits: opts.limits, signal: opts.signal, logger: opts.logger });
     const unpackedMs = Date.now() - started;
     const tmp = join(dir, `.${key}.${randomBytes(4).toString('hex')}.tmp`);
     try {
