@@ -100,6 +100,8 @@ async function buildParts(state: HyprState, paths: HyprPaths, socketPath: string
     containers: orchestrator,
     images: store,
     events: { emitter: orchestrator.events, recent: () => orchestrator.recentEvents() },
+    volumes,
+    defaults: { cpus: config['default-cpus'], memoryMiB: config['default-memory-mib'] },
     dataRoot: paths.data,
     socket: socketPath,
     serverVersion: daemonVersion(),
