@@ -1,7 +1,7 @@
 import type { EventMessage } from '@hypr/api';
 import { Flags } from '@oclif/core';
 import { parseTimestamp } from '../docker-args.js';
-import { TemplateError, renderTemplate } from '../format/template.js';
+import { renderTemplate } from '../format/template.js';
 import { CliError, HyprCommand } from '../hypr-command.js';
 
 /** docker's event time: RFC 3339 with nanoseconds. */
@@ -67,14 +67,7 @@ export default class Events extends HyprCommand {
       time: Number(e.timeNano / 1_000_000_000n),
       timeNano: Number(e.timeNano),
     };
-    if (format) {
-      try {
-        return renderTemplate(format, doc);
-      } catch (err) {
-        if (err instanceof TemplateError) throw new CliError(err.message, 1);
-        throw err;
-      }
-    }
+    if (format) return renderTemplate(format, doc);
     const attrs = Object.entries(e.attributes)
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([k, v]) => `${k}=${v}`)

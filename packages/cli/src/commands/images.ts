@@ -2,8 +2,8 @@ import type { ImageSummary } from '@hypr/api';
 import { goTime, humanDuration, humanSize } from '@hypr/api/units';
 import { Args, Flags } from '@oclif/core';
 import { familiarName, shortId, splitRepoTag } from '../format/names.js';
-import { renderColumns, renderTabbed } from '../format/table.js';
-import { TemplateError, parseTableFormat, renderHeader, renderTemplate } from '../format/template.js';
+import { renderColumns } from '../format/table.js';
+import { formatRows } from '../format/template.js';
 import { CliError, HyprCommand } from '../hypr-command.js';
 
 const TITLES: Record<string, string> = {
@@ -85,15 +85,8 @@ export default class Images extends HyprCommand {
       return images;
     }
     if (flags.format) {
-      const { table, template } = parseTableFormat(flags.format);
-      try {
-        const lines = shown.map((r) => renderTemplate(template, r));
-        if (table) this.out(renderTabbed([renderHeader(template, TITLES), ...lines]));
-        else for (const l of lines) this.out(l);
-      } catch (e) {
-        if (e instanceof TemplateError) throw new CliError(e.message, 1);
-        throw e;
-      }
+      const text = formatRows(flags.format, shown, TITLES);
+      if (text) this.out(text);
       return images;
     }
     const header = flags.digests

@@ -1,6 +1,6 @@
 import { Code, ConnectError } from '@connectrpc/connect';
 import { Flags } from '@oclif/core';
-import { TemplateError, renderTemplate } from '../format/template.js';
+import { renderTemplate } from '../format/template.js';
 import { CliError, HyprCommand, isDaemonUnreachable } from '../hypr-command.js';
 
 export default class Inspect extends HyprCommand {
@@ -56,12 +56,8 @@ export default class Inspect extends HyprCommand {
       }
     }
     if (flags.format) {
-      try {
-        for (const d of docs) this.out(renderTemplate(flags.format, d));
-      } catch (e) {
-        if (e instanceof TemplateError) throw new CliError(e.message, 1);
-        throw e;
-      }
+      // inspect documents are maps: a missing key prints <no value>, as docker's raw-JSON fallback does
+      for (const d of docs) this.out(renderTemplate(flags.format, d, { missingKey: 'zero' }));
     } else {
       this.out(JSON.stringify(docs, null, 4));
     }

@@ -1,9 +1,9 @@
 import type { ContainerSummary } from '@hypr/api';
 import { goTime, humanDuration, humanSize } from '@hypr/api/units';
 import { Flags } from '@oclif/core';
-import { renderColumns, renderTabbed } from '../format/table.js';
-import { TemplateError, parseTableFormat, renderHeader, renderTemplate } from '../format/template.js';
-import { CliError, HyprCommand } from '../hypr-command.js';
+import { renderColumns } from '../format/table.js';
+import { formatRows } from '../format/template.js';
+import { HyprCommand } from '../hypr-command.js';
 
 const TITLES: Record<string, string> = {
   ID: 'CONTAINER ID',
@@ -90,15 +90,8 @@ export default class Ps extends HyprCommand {
     }
     const rows = containers.map((c) => psRow(c, noTrunc));
     if (flags.format && flags.format !== 'table') {
-      const { table, template } = parseTableFormat(flags.format);
-      try {
-        const lines = rows.map((r) => renderTemplate(template, r));
-        if (table) this.out(renderTabbed([renderHeader(template, TITLES), ...lines]));
-        else for (const l of lines) this.out(l);
-      } catch (e) {
-        if (e instanceof TemplateError) throw new CliError(e.message, 1);
-        throw e;
-      }
+      const text = formatRows(flags.format, rows, TITLES);
+      if (text) this.out(text);
       return containers;
     }
     const header = ['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'];

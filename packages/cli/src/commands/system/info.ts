@@ -1,8 +1,8 @@
 import type { InfoResponse } from '@hypr/api';
 import { humanSize } from '@hypr/api/units';
 import { Flags } from '@oclif/core';
-import { TemplateError, renderTemplate } from '../../format/template.js';
-import { CliError, HyprCommand } from '../../hypr-command.js';
+import { renderTemplate } from '../../format/template.js';
+import { HyprCommand } from '../../hypr-command.js';
 
 export default class Info extends HyprCommand {
   static override summary = 'Display system-wide information';
@@ -35,12 +35,7 @@ export default class Info extends HyprCommand {
     };
     if (this.jsonEnabled()) return doc;
     if (flags.format) {
-      try {
-        this.out(renderTemplate(flags.format, doc));
-      } catch (e) {
-        if (e instanceof TemplateError) throw new CliError(e.message, 1);
-        throw e;
-      }
+      this.out(renderTemplate(flags.format, doc));
       return doc;
     }
     this.out(
