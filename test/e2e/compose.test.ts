@@ -51,6 +51,7 @@ services:
   web:
     image: ${image}
     command: sh -c "echo web-start; exec sleep 3600"
+    ports: ["8000:8000"]
     volumes:
       - data:/data
     stop_grace_period: 1s
@@ -178,7 +179,7 @@ describe('a stack of microVMs', () => {
 
     const running = (await composeOk(['ps'])).stdout;
     expect(running).toMatch(/^NAME\s+IMAGE\s+COMMAND\s+SERVICE\s+CREATED\s+STATUS\s+PORTS/);
-    expect(running).toMatch(/shop-web-1 .* web .* Up /);
+    expect(running).toMatch(/shop-web-1 .* web .* Up .*0\.0\.0\.0:8000->8000\/tcp/);
     expect(running).toMatch(/shop-worker-1 .* worker .* Up /);
     expect(running).not.toContain('shop-init-1');
     expect((await composeOk(['ps', '-a'])).stdout).toMatch(/shop-init-1 .* init .* Exited \(0\)/);

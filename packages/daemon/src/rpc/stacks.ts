@@ -15,9 +15,9 @@ import {
   type BuildMode,
   type ControlAction,
   type Emit,
-  type StackContainerView,
   type StackEvent,
   type StackOrchestrator,
+  type StackPsEntry,
   type UpOptions,
   stackSpecFromProto,
 } from '../stacks/index.js';
@@ -92,7 +92,7 @@ function commandText(argv: string[]): string {
   return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : JSON.stringify(a))).join(' ');
 }
 
-function encodeContainer(c: StackContainerView): StackContainer {
+function encodeContainer(c: StackPsEntry): StackContainer {
   const { row, config, status } = c.view;
   return create(StackContainerSchema, {
     id: row.id,
@@ -108,6 +108,12 @@ function encodeContainer(c: StackContainerView): StackContainer {
     createdAt: BigInt(row.createdAt),
     ports: config.create.ports ?? [],
     labels: c.labels,
+    publishers: c.published.map((p) => ({
+      url: p.hostIp,
+      targetPort: p.containerPort,
+      publishedPort: p.hostPort,
+      protocol: p.protocol,
+    })),
   });
 }
 

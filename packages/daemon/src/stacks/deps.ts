@@ -3,7 +3,7 @@
  * only the methods stacks call, so each part can be given by the daemon (Orchestrator, ImageManager,
  * NetworkManager, VolumeManager) or by a test.
  */
-import type { ImageStore, NetworkRecord } from '@hypr/core';
+import type { ImageStore, NetworkRecord, PublishedPort } from '@hypr/core';
 import type { ContainerView, CreateContainerOptions } from '../containers/index.js';
 import type { ImageManager } from '../images/index.js';
 import type { ContainerRef } from '../networks/index.js';
@@ -39,6 +39,8 @@ export interface StackNetworkOps {
   removeNetwork(name: string): Promise<unknown>;
   connect(ref: ContainerRef, running: boolean, network: string, o: { aliases?: string[]; ip?: string }): Promise<void>;
   ref(id: string): ContainerRef | undefined;
+  /** The ports a running container publishes now. */
+  portsOf(id: string): readonly PublishedPort[];
 }
 
 /** Named volumes (the VolumeManager); absent when hyprd has none. */

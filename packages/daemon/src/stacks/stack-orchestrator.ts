@@ -29,6 +29,7 @@ import type {
   DownOptions,
   Emit,
   StackContainerView,
+  StackPsEntry,
   StackSummary,
   StoredStack,
   UpOptions,
@@ -52,6 +53,7 @@ export interface StackOrchestratorDeps {
 export class StackOrchestrator {
   private readonly locks = new KeyedLock();
   private readonly containerOps: StackContainerOps;
+  private readonly networks?: StackNetworkOps;
   private readonly store: StackStore;
   private readonly provisioner: StackProvisioner;
   private readonly converger: StackConverger;
@@ -63,6 +65,7 @@ export class StackOrchestrator {
     const boots = new Semaphore(deps.bootConcurrency ?? 2);
     const boot = <T>(fn: () => Promise<T>) => boots.run(fn);
     this.containerOps = containers;
+    this.networks = deps.networks;
     this.store = new StackStore(deps.state);
     this.provisioner = new StackProvisioner(deps);
     this.teardown = new StackTeardown(containers, this.store, this.provisioner, stacksDir);
@@ -82,13 +85,14 @@ export class StackOrchestrator {
   }
 
   /** `compose ps`: the project's containers (of some services; running ones unless `all`), and its services. */
-  ps(project: string, opts: { services: string[]; all: boolean }) {
+  ps(project: string, opts: { services: string[]; all: boolean }): { services: string[]; containers: StackPsEntry[] } {
     const rec = this.record(project);
     const list = this.containersOf(project)
       .filter((c) => !opts.services.length || opts.services.includes(c.service))
       .filter((c) => opts.all || isRunning(c.view));
     const services = rec ? Object.keys(rec.spec.services) : [...new Set(list.map((c) => c.service))];
-    return { services: services.sort(), containers: list };
+    const published = (id: string) => this.networks?.portsOf(id) ?? [];
+    return { services: services.sort(), containers: list.map((c) => ({ ...c, published: published(c.view.row.id) })) };
   }
 
   /** `compose ls`: projects with a running container (all with `all`), and their states. */

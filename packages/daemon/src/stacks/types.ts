@@ -1,4 +1,5 @@
 // The shapes the stacks concern shares between its parts and with rpc/stacks.ts.
+import type { PublishedPort } from '@hypr/core';
 import type { StackSpec } from '@hypr/core/compose';
 import type { ContainerView } from '../containers/index.js';
 
@@ -66,6 +67,11 @@ export interface StackContainerView {
   service: string;
   number: number;
   labels: Record<string, string>;
+}
+
+/** A container as `compose ps` shows it: with the ports it publishes now. */
+export interface StackPsEntry extends StackContainerView {
+  published: readonly PublishedPort[];
 }
 
 export type ControlAction = 'start' | 'stop' | 'restart' | 'kill' | 'rm';

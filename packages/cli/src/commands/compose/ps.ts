@@ -1,6 +1,7 @@
 import type { StackContainer } from '@hypr/api';
 import { Args, Flags } from '@oclif/core';
 import { ComposeCommand, type ComposeGlobalFlags } from '../../compose-command.js';
+import { portsColumn } from '../../compose-ports.js';
 import { renderColumns } from '../../format/table.js';
 import { humanDuration } from '../../format/units.js';
 
@@ -45,7 +46,7 @@ export default class ComposePs extends ComposeCommand {
       c.service,
       `${humanDuration(now - Number(c.createdAt))} ago`,
       c.status,
-      c.ports.join(', '),
+      portsColumn(c.publishers),
     ]);
     this.out(renderColumns([['NAME', 'IMAGE', 'COMMAND', 'SERVICE', 'CREATED', 'STATUS', 'PORTS'], ...rows]));
     return result;
@@ -65,7 +66,13 @@ function plain(c: StackContainer) {
     Health: c.health,
     ExitCode: c.exitCode,
     CreatedAt: Number(c.createdAt),
-    Ports: c.ports.join(', '),
+    Ports: portsColumn(c.publishers),
+    Publishers: c.publishers.map((p) => ({
+      URL: p.url,
+      TargetPort: p.targetPort,
+      PublishedPort: p.publishedPort,
+      Protocol: p.protocol,
+    })),
     Labels: c.labels,
     Project: c.labels['com.docker.compose.project'] ?? '',
   };
