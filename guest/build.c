@@ -11,21 +11,37 @@
  *   [HYPR-RESULT] <file> ok 0          [HYPR-RESULT] <file> failed <exit code>
  *
  * The first failure stops the step. FINALIZE writes /hypr/shared/layer.tar: the upper dir as an
- * uncompressed tar with overlayfs whiteouts turned into OCI ones (.wh.NAME, .wh..wh..opq).
+ * uncompressed tar with overlayfs whiteouts turned into OCI ones (.wh.NAME, .wh..wh..opq). LAYER
+ * writes the upper dir to /hypr/shared/NNN.tar (NNN: its own file name) and starts a fresh upper dir
+ * stacked on the previous ones, so one VM runs several RUN steps and each still yields its own layer.
+ *
+ * A RUN with name records (D, d, h) sees /etc/resolv.conf and /etc/hosts made from them, bind-mounted
+ * for the command only, so they never land in a layer (as BuildKit does); N=none runs it in a fresh
+ * network namespace with only a loopback interface.
  */
 #include "kestrel.h"
 
+#include <sched.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 
 #define CMD_MAX (256 * 1024)
 #define COMMANDS_DIR "/hypr/commands"
 #define SHARED_DIR "/hypr/shared"
-#define UPPER_DIR "/mnt/rw/upper"
+#define NAMES_DIR "/tmp/hypr-names"
 #define MAX_LINKS 2048
+#define MAX_UPPERS 128
 
 static char cmd_buf[CMD_MAX + 1];
 static struct command cmd;
+/* The command's network (N=none) and name records: nameservers, search domains, "address\tname". */
+static int no_network;
+static char *dns[8], *search[8], *hosts[64];
+static int ndns, nsearch, nhosts;
+
+/* The overlay's upper dir: /mnt/rw/upper, then /mnt/rw/upper1 … after each LAYER. */
+static char upper_dir[32] = "/mnt/rw/upper";
+static int uppers;
 
 /* Hard links inside the layer: the first path of each inode is kept, later ones become links. */
 static struct {
@@ -36,6 +52,7 @@ static struct {
 static int nlinks;
 
 static int tar_fd = -1;
+static const char *tar_path = "";
 static unsigned long long tar_bytes;
 static char block[512];
 static char io_buf[65536];
@@ -123,7 +140,7 @@ static int tar_file_body(const char *path, unsigned long long size)
 		}
 		if (write_all(tar_fd, io_buf, n) < 0) {
 			close(fd);
-			return fail("write", SHARED_DIR "/layer.tar");
+			return fail("write", tar_path);
 		}
 		left -= n;
 	}
@@ -159,7 +176,7 @@ static int tar_tree(const char *rel)
 	struct dirent **entries;
 	int n;
 
-	snprintf(path, sizeof(path), "%s/%s", UPPER_DIR, rel);
+	snprintf(path, sizeof(path), "%s/%s", upper_dir, rel);
 	if (lstat(path, &st) < 0)
 		return fail("lstat", path);
 	if (*rel) {
@@ -247,14 +264,17 @@ static int tar_tree(const char *rel)
 	return 0;
 }
 
-static int finalize(void)
+/* Writes the upper dir as a tar at OUT, through OUT.tmp: the host takes a layer only once it is whole. */
+static int write_layer(const char *out)
 {
-	const char *out = SHARED_DIR "/layer.tar.tmp";
+	char tmp[128];
 
 	sync();
-	tar_fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", out);
+	tar_path = tmp;
+	tar_fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (tar_fd < 0)
-		return fail("open", out);
+		return fail("open", tmp);
 	nlinks = 0;
 	tar_bytes = 0;
 	if (tar_tree("") < 0) {
@@ -264,12 +284,69 @@ static int finalize(void)
 	memset(io_buf, 0, 1024);
 	if (write_all(tar_fd, io_buf, 1024) < 0 || fsync(tar_fd) < 0) {
 		close(tar_fd);
-		return fail("write", out);
+		return fail("write", tmp);
 	}
 	close(tar_fd);
-	/* The host takes layer.tar only once it is whole. */
-	if (rename(out, SHARED_DIR "/layer.tar") < 0)
-		return fail("rename", out);
+	if (rename(tmp, out) < 0)
+		return fail("rename", tmp);
+	return 0;
+}
+
+/* Mounts a fresh overlay on NEWROOT: a new upper dir over the previous ones and the stage's root. */
+static int next_upper(void)
+{
+	static char data[4096];
+	char work[32];
+	size_t len;
+
+	if (uppers + 1 >= MAX_UPPERS)
+		return say("more than %d layers in one build VM", MAX_UPPERS - 1), -1;
+	/* Nothing of the step may still hold the old overlay: its upper dir becomes a lower one. */
+	for (;;) {
+		if (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
+			continue;
+		break;
+	}
+	if (umount2(NEWROOT, MNT_DETACH) < 0)
+		return fail("umount", NEWROOT);
+	len = snprintf(data, sizeof(data), "lowerdir=");
+	for (int i = uppers; i >= 0 && len < sizeof(data); i--)
+		len += snprintf(data + len, sizeof(data) - len, i ? "/mnt/rw/upper%d:" : "/mnt/rw/upper:", i);
+	uppers++;
+	snprintf(upper_dir, sizeof(upper_dir), "/mnt/rw/upper%d", uppers);
+	snprintf(work, sizeof(work), "/mnt/rw/work%d", uppers);
+	if (len < sizeof(data))
+		len += snprintf(data + len, sizeof(data) - len, "/mnt/lower,upperdir=%s,workdir=%s", upper_dir, work);
+	if (len >= sizeof(data))
+		return say("overlay options too long"), -1;
+	if (mkdir_p(upper_dir, 0755) < 0 || mkdir_p(work, 0755) < 0)
+		return fail("mkdir", upper_dir);
+	if (mount_at("overlay", NEWROOT, "overlay", 0, data) < 0 || mount_kernel_fs(NEWROOT) < 0)
+		return -1;
+	return 0;
+}
+
+/* LAYER: the changes since the previous LAYER become NNN.tar; the next command starts a new layer. */
+static int layer(const char *name)
+{
+	char out[128];
+
+	snprintf(out, sizeof(out), "%s/%.*s.tar", SHARED_DIR, (int)(strlen(name) - 4), name);
+	if (write_layer(out) < 0)
+		return -1;
+	return next_upper();
+}
+
+/* Keeps a name record (D, d, h) of the command; the rest goes to command_record. */
+static int name_record(char key, char *value)
+{
+	char **list = key == 'D' ? dns : key == 'd' ? search : hosts;
+	int *count = key == 'D' ? &ndns : key == 'd' ? &nsearch : &nhosts;
+	int max = key == 'h' ? 64 : 8;
+
+	if (*count >= max)
+		return -1;
+	list[(*count)++] = value;
 	return 0;
 }
 
@@ -279,6 +356,7 @@ static int read_command(const char *path)
 	ssize_t n, total = 0;
 
 	memset(&cmd, 0, sizeof(cmd));
+	no_network = ndns = nsearch = nhosts = 0;
 	if (fd < 0)
 		return fail("open", path);
 	while ((n = read(fd, cmd_buf + total, CMD_MAX - total)) > 0)
@@ -288,10 +366,82 @@ static int read_command(const char *path)
 		return say("%s: unreadable or larger than %d bytes", path, CMD_MAX), -1;
 	cmd_buf[total] = '\0';
 	for (char *p = cmd_buf; p < cmd_buf + total; p += strlen(p) + 1) {
-		if (p[0] && p[1] == '=' && p[0] != 'K' && command_record(&cmd, p[0], p + 2) < 0)
-			return say("%s: too many arguments or environment entries", path), -1;
+		int rc = 0;
+
+		if (!p[0] || p[1] != '=' || p[0] == 'K')
+			continue;
+		if (p[0] == 'N')
+			no_network = strcmp(p + 2, "none") == 0;
+		else if (p[0] == 'D' || p[0] == 'd' || p[0] == 'h')
+			rc = name_record(p[0], p + 2);
+		else
+			rc = command_record(&cmd, p[0], p + 2);
+		if (rc < 0)
+			return say("%s: too many arguments, environment entries or names", path), -1;
 	}
 	return 0;
+}
+
+/* Name files bind-mounted over the root's /etc for one command; stubs made for them are removed after. */
+static struct {
+	const char *name;
+	int mounted, stub, etc_copied;
+} etc_files[2] = { { "hosts", 0, 0, 0 }, { "resolv.conf", 0, 0, 0 } };
+
+static void mount_name_files(void)
+{
+	char src[128], dst[128], upper_etc[64];
+	struct stat st;
+
+	if (ndns + nsearch + nhosts == 0 || no_network)
+		return;
+	if (write_name_files(NAMES_DIR, NULL, NULL, hosts, nhosts, dns, ndns, search, nsearch) < 0)
+		return;
+	/* Only into a real /etc: an image's symlinked /etc or resolv.conf would lead the mount outside its root. */
+	if (lstat(NEWROOT "/etc", &st) < 0 || !S_ISDIR(st.st_mode))
+		return;
+	snprintf(upper_etc, sizeof(upper_etc), "%s/etc", upper_dir);
+	for (int i = 0; i < 2; i++) {
+		snprintf(src, sizeof(src), "%s/etc/%s", NAMES_DIR, etc_files[i].name);
+		snprintf(dst, sizeof(dst), "%s/etc/%s", NEWROOT, etc_files[i].name);
+		etc_files[i].stub = etc_files[i].etc_copied = 0;
+		if (access(src, F_OK) < 0)
+			continue;
+		if (lstat(dst, &st) < 0) {
+			int fd;
+
+			etc_files[i].etc_copied = lstat(upper_etc, &st) < 0;
+			fd = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+			if (fd < 0)
+				continue;
+			close(fd);
+			etc_files[i].stub = 1;
+		} else if (!S_ISREG(st.st_mode)) {
+			continue;
+		}
+		etc_files[i].mounted = mount(src, dst, NULL, MS_BIND, NULL) == 0;
+	}
+}
+
+/* Undoes mount_name_files; an /etc that only the stubs copied up leaves the upper dir again. */
+static void unmount_name_files(void)
+{
+	char path[128];
+	int etc_copied = 0;
+
+	for (int i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/etc/%s", NEWROOT, etc_files[i].name);
+		if (etc_files[i].mounted && umount2(path, MNT_DETACH) < 0)
+			say("umount %s: %s", path, strerror(errno));
+		if (etc_files[i].stub && unlink(path) < 0 && errno != ENOENT)
+			say("unlink %s: %s", path, strerror(errno));
+		etc_copied |= etc_files[i].stub && etc_files[i].etc_copied;
+		etc_files[i].mounted = etc_files[i].stub = 0;
+	}
+	/* ENOTEMPTY: the command wrote to /etc itself, so /etc belongs in its layer. */
+	snprintf(path, sizeof(path), "%s/etc", upper_dir);
+	if (etc_copied && rmdir(path) < 0 && errno != ENOTEMPTY)
+		say("rmdir %s: %s", path, strerror(errno));
 }
 
 static const char *command_kind(void)
@@ -310,14 +460,20 @@ static int run_command(void)
 
 	if (cmd.argc == 0)
 		return say("RUN without a command"), EXIT_SETUP;
+	mount_name_files();
 	pid = fork();
 	if (pid < 0)
-		return say("fork: %s", strerror(errno)), EXIT_SETUP;
+		return unmount_name_files(), say("fork: %s", strerror(errno)), EXIT_SETUP;
 	if (pid == 0) {
 		unsigned uid, gid;
 		char home[256];
 		int report[2], pipefd[2];
 
+		/* RUN --network=none in a VM with a NIC: a network namespace of its own, loopback only. */
+		if (no_network && (unshare(CLONE_NEWNET) < 0 || configure_network(NULL, 0) < 0)) {
+			dprintf(err_fd, "hypr: unshare network: %s\n", strerror(errno));
+			_exit(EXIT_SETUP);
+		}
 		if (chroot(NEWROOT) < 0 || chdir("/") < 0) {
 			dprintf(err_fd, "hypr: chroot %s: %s\n", NEWROOT, strerror(errno));
 			_exit(EXIT_SETUP);
@@ -354,6 +510,7 @@ static int run_command(void)
 	kill(-1, SIGKILL);
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;
+	unmount_name_files();
 	return status;
 }
 
@@ -393,8 +550,10 @@ int build_main(const char *commands_tag, const char *shared_tag)
 		kind = command_kind();
 		if (strcmp(kind, "RUN") == 0) {
 			status = run_command();
+		} else if (strcmp(kind, "LAYER") == 0) {
+			status = layer(name) < 0 ? EXIT_SETUP : 0;
 		} else if (strcmp(kind, "FINALIZE") == 0) {
-			status = finalize() < 0 ? EXIT_SETUP : 0;
+			status = write_layer(SHARED_DIR "/layer.tar") < 0 ? EXIT_SETUP : 0;
 		} else {
 			say("%s: unknown command kind '%s'", name, kind);
 			status = EXIT_SETUP;

@@ -47,7 +47,7 @@ async function project(files: Record<string, string>): Promise<string> {
 }
 
 const build = (contextDir: string, extra: Partial<BuildImageOptions> = {}) =>
-  buildImage({ contextDir, store: ts.store, runStep: countingRunner, ...extra });
+  buildImage({ contextDir, store: ts.store, runStep: countingRunner, groupRunSteps: true, ...extra });
 
 /** Boots the image with its Cmd (or `argv`) and returns stdout. */
 async function runImage(name: string, argv?: string[]): Promise<{ stdout: string; exitCode: number }> {
@@ -215,4 +215,33 @@ describe('hypr build in microVMs', () => {
       await rm(ctx, { recursive: true, force: true });
     }
   }, 240_000);
+
+  test('consecutive RUN steps share one VM and give the image one VM per step gives', async () => {
+    const ctx = await project({
+      Dockerfile: [
+        `FROM ${base}`,
+        'RUN mkdir -p /app/d && echo one > /app/a && echo keep > /app/d/k && ln /app/a /app/a2',
+        'ENV STEP=two',
+        'RUN echo $STEP >> /app/a && rm /etc/group && rm -r /app/d && mkdir /app/d && echo new > /app/d/n',
+        'RUN rm /app/a2 && chmod 700 /app && cat /app/a > /seen',
+        'USER nobody',
+        'RUN id -u > /tmp/uid',
+        'CMD ["cat", "/seen", "/tmp/uid"]',
+      ].join('\n'),
+    });
+    try {
+      const before = vmSteps;
+      const grouped = await build(ctx, { tags: ['grouped:1'], noCache: true });
+      expect(vmSteps - before).toBe(1);
+      expect(grouped.vmBoots).toBe(1);
+      expect(grouped.vmRuns).toBe(4);
+      const alone = await build(ctx, { tags: ['grouped:2'], noCache: true, groupRunSteps: false });
+      expect(alone.vmBoots).toBe(4);
+      expect(alone.image.layers.map((l) => l.digest)).toEqual(grouped.image.layers.map((l) => l.digest));
+      expect(alone.imageId).toBe(grouped.imageId);
+      expect((await runImage('grouped:1')).stdout).toBe('one\ntwo\n65534\n');
+    } finally {
+      await rm(ctx, { recursive: true, force: true });
+    }
+  }, 300_000);
 });

@@ -112,4 +112,48 @@ describe('a build step in kestrel build mode', () => {
     expect(bg.failed).toBeUndefined();
     await bg.cleanup();
   });
+
+  test('with layerPerCommand each command yields its own layer, stacked on those before it', async () => {
+    const done: number[] = [];
+    const step = await runBuildStep({
+      rootfsDir: rootfs,
+      layerPerCommand: true,
+      onCommandDone: (i) => done.push(i),
+      commands: [
+        run('mkdir -p /app/d && echo one > /app/a && echo keep > /app/d/k && ln /app/a /app/a2'),
+        run('echo two >> /app/a && rm /etc/motd && rm -r /app/d && mkdir /app/d && echo new > /app/d/n'),
+        run('rm /app/a2 && sleep 1 & wait; cat /app/a > /seen'),
+      ],
+    });
+    try {
+      expect(step.failed).toBeUndefined();
+      expect(step.layerTarPaths).toHaveLength(3);
+      const names = step.layerTarPaths!.map((p) =>
+        execFileSync('tar', ['-tf', p]).toString().trim().split('\n').sort(),
+      );
+      expect(names[0]).toEqual(['app/', 'app/a', 'app/a2', 'app/d/', 'app/d/k']);
+      expect(names[1]).toEqual(['app/', 'app/a', 'app/d/', 'app/d/.wh..wh..opq', 'app/d/n', 'etc/', 'etc/.wh.motd']);
+      expect(names[2]).toEqual(['app/', 'app/.wh.a2', 'seen']);
+      expect(execFileSync('tar', ['-xOf', step.layerTarPaths![1], 'app/a']).toString()).toBe('one\ntwo\n');
+      expect(execFileSync('tar', ['-xOf', step.layerTarPaths![2], 'seen']).toString()).toBe('one\ntwo\n');
+      expect(done).toEqual([0, 1, 2]);
+    } finally {
+      await step.cleanup();
+    }
+  });
+
+  test('with layerPerCommand a failing command keeps the layers of the commands before it', async () => {
+    const step = await runBuildStep({
+      rootfsDir: rootfs,
+      layerPerCommand: true,
+      commands: [run('echo a > /a'), run('exit 4'), run('echo never > /c')],
+    });
+    try {
+      expect(step.failed).toMatchObject({ index: 1, exitCode: 4 });
+      expect(step.layerTarPaths).toHaveLength(1);
+      expect(execFileSync('tar', ['-tf', step.layerTarPaths![0]]).toString()).toBe('a\n');
+    } finally {
+      await step.cleanup();
+    }
+  });
 });

@@ -2,6 +2,7 @@ import type { AddInstruction, CopyInstruction, DockerfileStep } from '../dockerf
 import { createDockerignoreMatcher } from '../dockerfile/index.js';
 import { type ErrorCode, SourceError } from '../errors.js';
 import type { TarWriteEntry } from '../image/tar-writer.js';
+import { type RemoteSource, isUrlSource } from './add-url.js';
 import { archiveKind, readArchive, resolveChown } from './copy-sources.js';
 import type { LayerTarWriter } from './layers.js';
 import { type SourceEntry, type SourceTree, createDirSourceTree, matchSource, pathParts } from './source-tree.js';
@@ -34,6 +35,8 @@ export interface CopyLayerOptions {
   sourceDateEpoch: number;
   file?: string;
   writer: LayerTarWriter;
+  /** ADD's http(s) sources, downloaded (add-url.ts), by the source as written. */
+  remote?: ReadonlyMap<string, RemoteSource>;
 }
 
 interface Planned {
@@ -71,10 +74,16 @@ function matchSources(o: CopyLayerOptions, exclude: ReturnType<typeof createDock
   const step = o.step;
   const matches: string[] = [];
   const heredocs: { name: string; content: string }[] = [];
+  const remote: RemoteSource[] = [];
   let multiple = step.sources.length > 1;
   for (const s of step.sources) {
     if (s.kind === 'heredoc') {
       heredocs.push({ name: s.name, content: s.content });
+      continue;
+    }
+    const downloaded = step.keyword === 'ADD' && isUrlSource(s.path) ? o.remote?.get(s.path) : undefined;
+    if (downloaded) {
+      remote.push(downloaded);
       continue;
     }
     if (/^(https?|git|ssh):\/\//.test(s.path) || /^git@/.test(s.path)) {
@@ -97,7 +106,7 @@ function matchSources(o: CopyLayerOptions, exclude: ReturnType<typeof createDock
     if (found.length > 1 || /[*?[]/.test(s.path)) multiple = true;
     matches.push(...found);
   }
-  return { matches, heredocs, multiple };
+  return { matches, heredocs, remote, multiple };
 }
 
 /** The destination, with its parents resolved inside the stage (a symlinked /usr/bin lands in /bin). */
@@ -248,6 +257,12 @@ class CopyPlan {
     if (st.type === 'file' || st.type === 'symlink') this.putEntry(target, st);
   }
 
+  /** A downloaded ADD source: mode 0600 and root's unless --chmod/--chown say otherwise. */
+  addRemote(target: string, r: RemoteSource): void {
+    const common = { path: target, mode: this.chmod ?? 0o600, ...this.ownerOf(0, 0), mtime: this.clamp(r.mtime) };
+    this.put(target, { entry: { ...common, type: 'file', sizeBytes: r.sizeBytes }, data: { file: r.hostPath } });
+  }
+
   addHeredoc(target: string, content: string): void {
     const entry = { path: target, type: 'file' as const, mode: this.chmod ?? 0o644, ...this.ownerOf(0, 0), mtime: 0 };
     this.put(target, { entry, data: Buffer.from(content) });
@@ -290,7 +305,7 @@ export async function writeCopyLayer(o: CopyLayerOptions): Promise<number> {
   }
   const owner = await parseChown(o);
   const exclude = o.step.exclude.length > 0 ? createDockerignoreMatcher(o.step.exclude.join('\n')) : undefined;
-  const { matches, heredocs, multiple } = matchSources(o, exclude);
+  const { matches, heredocs, remote, multiple } = matchSources(o, exclude);
   const plan = new CopyPlan(o, chmod, owner, exclude);
   const { dest, destIsDir } = resolveDestination(o, plan.stageTree, multiple);
   for (const m of matches) {
@@ -302,6 +317,7 @@ export async function writeCopyLayer(o: CopyLayerOptions): Promise<number> {
       (st?.type === 'symlink' && o.source.stat(o.source.resolve(m) ?? '')?.type === 'dir');
     await plan.copyPath(m, isDirSource ? dest : destIsDir ? join2(dest, base) : dest, dest);
   }
+  for (const r of remote) plan.addRemote(destIsDir ? join2(dest, r.name) : dest, r);
   for (const h of heredocs) plan.addHeredoc(destIsDir ? join2(dest, h.name) : dest, h.content);
   plan.addParents();
   return plan.write(o.writer);

@@ -17,27 +17,39 @@ let ts: TestStore;
 let ctx: string;
 const calls: RunBuildStepOptions[] = [];
 
+/** Names the fake's files by command (a pure function of the input) instead of by call. */
+let nameByArgv = false;
+
 async function fakeRunStep(o: RunBuildStepOptions): Promise<BuildStepResult> {
   calls.push(o);
   const dir = await mkdtemp(join(tmpdir(), 'hypr-fake-step-'));
   const cleanup = () => rm(dir, { recursive: true, force: true });
-  const argv = o.commands[0].argv;
-  const m = /^exit (\d+)$/.exec(argv[argv.length - 1]);
-  if (m)
-    return {
-      results: [{ index: 0, exitCode: Number(m[1]) }],
-      failed: { index: 0, exitCode: Number(m[1]), outputTail: 'line 1\nboom\n' },
-      cleanup,
-    };
-  const path = join(dir, 'layer.tar');
-  await writeFile(
-    path,
-    createTar([
-      { path: 'ran', type: 'directory', mtime: 1234 },
-      { path: `ran/${calls.length}`, type: 'file', data: argv.join(' '), mtime: 5678 },
-    ]),
-  );
-  return { results: [{ index: 0, exitCode: 0 }], layerTarPath: path, cleanup };
+  const layers: string[] = [];
+  const results: { index: number; exitCode: number }[] = [];
+  for (const [k, command] of o.commands.entries()) {
+    const argv = command.argv;
+    const m = /^exit (\d+)$/.exec(argv[argv.length - 1]);
+    if (m) {
+      results.push({ index: k, exitCode: Number(m[1]) });
+      const failed = { index: k, exitCode: Number(m[1]), outputTail: 'line 1\nboom\n' };
+      return { results, failed, ...(o.layerPerCommand ? { layerTarPaths: layers } : {}), cleanup };
+    }
+    const path = join(dir, `layer-${k}.tar`);
+    const name = nameByArgv ? argv.join(' ').replace(/[^a-z0-9]+/gi, '-') : String(calls.length);
+    await writeFile(
+      path,
+      createTar([
+        { path: 'ran', type: 'directory', mtime: 1234 },
+        { path: `ran/${name}`, type: 'file', data: argv.join(' '), mtime: 5678 },
+      ]),
+    );
+    results.push({ index: k, exitCode: 0 });
+    layers.push(path);
+    o.onCommandDone?.(k);
+  }
+  return o.layerPerCommand
+    ? { results, layerTarPaths: layers, cleanup }
+    : { results, layerTarPath: layers[0], cleanup };
 }
 
 async function layerFiles(digest: string): Promise<Map<string, string>> {
@@ -61,6 +73,7 @@ beforeAll(async () => {
 afterAll(async () => ts?.close());
 beforeEach(async () => {
   calls.length = 0;
+  nameByArgv = false;
   ctx = await mkdtemp(join(tmpdir(), 'hypr-ctx-'));
 });
 

@@ -29,6 +29,7 @@ export {
   type BuildImageOptions,
   type BuildImageResult,
   type BuildProgressEvent,
+  type BuildRunNetwork,
   type BuildStepReport,
   type BuildStepRunner,
   buildImage,

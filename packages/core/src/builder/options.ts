@@ -2,7 +2,7 @@ import type { DockerfileWarning } from '../dockerfile/index.js';
 import type { ImageRecord, ImageStore } from '../image/image-store.js';
 import type { RegistryAccessOptions } from '../image/pull.js';
 import type { Logger } from '../log.js';
-import type { BuildStepResult, RunBuildStepOptions } from './step-vm.js';
+import type { BuildStepResult, BuildVmNetwork, RunBuildStepOptions } from './step-vm.js';
 
 /** The options, progress events and result of `buildImage` (docs/build.md). */
 
@@ -23,6 +23,16 @@ export type BuildProgressEvent =
   | { type: 'log'; id: number; stream: 'stdout' | 'stderr'; data: Buffer }
   | { type: 'pull'; ref: string; status: 'resolving' | 'pulled' | 'local' }
   | { type: 'warning'; warning: DockerfileWarning };
+
+/**
+ * A network attachment for one build VM, from the caller (hyprd: a lease and a TAP on its build
+ * network). The names reach the RUN's /etc/resolv.conf and /etc/hosts, never a layer.
+ */
+export interface BuildRunNetwork extends BuildVmNetwork {
+  dns: string[];
+  /** Called once the VM has ended (also after a failure or an abort). */
+  release(): Promise<void>;
+}
 
 export interface BuildImageOptions {
   /** The build context: a directory the caller may read (the daemon unpacks the streamed context here). */
@@ -51,7 +61,7 @@ export interface BuildImageOptions {
   platform?: string;
   /** Clamp for mtimes and the `created` time (SOURCE_DATE_EPOCH). Default 0. */
   sourceDateEpoch?: number;
-  /** Stages built at once. Default 2. */
+  /** Independent stages built at once. Default the host's cores (os.availableParallelism()). */
   concurrency?: number;
   registry?: RegistryAccessOptions;
   /** Where stage trees and temporary layers go. Default the OS temp dir. */
@@ -66,6 +76,22 @@ export interface BuildImageOptions {
   onProgress?: (event: BuildProgressEvent) => void;
   /** Runs RUN steps; default runBuildStep (a microVM). Tests count or replace it. */
   runStep?: BuildStepRunner;
+  /** The runStep given handles several commands with `layerPerCommand` (runBuildStep does). */
+  groupRunSteps?: boolean;
+  /**
+   * `--builder`: `vm` (default) runs RUN steps in microVMs; `native` runs them on the host in fresh
+   * namespaces chrooted into the stage (step-native.ts: root only, weaker isolation, no VM).
+   */
+  builder?: 'vm' | 'native';
+  /** `--network`: `none` gives no RUN a network. Default `default` (through runNetwork, when given). */
+  network?: 'default' | 'none';
+  /**
+   * Gives a build VM its network; called once per VM whose RUN steps are not all `--network=none`.
+   * Absent: RUN has no network.
+   */
+  runNetwork?: (opts: { signal?: AbortSignal }) => Promise<BuildRunNetwork>;
+  /** `--no-cache-filter`: stages (names or indexes) whose steps skip the cache lookup. */
+  noCacheFilter?: readonly string[];
 }
 
 export interface BuildStepReport {
@@ -88,8 +114,10 @@ export interface BuildImageResult {
   tags: string[];
   steps: BuildStepReport[];
   cachedSteps: number;
-  /** RUN steps that booted a VM. */
+  /** RUN steps that ran (in VMs; on the host with the native builder). */
   vmRuns: number;
+  /** Step runner calls: VMs booted (consecutive RUN steps of a stage share one). */
+  vmBoots: number;
   warnings: DockerfileWarning[];
   durationMs: number;
 }

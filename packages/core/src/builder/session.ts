@@ -5,6 +5,7 @@ import type { BuildImageOptions, BuildProgressEvent, BuildStepReport, BuildStepR
 import type { ResolvedBuild } from './resolve.js';
 import type { RunMountsContext } from './run-mounts.js';
 import { type StageState, StageTrees } from './stage-state.js';
+import { runNativeStep } from './step-native.js';
 import { runBuildStep } from './step-vm.js';
 
 /**
@@ -22,8 +23,14 @@ export class BuildSession {
   readonly trees: StageTrees;
   readonly reports: BuildStepReport[] = [];
   readonly mountsContext: RunMountsContext;
-  /** RUN steps that ran in a VM. */
+  /** RUN steps that ran in a VM, and VMs booted for them. */
   vmRuns = 0;
+  vmBoots = 0;
+  /**
+   * Whether consecutive RUN steps share a runner call: with the built-in runners, or a runner
+   * that says it takes `layerPerCommand` (a test's).
+   */
+  readonly groupRuns: boolean;
   private vertex = 0;
 
   constructor(
@@ -36,7 +43,8 @@ export class BuildSession {
     this.log = (opts.logger ?? silentLogger).child({ op: 'build' });
     this.epoch = opts.sourceDateEpoch ?? 0;
     this.progress = opts.onProgress ?? (() => {});
-    this.runStep = opts.runStep ?? runBuildStep;
+    this.runStep = opts.runStep ?? (opts.builder === 'native' ? runNativeStep : runBuildStep);
+    this.groupRuns = opts.runStep === undefined || opts.groupRunSteps === true;
     this.trees = new StageTrees({
       work,
       store: opts.store,

@@ -1,4 +1,6 @@
+import { dirname, join } from 'node:path';
 import { HyprError } from '../errors.js';
+import { downloadAddSources } from './add-url.js';
 import { writeCopyLayer } from './copy.js';
 import { type BuiltLayer, LayerTarWriter, storeLayerTar } from './layers.js';
 import type { BuildSession } from './session.js';
@@ -31,6 +33,10 @@ async function copyLayer(s: BuildSession, c: StepContext, root: string, tarPath:
   const step = c.step as StepContext['step'] & { keyword: 'COPY' | 'ADD' };
   const from = step.keyword === 'COPY' ? step.from : undefined;
   const tree = from === undefined ? s.r.contextTree : await s.trees.fromTree(from, c.st.index);
+  const remote =
+    step.keyword === 'ADD'
+      ? await downloadAddSources(step, join(dirname(tarPath), 'add'), s.r.fileName, s.signal)
+      : undefined;
   const w = await LayerTarWriter.create(tarPath);
   try {
     await writeCopyLayer({
@@ -41,6 +47,7 @@ async function copyLayer(s: BuildSession, c: StepContext, root: string, tarPath:
       sourceDateEpoch: s.epoch,
       file: s.r.fileName,
       writer: w,
+      remote,
     });
     await w.close();
   } catch (e) {

@@ -1,7 +1,9 @@
+import { readFile, stat } from 'node:fs/promises';
 import { PROXY_BUILD_ARGS } from '../dockerfile/index.js';
+import { SourceError } from '../errors.js';
 import { envList, envMap } from './image-config.js';
 import { type BuiltLayer, isEmptyLayerTar, normalizeLayerTar, storeLayerTar } from './layers.js';
-import { type RunStep, prepareRunMounts } from './run-mounts.js';
+import type { RunStep } from './run-mounts.js';
 import type { BuildSession } from './session.js';
 import type { StageState } from './stage-state.js';
 import type { StepContext } from './step-context.js';
@@ -9,9 +11,9 @@ import { BuildStepError } from './step-error.js';
 import type { BuildStepCommand } from './step-vm.js';
 
 /**
- * RUN: its argv and environment as BuildKit makes them, its mounts, one VM through the step
- * runner, and the layer it left, normalised (sorted, mtimes clamped) so the same inputs give the
- * same layer.
+ * RUN: its argv, environment and network as BuildKit makes them, its failure as BuildKit reports
+ * it, and the layer it left, normalised (sorted, mtimes clamped) so the same inputs give the same
+ * layer. Running it is run-group.ts's.
  */
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -39,11 +41,23 @@ export function runArgv(step: RunStep): string[] {
   return [...shell, `${script}\n${body}`];
 }
 
-/** The command a RUN step hands to Kestrel. */
-export function runCommand(s: BuildSession, c: StepContext, env: string[]): BuildStepCommand {
-  const command: BuildStepCommand = { kind: 'run', argv: c.argv!, env };
+/** The command a RUN step hands to Kestrel, with the stage's config as it is now. */
+export function runCommand(s: BuildSession, c: StepContext): BuildStepCommand {
+  const step = c.step as RunStep;
+  if (step.network === 'host') {
+    throw new SourceError(
+      'BUILD_NETWORK_UNSUPPORTED',
+      'RUN --network=host is not supported: build steps run in microVMs, which have no host network',
+      s.r.fileName,
+      step.line,
+      step.column,
+      'drop --network=host; RUN steps reach the network through the build network',
+    );
+  }
+  const command: BuildStepCommand = { kind: 'run', argv: c.argv!, env: runEnv(s.opts.buildArgs ?? {}, c.st, step) };
   if (c.st.config.WorkingDir) command.workdir = c.st.config.WorkingDir;
   if (c.st.config.User) command.user = c.st.config.User;
+  if (step.network === 'none' || s.opts.network === 'none') command.network = 'none';
   return command;
 }
 
@@ -54,45 +68,16 @@ export function runFailure(s: BuildSession, c: StepContext, exitCode: number, ou
   return new BuildStepError(c.name, c.argv!.join(' '), exitCode, outputTail, s.r.fileName, c.step.line, s.r.source);
 }
 
-/** Normalises the layer a RUN left (none when it changed nothing) and stores it, written at `tarPath`. */
-export async function storeRunLayer(s: BuildSession, layerTar: string, tarPath: string): Promise<BuiltLayer | null> {
-  if (await isEmptyLayerTar(layerTar)) return null;
-  await normalizeLayerTar(layerTar, tarPath, s.epoch);
-  return storeLayerTar(s.store, tarPath, s.signal);
+/** A tar of nothing but end-of-archive blocks: what Kestrel writes for a RUN that changed nothing. */
+async function isZeroTar(path: string): Promise<boolean> {
+  const st = await stat(path);
+  if (st.size > 64 * 1024) return false;
+  return (await readFile(path)).every((b) => b === 0);
 }
 
-/** Runs one RUN step in its own VM; returns its layer, written at `tarPath`. */
-export async function runRunStep(
-  s: BuildSession,
-  c: StepContext,
-  root: string,
-  stepDir: string,
-  tarPath: string,
-): Promise<BuiltLayer | null> {
-  const step = c.step as RunStep;
-  const env = runEnv(s.opts.buildArgs ?? {}, c.st, step);
-  const workdir = c.st.config.WorkingDir || '/';
-  const mounts = await prepareRunMounts(s.mountsContext, step, { index: c.st.index, workdir }, stepDir, env);
-  s.vmRuns++;
-  const r = await s.runStep({
-    rootfsDir: root,
-    commands: [runCommand(s, c, env)],
-    mounts,
-    cpus: s.opts.cpus,
-    memoryMiB: s.opts.memoryMiB,
-    signal: s.signal,
-    timeoutMs: s.opts.stepTimeoutMs,
-    logger: s.opts.logger,
-    onStdout: (data) => s.progress({ type: 'log', id: c.id, stream: 'stdout', data }),
-    onStderr: (data) => s.progress({ type: 'log', id: c.id, stream: 'stderr', data }),
-  });
-  try {
-    if (r.failed || !r.layerTarPath) {
-      const failed = r.failed ?? { index: 0, exitCode: -1, outputTail: '' };
-      throw runFailure(s, c, failed.exitCode, failed.outputTail);
-    }
-    return await storeRunLayer(s, r.layerTarPath, tarPath);
-  } finally {
-    await r.cleanup();
-  }
+/** Normalises the layer a RUN left (none when it changed nothing) and stores it, written at `tarPath`. */
+export async function storeRunLayer(s: BuildSession, layerTar: string, tarPath: string): Promise<BuiltLayer | null> {
+  if ((await isZeroTar(layerTar)) || (await isEmptyLayerTar(layerTar))) return null;
+  await normalizeLayerTar(layerTar, tarPath, s.epoch);
+  return storeLayerTar(s.store, tarPath, s.signal);
 }
