@@ -12,6 +12,8 @@ export default class Inspect extends HyprCommand {
     type: Flags.string({ summary: 'Only inspect objects of the given type', options: ['container', 'image'] }),
     size: Flags.boolean({ char: 's', summary: 'Display total file sizes' }),
   };
+  /** The only type `container inspect` and `image inspect` look for. */
+  static objectType?: 'container' | 'image';
 
   private async one(name: string, type?: string): Promise<unknown> {
     if (type !== 'image') {
@@ -23,7 +25,8 @@ export default class Inspect extends HyprCommand {
       }
     }
     const { images } = await this.client.images.list({ reference: name });
-    if (!images.length) throw new CliError(`No such object: ${name}`, 1);
+    if (!images.length)
+      throw new CliError(`No such ${type === 'image' ? 'image' : 'object'}: ${name}`, 1, undefined, 'IMAGE_NOT_FOUND');
     const img = images[0];
     const config = JSON.parse(img.configJson);
     return {
@@ -41,17 +44,19 @@ export default class Inspect extends HyprCommand {
 
   async run(): Promise<unknown[]> {
     const { flags, argv } = await this.parseArgs<{ format?: string; type?: string }, Record<string, never>>(Inspect);
+    const type = flags.type ?? (this.constructor as typeof Inspect).objectType;
+    const noun = type ?? 'object';
     if (!argv.length) throw new CliError('"hypr inspect" requires at least 1 argument.', 1);
     const docs: unknown[] = [];
     let failed = false;
     for (const name of argv) {
       try {
-        docs.push(await this.one(name, flags.type));
+        docs.push(await this.one(name, type));
       } catch (e) {
         if (isDaemonUnreachable(e)) throw e;
         failed = true;
         process.stderr.write(
-          `hypr: Error: No such object: ${name}${e instanceof CliError || e instanceof ConnectError ? '' : ` (${(e as Error).message})`}\n`,
+          `hypr: Error: No such ${noun}: ${name}${e instanceof CliError || e instanceof ConnectError ? '' : ` (${(e as Error).message})`}\n`,
         );
       }
     }

@@ -1,7 +1,7 @@
-import { createInterface } from 'node:readline/promises';
 import { humanSize } from '@hypr/api/units';
 import { Flags } from '@oclif/core';
 import { HyprCommand } from '../../hypr-command.js';
+import { confirm } from '../../prompt.js';
 
 export default class Prune extends HyprCommand {
   static override summary = 'Remove unused data: stopped containers and dangling images (all unused with -a)';
@@ -14,15 +14,9 @@ export default class Prune extends HyprCommand {
 
   async run(): Promise<{ containers: string[]; images: string[]; reclaimedBytes: number }> {
     const { flags } = await this.parseArgs<{ all: boolean; force: boolean }, Record<string, never>>(Prune);
-    if (!flags.force) {
-      process.stderr.write(
-        `WARNING! This will remove:\n  - all stopped containers\n  - ${flags.all ? 'all images without at least one container associated to them' : 'all dangling images'}\n\n`,
-      );
-      const rl = createInterface({ input: process.stdin, output: process.stderr });
-      const answer = await rl.question('Are you sure you want to continue? [y/N] ').catch(() => '');
-      rl.close();
-      if (!/^y(es)?$/i.test(answer.trim())) return { containers: [], images: [], reclaimedBytes: 0 };
-    }
+    const images = flags.all ? 'all images without at least one container associated to them' : 'all dangling images';
+    if (!flags.force && !(await confirm(`WARNING! This will remove:\n  - all stopped containers\n  - ${images}\n`)))
+      return { containers: [], images: [], reclaimedBytes: 0 };
     const c = await this.client.containers.prune({});
     const i = await this.client.images.prune({ all: flags.all });
     if (!this.jsonEnabled()) {
