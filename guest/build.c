@@ -53,6 +53,7 @@ static int nlinks;
 
 static int tar_fd = -1;
 static const char *tar_path = "";
+static const char *tar_base = "/mnt/rw/upper"; /* the tree tar_tree reads */
 static unsigned long long tar_bytes;
 static char block[512];
 static char io_buf[65536];
@@ -176,7 +177,7 @@ static int tar_tree(const char *rel)
 	struct dirent **entries;
 	int n;
 
-	snprintf(path, sizeof(path), "%s/%s", upper_dir, rel);
+	snprintf(path, sizeof(path), "%s/%s", tar_base, rel);
 	if (lstat(path, &st) < 0)
 		return fail("lstat", path);
 	if (*rel) {
@@ -272,6 +273,7 @@ static int write_layer(const char *out)
 	sync();
 	snprintf(tmp, sizeof(tmp), "%s.tmp", out);
 	tar_path = tmp;
+	tar_base = upper_dir;
 	tar_fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (tar_fd < 0)
 		return fail("open", tmp);
@@ -290,6 +292,21 @@ static int write_layer(const char *out)
 	if (rename(tmp, out) < 0)
 		return fail("rename", tmp);
 	return 0;
+}
+
+/* Writes BASE/REL and what is under it to FD as an uncompressed tar, names relative to BASE, as a
+ * layer is written (for `hypr cp` out of a container). */
+int tar_write_tree(const char *base, const char *rel, int fd)
+{
+	tar_base = base;
+	tar_fd = fd;
+	tar_path = "the output";
+	nlinks = 0;
+	tar_bytes = 0;
+	if (tar_tree(rel) < 0)
+		return -1;
+	memset(io_buf, 0, 1024);
+	return write_all(fd, io_buf, 1024);
 }
 
 /* Mounts a fresh overlay on NEWROOT: a new upper dir over the previous ones and the stage's root. */
