@@ -70,6 +70,10 @@ volumes:
   data: {}
 `;
 
+// Each VM test runs several `up`s: under TCG on a shared 2-core machine one takes minutes, so a test may
+// take as long as its commands are allowed to (a limit, not a timing assertion).
+const VM_TEST = { timeout: 600_000 };
+
 const compose = (args: string[], timeoutMs = 120_000) =>
   hypr(d, ['compose', '-f', join(projectDir, 'compose.yaml'), ...args], { timeoutMs });
 const composeOk = async (args: string[], timeoutMs = 120_000) => {
@@ -155,7 +159,7 @@ describe('the stack on the wire', () => {
   });
 });
 
-describe('a stack of microVMs', () => {
+describe('a stack of microVMs', VM_TEST, () => {
   test('up -d starts the services in dependency order, named and labelled as compose does', async () => {
     const r = await composeOk(['up', '-d'], 180_000);
     expect(r.stderr).toMatch(/Network shop_default {2}Created/);
@@ -236,7 +240,7 @@ describe('a stack of microVMs', () => {
   });
 });
 
-describe('attached up', () => {
+describe('attached up', VM_TEST, () => {
   test('interleaves prefixed output and returns the exit code of --exit-code-from', async () => {
     const jobDir = join(dir, 'job');
     await mkdir(jobDir, { recursive: true });
@@ -253,7 +257,7 @@ describe('attached up', () => {
   });
 });
 
-describe('build: services', () => {
+describe('build: services', VM_TEST, () => {
   test('up builds the image only when it is missing, or with --build', async () => {
     const appDir = join(dir, 'built');
     await mkdir(appDir, { recursive: true });
