@@ -4,7 +4,7 @@ import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { HyprError } from '../errors.js';
 import { type Logger, silentLogger } from '../log.js';
-import { type ImageRef, familiarImageRef, parseImageRef } from '../registry/reference.js';
+import { type ImageRef, familiarImageRef, parseImageRef } from '../registry/index.js';
 import { decompressLayer, detectCompression } from './decompress.js';
 import type { ImageRecord, ImageStore } from './image-store.js';
 import {

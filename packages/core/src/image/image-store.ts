@@ -2,7 +2,7 @@ import { chmod, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { eq, sql } from 'drizzle-orm';
 import { HyprError } from '../errors.js';
-import { type ImageRef, formatImageRef, imageRepositoryName, isDigest, parseImageRef } from '../registry/reference.js';
+import { type ImageRef, formatImageRef, imageRepositoryName, isDigest, parseImageRef } from '../registry/index.js';
 import { type HyprState, containers, imageTags, images } from '../state/index.js';
 import type { ImageConfig, ImageDescriptor, ImagePlatform } from './manifest.js';
 import { BlobStore } from './store.js';

@@ -1,8 +1,14 @@
 import { HyprError } from '../errors.js';
 import { type Logger, silentLogger } from '../log.js';
-import type { RegistryCredentialResolver } from '../registry/auth.js';
-import { RegistryClient, RegistryError } from '../registry/client.js';
-import { type ImageRef, formatImageRef, imageRepositoryName, parseImageRef } from '../registry/reference.js';
+import {
+  type ImageRef,
+  RegistryClient,
+  type RegistryCredentialResolver,
+  RegistryError,
+  formatImageRef,
+  imageRepositoryName,
+  parseImageRef,
+} from '../registry/index.js';
 import type { ImageRecord, ImageStore } from './image-store.js';
 import {
   type ImageDescriptor,

@@ -1,7 +1,7 @@
 import { open } from 'node:fs/promises';
 import { HyprError } from '../errors.js';
 import { silentLogger } from '../log.js';
-import { type ImageRef, formatImageRef, imageRepositoryName, parseImageRef } from '../registry/reference.js';
+import { type ImageRef, formatImageRef, imageRepositoryName, parseImageRef } from '../registry/index.js';
 import type { ImageStore } from './image-store.js';
 import type { ImageDescriptor } from './manifest.js';
 import { type RegistryAccessOptions, createRegistryClients, runPool } from './pull.js';

@@ -3,6 +3,7 @@
  * questions and answers (compressed names included), encode queries and responses with A, PTR and
  * empty answers. Forwarded queries and replies are relayed as raw bytes and never re-encoded.
  */
+import { HyprError } from '../errors.js';
 
 export const DNS_TYPE = { A: 1, NS: 2, CNAME: 5, SOA: 6, PTR: 12, MX: 15, TXT: 16, AAAA: 28, ANY: 255 } as const;
 export const DNS_CLASS_IN = 1;
@@ -36,7 +37,12 @@ export interface DnsMessage {
   answers: DnsRecord[];
 }
 
-export class DnsFormatError extends Error {}
+/** A DNS message that does not follow the wire format (the resolver answers it with FORMERR). */
+export class DnsFormatError extends HyprError {
+  constructor(readonly why: string) {
+    super('DNS_MESSAGE_INVALID', `malformed DNS message: ${why}`);
+  }
+}
 
 function readName(buf: Buffer, start: number): [string, number] {
   const labels: string[] = [];

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { type ErrorCode, HyprError } from '../errors.js';
-import { MANIFEST_ACCEPT } from '../image/manifest.js';
 import { type Logger, silentLogger } from '../log.js';
 import { type RegistryCredentialResolver, type RegistryCredentials, parseAuthChallenge } from './auth.js';
+import { MANIFEST_ACCEPT } from './media-types.js';
 import { DOCKER_HUB, DOCKER_HUB_API, isLoopbackRegistry } from './reference.js';
 
 export interface RegistryClientOptions {
