@@ -184,6 +184,8 @@ describe('a stack of microVMs', VM_TEST, () => {
     const running = (await composeOk(['ps'])).stdout;
     expect(running).toMatch(/^NAME\s+IMAGE\s+COMMAND\s+SERVICE\s+CREATED\s+STATUS\s+PORTS/);
     expect(running).toMatch(/shop-web-1 .* web .* Up .*0\.0\.0\.0:8000->8000\/tcp/);
+    expect((await composeOk(['port', 'web', '8000'])).stdout).toBe('0.0.0.0:8000\n');
+    expect((await compose(['port', 'web', '9999'])).stderr).toContain('no port 9999/tcp for container shop-web-1');
     expect(running).toMatch(/shop-worker-1 .* worker .* Up /);
     expect(running).not.toContain('shop-init-1');
     expect((await composeOk(['ps', '-a'])).stdout).toMatch(/shop-init-1 .* init .* Exited \(0\)/);
