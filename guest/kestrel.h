@@ -1,4 +1,15 @@
-/* Shared between kestrel's parts: kestrel.c (start-up and runtime mode) and build.c (build mode). */
+/*
+ * The shared face of kestrel's parts, read in this order:
+ *   kestrel.c  start-up: the steps of main, the host channels
+ *   report.c   what kestrel tells the host: console diagnostics, control lines, fatal errors
+ *   job.c      the job file and the small parsers it needs
+ *   mount.c    the root filesystem, volumes, the kernel filesystems, the container's /dev
+ *   user.c     user lookup in the image's passwd/group, the program's environment
+ *   run.c      starting the program and supervising it (reaping, stop requests)
+ *   relay.c    the program's stdio: pipes or its terminal, copied to and from the host channels
+ *   exec.c     exec sessions          net.c  network and name files          build.c  build mode
+ *   ps.c       `kestrel ps`: the container's processes, for `hypr top`
+ */
 #ifndef KESTREL_H
 #define KESTREL_H
 
@@ -39,13 +50,44 @@
 struct command {
 	char *argv[MAX_ARGS + 1];
 	int argc;
-	char *env[MAX_ENV + 3];
+	char *env[MAX_ENV + 4]; /* + PATH, HOME, HOSTNAME and the NULL */
 	int envc;
 	const char *workdir;
 	const char *user;
 };
 
+/* The job the host wrote into the initramfs (guest/PROTOCOL.md lists the keys). */
+struct job {
+	struct command cmd;
+	const char *root;        /* "/dev/vda", "9p:TAG", or NULL */
+	const char *rootfs_type; /* "ext4", "erofs", or NULL to try both */
+	const char *hostname;
+	int grace_ms;
+	const char *upper_dev;   /* persistent writable layer (ext4 disk), or NULL for a tmpfs */
+	char *mounts[64];        /* "source\ttarget\ttype\toptions" */
+	int nmounts;
+	const char *mode;        /* "run" (default) or "build" */
+	char *nics[16];          /* "mac\taddress/prefix\tgateway" */
+	int nnics;
+	char *dns[8], *search[8], *hosts[128]; /* nameservers, search domains, "address\tname" */
+	int ndns, nsearch, nhosts;
+	int exec_port;           /* X=1: the hypr.exec port is there */
+	int open_stdin;          /* I=1: the program reads hypr.stdin */
+	const char *tty;         /* Y=ROWSxCOLS: the program gets a terminal */
+	unsigned long long shm_bytes; /* s: size of /dev/shm (0: docker's 64 MiB) */
+	int privileged;          /* V=1: the container sees the VM's whole /dev */
+	char *devices[16];       /* v: VM device nodes passed through to the container's /dev */
+	int ndevices;
+	const char *commands;    /* build mode: 9p tag of the command files */
+	const char *shared;      /* build mode: 9p tag of the results directory */
+};
+
+extern struct job job;
 extern int ctl_fd, out_fd, err_fd, console_fd;
+extern int stdin_fd; /* hypr.stdin: the program's input (run -i), or -1 */
+extern int rw_fd;    /* the writable layer's filesystem, kept to sync it after the switch */
+
+/* report.c */
 
 void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void control(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -53,23 +95,48 @@ void die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3), no
 void power_off(void) __attribute__((noreturn));
 int fail(const char *what, const char *path);
 int write_all(int fd, const void *buf, size_t len);
-int mkdir_p(const char *path, mode_t mode);
-int mount_at(const char *src, const char *target, const char *type, unsigned long flags, const char *data);
-int mount_kernel_fs(const char *prefix);
+
+/* job.c */
+int read_job(void);
 int is_number(const char *s);
 int signal_by_name(const char *s);
 int command_record(struct command *c, char key, char *value);
 int parse_pair(const char *s, unsigned *a, unsigned *b);
+
+/* mount.c */
+int mkdir_p(const char *path, mode_t mode);
+int mount_at(const char *src, const char *target, const char *type, unsigned long flags, const char *data);
+int mount_kernel_fs(const char *prefix);
+int mount_root(void);
+int mount_job_volumes(void);
+int switch_root(void);
+
+/* user.c */
 int resolve_user(const char *user, unsigned *uid, unsigned *gid, char *home, size_t home_len);
+int user_name(unsigned uid, char *name, size_t size);
+
+/* ps.c */
+int ps_main(void);
 void prepare_env(struct command *c, const char *home);
+
+/* run.c */
 void exec_child(const struct command *c, int err_pipe, unsigned uid, unsigned gid, const int stdio[3], int ctty)
 	__attribute__((noreturn));
+pid_t start_program(void);
+int supervise(pid_t main_pid);
 void end_everything(void);
 
 /* net.c */
 int configure_network(char *const *nics, int nnics);
 int write_name_files(const char *root, const char *hostname, const char *first_addr, char *const *hosts, int nhosts,
 		     char *const *dns, int ndns, char *const *search, int nsearch);
+
+/* relay.c */
+int relay_add(int from, int to, int close_to);
+int relay_reads(int fd);
+int relay_poll_fds(struct pollfd *fds, int max);
+void relay_handle(const struct pollfd *fds, int n);
+void relay_drain(int to_end);
 
 /* exec.c */
 struct pollfd;

@@ -40,28 +40,44 @@ static int parse_mac(const char *s, unsigned char mac[6])
 	return 0;
 }
 
-/* virtio-net probes during boot, but give a slow (TCG) guest a moment before giving up. */
+/* virtio-net probes during boot, but give a slow (TCG) guest a moment before giving up. Interfaces
+ * are found by index (SIOCGIFNAME): if_nameindex would bring a netlink client into kestrel. */
 static int find_ifname_by_mac(int sock, const unsigned char mac[6], char ifname[IFNAMSIZ])
 {
 	for (int attempt = 0; attempt < 100; attempt++) {
-		struct if_nameindex *ifs = if_nameindex(), *i;
-
-		for (i = ifs; i && i->if_name; i++) {
+		for (int index = 1; index < 64; index++) {
 			struct ifreq ifr;
 
 			memset(&ifr, 0, sizeof(ifr));
-			snprintf(ifr.ifr_name, IFNAMSIZ, "%s", i->if_name);
+			ifr.ifr_ifindex = index;
+			if (ioctl(sock, SIOCGIFNAME, &ifr) < 0)
+				continue; /* ENODEV: no interface with this index */
 			if (ioctl(sock, SIOCGIFHWADDR, &ifr) == 0 && memcmp(ifr.ifr_hwaddr.sa_data, mac, 6) == 0) {
-				snprintf(ifname, IFNAMSIZ, "%s", i->if_name);
-				if_freenameindex(ifs);
+				snprintf(ifname, IFNAMSIZ, "%s", ifr.ifr_name);
 				return 0;
 			}
 		}
-		if (ifs)
-			if_freenameindex(ifs);
 		usleep(10000);
 	}
 	return -1;
+}
+
+/* Dotted-quad IPv4 only: what the host writes (inet_pton would add IPv6 parsing kestrel never needs). */
+static int parse_ipv4(const char *s, struct in_addr *a)
+{
+	unsigned long v = 0;
+
+	for (int i = 0; i < 4; i++) {
+		char *end;
+		unsigned long b = strtoul(s, &end, 10);
+
+		if (end == s || *s < '0' || *s > '9' || b > 255 || *end != (i < 3 ? '.' : '\0'))
+			return -1;
+		v = v << 8 | b;
+		s = end + 1;
+	}
+	a->s_addr = htonl(v);
+	return 0;
 }
 
 static int set_addr(int sock, const char *ifname, unsigned long req, struct in_addr a)
@@ -115,7 +131,7 @@ static int configure_nic(int sock, const char *record, int *have_route)
 		return say("bad network record '%.80s'", record), errno = EINVAL, -1;
 	*slash = '\0';
 	prefix = atoi(slash + 1);
-	if (inet_pton(AF_INET, fields[1], &addr) != 1 || prefix < 0 || prefix > 32)
+	if (parse_ipv4(fields[1], &addr) < 0 || prefix < 0 || prefix > 32)
 		return say("bad address in network record '%.80s'", record), errno = EINVAL, -1;
 	mask.s_addr = prefix ? htonl(0xffffffffu << (32 - prefix)) : 0;
 	if (find_ifname_by_mac(sock, mac, ifname) < 0)
@@ -124,7 +140,7 @@ static int configure_nic(int sock, const char *record, int *have_route)
 	    set_flags_up(sock, ifname) < 0)
 		return -1;
 	if (n == 3 && *fields[2] && !*have_route) {
-		if (inet_pton(AF_INET, fields[2], &gw) != 1)
+		if (parse_ipv4(fields[2], &gw) < 0)
 			return say("bad gateway in network record '%.80s'", record), errno = EINVAL, -1;
 		if (add_default_route(sock, ifname, gw) < 0)
 			return -1;
@@ -156,8 +172,13 @@ int configure_network(char *const *nics, int nnics)
 
 static int write_file(const char *path, const char *text)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	int fd;
 
+	/* An image's file may be a symlink (resolv.conf, systemd-resolved style): replace it, never
+	 * write through it. ENOENT: there was none. */
+	if (unlink(path) < 0 && errno != ENOENT)
+		return fail("unlink", path);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0)
 		return fail("open", path);
 	if (write(fd, text, strlen(text)) < 0) {
@@ -168,7 +189,59 @@ static int write_file(const char *path, const char *text)
 	return 0;
 }
 
-/* Written into the container's root (its writable layer), as docker provides them. */
+/* Is NAME one of the names of a hosts line ("address\tname name…")? */
+static int has_name(const char *line, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = strchr(line, '\t'); p; p = strchr(p + 1, ' '))
+		if (strncmp(p + 1, name, n) == 0 && (p[1 + n] == '\0' || p[1 + n] == ' '))
+			return 1;
+	return 0;
+}
+
+/* Does the job's hosts record ("address\tname") give ADDRESS? */
+static int is_address(const char *record, const char *address)
+{
+	size_t n = strlen(address);
+
+	return strncmp(record, address, n) == 0 && record[n] == '\t';
+}
+
+/*
+ * /etc/hosts as docker writes it: localhost, the IPv6 names, then one line for the container — its
+ * address, its hostname and the other names the job gives that address, each once — then the job's
+ * other hosts.
+ */
+static int write_hosts(const char *path, const char *hostname, const char *first_addr, char *const *hosts, int nhosts)
+{
+	static char text[16384];
+	const char *self = hostname && *hostname ? (first_addr ? first_addr : "127.0.1.1") : NULL;
+	size_t len;
+
+	len = snprintf(text, sizeof(text),
+		       "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\n"
+		       "ff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n");
+	if (self) {
+		size_t at = len;
+
+		len += snprintf(text + len, sizeof(text) - len, "%s\t%s", self, hostname);
+		for (int i = 0; i < nhosts && len < sizeof(text); i++)
+			if (is_address(hosts[i], self) && !has_name(text + at, strchr(hosts[i], '\t') + 1))
+				len += snprintf(text + len, sizeof(text) - len, " %s", strchr(hosts[i], '\t') + 1);
+		len += snprintf(text + len, sizeof(text) - len, "\n");
+	}
+	for (int i = 0; i < nhosts && len < sizeof(text); i++) {
+		const char *tab = strchr(hosts[i], '\t');
+
+		if (tab && !(self && is_address(hosts[i], self)))
+			len += snprintf(text + len, sizeof(text) - len, "%.*s\t%s\n", (int)(tab - hosts[i]), hosts[i], tab + 1);
+	}
+	return write_file(path, text);
+}
+
+/* Written into the container's root (its writable layer), as docker provides them: /etc/hosts,
+ * /etc/hostname (with a hostname) and /etc/resolv.conf (with a nameserver). */
 int write_name_files(const char *root, const char *hostname, const char *first_addr, char *const *hosts, int nhosts,
 		     char *const *dns, int ndns, char *const *search, int nsearch)
 {
@@ -179,18 +252,15 @@ int write_name_files(const char *root, const char *hostname, const char *first_a
 	snprintf(path, sizeof(path), "%s/etc", root);
 	if (mkdir_p(path, 0755) < 0)
 		return fail("mkdir", path);
-	len = snprintf(text, sizeof(text), "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
-	if (hostname && *hostname)
-		len += snprintf(text + len, sizeof(text) - len, "%s\t%s\n", first_addr ? first_addr : "127.0.1.1", hostname);
-	for (int i = 0; i < nhosts && len < sizeof(text); i++) {
-		const char *tab = strchr(hosts[i], '\t');
-
-		if (tab)
-			len += snprintf(text + len, sizeof(text) - len, "%.*s\t%s\n", (int)(tab - hosts[i]), hosts[i], tab + 1);
-	}
 	snprintf(path, sizeof(path), "%s/etc/hosts", root);
-	if (write_file(path, text) < 0)
+	if (write_hosts(path, hostname, first_addr, hosts, nhosts) < 0)
 		return -1;
+	if (hostname && *hostname) {
+		snprintf(path, sizeof(path), "%s/etc/hostname", root);
+		snprintf(text, sizeof(text), "%s\n", hostname);
+		if (write_file(path, text) < 0)
+			return -1;
+	}
 	if (ndns == 0)
 		return 0;
 	len = 0;
@@ -204,7 +274,5 @@ int write_name_files(const char *root, const char *hostname, const char *first_a
 	for (int i = 0; i < ndns && len < sizeof(text); i++)
 		len += snprintf(text + len, sizeof(text) - len, "nameserver %s\n", dns[i]);
 	snprintf(path, sizeof(path), "%s/etc/resolv.conf", root);
-	/* An image's resolv.conf may be a symlink (systemd-resolved style): replace it. */
-	unlink(path);
 	return write_file(path, text);
 }

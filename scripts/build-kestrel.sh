@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds guest/out/kestrel (static, musl). Safe to re-run: make rebuilds only when kestrel.c changed.
+# Builds guest/out/kestrel (static, musl). Safe to re-run: make rebuilds only when a source changed.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 if ! command -v musl-gcc >/dev/null; then

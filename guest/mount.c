@@ -1,0 +1,276 @@
+/*
+ * Filesystems: the kernel's (/proc, /sys, /dev), the image's root under a writable overlay, the
+ * job's volumes, the container's own /dev, and the switch into the new root.
+ */
+#include "kestrel.h"
+
+#include <sys/sysmacros.h>
+
+int rw_fd = -1;
+
+int mkdir_p(const char *path, mode_t mode)
+{
+	char tmp[512];
+	size_t len = strlen(path);
+
+	if (len >= sizeof(tmp))
+		return errno = ENAMETOOLONG, -1;
+	memcpy(tmp, path, len + 1);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, mode) < 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	if (mkdir(tmp, mode) < 0 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+int mount_at(const char *src, const char *target, const char *type, unsigned long flags, const char *data)
+{
+	if (mkdir_p(target, 0755) < 0)
+		return fail("mkdir", target);
+	if (mount(src, target, type, flags, data) < 0) {
+		/* With CONFIG_DEVTMPFS_MOUNT the kernel may have mounted /dev already. */
+		if (errno == EBUSY)
+			return 0;
+		return fail("mount", target);
+	}
+	return 0;
+}
+
+static int mount_proc_sys(const char *prefix)
+{
+	char p[256];
+
+	snprintf(p, sizeof(p), "%s/proc", prefix);
+	if (mount_at("proc", p, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		return -1;
+	snprintf(p, sizeof(p), "%s/sys", prefix);
+	return mount_at("sysfs", p, "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+}
+
+/* /proc, /sys and the VM's whole /dev: for kestrel itself and for build steps. */
+int mount_kernel_fs(const char *prefix)
+{
+	char p[256];
+
+	if (mount_proc_sys(prefix) < 0)
+		return -1;
+	snprintf(p, sizeof(p), "%s/dev", prefix);
+	if (mount_at("devtmpfs", p, "devtmpfs", MS_NOSUID, "mode=0755") < 0)
+		return -1;
+	snprintf(p, sizeof(p), "%s/dev/pts", prefix);
+	if (mount_at("devpts", p, "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620") < 0)
+		return -1;
+	snprintf(p, sizeof(p), "%s/dev/shm", prefix);
+	if (mount_at("shm", p, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
+		return -1;
+	return 0;
+}
+
+int mount_root(void)
+{
+	const char *lower = "/mnt/lower";
+
+	if (!job.root || !*job.root) {
+		errno = EINVAL;
+		return fail("mount", "root (the job names no root filesystem)");
+	}
+	if (strncmp(job.root, "9p:", 3) == 0) {
+		if (mount_at(job.root + 3, lower, "9p", MS_RDONLY,
+			     "trans=virtio,version=9p2000.L,msize=262144,cache=loose") < 0)
+			return -1;
+	} else {
+		const char *types[2] = { "ext4", "erofs" };
+		int ok = -1;
+
+		if (mkdir_p(lower, 0755) < 0)
+			return fail("mkdir", lower);
+		for (int i = 0; i < 2 && ok < 0; i++) {
+			if (job.rootfs_type && strcmp(job.rootfs_type, types[i]) != 0)
+				continue;
+			ok = mount(job.root, lower, types[i], MS_RDONLY, NULL);
+		}
+		if (ok < 0)
+			return fail("mount root filesystem", job.root);
+	}
+	/* The image stays read-only; the container's writes land in the upper layer: a disk that
+	 * persists across stop/start when the host gives one, else a tmpfs. */
+	if (job.upper_dev && *job.upper_dev) {
+		if (mount_at(job.upper_dev, "/mnt/rw", "ext4", 0, NULL) < 0)
+			return -1;
+	} else if (mount_at("tmpfs", "/mnt/rw", "tmpfs", 0, "mode=0755") < 0) {
+		return -1;
+	}
+	rw_fd = open("/mnt/rw", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rw_fd < 0)
+		say("open /mnt/rw: %s (the writable layer is not synced at the end)", strerror(errno));
+	if (mkdir_p("/mnt/rw/upper", 0755) < 0 || mkdir_p("/mnt/rw/work", 0755) < 0)
+		return fail("mkdir", "/mnt/rw/upper");
+	if (mount_at("overlay", NEWROOT, "overlay", 0,
+		     "lowerdir=/mnt/lower,upperdir=/mnt/rw/upper,workdir=/mnt/rw/work") < 0)
+		return -1;
+	return 0;
+}
+
+/* Mount options: ro/nosuid/nodev/noexec become flags, the rest is filesystem data (appended to data). */
+static unsigned long mount_flags(char *options, char *data, size_t size)
+{
+	static const struct { const char *name; unsigned long flag; } known[] = {
+		{ "ro", MS_RDONLY }, { "rw", 0 }, { "nosuid", MS_NOSUID }, { "nodev", MS_NODEV }, { "noexec", MS_NOEXEC },
+	};
+	unsigned long flags = 0;
+	char *opt;
+
+	for (char *o = options; o && (opt = strsep(&o, ",")); ) {
+		size_t i = 0;
+
+		while (i < sizeof(known) / sizeof(known[0]) && strcmp(opt, known[i].name) != 0)
+			i++;
+		if (i < sizeof(known) / sizeof(known[0]))
+			flags |= known[i].flag;
+		else if (*opt)
+			snprintf(data + strlen(data), size - strlen(data), "%s%s", *data ? "," : "", opt);
+	}
+	return flags;
+}
+
+static int mount_volume(const char *record)
+{
+	char spec[1024], target[600], data[512] = "";
+	char *fields[4] = { 0 }, *s = spec;
+	unsigned long flags;
+	const char *source, *type;
+	int n = 0;
+
+	snprintf(spec, sizeof(spec), "%s", record);
+	for (char *tok; n < 4 && (tok = strsep(&s, "\t")); )
+		fields[n++] = tok;
+	if (n < 3 || fields[1][0] != '/')
+		return say("bad mount record '%.80s'", record), errno = EINVAL, -1;
+	source = fields[0];
+	type = fields[2];
+	flags = mount_flags(fields[3], data, sizeof(data));
+	if (strcmp(type, "9p") == 0) {
+		if (strncmp(source, "9p:", 3) == 0)
+			source += 3;
+		snprintf(data + strlen(data), sizeof(data) - strlen(data), "%strans=virtio,version=9p2000.L,msize=262144%s",
+			 *data ? "," : "", (flags & MS_RDONLY) ? ",cache=loose" : ",cache=mmap");
+	} else if (strcmp(type, "virtiofs") == 0 && strncmp(source, "virtiofs:", 9) == 0) {
+		source += 9;
+	}
+	snprintf(target, sizeof(target), "%s%s", NEWROOT, fields[1]);
+	return mount_at(source, target, type, flags, *data ? data : NULL);
+}
+
+/* Job mounts ("source\ttarget\ttype\toptions"), made inside the new root before the program
+ * starts: volumes, tmpfs, build context. Sources are "9p:TAG", "virtiofs:TAG", a device, or
+ * anything for tmpfs. Options: ro/rw/nosuid/nodev/noexec become flags, the rest is fs data. */
+int mount_job_volumes(void)
+{
+	for (int i = 0; i < job.nmounts; i++)
+		if (mount_volume(job.mounts[i]) < 0)
+			return -1;
+	return 0;
+}
+
+/* Docker's /dev/pts, /dev/shm (64 MiB unless the job says) and /dev/mqueue under DEV. */
+static int mount_dev_filesystems(const char *dev)
+{
+	char p[320], data[64];
+
+	snprintf(p, sizeof(p), "%s/pts", dev);
+	if (mount_at("devpts", p, "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5") < 0)
+		return -1;
+	snprintf(p, sizeof(p), "%s/shm", dev);
+	snprintf(data, sizeof(data), "mode=1777,size=%llu", job.shm_bytes ? job.shm_bytes : 64ULL << 20);
+	if (mount_at("shm", p, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, data) < 0)
+		return -1;
+	snprintf(p, sizeof(p), "%s/mqueue", dev);
+	return mount_at("mqueue", p, "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+}
+
+/* No "..", no empty component: the name stays inside /dev. */
+static int is_plain_path(const char *p)
+{
+	for (const char *c = p; *c; c++)
+		if (c[0] == '.' && c[1] == '.' && (c == p || c[-1] == '/'))
+			return 0;
+	return *p && p[strlen(p) - 1] != '/';
+}
+
+/* A device the job passes through (--device): the VM's node, recreated in the container's /dev. */
+static int copy_device(const char *dev, const char *path)
+{
+	char p[320];
+	struct stat st;
+
+	if (strncmp(path, "/dev/", 5) != 0 || !is_plain_path(path + 5) || stat(path, &st) < 0)
+		return say("device %s: not a device of this VM", path), errno = ENODEV, -1;
+	snprintf(p, sizeof(p), "%s/%s", dev, path + 5);
+	*strrchr(p, '/') = '\0';
+	if (mkdir_p(p, 0755) < 0)
+		return fail("mkdir", p);
+	p[strlen(p)] = '/';
+	if (mknod(p, st.st_mode, st.st_rdev) < 0 || chmod(p, st.st_mode & 07777) < 0)
+		return fail("mknod", p);
+	return 0;
+}
+
+/*
+ * The container's /dev as docker gives it: a fresh tmpfs with the standard nodes and links, its own
+ * devpts, shm and mqueue, and none of the VM's own devices (root and layer disks, host channels)
+ * unless the job passes them through (v) or asks for all of them (V, --privileged).
+ */
+static int mount_container_dev(const char *root)
+{
+	static const struct { const char *name; unsigned major, minor; } nodes[] = {
+		{ "null", 1, 3 }, { "zero", 1, 5 }, { "full", 1, 7 }, { "random", 1, 8 },
+		{ "urandom", 1, 9 }, { "tty", 5, 0 }, { "console", 5, 1 },
+	};
+	static const char *const links[][2] = {
+		{ "fd", "/proc/self/fd" }, { "stdin", "/proc/self/fd/0" }, { "stdout", "/proc/self/fd/1" },
+		{ "stderr", "/proc/self/fd/2" }, { "core", "/proc/kcore" }, { "ptmx", "pts/ptmx" },
+	};
+	char dev[256], p[320];
+
+	snprintf(dev, sizeof(dev), "%s/dev", root);
+	if (job.privileged)
+		return mount_at("devtmpfs", dev, "devtmpfs", MS_NOSUID, "mode=0755") < 0 ? -1 : mount_dev_filesystems(dev);
+	if (mount_at("tmpfs", dev, "tmpfs", MS_NOSUID, "mode=0755,size=65536k") < 0)
+		return -1;
+	for (size_t i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++) {
+		snprintf(p, sizeof(p), "%s/%s", dev, nodes[i].name);
+		/* chmod: kestrel's umask would take 0666 down to 0644. */
+		if (mknod(p, S_IFCHR | 0666, makedev(nodes[i].major, nodes[i].minor)) < 0 || chmod(p, 0666) < 0)
+			return fail("mknod", p);
+	}
+	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
+		snprintf(p, sizeof(p), "%s/%s", dev, links[i][0]);
+		if (symlink(links[i][1], p) < 0)
+			return fail("symlink", p);
+	}
+	for (int i = 0; i < job.ndevices; i++)
+		if (copy_device(dev, job.devices[i]) < 0)
+			return -1;
+	return mount_dev_filesystems(dev);
+}
+
+int switch_root(void)
+{
+	if (mount_proc_sys(NEWROOT) < 0 || mount_container_dev(NEWROOT) < 0)
+		return -1;
+	if (chdir(NEWROOT) < 0)
+		return fail("chdir", NEWROOT);
+	if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
+		return fail("move mount", NEWROOT);
+	if (chroot(".") < 0)
+		return fail("chroot", NEWROOT);
+	if (chdir("/") < 0)
+		return fail("chdir", "/");
+	return 0;
+}
