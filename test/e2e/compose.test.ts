@@ -185,6 +185,10 @@ describe('a stack of microVMs', VM_TEST, () => {
     expect(running).toMatch(/^NAME\s+IMAGE\s+COMMAND\s+SERVICE\s+CREATED\s+STATUS\s+PORTS/);
     expect(running).toMatch(/shop-web-1 .* web .* Up .*0\.0\.0\.0:8000->8000\/tcp/);
     expect((await composeOk(['port', 'web', '8000'])).stdout).toBe('0.0.0.0:8000\n');
+    const images = (await composeOk(['images'])).stdout;
+    expect(images).toMatch(/^CONTAINER\s+REPOSITORY\s+TAG\s+IMAGE ID\s+SIZE$/m);
+    expect(images).toMatch(/^shop-web-1\s+hypr-e2e\/composebox\s+latest\s+[0-9a-f]{12}\s+\d/m);
+    expect(images).toMatch(/^shop-init-1\s/m);
     expect((await compose(['port', 'web', '9999'])).stderr).toContain('no port 9999/tcp for container shop-web-1');
     expect(running).toMatch(/shop-worker-1 .* worker .* Up /);
     expect(running).not.toContain('shop-init-1');

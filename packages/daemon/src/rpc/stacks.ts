@@ -100,6 +100,7 @@ function encodeContainer(c: StackPsEntry): StackContainer {
     service: c.service,
     number: c.number,
     image: row.imageRef,
+    imageDigest: row.imageDigest ?? '',
     command: commandText(config.argv),
     state: row.state,
     status,
