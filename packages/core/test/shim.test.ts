@@ -128,6 +128,27 @@ describe('the container shim', () => {
     expect((await logLines(dir)).map((l) => l.log).join('')).toBe('echo:one\necho:two\nbye\n');
   });
 
+  test('pause, resume, stats and top through the shim; stop thaws a paused VM', async () => {
+    const dir = join(work, 'g');
+    const shim = await startShim({
+      dir,
+      vm: { rootfs: { dir: rootfs }, argv: ['sh', '-c', 'echo up; exec sleep 1000'], env: [] },
+    });
+    await waitFor(async () => ((await logLines(dir)).length >= 1 ? true : undefined));
+    await shim.pause();
+    expect(await shim.isPaused()).toBe(true);
+    await shim.resume();
+    expect(await shim.isPaused()).toBe(false);
+    const stats = await shim.stats();
+    expect(Array.isArray(stats.blockIo)).toBe(true);
+    expect(stats.memory?.usedBytes).toBeGreaterThan(0);
+    const top = await shim.top();
+    expect(top.processes.map((p) => p[7])).toContain('sleep 1000');
+    await shim.pause();
+    expect((await shim.stop('SIGTERM', 3000)).exitCode).toBe(143);
+    await expect(shim.pause()).rejects.toThrow(/exited/);
+  });
+
   test('a program that ends before the first connection is an exit, not a failure', async () => {
     const dir = join(work, 'f');
     const shim = await startShim({ dir, vm: { rootfs: { dir: rootfs }, argv: ['true'], env: [] }, timeoutMs: 60_000 });

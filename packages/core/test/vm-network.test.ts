@@ -68,8 +68,10 @@ describe('guest networking configured by kestrel', () => {
         'ping -c 1 -W 5 127.0.0.1 >/dev/null && echo lo-ok; cat /etc/hosts; [ -e /etc/resolv.conf ] || echo no-resolv',
       ],
     });
+    // /etc/hosts as docker writes it: localhost, the IPv6 names, the container's own line.
     expect(r.stdout).toBe(
-      'lo-ok\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\tsolo\nno-resolv\n',
+      'lo-ok\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\n' +
+        'ff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n127.0.1.1\tsolo\nno-resolv\n',
     );
   });
 });

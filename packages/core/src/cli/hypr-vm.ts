@@ -39,58 +39,107 @@ Options:
   --timeout SECONDS   kill the VM after this long (exit 124)
   -h, --help          show this help`;
 
-export async function main(argv: string[]): Promise<number> {
+/** The command line, checked: every bad value is a HyprError naming its flag and value. */
+interface HyprVmArgs {
+  help: boolean;
+  source: { rootfs: string } | { disk: string } | { image: string };
+  insecureRegistry: boolean;
+  platform?: string;
+  memoryMiB?: number;
+  cpus?: number;
+  timeoutMs?: number;
+  env: string[];
+  workdir?: string;
+  user?: string;
+  command: string[];
+}
+
+function badFlag(flag: string, value: string, want: string): HyprError {
+  return new HyprError('INVALID_ARGUMENT', `${flag} ${JSON.stringify(value)}: ${want}`, USAGE.split('\n')[0]);
+}
+
+function wholeNumber(flag: string, value: string | undefined, min: number, unit: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min)
+    throw badFlag(flag, value, `give a whole number${unit}, at least ${min}`);
+  return n;
+}
+
+export function parseHyprVmArgs(argv: string[]): HyprVmArgs {
   let parsed: ReturnType<typeof parse>;
   try {
     parsed = parse(argv);
   } catch (e) {
-    process.stderr.write(`hypr-vm: ${(e as Error).message}\n${USAGE.split('\n')[0]}\n`);
-    return 125;
+    throw new HyprError('INVALID_ARGUMENT', (e as Error).message, USAGE.split('\n')[0]);
   }
   const { values, positionals } = parsed;
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
+  const sources = [
+    values.rootfs !== undefined ? { rootfs: values.rootfs } : undefined,
+    values.disk !== undefined ? { disk: values.disk } : undefined,
+    values.image !== undefined ? { image: values.image } : undefined,
+  ].filter((s) => s !== undefined);
+  if (!values.help && sources.length !== 1)
+    throw new HyprError('INVALID_ARGUMENT', 'give exactly one of --rootfs DIR, --disk IMAGE or --image REF');
+  let timeoutMs: number | undefined;
+  if (values.timeout !== undefined) {
+    const seconds = Number(values.timeout);
+    if (values.timeout.trim() === '' || !Number.isFinite(seconds) || seconds <= 0)
+      throw badFlag('--timeout', values.timeout, 'give a number of seconds greater than 0, for example 30 or 2.5');
+    timeoutMs = Math.round(seconds * 1000);
   }
-  let rootfs: RootfsSource | undefined = values.rootfs
-    ? { dir: values.rootfs }
-    : values.disk
-      ? { disk: values.disk }
-      : undefined;
-  if ([values.rootfs, values.disk, values.image].filter(Boolean).length !== 1) {
-    process.stderr.write('hypr-vm: give exactly one of --rootfs DIR, --disk IMAGE or --image REF\n');
-    return 125;
+  return {
+    help: !!values.help,
+    source: sources[0] ?? { rootfs: '' },
+    insecureRegistry: values['insecure-registry'] ?? false,
+    platform: values.platform,
+    memoryMiB: wholeNumber('--memory', values.memory, 32, ' of MiB'),
+    cpus: wholeNumber('--cpus', values.cpus, 1, ''),
+    timeoutMs,
+    env: (values.env ?? []).map((e) => (e.includes('=') ? e : `${e}=${process.env[e] ?? ''}`)),
+    workdir: values.workdir,
+    user: values.user,
+    command: positionals,
+  };
+}
+
+/** The root filesystem and the program: as given, or from the image's config. */
+async function resolveRun(args: HyprVmArgs) {
+  const { source } = args;
+  if (!('image' in source)) {
+    const rootfs: RootfsSource = 'rootfs' in source ? { dir: source.rootfs } : { disk: source.disk };
+    return { rootfs, argv: args.command, env: args.env, workdir: args.workdir, user: args.user };
   }
-  const memoryMiB = values.memory ? Number(values.memory) : undefined;
-  const cpus = values.cpus ? Number(values.cpus) : undefined;
-  if (memoryMiB !== undefined && !(Number.isInteger(memoryMiB) && memoryMiB >= 32)) {
-    process.stderr.write(`hypr-vm: --memory ${values.memory}: give a whole number of MiB, at least 32\n`);
-    return 125;
-  }
-  if (cpus !== undefined && !(Number.isInteger(cpus) && cpus >= 1)) {
-    process.stderr.write(`hypr-vm: --cpus ${values.cpus}: give a whole number, at least 1\n`);
-    return 125;
-  }
-  let env = (values.env ?? []).map((e) => (e.includes('=') ? e : `${e}=${process.env[e] ?? ''}`));
-  let command = positionals;
-  let workdir = values.workdir;
-  let user = values.user;
-  if (values.image) {
-    try {
-      const prepared = await prepareImage(values.image, {
-        insecure: values['insecure-registry'] ?? false,
-        platform: values.platform,
-      });
-      const run = resolveImageRunSpec(prepared.config, { command: positionals, env, workdir, user });
-      rootfs = { disk: prepared.disk, type: 'ext4' };
-      ({ env, workdir, user } = run);
-      command = run.argv;
-    } catch (e) {
-      process.stderr.write(`hypr-vm: ${HyprError.from(e).format()}\n`);
-      return 125;
+  const prepared = await prepareImage(source.image, { insecure: args.insecureRegistry, platform: args.platform });
+  const run = resolveImageRunSpec(prepared.config, {
+    command: args.command,
+    env: args.env,
+    workdir: args.workdir,
+    user: args.user,
+  });
+  return { rootfs: { disk: prepared.disk, type: 'ext4' as const }, ...run };
+}
+
+function report(e: unknown): void {
+  const err = HyprError.from(e);
+  process.stderr.write(`hypr-vm: ${err.format()}\n`);
+  if (err instanceof VmError && err.consoleTail) process.stderr.write(`--- guest console ---\n${err.consoleTail}\n`);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let args: HyprVmArgs;
+  let run: Awaited<ReturnType<typeof resolveRun>>;
+  try {
+    args = parseHyprVmArgs(argv);
+    if (args.help) {
+      process.stdout.write(`${USAGE}\n`);
+      return 0;
     }
+    run = await resolveRun(args);
+  } catch (e) {
+    report(e);
+    return 125;
   }
-  if (!rootfs) return 125;
   const accel = detectAccelerator();
   if (accel.accel === 'tcg' && !process.env.HYPR_QUIET) process.stderr.write(`hypr-vm: notice: ${accel.reason}\n`);
   const ac = new AbortController();
@@ -99,15 +148,11 @@ export async function main(argv: string[]): Promise<number> {
   process.once('SIGTERM', onSignal);
   try {
     const result = await runVm({
-      rootfs,
-      argv: command,
-      env,
-      workdir,
-      user,
-      memoryMiB,
-      cpus,
+      ...run,
+      memoryMiB: args.memoryMiB,
+      cpus: args.cpus,
       accel,
-      timeoutMs: values.timeout ? Number(values.timeout) * 1000 : undefined,
+      timeoutMs: args.timeoutMs,
       signal: ac.signal,
       collectOutput: false,
       onStdout: (b) => process.stdout.write(b),
@@ -115,10 +160,8 @@ export async function main(argv: string[]): Promise<number> {
     });
     return result.exitCode;
   } catch (e) {
-    const err = HyprError.from(e);
-    process.stderr.write(`hypr-vm: ${err.format()}\n`);
-    if (err instanceof VmError && err.consoleTail) process.stderr.write(`--- guest console ---\n${err.consoleTail}\n`);
-    return err.code === 'VM_TIMEOUT' ? 124 : 125;
+    report(e);
+    return HyprError.from(e).code === 'VM_TIMEOUT' ? 124 : 125;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

@@ -30,3 +30,20 @@ test('values with NUL bytes and env entries without = are refused', () => {
   expect(() => encodeJob({ argv: ['a\0b'], env: [], root: '/dev/vda' })).toThrow(/NUL/);
   expect(() => encodeJob({ argv: ['a'], env: ['NOEQUALS'], root: '/dev/vda' })).toThrow(/has no "="/);
 });
+
+test("the container's /dev options travel as s, V and v records", () => {
+  const records = encodeJob({
+    argv: ['true'],
+    env: [],
+    root: '/dev/vda',
+    clockMs: 1,
+    shmSizeBytes: 128 * 1024 * 1024,
+    privileged: true,
+    devices: ['/dev/vdc'],
+  })
+    .toString()
+    .split('\0');
+  expect(records).toEqual(expect.arrayContaining(['s=134217728', 'V=1', 'v=/dev/vdc']));
+  expect(() => encodeJob({ argv: ['a'], env: [], root: '/dev/vda', devices: ['/dev/../etc'] })).toThrow(/under \/dev/);
+  expect(() => encodeJob({ argv: ['a'], env: [], root: '/dev/vda', shmSizeBytes: 0 })).toThrow(/shm size/);
+});

@@ -39,6 +39,12 @@ export interface GuestJob {
   stdin?: boolean;
   /** The program gets a terminal of this size (run -t). */
   tty?: { rows: number; cols: number };
+  /** Size of the container's /dev/shm (`--shm-size`); absent = docker's 64 MiB. */
+  shmSizeBytes?: number;
+  /** The container sees the VM's whole /dev (`--privileged`). */
+  privileged?: boolean;
+  /** VM device nodes (/dev/…) passed through to the container's /dev (`--device`). */
+  devices?: string[];
 }
 
 export const JOB_PATH = 'hypr/job';
@@ -79,6 +85,17 @@ export function encodeJob(job: GuestJob): Buffer {
   if (job.tty) add('Y', `${Math.max(1, job.tty.rows | 0)}x${Math.max(1, job.tty.cols | 0)}`);
   if (job.commandsTag) add('C', job.commandsTag);
   if (job.sharedTag) add('S', job.sharedTag);
+  if (job.shmSizeBytes !== undefined) {
+    if (!Number.isSafeInteger(job.shmSizeBytes) || job.shmSizeBytes <= 0)
+      throw new HyprError('GUEST_JOB_INVALID', `shm size ${job.shmSizeBytes} is not a positive number of bytes`);
+    add('s', String(job.shmSizeBytes));
+  }
+  if (job.privileged) add('V', '1');
+  for (const d of job.devices ?? []) {
+    if (!/^\/dev\/[^\0]+$/.test(d) || d.split('/').includes('..'))
+      throw new HyprError('GUEST_JOB_INVALID', `device ${d} is not a path under /dev`);
+    add('v', d);
+  }
   return Buffer.from(records.map((r) => `${r}\0`).join(''), 'utf8');
 }
 

@@ -1,6 +1,7 @@
 import type { Logger } from '../log.js';
 import { spawnChild } from '../process.js';
 import type { Accelerator, VmSpec } from './spec.js';
+import type { VmControl } from './vm-control.js';
 
 export type VmmName = 'qemu' | 'cloud-hypervisor' | 'vfkit';
 
@@ -27,6 +28,8 @@ export interface VmInstance {
   /** Ends the hypervisor: SIGTERM, then SIGKILL after the grace. Idempotent. */
   stop(): Promise<VmExit>;
   kill(): void;
+  /** Pause, resume and statistics, where the backend offers them (QEMU). */
+  control?: VmControl;
 }
 
 export interface StartVmOptions {

@@ -55,6 +55,12 @@ describe('QEMU microvm command line', () => {
     expect(p).toContain('-netdev tap,id=net0,ifname=hypr0tap,script=no,downscript=no');
     expect(p).toContain('-device virtio-net-device,netdev=net0,mac=02:00:00:00:00:01');
   });
+  test('a balloon with free page reporting, and QMP when a control socket is given', () => {
+    const p = pairs(new QemuAdapter().buildCommand({ ...spec, controlSocketPath: '/w/qmp.sock' }, 'tcg').args);
+    expect(p).toContain('-device virtio-balloon-device,id=balloon0,free-page-reporting=on');
+    expect(p).toContain('-qmp unix:/w/qmp.sock,server=on,wait=off');
+    expect(new QemuAdapter().buildCommand(spec, 'tcg').args).not.toContain('-qmp');
+  });
   test('a 9p share when no virtiofsd runs', () => {
     const p = pairs(
       new QemuAdapter().buildCommand({ ...spec, shares: [{ tag: 'rootfs', hostPath: '/r', readOnly: true }] }, 'tcg')
@@ -80,6 +86,7 @@ describe('cloud-hypervisor command line (argument-tested only: needs KVM)', () =
         '--net tap=hypr0tap,mac=02:00:00:00:00:01',
         '--vsock cid=3,socket=/w/console.log.vsock',
         '--serial file=/w/console.log',
+        '--balloon size=0,free_page_reporting=on',
       ]),
     );
   });

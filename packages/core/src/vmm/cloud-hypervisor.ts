@@ -27,6 +27,8 @@ export class CloudHypervisorAdapter implements VmmAdapter {
       args.push('--fs', `tag=${s.tag},socket=${s.virtiofsSocket}`);
     }
     for (const n of spec.nics) args.push('--net', `tap=${n.tap},mac=${n.mac}`);
+    // Free page reporting: memory the guest does not use goes back to the host.
+    args.push('--balloon', 'size=0,free_page_reporting=on');
     if (spec.channels.length > 0) {
       const sock = `${spec.consoleLogPath}.vsock`;
       args.push('--vsock', `cid=3,socket=${sock}`);

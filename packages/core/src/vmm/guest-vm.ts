@@ -1,42 +1,41 @@
-import { existsSync, statSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 /**
  * Boots one workload in a microVM with Kestrel as PID 1 and gives back its output and exit code.
- * The host side of the guest contract: build the initramfs (kestrel + job), listen on the three
- * channel sockets, start the hypervisor, parse the control markers, and clean everything up.
+ * The host side of the guest contract, in order: lay out the storage, write the initramfs (kestrel
+ * + job), listen on the channel sockets, start the hypervisor, parse the control markers, and
+ * clean everything up when the VM ends.
  */
-import { type Server, type Socket, createServer } from 'node:net';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type ErrorCode, HyprError } from '../errors.js';
-import {
-  type ExecFrame,
-  ExecFrameReader,
-  GuestEventReader,
-  JOB_PATH,
-  encodeExecFrame,
-  encodeExecOpen,
-  encodeJob,
-  signalCommand,
-  stopCommand,
-} from '../guest/index.js';
+import { HyprError } from '../errors.js';
+import { GuestEventReader, encodeJob, signalCommand, stopCommand } from '../guest/index.js';
 import { type Logger, silentLogger } from '../log.js';
-import { resolveGuestDir } from '../paths.js';
 import type { Child } from '../process.js';
-import { writeCpio } from '../rootfs/initramfs.js';
 import { type AcceleratorChoice, detectAccelerator } from './accel.js';
 import type { VmInstance, VmmAdapter } from './adapter.js';
+import { type GuestChannelSet, openGuestChannels } from './channels.js';
+import { createGuestExec } from './exec-channel.js';
+import type { ExecOptions, ExecSession } from './exec-session.js';
+import { guestArtifacts, writeGuestInitrd } from './guest-files.js';
+import {
+  type GuestMount,
+  type GuestStorage,
+  type RootfsSource,
+  planGuestStorage,
+  startShareDaemons,
+} from './guest-storage.js';
+import { type ProcessTable, listProcesses } from './guest-tools.js';
 import { selectAdapter } from './select.js';
-import { DEFAULT_CPUS, DEFAULT_MEMORY_MIB, type VmSpec } from './spec.js';
-import { findVirtiofsd, startVirtiofsd } from './virtiofsd.js';
+import { DEFAULT_CPUS, DEFAULT_MEMORY_MIB } from './spec.js';
+import { type VmStats, controlUnsupported } from './vm-control.js';
+import { type GuestReport, type GuestVmResult, settleVm } from './vm-result.js';
 
-export type RootfsSource = { dir: string } | { disk: string; type?: 'ext4' | 'erofs' };
-
-/** A filesystem mounted in the guest before the program starts. */
-export type GuestMount =
-  /** A host directory shared with the guest (9p), e.g. a bind mount or a named volume's _data. */
-  | { type: 'share'; hostPath: string; target: string; readOnly?: boolean }
-  | { type: 'tmpfs'; target: string; options?: string };
+export type { ExecOptions, ExecSession } from './exec-session.js';
+export type { GuestMount, RootfsSource } from './guest-storage.js';
+export { guestArtifacts } from './guest-files.js';
+export { type GuestVmResult, VmError } from './vm-result.js';
+export type { VmBlockStats, VmMemoryStats, VmStats } from './vm-control.js';
+export type { ProcessTable } from './guest-tools.js';
 
 export interface GuestVmOptions {
   rootfs: RootfsSource;
@@ -63,8 +62,16 @@ export interface GuestVmOptions {
   stdin?: boolean;
   /** The program gets a pseudo-terminal of this size (stdout and stderr merged), as `run -t`. */
   tty?: { rows: number; cols: number };
+  /** Size of the container's /dev/shm (`--shm-size`); default 64 MiB, as docker. */
+  shmSizeBytes?: number;
+  /** The container sees the VM's whole /dev, disks and channels included (`--privileged`). */
+  privileged?: boolean;
+  /** VM device nodes passed through to the container's /dev (`--device`). */
+  devices?: string[];
   /** Build mode: run the command files in commandsDir, results in sharedDir (see guest/PROTOCOL.md). */
   build?: { commandsDir: string; sharedDir: string };
+  /** Build mode: called as each command file's result arrives. */
+  onResult?: (r: { file: string; ok: boolean; exitCode: number }) => void;
   cpus?: number;
   memoryMiB?: number;
   /** Kill the VM when it runs longer than this; the run then fails with VM_TIMEOUT. */
@@ -81,52 +88,6 @@ export interface GuestVmOptions {
   kernelPath?: string;
   kestrelPath?: string;
   logger?: Logger;
-}
-
-export interface GuestVmResult {
-  exitCode: number;
-  stdout: string;
-  stderr: string;
-  /** Set when Kestrel could not run the program (missing binary, bad user, bad rootfs …). */
-  guestError?: string;
-  /** Build mode: one entry per command file that ran. */
-  results: { file: string; ok: boolean; exitCode: number }[];
-  accel: AcceleratorChoice;
-  durationMs: number;
-}
-
-export class VmError extends HyprError {
-  constructor(
-    code: ErrorCode,
-    message: string,
-    readonly consoleTail: string,
-    hint?: string,
-    options?: ErrorOptions,
-  ) {
-    super(code, message, hint, options);
-  }
-}
-
-export interface ExecOptions {
-  argv: string[];
-  env?: string[];
-  workdir?: string;
-  user?: string;
-  tty?: { rows: number; cols: number };
-  onStdout?: (b: Buffer) => void;
-  onStderr?: (b: Buffer) => void;
-}
-
-export interface ExecSession {
-  /** Resolves once the program has started (its pid in the guest), rejects when it could not. */
-  readonly started: Promise<number>;
-  write(data: Buffer | string): void;
-  /** Closes the program's stdin. */
-  end(): void;
-  resize(rows: number, cols: number): void;
-  signal(signal: string): void;
-  /** The program's exit code; `error` says why when it could not run (127 not found …). */
-  wait(): Promise<{ exitCode: number; error?: string }>;
 }
 
 export interface GuestVm {
@@ -148,84 +109,64 @@ export interface GuestVm {
   kill(signal?: string): void;
   /** Ends the hypervisor at once. */
   destroy(): Promise<void>;
+  /** Freezes the whole VM (`hypr pause`); stop() and kill() resume it first, as docker does. */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
+  readonly paused: boolean;
+  /** One sample of block I/O and guest memory (`hypr stats`). */
+  stats(): Promise<VmStats>;
+  /** The container's processes, as `ps -ef` shows them (`hypr top`; needs the exec option). */
+  top(): Promise<ProcessTable>;
 }
 
 let noticeShown = false;
-
-export function guestArtifacts(opts: { kernelPath?: string; kestrelPath?: string } = {}): {
-  kernel: string;
-  kestrel: string;
-} {
-  const dir = resolveGuestDir();
-  const kernel = opts.kernelPath ?? process.env.HYPR_KERNEL ?? join(dir, 'vmlinux');
-  const kestrel = opts.kestrelPath ?? process.env.HYPR_KESTREL ?? join(dir, 'kestrel');
-  if (!existsSync(kernel))
-    throw new HyprError(
-      'GUEST_KERNEL_MISSING',
-      `guest kernel not found at ${kernel}`,
-      'build it with scripts/build-kernel.sh (or set HYPR_KERNEL)',
-    );
-  if (!existsSync(kestrel))
-    throw new HyprError(
-      'GUEST_KESTREL_MISSING',
-      `kestrel not found at ${kestrel}`,
-      'build it with scripts/build-kestrel.sh (or set HYPR_KESTREL)',
-    );
-  return { kernel, kestrel };
-}
 
 function envList(env: GuestVmOptions['env']): string[] {
   if (!env) return [];
   return Array.isArray(env) ? env : Object.entries(env).map(([k, v]) => `${k}=${v}`);
 }
 
-interface Channel {
-  server: Server;
-  socket?: Socket;
-  closed: Promise<void>;
-  /** Writes now when the hypervisor is connected, else as soon as it connects (nothing is dropped). */
-  write(data: Buffer | string): void;
-  /** Ends the host side (the guest reads end-of-file) once everything queued is written. */
-  end(): void;
-}
-
-function listenChannel(path: string, onData: (b: Buffer) => void): Promise<Channel> {
-  return new Promise((resolve, reject) => {
-    let markClosed: () => void = () => {};
-    const closed = new Promise<void>((r) => {
-      markClosed = r;
-    });
-    const pending: (Buffer | string)[] = [];
-    let ending = false;
-    const ch: Channel = {
-      server: createServer(),
-      closed,
-      write(data) {
-        if (ch.socket && !ch.socket.destroyed) ch.socket.write(data);
-        else if (!ch.socket) pending.push(data);
-      },
-      end() {
-        if (ch.socket) ch.socket.end();
-        else ending = true;
-      },
-    };
-    ch.server.maxConnections = 1;
-    ch.server.on('connection', (s) => {
-      ch.socket = s;
-      s.on('data', onData);
-      s.on('error', () => {});
-      s.on('close', () => markClosed());
-      for (const d of pending.splice(0)) s.write(d);
-      if (ending) s.end();
-      ch.server.close();
-    });
-    ch.server.once('error', reject);
-    ch.server.listen(path, () => resolve(ch));
+/** The job Kestrel reads (guest/PROTOCOL.md): the program and everything around it. */
+function guestJob(opts: GuestVmOptions, storage: GuestStorage, name: string): Buffer {
+  return encodeJob({
+    argv: opts.argv,
+    env: envList(opts.env),
+    workdir: opts.workdir,
+    user: opts.user,
+    root: storage.root,
+    rootfsType: storage.rootfsType,
+    hostname: opts.hostname ?? name,
+    stopGraceMs: opts.stopGraceMs,
+    upperDevice: storage.upperDevice,
+    mounts: storage.mountRecords,
+    ...(opts.build ? { mode: 'build' as const, commandsTag: 'hyprcmd', sharedTag: 'hyprshared' } : {}),
+    nics: opts.nics?.map((n) => ({ mac: n.mac, address: n.address, gateway: n.gateway })),
+    dns: opts.dns,
+    dnsSearch: opts.dnsSearch,
+    hosts: opts.hosts,
+    exec: opts.exec,
+    stdin: opts.stdin,
+    tty: opts.tty,
+    shmSizeBytes: opts.shmSizeBytes,
+    privileged: opts.privileged,
+    devices: opts.devices,
   });
 }
 
-function consoleTail(text: string, lines = 20): string {
-  return text.trim().split('\n').slice(-lines).join('\n');
+/** Everything a booted VM owns until it ends. */
+interface Running {
+  opts: GuestVmOptions;
+  adapter: VmmAdapter;
+  accel: AcceleratorChoice;
+  vm: VmInstance;
+  channels: GuestChannelSet;
+  work: string;
+  started: number;
+  report: GuestReport & { results: GuestVmResult['results'] };
+  output: { out: Buffer[]; err: Buffer[] };
+  timedOut: () => boolean;
+  cleanup: () => Promise<void>;
+  exec?: ReturnType<typeof createGuestExec>;
 }
 
 export async function bootGuestVm(opts: GuestVmOptions): Promise<GuestVm> {
@@ -237,171 +178,71 @@ export async function bootGuestVm(opts: GuestVmOptions): Promise<GuestVm> {
   }
   const adapter = opts.adapter ?? selectAdapter(accel.accel);
   const { kernel, kestrel } = guestArtifacts(opts);
-  const rootfs = opts.rootfs;
-  let root: string;
-  if ('dir' in rootfs) {
-    if (!existsSync(rootfs.dir) || !statSync(rootfs.dir).isDirectory())
-      throw new HyprError('ROOTFS_NOT_FOUND', `root filesystem directory ${rootfs.dir} does not exist`);
-    root = '9p:rootfs';
-  } else {
-    if (!existsSync(rootfs.disk))
-      throw new HyprError('ROOTFS_NOT_FOUND', `root filesystem disk ${rootfs.disk} does not exist`);
-    root = '/dev/vda';
-  }
-
-  // Disks appear in the guest in the order they are given: the rootfs disk (if any) first.
-  const disks: VmSpec['disks'] = 'disk' in rootfs ? [{ path: rootfs.disk, readOnly: true }] : [];
-  let upperDev: string | undefined;
-  if (opts.writableDisk) {
-    if (!existsSync(opts.writableDisk))
-      throw new HyprError('WRITABLE_DISK_NOT_FOUND', `writable layer disk ${opts.writableDisk} does not exist`);
-    upperDev = `/dev/vd${String.fromCharCode(97 + disks.length)}`;
-    disks.push({ path: opts.writableDisk, readOnly: false });
-  }
-  const shares: VmSpec['shares'] = 'dir' in rootfs ? [{ tag: 'rootfs', hostPath: rootfs.dir, readOnly: true }] : [];
-  const mountRecords: string[] = [];
-  const virtiofsd = opts.mounts?.some((m) => m.type === 'share') ? findVirtiofsd() : undefined;
-  const fsDaemons: Child[] = [];
-  (opts.mounts ?? []).forEach((m, i) => {
-    if (!m.target.startsWith('/'))
-      throw new HyprError('MOUNT_INVALID', `mount target ${m.target} is not an absolute path`);
-    if (m.type === 'share') {
-      if (!existsSync(m.hostPath))
-        throw new HyprError('MOUNT_SOURCE_NOT_FOUND', `mount source ${m.hostPath} does not exist`);
-      // virtio-fs when a virtiofsd is there (its socket is set once the VM's work dir exists), else 9p.
-      const fs = virtiofsd ? 'virtiofs' : '9p';
-      shares.push({
-        tag: `m${i}`,
-        hostPath: m.hostPath,
-        readOnly: !!m.readOnly,
-        ...(virtiofsd ? { virtiofsSocket: '' } : {}),
-      });
-      mountRecords.push(`${fs}:m${i}\t${m.target}\t${fs}\t${m.readOnly ? 'ro' : 'rw'}`);
-    } else {
-      mountRecords.push(`tmpfs\t${m.target}\ttmpfs\t${m.options ?? 'mode=1777'}`);
-    }
-  });
-
-  if (opts.build) {
-    shares.push({ tag: 'hyprcmd', hostPath: opts.build.commandsDir, readOnly: true });
-    shares.push({ tag: 'hyprshared', hostPath: opts.build.sharedDir, readOnly: false });
-  }
-
+  const storage = planGuestStorage(opts);
   const started = Date.now();
   const work = await mkdtemp(join(tmpdir(), 'hypr-vm-'));
   const name = work.slice(-6);
   const collect = opts.collectOutput ?? true;
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  let exitCode: number | undefined;
-  let guestError: string | undefined;
-  const results: GuestVmResult['results'] = [];
-  const channels: Channel[] = [];
-  let execChannel: Channel | undefined;
-  let stdinChannel: Channel | undefined;
-  const execSessions = new Map<number, { onFrame: (f: ExecFrame) => void }>();
+  const output = { out: [] as Buffer[], err: [] as Buffer[] };
+  const report: Running['report'] = { results: [] };
+  const exec = opts.exec ? createGuestExec() : undefined;
+  const fsDaemons: Child[] = [];
+  let channels: GuestChannelSet | undefined;
   let instance: VmInstance | undefined;
   let timedOut = false;
   let timer: NodeJS.Timeout | undefined;
-
   const cleanup = async () => {
     clearTimeout(timer);
-    for (const c of [...channels, execChannel, stdinChannel]) {
-      c?.server.close();
-      c?.socket?.destroy();
-    }
-    for (const s of execSessions.values()) s.onFrame({ type: 'x', session: 0, payload: Buffer.from('255') });
+    instance?.control?.close();
+    channels?.destroy();
+    exec?.endAll();
     await Promise.all(fsDaemons.map((d) => d.stop()));
     await rm(work, { recursive: true, force: true });
   };
-
   try {
-    for (const share of shares) {
-      if (share.virtiofsSocket === undefined || !virtiofsd) continue;
-      share.virtiofsSocket = join(work, `vfs-${share.tag}.sock`);
-      fsDaemons.push(
-        await startVirtiofsd({
-          binary: virtiofsd,
-          socketPath: share.virtiofsSocket,
-          source: share.hostPath,
-          logger: log,
-        }),
-      );
-    }
-    const job = encodeJob({
-      argv: opts.argv,
-      env: envList(opts.env),
-      workdir: opts.workdir,
-      user: opts.user,
-      root,
-      rootfsType: 'disk' in rootfs ? rootfs.type : undefined,
-      hostname: opts.hostname ?? name,
-      stopGraceMs: opts.stopGraceMs,
-      upperDevice: upperDev,
-      mounts: mountRecords,
-      ...(opts.build ? { mode: 'build' as const, commandsTag: 'hyprcmd', sharedTag: 'hyprshared' } : {}),
-      nics: opts.nics?.map((n) => ({ mac: n.mac, address: n.address, gateway: n.gateway })),
-      dns: opts.dns,
-      dnsSearch: opts.dnsSearch,
-      hosts: opts.hosts,
-      exec: opts.exec,
-      stdin: opts.stdin,
-      tty: opts.tty,
-    });
-    const initrd = writeCpio([
-      { path: 'init', mode: 0o755, data: await readFile(kestrel) },
-      { path: 'hypr', type: 'dir', mode: 0o700 },
-      { path: JOB_PATH, mode: 0o400, data: job },
-    ]);
-    const initrdPath = join(work, 'initrd.cpio');
-    await writeFile(initrdPath, initrd, { mode: 0o600 });
-
+    await startShareDaemons(storage, work, log, fsDaemons);
+    const initrdPath = await writeGuestInitrd(work, kestrel, guestJob(opts, storage, name));
     const reader = new GuestEventReader((e) => {
       log.debug({ event: e }, 'guest event');
-      if (e.kind === 'exit') exitCode = e.code;
-      else if (e.kind === 'error') guestError = e.message;
-      else if (e.kind === 'result') results.push({ file: e.file, ok: e.ok, exitCode: e.exitCode });
+      if (e.kind === 'exit') report.exitCode = e.code;
+      else if (e.kind === 'error') report.guestError = e.message;
+      else if (e.kind === 'result') {
+        const r = { file: e.file, ok: e.ok, exitCode: e.exitCode };
+        report.results.push(r);
+        opts.onResult?.(r);
+      }
     });
-    const control = await listenChannel(join(work, 'control.sock'), (b) => reader.push(b));
-    channels.push(control);
-    if (opts.exec) {
-      const frames = new ExecFrameReader((f) => execSessions.get(f.session)?.onFrame(f));
-      execChannel = await listenChannel(join(work, 'exec.sock'), (b) => frames.push(b));
-    }
-    if (opts.stdin) stdinChannel = await listenChannel(join(work, 'stdin.sock'), () => {});
-    channels.push(
-      await listenChannel(join(work, 'stdout.sock'), (b) => {
-        if (collect) out.push(b);
+    channels = await openGuestChannels(work, {
+      onControl: (b) => reader.push(b),
+      onStdout: (b) => {
+        if (collect) output.out.push(b);
         opts.onStdout?.(b);
-      }),
-    );
-    channels.push(
-      await listenChannel(join(work, 'stderr.sock'), (b) => {
-        if (collect) err.push(b);
+      },
+      onStderr: (b) => {
+        if (collect) output.err.push(b);
         opts.onStderr?.(b);
-      }),
+      },
+      ...(exec ? { onExec: (b: Buffer) => exec.push(b) } : {}),
+      stdin: opts.stdin,
+    });
+    instance = await adapter.start(
+      {
+        name,
+        kernelPath: kernel,
+        initrdPath,
+        cmdline: 'console=ttyS0 reboot=t panic=-1 quiet',
+        cpus: opts.cpus ?? DEFAULT_CPUS,
+        memoryMiB: opts.memoryMiB ?? DEFAULT_MEMORY_MIB,
+        disks: storage.disks,
+        shares: storage.shares,
+        nics: (opts.nics ?? []).map((n) => ({ tap: n.tap, mac: n.mac })),
+        netns: opts.netns,
+        channels: channels.specs,
+        consoleLogPath: join(work, 'console.log'),
+        controlSocketPath: join(work, 'qmp.sock'),
+      },
+      { accel: accel.accel, signal: opts.signal, log },
     );
-    const spec: VmSpec = {
-      name,
-      kernelPath: kernel,
-      initrdPath,
-      cmdline: 'console=ttyS0 reboot=t panic=-1 quiet',
-      cpus: opts.cpus ?? DEFAULT_CPUS,
-      memoryMiB: opts.memoryMiB ?? DEFAULT_MEMORY_MIB,
-      disks,
-      shares,
-      nics: (opts.nics ?? []).map((n) => ({ tap: n.tap, mac: n.mac })),
-      netns: opts.netns,
-      channels: [
-        { name: 'hypr.control', socketPath: join(work, 'control.sock'), vsockPort: 1024 },
-        { name: 'hypr.stdout', socketPath: join(work, 'stdout.sock'), vsockPort: 1025 },
-        { name: 'hypr.stderr', socketPath: join(work, 'stderr.sock'), vsockPort: 1026 },
-        ...(opts.exec ? [{ name: 'hypr.exec', socketPath: join(work, 'exec.sock'), vsockPort: 1027 }] : []),
-        ...(opts.stdin ? [{ name: 'hypr.stdin', socketPath: join(work, 'stdin.sock'), vsockPort: 1028 }] : []),
-      ],
-      consoleLogPath: join(work, 'console.log'),
-    };
-    instance = await adapter.start(spec, { accel: accel.accel, signal: opts.signal, log });
     if (opts.timeoutMs) {
       timer = setTimeout(() => {
         timedOut = true;
@@ -414,130 +255,88 @@ export async function bootGuestVm(opts: GuestVmOptions): Promise<GuestVm> {
     await cleanup();
     throw e;
   }
+  return guestVmHandle({
+    opts,
+    adapter,
+    accel,
+    vm: instance,
+    channels,
+    work,
+    started,
+    report,
+    output,
+    timedOut: () => timedOut,
+    cleanup,
+    exec,
+  });
+}
 
-  const vm = instance;
+function guestVmHandle(r: Running): GuestVm {
+  const { vm, channels, opts } = r;
   let result: Promise<GuestVmResult> | undefined;
   const wait = (): Promise<GuestVmResult> => {
     result ??= (async () => {
       try {
         const exit = await vm.exited;
         // The channels close when the hypervisor exits; give the last bytes a moment to arrive.
-        await Promise.race([Promise.all(channels.map((c) => c.closed)), new Promise((r) => setTimeout(r, 1000))]);
-        const consoleText = await readFile(join(work, 'console.log'), 'utf8').catch(() => '');
-        const base = {
-          stdout: Buffer.concat(out).toString('utf8'),
-          stderr: Buffer.concat(err).toString('utf8'),
-          accel,
-          durationMs: Date.now() - started,
-          results,
-        };
-        if (exitCode !== undefined) return { ...base, exitCode, guestError };
-        if (timedOut)
-          throw new VmError(
-            'VM_TIMEOUT',
-            `the VM did not finish within ${opts.timeoutMs} ms and was killed`,
-            consoleTail(consoleText),
-          );
-        if (opts.signal?.aborted)
-          throw new VmError('VM_ABORTED', 'the VM was stopped before it finished', consoleTail(consoleText));
-        const panic = consoleText.indexOf('Kernel panic');
-        if (panic >= 0)
-          throw new VmError(
-            'VM_KERNEL_PANIC',
-            `the guest kernel panicked: ${consoleText.slice(panic).split('\n')[0].trim()}`,
-            consoleTail(consoleText),
-          );
-        if (exit.code !== 0)
-          throw new VmError(
-            'VM_HYPERVISOR_FAILED',
-            `${adapter.binary} failed (${exit.signal ?? `exit ${exit.code}`}): ${vm.stderrTail().trim() || 'no message'}`,
-            consoleTail(consoleText),
-          );
-        throw new VmError(
-          'VM_NO_EXIT_STATUS',
-          `the VM ended without reporting an exit status${guestError ? `: ${guestError}` : ''}`,
-          consoleTail(consoleText),
-          'the console log below may say why',
+        await Promise.race([channels.outputClosed(), new Promise((res) => setTimeout(res, 1000))]);
+        const consoleText = await readFile(join(r.work, 'console.log'), 'utf8').catch(() => '');
+        return settleVm(
+          {
+            exit,
+            report: r.report,
+            consoleText,
+            timedOutAfterMs: r.timedOut() ? opts.timeoutMs : undefined,
+            aborted: !!opts.signal?.aborted,
+            hypervisor: r.adapter.binary,
+            stderrTail: vm.stderrTail(),
+          },
+          {
+            stdout: Buffer.concat(r.output.out).toString('utf8'),
+            stderr: Buffer.concat(r.output.err).toString('utf8'),
+            accel: r.accel,
+            durationMs: Date.now() - r.started,
+            results: r.report.results,
+          },
         );
       } finally {
-        await cleanup();
+        await r.cleanup();
       }
     })();
     return result;
   };
-  const send = (line: string) => channels[0]?.write(line);
+  const send = (line: string) => channels.control.write(line);
   const exec = (o: ExecOptions): ExecSession => {
-    if (!execChannel) throw new HyprError('EXEC_UNAVAILABLE', 'this VM was started without the exec channel');
-    let id = 0;
-    while (execSessions.has(id)) id++;
-    if (id > 15) throw new HyprError('EXEC_TOO_MANY', 'at most 16 exec sessions can run at once');
-    const ch = execChannel;
-    const sendFrames = (type: Parameters<typeof encodeExecFrame>[0], payload?: Buffer | string) => {
-      for (const f of encodeExecFrame(type, id, payload)) ch.write(f);
-    };
-    let startedResolve!: (pid: number) => void;
-    let startedReject!: (e: Error) => void;
-    const started = new Promise<number>((res, rej) => {
-      startedResolve = res;
-      startedReject = rej;
-    });
-    started.catch(() => {});
-    let error: string | undefined;
-    let done!: (r: { exitCode: number; error?: string }) => void;
-    const finished = new Promise<{ exitCode: number; error?: string }>((r) => {
-      done = r;
-    });
-    execSessions.set(id, {
-      onFrame(f) {
-        switch (f.type) {
-          case 'P':
-            startedResolve(Number(f.payload.toString()));
-            break;
-          case 'o':
-            o.onStdout?.(Buffer.from(f.payload));
-            break;
-          case 'e':
-            o.onStderr?.(Buffer.from(f.payload));
-            break;
-          case 'E':
-            error = f.payload.toString();
-            break;
-          case 'x': {
-            execSessions.delete(id);
-            const exitCode = Number(f.payload.toString());
-            startedReject(new HyprError('EXEC_FAILED', error ?? `exec ended with ${exitCode}`));
-            done({ exitCode, error });
-            break;
-          }
-        }
-      },
-    });
-    sendFrames('O', encodeExecOpen({ argv: o.argv, env: o.env ?? [], workdir: o.workdir, user: o.user, tty: o.tty }));
-    return {
-      started,
-      write: (d) => sendFrames('I', typeof d === 'string' ? Buffer.from(d) : d),
-      end: () => sendFrames('C'),
-      resize: (rows, cols) => sendFrames('R', `${rows}x${cols}`),
-      signal: (sig) => sendFrames('S', sig.replace(/^SIG/, '')),
-      wait: () => finished,
-    };
+    if (!r.exec || !channels.exec)
+      throw new HyprError('EXEC_UNAVAILABLE', 'this VM was started without the exec channel');
+    return r.exec.open(channels.exec, o);
+  };
+  const control = () => vm.control ?? controlUnsupported(r.adapter.name);
+  let paused = false;
+  // A frozen Kestrel cannot take a stop request: thaw the VM first.
+  const thaw = async () => {
+    if (!paused) return;
+    paused = false;
+    await vm.control?.resume().catch(() => {});
   };
   return {
     pid: vm.pid,
-    accel,
+    accel: r.accel,
     wait,
     exec,
+    top: () => listProcesses(exec),
     writeStdin(data) {
-      if (!stdinChannel) throw new HyprError('STDIN_UNAVAILABLE', 'this VM was started without stdin');
-      stdinChannel.write(data);
+      if (!channels.stdin) throw new HyprError('STDIN_UNAVAILABLE', 'this VM was started without stdin');
+      channels.stdin.write(data);
     },
     closeStdin() {
-      stdinChannel?.end();
+      channels.stdin?.end();
     },
     resize(rows, cols) {
       send(`RESIZE ${rows | 0} ${cols | 0}\n`);
     },
     async stop(signal = 'SIGTERM', graceMs = opts.stopGraceMs ?? 10_000) {
+      await thaw();
       send(stopCommand(signal, graceMs));
       const killer = setTimeout(() => void vm.stop(), graceMs + 5_000);
       try {
@@ -547,8 +346,20 @@ export async function bootGuestVm(opts: GuestVmOptions): Promise<GuestVm> {
       }
     },
     kill(signal = 'SIGKILL') {
-      send(signalCommand(signal));
+      void thaw().then(() => send(signalCommand(signal)));
     },
+    get paused() {
+      return paused;
+    },
+    async pause() {
+      await control().pause();
+      paused = true;
+    },
+    async resume() {
+      await control().resume();
+      paused = false;
+    },
+    stats: () => control().stats(),
     async destroy() {
       await vm.stop();
       await wait().catch(() => undefined);

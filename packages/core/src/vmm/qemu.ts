@@ -1,5 +1,6 @@
 import { type StartVmOptions, type VmInstance, type VmmAdapter, type VmmCommand, startVmmProcess } from './adapter.js';
 import type { Accelerator, VmSpec } from './spec.js';
+import { BALLOON_ID, createQmpControl } from './vm-control.js';
 
 /** QEMU's `microvm` machine: no PCI, no firmware, virtio-mmio devices, PVH boot of vmlinux. */
 export class QemuAdapter implements VmmAdapter {
@@ -70,12 +71,18 @@ export class QemuAdapter implements VmmAdapter {
       args.push('-netdev', `tap,id=net${i},ifname=${n.tap},script=no,downscript=no`);
       args.push('-device', `virtio-net-device,netdev=net${i},mac=${n.mac}`);
     });
+    // Free page reporting: the guest hands pages it does not use back to the host, so the VM's
+    // size is a limit, not a cost. Its statistics (memory in use) feed `hypr stats`.
+    args.push('-device', `virtio-balloon-device,id=${BALLOON_ID},free-page-reporting=on`);
+    if (spec.controlSocketPath) args.push('-qmp', `unix:${spec.controlSocketPath},server=on,wait=off`);
     if (spec.netns) return { binary: 'ip', args: ['netns', 'exec', spec.netns, this.binary, ...args] };
     return { binary: this.binary, args };
   }
 
   async start(spec: VmSpec, opts: StartVmOptions): Promise<VmInstance> {
     opts.log?.debug({ vmm: this.name, vm: spec.name }, 'starting hypervisor');
-    return startVmmProcess(this.buildCommand(spec, opts.accel), { ...opts, packageHint: this.packageHint });
+    const vm = await startVmmProcess(this.buildCommand(spec, opts.accel), { ...opts, packageHint: this.packageHint });
+    if (spec.controlSocketPath) vm.control = createQmpControl(spec.controlSocketPath, spec.memoryMiB);
+    return vm;
   }
 }

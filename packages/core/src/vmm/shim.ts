@@ -4,45 +4,32 @@ import { spawn } from 'node:child_process';
  * hypr-shim.ts) that owns one VM: it boots it, appends its output to a docker json-file log, takes
  * stop/kill requests on a Unix socket, and writes the exit status to a file when the VM ends. It
  * lives in its own session, so a `kill -9` of hyprd leaves the VM running; a new hyprd re-adopts
- * it with connectShim. The shim's directory (one per container) holds:
- *
- *   config.json     the ShimVmConfig it runs           shim.sock   requests and events (JSON lines)
- *   state.json      {pid, vmPid, startedAt}            shim.log    the shim's own diagnostics
- *   container.log   {"log","stream","time"} per line   exit.json   ShimExit, written atomically at the end
+ * it with connectShim. The files and the socket protocol are in shim-protocol.ts.
  */
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { type Socket, connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HyprError } from '../errors.js';
+import { type ErrorCode, HyprError, isErrorCode } from '../errors.js';
 import { createLineSplitter } from '../lines.js';
-import type { ExecOptions, ExecSession, GuestVmOptions } from './guest-vm.js';
+import { type ExecOptions, type ExecSession, type ExecSessionHandle, createExecSession } from './exec-session.js';
+import { type ProcessTable, listProcesses } from './guest-tools.js';
+import {
+  SHIM_FILES,
+  type ShimEvent,
+  type ShimExit,
+  type ShimRequest,
+  type ShimState,
+  type ShimVmConfig,
+  encodeShimLine,
+  fromBase64,
+  parseShimLine,
+  toBase64,
+} from './shim-protocol.js';
+import type { VmStats } from './vm-control.js';
 
-/** What the shim boots: the JSON-serialisable part of GuestVmOptions. */
-export type ShimVmConfig = Pick<
-  GuestVmOptions,
-  | 'rootfs'
-  | 'argv'
-  | 'workdir'
-  | 'user'
-  | 'hostname'
-  | 'cpus'
-  | 'memoryMiB'
-  | 'stopGraceMs'
-  | 'mounts'
-  | 'stdin'
-  | 'tty'
-  | 'nics'
-  | 'dns'
-  | 'dnsSearch'
-  | 'hosts'
-  | 'netns'
-> & {
-  env: string[];
-  /** Persistent writable layer, created on first start (sparse ext4 of sizeMiB) and reused after. */
-  writableDisk?: { path: string; sizeMiB?: number };
-};
+export { SHIM_FILES, type ShimExit, type ShimState, type ShimVmConfig } from './shim-protocol.js';
 
 /** An exec through the shim takes and gives what an exec into a VM does. */
 export type ShimExecOptions = ExecOptions;
@@ -57,31 +44,6 @@ export interface ShimAttachment {
   detach(): void;
 }
 
-export interface ShimExit {
-  /** The program's exit code (128+N when killed by signal N); 255 when the VM itself failed. */
-  exitCode: number;
-  /** Kestrel could not run the program (missing binary, unknown user …). */
-  guestError?: string;
-  /** The VM failed (hypervisor error, kernel panic …). */
-  error?: string;
-  finishedAt: string;
-}
-
-export interface ShimState {
-  pid: number;
-  vmPid?: number;
-  startedAt: string;
-}
-
-export const SHIM_FILES = {
-  config: 'config.json',
-  socket: 'shim.sock',
-  state: 'state.json',
-  exit: 'exit.json',
-  log: 'container.log',
-  shimLog: 'shim.log',
-} as const;
-
 export interface ShimClient {
   readonly dir: string;
   readonly state: ShimState;
@@ -95,6 +57,14 @@ export interface ShimClient {
   exec(opts: ShimExecOptions): ShimExecSession;
   /** Streams the program's output as it arrives (from now on) and, with stdin, feeds its input. */
   attach(handlers: { onStdout?: (b: Buffer) => void; onStderr?: (b: Buffer) => void }): ShimAttachment;
+  /** Freezes the whole VM (`hypr pause`); stop and kill resume it first. */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
+  isPaused(): Promise<boolean>;
+  /** One sample of the VM's block I/O and guest memory (`hypr stats`). */
+  stats(): Promise<VmStats>;
+  /** The container's processes, as `ps -ef` shows them (`hypr top`). */
+  top(): Promise<ProcessTable>;
   /** Closes this connection; the shim and its VM keep running. */
   close(): void;
 }
@@ -189,6 +159,11 @@ function finishedShim(dir: string, exit: ShimExit): ShimClient {
     kill: async () => {},
     exec: ended,
     attach: () => ({ write() {}, end() {}, resize() {}, detach() {} }),
+    pause: async () => ended(),
+    resume: async () => ended(),
+    isPaused: async () => false,
+    stats: async () => ended(),
+    top: async () => ended(),
     close() {},
   };
 }
@@ -209,26 +184,62 @@ export async function connectShim(dir: string): Promise<ShimClient | undefined> 
     s.once('error', reject);
   });
   socket.on('error', () => {});
+  return shimConnection(dir, state, socket);
+}
+
+type OutputHandlers = { onStdout?: (b: Buffer) => void; onStderr?: (b: Buffer) => void };
+
+/** A client on a connected shim socket: requests out, events routed to their waiters. */
+function shimConnection(dir: string, state: ShimState, socket: Socket): ShimClient {
   let exitInfo: ShimExit | undefined;
+  let closedByUs = false;
   const waiters: ((e: ShimExit) => void)[] = [];
+  const execs = new Map<string, ExecSessionHandle>();
+  const requests = new Map<string, { resolve(v: unknown): void; reject(e: Error): void }>();
+  let nextRequest = 0;
+  const attachments = new Set<OutputHandlers>();
+  let nextExec = 0;
   const settle = (e: ShimExit) => {
     exitInfo ??= e;
     for (const w of waiters.splice(0)) w(exitInfo);
+    // The container ended: its exec sessions end with it.
+    for (const [id, s] of execs) {
+      execs.delete(id);
+      s.deliver({ kind: 'exit', exitCode: 137 });
+    }
+    for (const r of requests.values()) r.reject(new HyprError('CONTAINER_NOT_RUNNING', 'the container has exited'));
+    requests.clear();
+  };
+  const onEvent = (msg: ShimEvent) => {
+    if (msg.event === 'exit') return settle(msg);
+    if (msg.event === 'reply') {
+      const r = requests.get(msg.id);
+      requests.delete(msg.id);
+      if (msg.ok) r?.resolve(msg.result);
+      else
+        r?.reject(
+          new HyprError(isErrorCode(msg.code ?? '') ? (msg.code as ErrorCode) : 'VM_HYPERVISOR_FAILED', msg.error),
+        );
+      return;
+    }
+    if (msg.event === 'out') {
+      for (const a of attachments) (msg.stream === 'stderr' ? a.onStderr : a.onStdout)?.(fromBase64(msg.data));
+      return;
+    }
+    const s = execs.get(msg.id);
+    if (!s) return;
+    if (msg.event === 'exec-started') s.deliver({ kind: 'started', pid: msg.pid ?? 0 });
+    else if (msg.event === 'exec-out') s.deliver({ kind: 'output', stream: msg.stream, data: fromBase64(msg.data) });
+    else if (msg.event === 'exec-exit') {
+      execs.delete(msg.id);
+      s.deliver({ kind: 'exit', exitCode: msg.exitCode ?? 255, ...(msg.error ? { error: msg.error } : {}) });
+    }
   };
   socket.on(
     'data',
     createLineSplitter((line) => {
-      let msg: { event?: string; id?: string; stream?: string; data?: string; pid?: number; error?: string } & ShimExit;
-      try {
-        msg = JSON.parse(line);
-      } catch {
-        return;
-      }
-      if (msg.event === 'exit') settle(msg);
-      else if (msg.event === 'out')
-        for (const a of attachments)
-          (msg.stream === 'stderr' ? a.onStderr : a.onStdout)?.(Buffer.from(msg.data ?? '', 'base64'));
-      else if (msg.id && execs.has(msg.id)) execs.get(msg.id)?.(msg);
+      const msg = parseShimLine<ShimEvent>(line);
+      if (msg) onEvent(msg);
     }),
   );
   socket.on('close', () => {
@@ -236,20 +247,43 @@ export async function connectShim(dir: string): Promise<ShimClient | undefined> 
     if (exitInfo) return;
     const fromFile = readShimExit(dir);
     if (fromFile) settle(fromFile);
-    else if (closedByUs) return;
-    else
+    else if (!closedByUs)
       settle({ exitCode: 255, error: 'the shim ended without an exit status', finishedAt: new Date().toISOString() });
   });
-  let closedByUs = false;
-  const send = (msg: object) => {
-    if (!socket.destroyed) socket.write(`${JSON.stringify(msg)}\n`);
+  const send = (msg: ShimRequest) => {
+    if (!socket.destroyed) socket.write(encodeShimLine(msg));
   };
-  type ExecEvent = { event?: string; stream?: string; data?: string; pid?: number; exitCode?: number; error?: string };
-  const execs = new Map<string, (e: ExecEvent) => void>();
-  const attachments = new Set<{ onStdout?: (b: Buffer) => void; onStderr?: (b: Buffer) => void }>();
-  let nextExec = 0;
   const wait = () => (exitInfo ? Promise.resolve(exitInfo) : new Promise<ShimExit>((r) => waiters.push(r)));
+  const request = <T>(op: 'pause' | 'resume' | 'is-paused' | 'stats'): Promise<T> => {
+    if (exitInfo) return Promise.reject(new HyprError('CONTAINER_NOT_RUNNING', 'the container has exited'));
+    const id = `r${process.pid}-${nextRequest++}`;
+    return new Promise<T>((resolve, reject) => {
+      requests.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      send({ op, id });
+    });
+  };
+  const exec = (o: ExecOptions): ExecSession => {
+    const id = `e${process.pid}-${nextExec++}`;
+    const handle = createExecSession(o, {
+      write: (d) => send({ op: 'exec-stdin', id, data: toBase64(d) }),
+      end: () => send({ op: 'exec-close-stdin', id }),
+      resize: (rows, cols) => send({ op: 'exec-resize', id, rows, cols }),
+      signal: (signal) => send({ op: 'exec-signal', id, signal }),
+    });
+    if (exitInfo) {
+      handle.deliver({ kind: 'exit', exitCode: 137 });
+      return handle.session;
+    }
+    execs.set(id, handle);
+    send({ op: 'exec', id, argv: o.argv, env: o.env ?? [], workdir: o.workdir, user: o.user, tty: o.tty });
+    return handle.session;
+  };
   return {
+    pause: () => request<void>('pause'),
+    resume: () => request<void>('resume'),
+    isPaused: () => request<boolean>('is-paused'),
+    stats: () => request<VmStats>('stats'),
+    top: () => listProcesses(exec),
     dir,
     state,
     wait,
@@ -260,49 +294,12 @@ export async function connectShim(dir: string): Promise<ShimClient | undefined> 
     async kill(signal = 'SIGKILL') {
       send({ op: 'kill', signal });
     },
-    exec(o) {
-      const id = `e${process.pid}-${nextExec++}`;
-      let startedResolve!: (pid: number) => void;
-      let startedReject!: (e: Error) => void;
-      const started = new Promise<number>((res, rej) => {
-        startedResolve = res;
-        startedReject = rej;
-      });
-      started.catch(() => {});
-      let done!: (r: { exitCode: number; error?: string }) => void;
-      const finished = new Promise<{ exitCode: number; error?: string }>((r) => {
-        done = r;
-      });
-      execs.set(id, (e) => {
-        if (e.event === 'exec-started') startedResolve(e.pid ?? 0);
-        else if (e.event === 'exec-out')
-          (e.stream === 'stderr' ? o.onStderr : o.onStdout)?.(Buffer.from(e.data ?? '', 'base64'));
-        else if (e.event === 'exec-exit') {
-          execs.delete(id);
-          startedReject(new HyprError('EXEC_FAILED', e.error ?? `exec ended with ${e.exitCode}`));
-          done({ exitCode: e.exitCode ?? 255, ...(e.error ? { error: e.error } : {}) });
-        }
-      });
-      void wait().then(() => {
-        // The container ended: its exec sessions end with it.
-        execs.get(id)?.({ event: 'exec-exit', exitCode: 137 });
-      });
-      send({ op: 'exec', id, argv: o.argv, env: o.env ?? [], workdir: o.workdir, user: o.user, tty: o.tty });
-      const b64 = (d: Buffer | string) => (typeof d === 'string' ? Buffer.from(d) : d).toString('base64');
-      return {
-        started,
-        write: (d) => send({ op: 'exec-stdin', id, data: b64(d) }),
-        end: () => send({ op: 'exec-close-stdin', id }),
-        resize: (rows, cols) => send({ op: 'exec-resize', id, rows, cols }),
-        signal: (signal) => send({ op: 'exec-signal', id, signal }),
-        wait: () => finished,
-      };
-    },
+    exec,
     attach(handlers) {
       attachments.add(handlers);
       send({ op: 'attach' });
       return {
-        write: (d) => send({ op: 'stdin', data: (typeof d === 'string' ? Buffer.from(d) : d).toString('base64') }),
+        write: (d) => send({ op: 'stdin', data: toBase64(d) }),
         end: () => send({ op: 'close-stdin' }),
         resize: (rows, cols) => send({ op: 'resize', rows, cols }),
         detach: () => {

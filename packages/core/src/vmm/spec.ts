@@ -1,3 +1,5 @@
+import { availableParallelism } from 'node:os';
+
 /** What every hypervisor adapter boots: one description, whatever the backend. */
 export interface VmSpec {
   /** Short name for logs and the hypervisor's process title. */
@@ -18,6 +20,8 @@ export interface VmSpec {
   netns?: string;
   /** File receiving the guest's serial console (kernel messages). */
   consoleLogPath: string;
+  /** Unix socket for live control (QEMU: QMP), made by the hypervisor; absent = no live control. */
+  controlSocketPath?: string;
 }
 
 export interface VmDisk {
@@ -53,5 +57,18 @@ export interface VmChannel {
 
 export type Accelerator = 'kvm' | 'tcg' | 'hvf';
 
-export const DEFAULT_CPUS = 1;
-export const DEFAULT_MEMORY_MIB = 256;
+/**
+ * A VM's size when the caller gives none, as a Docker user expects (no wall): 2 GiB, of which the
+ * guest returns what it does not use to the host (virtio-balloon free page reporting, so an idle
+ * container costs what it touches, not its size), and as many vCPUs as the host has (the guest
+ * kernel's limit is 64). The daemon passes its own when its config sets them.
+ */
+export const DEFAULT_MEMORY_MIB = 2048;
+export const MAX_CPUS = 64;
+
+export function defaultCpus(): number {
+  return Math.min(MAX_CPUS, Math.max(1, availableParallelism()));
+}
+
+/** The host's cores at start-up; defaultCpus() reads them again. */
+export const DEFAULT_CPUS = defaultCpus();

@@ -1,0 +1,102 @@
+/**
+ * What a guest's filesystems become on the hypervisor's side: the root (a read-only disk or a 9p
+ * share), the writable layer's disk, shared directories (virtio-fs when a virtiofsd is there, else
+ * 9p), and the mount records Kestrel reads from the job (guest/PROTOCOL.md, key `m`).
+ */
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { HyprError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { Child } from '../process.js';
+import type { VmSpec } from './spec.js';
+import { findVirtiofsd, startVirtiofsd } from './virtiofsd.js';
+
+export type RootfsSource = { dir: string } | { disk: string; type?: 'ext4' | 'erofs' };
+
+/** A filesystem mounted in the guest before the program starts. */
+export type GuestMount =
+  /** A host directory shared with the guest (9p), e.g. a bind mount or a named volume's _data. */
+  | { type: 'share'; hostPath: string; target: string; readOnly?: boolean }
+  | { type: 'tmpfs'; target: string; options?: string };
+
+export interface GuestStorage {
+  /** The job's root: "/dev/vda" or "9p:rootfs". */
+  root: string;
+  rootfsType?: 'ext4' | 'erofs';
+  /** The writable layer's device in the guest, when there is a disk for it. */
+  upperDevice?: string;
+  disks: VmSpec['disks'];
+  shares: VmSpec['shares'];
+  mountRecords: string[];
+  /** The virtiofsd binary, when some share goes over virtio-fs. */
+  virtiofsd?: string;
+}
+
+export interface GuestStorageOptions {
+  rootfs: RootfsSource;
+  writableDisk?: string;
+  mounts?: GuestMount[];
+  build?: { commandsDir: string; sharedDir: string };
+}
+
+/** Checks every source and lays the storage out; nothing starts here. */
+export function planGuestStorage(opts: GuestStorageOptions): GuestStorage {
+  const { rootfs } = opts;
+  if ('dir' in rootfs) {
+    if (!existsSync(rootfs.dir) || !statSync(rootfs.dir).isDirectory())
+      throw new HyprError('ROOTFS_NOT_FOUND', `root filesystem directory ${rootfs.dir} does not exist`);
+  } else if (!existsSync(rootfs.disk)) {
+    throw new HyprError('ROOTFS_NOT_FOUND', `root filesystem disk ${rootfs.disk} does not exist`);
+  }
+  // Disks appear in the guest in the order they are given: the rootfs disk (if any) first.
+  const disks: VmSpec['disks'] = 'disk' in rootfs ? [{ path: rootfs.disk, readOnly: true }] : [];
+  let upperDevice: string | undefined;
+  if (opts.writableDisk) {
+    if (!existsSync(opts.writableDisk))
+      throw new HyprError('WRITABLE_DISK_NOT_FOUND', `writable layer disk ${opts.writableDisk} does not exist`);
+    upperDevice = `/dev/vd${String.fromCharCode(97 + disks.length)}`;
+    disks.push({ path: opts.writableDisk, readOnly: false });
+  }
+  const shares: VmSpec['shares'] = 'dir' in rootfs ? [{ tag: 'rootfs', hostPath: rootfs.dir, readOnly: true }] : [];
+  const virtiofsd = opts.mounts?.some((m) => m.type === 'share') ? findVirtiofsd() : undefined;
+  const mountRecords = (opts.mounts ?? []).map((m, i) => {
+    if (!m.target.startsWith('/'))
+      throw new HyprError('MOUNT_INVALID', `mount target ${m.target} is not an absolute path`);
+    if (m.type === 'tmpfs') return `tmpfs\t${m.target}\ttmpfs\t${m.options ?? 'mode=1777'}`;
+    if (!existsSync(m.hostPath))
+      throw new HyprError('MOUNT_SOURCE_NOT_FOUND', `mount source ${m.hostPath} does not exist`);
+    // virtio-fs when a virtiofsd is there (its socket is set once the VM's work dir exists), else 9p.
+    const fs = virtiofsd ? 'virtiofs' : '9p';
+    shares.push({
+      tag: `m${i}`,
+      hostPath: m.hostPath,
+      readOnly: !!m.readOnly,
+      ...(virtiofsd ? { virtiofsSocket: '' } : {}),
+    });
+    return `${fs}:m${i}\t${m.target}\t${fs}\t${m.readOnly ? 'ro' : 'rw'}`;
+  });
+  if (opts.build) {
+    shares.push({ tag: 'hyprcmd', hostPath: opts.build.commandsDir, readOnly: true });
+    shares.push({ tag: 'hyprshared', hostPath: opts.build.sharedDir, readOnly: false });
+  }
+  return {
+    root: 'dir' in rootfs ? '9p:rootfs' : '/dev/vda',
+    rootfsType: 'disk' in rootfs ? rootfs.type : undefined,
+    upperDevice,
+    disks,
+    shares,
+    mountRecords,
+    virtiofsd,
+  };
+}
+
+/** Starts one virtiofsd per virtio-fs share, its socket in dir; the caller stops them. */
+export async function startShareDaemons(storage: GuestStorage, dir: string, log: Logger, into: Child[]): Promise<void> {
+  const binary = storage.virtiofsd;
+  if (!binary) return;
+  for (const share of storage.shares) {
+    if (share.virtiofsSocket === undefined) continue;
+    share.virtiofsSocket = join(dir, `vfs-${share.tag}.sock`);
+    into.push(await startVirtiofsd({ binary, socketPath: share.virtiofsSocket, source: share.hostPath, logger: log }));
+  }
+}
