@@ -1,3 +1,4 @@
+import { posix } from 'node:path';
 import type { DockerfileCommand, DockerfileStep } from '../dockerfile/index.js';
 import type { ImageConfig, ImageRuntimeConfig } from '../image/manifest.js';
 
@@ -43,15 +44,9 @@ export function commandArgv(command: DockerfileCommand, shell: readonly string[]
   return command.form === 'exec' ? [...command.argv] : [...shell, command.script];
 }
 
+/** WORKDIR `p` from `base`: absolute, normalised, `..` stopping at `/`. */
 function joinWorkdir(base: string, p: string): string {
-  const full = p.startsWith('/') ? p : `${base.endsWith('/') ? base : `${base}/`}${p}`;
-  const parts: string[] = [];
-  for (const seg of full.split('/')) {
-    if (seg === '' || seg === '.') continue;
-    if (seg === '..') parts.pop();
-    else parts.push(seg);
-  }
-  return `/${parts.join('/')}`;
+  return posix.resolve('/', base, p);
 }
 
 const NS_PER_MS = 1_000_000;
