@@ -69,7 +69,7 @@ function flagError(flag: string, value: unknown, reason: string, hint?: string):
 }
 
 /** Runs a docker-args parser for one flag; its plain Error becomes a CliError naming the flag. */
-function forFlag<T>(flag: string, value: unknown, parse: () => T): T {
+export function forFlag<T>(flag: string, value: unknown, parse: () => T): T {
   try {
     return parse();
   } catch (e) {
@@ -99,7 +99,7 @@ function durationMs(text: unknown, flag: string): bigint {
 }
 
 /** `-m`: RAMInBytes, at least 32 MiB (room for the guest kernel), at most int64. 0n when unset. */
-function memoryBytes(value: unknown): bigint {
+export function memoryBytes(value: unknown): bigint {
   if (value === undefined || value === '') return 0n;
   const flag = '-m, --memory';
   const bytes = forFlag(flag, value, () => parseMemory(String(value)));

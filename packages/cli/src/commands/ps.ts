@@ -40,7 +40,7 @@ export function psRow(c: ContainerSummary, noTrunc: boolean, now = Date.now()) {
     Names: c.name,
     Labels: labels,
     Mounts: '',
-    Networks: 'bridge',
+    Networks: c.networks.join(','),
     Label: (k: string) => c.labels[k] ?? '',
   };
 }

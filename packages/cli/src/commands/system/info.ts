@@ -1,5 +1,5 @@
 import type { InfoResponse } from '@hypr/api';
-import { humanSize } from '@hypr/api/units';
+import { bytesSize } from '@hypr/api/units';
 import { Flags } from '@oclif/core';
 import { renderTemplate } from '../../format/template.js';
 import { HyprCommand } from '../../hypr-command.js';
@@ -16,9 +16,14 @@ export default class Info extends HyprCommand {
       ServerVersion: i.serverVersion,
       Containers: i.containers,
       ContainersRunning: i.containersRunning,
+      ContainersPaused: i.containersPaused,
       ContainersStopped: i.containersStopped,
       Images: i.images,
+      Name: i.name,
+      APIVersion: i.apiVersion,
       Hypervisor: i.adapter,
+      HypervisorBinary: i.hypervisor,
+      HypervisorVersion: i.hypervisorVersion,
       Accelerator: i.accelerator,
       AcceleratorReason: i.acceleratorReason,
       Runtime: i.runtime,
@@ -28,10 +33,14 @@ export default class Info extends HyprCommand {
       KestrelVersion: i.kestrelVersion,
       DataRoot: i.dataRoot,
       Socket: `unix://${i.socket}`,
+      HostKernelVersion: i.kernelVersionHost,
+      OperatingSystem: i.operatingSystem,
       OSType: i.os,
       Architecture: i.architecture,
       NCPU: i.cpus,
       MemTotal: Number(i.memoryBytes),
+      DefaultCPUs: i.defaultCpus,
+      DefaultMemory: Number(i.defaultMemoryBytes),
     };
     if (this.jsonEnabled()) return doc;
     if (flags.format) {
@@ -43,18 +52,24 @@ export default class Info extends HyprCommand {
         'Server:',
         ` Containers: ${i.containers}`,
         `  Running: ${i.containersRunning}`,
+        `  Paused: ${i.containersPaused}`,
         `  Stopped: ${i.containersStopped}`,
         ` Images: ${i.images}`,
         ` Server Version: ${i.serverVersion}`,
-        ` Hypervisor: ${i.adapter}`,
+        ` API Version: ${i.apiVersion}`,
+        ` Hypervisor: ${i.adapter}${i.hypervisorVersion ? ` (${i.hypervisorVersion})` : ''}`,
         ` Accelerator: ${i.accelerator} (${i.acceleratorReason})`,
         ` Runtime: ${i.runtime}`,
         ` Guest Kernel: ${i.kernelVersion} (${i.kernelPath})`,
         ` Kestrel: ${i.kestrelVersion} (${i.kestrelPath})`,
-        ` Operating System: ${i.os}`,
+        ` Kernel Version: ${i.kernelVersionHost}`,
+        ` Operating System: ${i.operatingSystem}`,
+        ` OSType: ${i.os}`,
         ` Architecture: ${i.architecture}`,
         ` CPUs: ${i.cpus}`,
-        ` Total Memory: ${humanSize(Number(i.memoryBytes))}`,
+        ` Total Memory: ${bytesSize(Number(i.memoryBytes))}`,
+        ` Default Container Resources: ${i.defaultCpus} CPUs, ${bytesSize(Number(i.defaultMemoryBytes))} (a VM each)`,
+        ` Name: ${i.name}`,
         ` HYPR Root Dir: ${i.dataRoot}`,
         ` Socket: unix://${i.socket}`,
       ].join('\n'),
