@@ -3,7 +3,6 @@
  * server on its gateway while the daemon runs (docs/networking.md). The default network is named
  * `bridge`, as Docker's. NetworkManager adds the containers on them.
  */
-import { randomBytes } from 'node:crypto';
 import {
   DEFAULT_ADDRESS_POOLS,
   type DnsServer,
@@ -14,8 +13,8 @@ import {
   type Logger,
   type NetworkRecord,
   bringUpNetwork,
-  connectEndpoint,
   containers,
+  createTap,
   deleteTap,
   formatCidr,
   parseCidr,
@@ -30,8 +29,10 @@ import { type Attachment, type ContainerRef, DEFAULT_NETWORK, containerRefOf, re
 import { renderNetworkInspect } from './inspect.js';
 import { chooseSubnet } from './subnet-choice.js';
 
-/** Lease holders that are build steps, not containers. */
-const BUILD_HOLDER_PREFIX = 'build-';
+/** A build VM's TAP, named for its lease (a container's is named for the container). */
+function buildTapName(networkId: string, address: string): string {
+  return tapNameFor(`build@${address}`, networkId);
+}
 
 /** What a build step's VM gets: the shape of GuestVmOptions' network fields, and its undoing. */
 export interface BuildEndpoint {
@@ -81,33 +82,40 @@ export class NetworkRegistry {
   /**
    * A NIC for a build step's VM on the default network, as a container there gets (lease, TAP, NAT
    * egress, DNS on the gateway); undefined when there is no default network (no root, or
-   * `"bridge": "none"`). release() deletes the TAP and frees the address; what a crashed daemon
-   * left is freed at the next start.
+   * `"bridge": "none"`). The lease has no container (state keeps leases to containers it knows);
+   * its TAP is named for the address, so what a crashed daemon left is found and freed at start.
    */
   async attachBuild(signal?: AbortSignal): Promise<BuildEndpoint | undefined> {
     const n = this.enabled ? this.ipam.getNetwork(DEFAULT_NETWORK) : undefined;
     if (!n) return undefined;
     await this.ensureUp(n);
-    const holder = `${BUILD_HOLDER_PREFIX}${randomBytes(6).toString('hex')}`;
-    const e = await connectEndpoint(this.ipam, n.id, { containerId: holder, signal });
+    const lease = this.ipam.allocate(n.id, {});
+    const tap = buildTapName(n.id, lease.address);
+    try {
+      await createTap({ name: tap, bridge: n.bridge, signal });
+    } catch (e) {
+      this.ipam.release(n.id, lease.address);
+      throw e;
+    }
     let released = false;
     return {
-      nics: [{ tap: e.tap, mac: e.mac, address: e.address, gateway: e.gateway }],
-      dns: e.dns,
+      nics: [{ tap, mac: lease.mac, address: `${lease.address}/${lease.prefix}`, gateway: n.gateway }],
+      dns: [n.gateway],
       hosts: [],
       release: async () => {
         if (released) return;
         released = true;
-        await deleteTap(e.tap).catch((err) => this.logger.warn({ err, tap: e.tap }, 'build TAP not deleted'));
-        this.ipam.releaseContainer(holder);
+        await deleteTap(tap).catch((err) => this.logger.warn({ err, tap }, 'build TAP not deleted'));
+        this.ipam.release(n.id, lease.address);
       },
     };
   }
 
+  /** Leases with no container: build steps of a previous hyprd (or containers gone from state). */
   private async releaseBuildLeases(): Promise<void> {
     for (const l of this.ipam.leases()) {
-      if (!l.containerId?.startsWith(BUILD_HOLDER_PREFIX)) continue;
-      await deleteTap(tapNameFor(l.containerId, l.networkId)).catch(() => {});
+      if (l.containerId) continue;
+      await deleteTap(buildTapName(l.networkId, l.address)).catch(() => {});
       this.ipam.release(l.networkId, l.address);
     }
   }
