@@ -38,7 +38,9 @@ echo "ok: @hypr/cli installs without a native module"
 
 # 3. everything, as a user installs it (install scripts run: better-sqlite3 builds for the daemon)
 mkdir -p "$T/app"
-(cd "$T/app" && npm init -y >/dev/null && npm i --no-audit --no-fund --allow-scripts=better-sqlite3 "$T"/tgz/*.tgz >"$T/npm.log" 2>&1) \
+# npm 11 runs a dependency's install script only when the project allows it (allowScripts)
+(cd "$T/app" && npm init -y >/dev/null && npm pkg set 'allowScripts.better-sqlite3=true' --json \
+  && npm i --no-audit --no-fund "$T"/tgz/*.tgz >"$T/npm.log" 2>&1) \
   || fail "npm i: $(tail -5 "$T/npm.log")"
 echo "ok: installed into $T/app"
 
