@@ -280,6 +280,9 @@ describe('build: services', VM_TEST, () => {
     expect(again.stderr).not.toMatch(/Building|Built/);
     const forced = await hypr(d, ['compose', '-f', file, 'up', '-d', '--build'], { timeoutMs: 180_000 });
     expect(forced.stderr).toMatch(/Service app {2}Built/);
-    await hyprOk(d, ['compose', '-f', file, 'down', '-t', '1'], { timeoutMs: 60_000 });
+    const down = await hypr(d, ['compose', '-f', file, 'down', '-t', '1', '--rmi', 'local'], { timeoutMs: 60_000 });
+    expect(down.stderr).toMatch(/Image built-app {2}Removed/);
+    expect(await hyprOk(d, ['images'])).not.toMatch(/^built-app\s/m);
+    expect(await hyprOk(d, ['images'])).toMatch(/^hypr-e2e\/composebox\s/m);
   });
 });

@@ -15,6 +15,7 @@ import {
   type BuildMode,
   type ControlAction,
   type Emit,
+  type RemoveImagesMode,
   type StackEvent,
   type StackOrchestrator,
   type StackPsEntry,
@@ -67,6 +68,13 @@ const ACTIONS = new Set<string>(['start', 'stop', 'restart', 'kill', 'rm']);
 function decodeAction(text: string): ControlAction {
   if (!ACTIONS.has(text)) throw new HyprError('INVALID_ARGUMENT', `unknown stack action: ${text}`);
   return text as ControlAction;
+}
+
+function decodeRmi(text: string): RemoveImagesMode | undefined {
+  if (text === '') return undefined;
+  if (text !== 'local' && text !== 'all')
+    throw new HyprError('INVALID_ARGUMENT', `invalid --rmi: "${text}"`, 'use --rmi local or --rmi all');
+  return text;
 }
 
 function decodeUpOptions(req: UpStackRequest): UpOptions {
@@ -126,7 +134,8 @@ export function createStackService(s: StackOrchestrator): ServiceImpl<typeof Sta
     },
     async *down(req, ctx) {
       const { name, volumes, removeOrphans, timeoutSeconds } = req;
-      const opts = { spec: req.spec && stackSpecFromProto(req.spec), volumes, removeOrphans, timeoutSeconds };
+      const spec = req.spec && stackSpecFromProto(req.spec);
+      const opts = { spec, volumes, removeOrphans, timeoutSeconds, removeImages: decodeRmi(req.rmi) };
       yield* streamEvents((emit) => s.down(name, opts, emit), ctx.signal);
     },
     async *control(req, ctx) {

@@ -68,6 +68,7 @@ export class StackTeardown {
     const doomed = opts.removeOrphans ? [...ours, ...orphans] : ours;
     await this.remove(doomed, opts.timeoutSeconds, emit, spec?.startOrder, opts.volumes);
     if (spec) await this.provisioner.removeResources(spec, opts.volumes, emit);
+    if (spec && opts.removeImages) this.provisioner.removeImages(spec, opts.removeImages, emit);
     await rm(join(this.stacksDir, name), { recursive: true, force: true });
     if (!projectContainers(this.containers, name).length) this.store.drop(name);
   }

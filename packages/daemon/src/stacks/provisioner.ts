@@ -8,7 +8,7 @@ import { buildImage } from '@hypr/core/builder';
 import type { StackNetwork, StackService, StackSpec } from '@hypr/core/compose';
 import type { StackImageOps, StackNetworkOps, StackVolumeOps } from './deps.js';
 import { LABEL_PROJECT, LABEL_SERVICE } from './labels.js';
-import type { BuildMode, BuildOptions, Emit } from './types.js';
+import type { BuildMode, BuildOptions, Emit, RemoveImagesMode } from './types.js';
 
 export interface ProvisionerDeps {
   images: StackImageOps;
@@ -213,6 +213,23 @@ export class StackProvisioner {
         emit({ kind: 'Network', name: n, status: 'Removed' });
       } catch (e) {
         emit({ kind: 'Network', name: n, status: 'Error', message: (e as Error).message, warning: true });
+      }
+    }
+  }
+
+  /** `down --rmi`: the services' images (`all`), or only those built and named `<project>-<service>` (`local`). */
+  removeImages(spec: StackSpec, mode: RemoveImagesMode, emit: Emit): void {
+    const refs = new Set<string>();
+    for (const svc of Object.values(spec.services))
+      if (mode === 'all' || (svc.build && svc.image === `${spec.name}-${svc.name}`)) refs.add(svc.image);
+    for (const ref of refs) {
+      if (!this.hasImage(ref)) continue;
+      emit({ kind: 'Image', name: ref, status: 'Removing' });
+      try {
+        this.deps.images.store.removeImage(ref);
+        emit({ kind: 'Image', name: ref, status: 'Removed' });
+      } catch (e) {
+        emit({ kind: 'Image', name: ref, status: 'Error', message: (e as Error).message, warning: true });
       }
     }
   }

@@ -46,7 +46,11 @@ export interface DownOptions {
   volumes: boolean;
   removeOrphans: boolean;
   timeoutSeconds?: number;
+  /** `--rmi`: remove the images the services use (`all`), or those built without an `image:` name (`local`). */
+  removeImages?: RemoveImagesMode;
 }
+
+export type RemoveImagesMode = 'local' | 'all';
 
 export interface BuildOptions {
   noCache: boolean;

@@ -11,11 +11,16 @@ export default class ComposeDown extends ComposeCommand {
     }),
     'remove-orphans': Flags.boolean({ summary: 'Remove containers for services not defined in the Compose file' }),
     timeout: Flags.integer({ char: 't', summary: 'Specify a shutdown timeout in seconds' }),
+    rmi: Flags.string({
+      summary:
+        'Remove images used by services. "local" remove only images that don\'t have a custom tag ("local"|"all")',
+      options: ['local', 'all'],
+    }),
   };
 
   async run(): Promise<void> {
     const { flags } = await this.parseCompose<
-      ComposeGlobalFlags & { volumes: boolean; 'remove-orphans': boolean; timeout?: number }
+      ComposeGlobalFlags & { volumes: boolean; 'remove-orphans': boolean; timeout?: number; rmi?: string }
     >(ComposeDown);
     const { name, loaded } = this.projectOf(flags);
     await this.follow(
@@ -25,6 +30,7 @@ export default class ComposeDown extends ComposeCommand {
         volumes: flags.volumes,
         removeOrphans: flags['remove-orphans'],
         timeoutSeconds: flags.timeout,
+        rmi: flags.rmi ?? '',
       }),
     );
   }
