@@ -95,7 +95,7 @@ export async function resolveBuildSource(
     if (file === '-') throw new CliError("invalid argument: can't use stdin for both build context and dockerfile");
     const { head, rest } = await peek(stdin, 512);
     if (looksLikeArchive(head)) return { dockerfileName: file ?? 'Dockerfile', context: rechunk(rest) };
-    const text = Buffer.concat([head, await readAll(rest)]).toString('utf8');
+    const text = (await readAll(rest)).toString('utf8'); // `rest` starts with the peeked bytes
     return { dockerfile: text, dockerfileName: 'Dockerfile', dockerignore: '', context: packContext(cwd, []) };
   }
   const dir = resolve(cwd, pathArg);

@@ -37,7 +37,6 @@ export default class Build extends HyprCommand {
   static override description =
     'The context (PATH, filtered by .dockerignore) is streamed to hyprd, which builds it with every RUN in a microVM. PATH "-" reads a tar context, or a Dockerfile with an empty context, from stdin.';
   static override usage = 'build [OPTIONS] PATH | -';
-  static override aliases = ['image:build', 'builder:build'];
   static override args = {
     path: Args.string({ required: true, description: 'Build context directory, or - for stdin' }),
   };
