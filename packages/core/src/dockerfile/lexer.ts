@@ -89,11 +89,17 @@ export function splitPhysicalLines(source: string): string[] {
   return lines;
 }
 
-/** Removes a trailing escape token (and the blanks after it); reports whether the line ends there. */
+/**
+ * Removes a trailing escape token (and the blanks after it); reports whether the line ends there.
+ * As BuildKit's `([^\\])\\[ \t]*$|^\\[ \t]*$`: an escape preceded by another escape (`\\`, an escaped
+ * backslash, docker/for-win#5254) is not a continuation, nor is a longer run of them.
+ */
 function trimContinuation(line: string, escapeToken: string): { text: string; end: boolean } {
   let i = line.length;
   while (i > 0 && (line[i - 1] === ' ' || line[i - 1] === '\t')) i--;
-  if (i > 0 && line[i - 1] === escapeToken) return { text: line.slice(0, i - 1), end: false };
+  if (i > 0 && line[i - 1] === escapeToken && (i === 1 || line[i - 2] !== escapeToken)) {
+    return { text: line.slice(0, i - 1), end: false };
+  }
   return { text: line, end: true };
 }
 
@@ -121,7 +127,7 @@ function readDirectives(lines: string[], file: string | undefined): { list: Dock
     if (name === 'escape' && value !== '\\' && value !== '`') {
       throw new DockerfileError(
         'DOCKERFILE_INVALID_ESCAPE',
-        `invalid escape token '${value}' does not match ^[\\\\\`]$`,
+        `invalid escape token '${value}' does not match \` or \\`,
         file,
         i + 1,
         1,
@@ -142,8 +148,11 @@ function heredocKeyword(text: string): { keyword: string; rest: string } {
   return { keyword, rest: m[2] };
 }
 
-/** Whether args (after flags) are in JSON (exec) form: a JSON array of strings. */
-export function parseJsonArray(rest: string): string[] | undefined {
+/**
+ * The arguments (after flags) as a JSON array of strings (exec form); 'not-strings' for a JSON array
+ * holding anything else; undefined when the text is not a JSON array.
+ */
+export function readJsonArray(rest: string): string[] | 'not-strings' | undefined {
   const t = rest.trimStart();
   if (!t.startsWith('[')) return undefined;
   let value: unknown;
@@ -152,8 +161,14 @@ export function parseJsonArray(rest: string): string[] | undefined {
   } catch {
     return undefined;
   }
-  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) return undefined;
-  return value as string[];
+  if (!Array.isArray(value)) return undefined;
+  return value.every((v) => typeof v === 'string') ? (value as string[]) : 'not-strings';
+}
+
+/** Whether args (after flags) are in JSON (exec) form: a JSON array of strings. */
+export function parseJsonArray(rest: string): string[] | undefined {
+  const json = readJsonArray(rest);
+  return Array.isArray(json) ? json : undefined;
 }
 
 /** The text after leading `--flag` words (same rules as extractBuilderFlags). */

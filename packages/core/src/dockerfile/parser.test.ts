@@ -4,6 +4,7 @@ import { SourceError } from '../errors.js';
 import { DockerfileError } from './errors.js';
 import { type DockerfileNode, parseDockerfileAst } from './parser.js';
 import { printDockerfile } from './printer.js';
+import { parseDockerfile } from './stages.js';
 
 const ast = (src: string) => parseDockerfileAst(src);
 const nodes = (src: string) => ast(src).nodes;
@@ -119,7 +120,30 @@ describe('the Dockerfile lexer and parser', () => {
     expect(n[3].trigger).toMatchObject({ keyword: 'COPY', args: ['.', '/app'] });
     expect(failure('FROM a\nONBUILD ONBUILD RUN x\n').message).toBe('ONBUILD ONBUILD is not allowed');
     expect(failure('FROM a\nONBUILD FROM b\n').message).toBe("FROM isn't allowed as an ONBUILD trigger");
-    expect(failure('FROM a\nHEALTHCHECK RUN x\n').message).toContain('Unknown type "RUN" in HEALTHCHECK');
+    // BuildKit's parser takes any type word (testfiles/health); its instruction parser refuses it.
+    expect(nodes('FROM a\nHEALTHCHECK RUN x\n')[1]).toMatchObject({ healthcheckType: 'RUN', args: ['x'] });
+    expect(() => parseDockerfile('FROM a\nHEALTHCHECK RUN x\n')).toThrow('Unknown type "RUN" in HEALTHCHECK');
+  });
+
+  test("a bare HEALTHCHECK parses, and fails at build time with BuildKit's message", () => {
+    expect(nodes('FROM a\nHEALTHCHECK\n')[1]).toMatchObject({ keyword: 'HEALTHCHECK', args: [], flags: [] });
+    expect(nodes('FROM a\nHEALTHCHECK CMD\n')[1]).toMatchObject({ healthcheckType: 'CMD', args: [] });
+    const bare = () => parseDockerfile('FROM a\nHEALTHCHECK\n', { file: 'Dockerfile' });
+    expect(bare).toThrow('HEALTHCHECK requires at least one argument');
+    expect(bare).toThrow(expect.objectContaining({ line: 2, column: 1, file: 'Dockerfile' }));
+    expect(() => parseDockerfile('FROM a\nHEALTHCHECK CMD\n')).toThrow('Missing command after HEALTHCHECK CMD');
+  });
+
+  test('a line ending in an escaped backslash is not a continuation (docker/for-win#5254)', () => {
+    const n = nodes('FROM a\nENV C trailing\\\\backslash\\\\\nENV D next\n');
+    expect(n.map((x) => x.keyword)).toEqual(['FROM', 'ENV', 'ENV']);
+    expect(n[1].pairs).toEqual([{ key: 'C', value: 'trailing\\\\backslash\\\\' }]);
+  });
+
+  test('a JSON array of other things than strings is an error, as in BuildKit', () => {
+    expect(failure('FROM a\nCMD [1, 2]\n').message).toBe(
+      'when using JSON array syntax, arrays must be comprised of strings only',
+    );
   });
 
   test('any text parses or fails with a located DockerfileError', () => {

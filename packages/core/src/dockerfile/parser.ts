@@ -6,8 +6,11 @@ import {
   type DockerfileHeredoc,
   type LexOptions,
   lexDockerfile,
-  parseJsonArray,
+  readJsonArray,
 } from './lexer.js';
+import { extractFlags, splitWhitespace, splitWords } from './words.js';
+
+export { extractFlags, splitWords } from './words.js';
 
 /**
  * Phase 2 of the parse: each logical line → an AST node that keeps its lines. The keyword is
@@ -73,7 +76,9 @@ export interface DockerfileNode {
   pairs?: DockerfileKeyValue[];
   legacy?: boolean;
   /** HEALTHCHECK: CMD or NONE. */
-  healthcheckType?: 'CMD' | 'NONE';
+  healthcheckType?: 'CMD' | 'NONE' | (string & {});
+  /** HEALTHCHECK: the type word as written, when not upper-case. */
+  healthcheckTypeRaw?: string;
   /** ONBUILD: the trigger instruction. */
   trigger?: DockerfileNode;
   heredocs: DockerfileHeredoc[];
@@ -98,131 +103,6 @@ interface Where {
 
 function fail(code: ErrorCode, message: string, where: Where, hint?: string): never {
   throw new DockerfileError(code, message, where.file, where.line, where.column, hint);
-}
-
-function isWs(ch: string): boolean {
-  return ch === ' ' || ch === '\t' || ch === '\n' || ch === '\r' || ch === '\v' || ch === '\f';
-}
-
-/** Splits `--flags` off the front of the arguments, with BuildKit's quoting rules for flag values. */
-export function extractFlags(line: string): { rest: string; flags: string[] } {
-  const words: string[] = [];
-  let phase: 'spaces' | 'word' | 'quote' = 'spaces';
-  let word = '';
-  let quote = '';
-  let blankOk = false;
-  for (let pos = 0; pos <= line.length; pos++) {
-    const ch = pos < line.length ? line[pos] : '';
-    if (phase === 'spaces') {
-      if (pos === line.length) break;
-      if (isWs(ch)) continue;
-      if (ch !== '-' || pos + 1 === line.length || line[pos + 1] !== '-')
-        return { rest: line.slice(pos), flags: words };
-      phase = 'word';
-    }
-    if (pos === line.length) {
-      if (word !== '--' && (blankOk || word.length > 0)) words.push(word);
-      break;
-    }
-    if (phase === 'word') {
-      if (isWs(ch)) {
-        phase = 'spaces';
-        if (word === '--') return { rest: line.slice(pos), flags: words };
-        if (blankOk || word.length > 0) words.push(word);
-        word = '';
-        blankOk = false;
-        continue;
-      }
-      if (ch === "'" || ch === '"') {
-        quote = ch;
-        blankOk = true;
-        phase = 'quote';
-        continue;
-      }
-      if (ch === '\\') {
-        if (pos + 1 === line.length) continue;
-        pos++;
-        word += line[pos];
-        continue;
-      }
-      word += ch;
-      continue;
-    }
-    // in a quote
-    if (ch === quote) {
-      phase = 'word';
-      continue;
-    }
-    if (ch === '\\') {
-      if (pos + 1 === line.length) {
-        phase = 'word';
-        continue;
-      }
-      pos++;
-      word += line[pos];
-      continue;
-    }
-    word += ch;
-  }
-  return { rest: '', flags: words };
-}
-
-/** Splits on whitespace outside quotes, keeping quotes and escapes (BuildKit's parseWords). */
-export function splitWords(rest: string, escapeToken: string): string[] {
-  const words: string[] = [];
-  let word = '';
-  let inWord = false;
-  let quote = '';
-  let blankOk = false;
-  const chars = Array.from(rest);
-  for (let pos = 0; pos <= chars.length; pos++) {
-    if (pos === chars.length) {
-      if (blankOk || word.length > 0) words.push(word);
-      break;
-    }
-    const ch = chars[pos];
-    if (!inWord) {
-      if (isWs(ch)) continue;
-      inWord = true;
-    }
-    if (quote === '') {
-      if (isWs(ch)) {
-        if (blankOk || word.length > 0) words.push(word);
-        word = '';
-        blankOk = false;
-        inWord = false;
-        continue;
-      }
-      if (ch === "'" || ch === '"') {
-        quote = ch;
-        blankOk = true;
-      }
-      if (ch === escapeToken) {
-        if (pos + 1 === chars.length) continue;
-        word += ch;
-        pos++;
-        word += chars[pos];
-        continue;
-      }
-      word += ch;
-      continue;
-    }
-    if (ch === quote) quote = '';
-    if (ch === escapeToken && quote !== "'") {
-      if (pos + 1 === chars.length) continue;
-      word += ch;
-      pos++;
-      word += chars[pos];
-      continue;
-    }
-    word += ch;
-  }
-  return words;
-}
-
-function splitWhitespace(rest: string): string[] {
-  const t = rest.trim();
-  return t === '' ? [] : t.split(/[ \t\r\n\v\f]+/);
 }
 
 function parseFlag(raw: string, where: Where): DockerfileFlag {
@@ -265,6 +145,23 @@ function parsePairs(keyword: string, rest: string, escapeToken: string, where: W
   return { pairs, legacy: false };
 }
 
+/**
+ * Arguments that may be a JSON array of strings (exec form), as BuildKit's parseMaybeJSON and
+ * parseMaybeJSONToList: anything else is one string or whitespace-separated words, except a JSON array
+ * holding something other than strings, which is an error.
+ */
+function readMaybeJson(node: DockerfileNode, text: string, where: Where, otherwise: 'string' | 'words'): void {
+  const json = readJsonArray(text);
+  if (json === 'not-strings') {
+    fail('DOCKERFILE_SYNTAX', 'when using JSON array syntax, arrays must be comprised of strings only', where);
+  }
+  if (json) {
+    node.args = json;
+    node.json = true;
+  } else if (otherwise === 'words') node.args = splitWhitespace(text);
+  else if (text !== '') node.args = [text];
+}
+
 interface RawLine {
   text: string;
   heredocs: DockerfileHeredoc[];
@@ -305,28 +202,14 @@ function parseNode(raw: RawLine, escapeToken: string, where: Where, inOnbuild: b
     case 'RUN':
     case 'CMD':
     case 'ENTRYPOINT':
-    case 'SHELL': {
-      const json = parseJsonArray(trimmed);
-      if (json) {
-        node.args = json;
-        node.json = true;
-      } else if (trimmed !== '') {
-        node.args = [trimmed];
-      }
+    case 'SHELL':
+      readMaybeJson(node, trimmed, where, 'string');
       break;
-    }
     case 'ADD':
     case 'COPY':
-    case 'VOLUME': {
-      const json = parseJsonArray(trimmed);
-      if (json) {
-        node.args = json;
-        node.json = true;
-      } else {
-        node.args = splitWhitespace(trimmed);
-      }
+    case 'VOLUME':
+      readMaybeJson(node, trimmed, where, 'words');
       break;
-    }
     case 'FROM':
     case 'EXPOSE':
       node.args = splitWhitespace(trimmed);
@@ -350,31 +233,13 @@ function parseNode(raw: RawLine, escapeToken: string, where: Where, inOnbuild: b
       node.args = trimmed === '' ? [] : [trimmed];
       break;
     case 'HEALTHCHECK': {
+      // BuildKit's parseHealthConfig: a type word (any, or none at all), then a command; whether the
+      // type is known and the command present is checked by the instruction (at build time).
       const hm = /^(\S+)\s*([\s\S]*)$/.exec(trimmed);
-      if (!hm) fail('DOCKERFILE_MISSING_ARGUMENT', 'HEALTHCHECK requires at least one argument', where);
-      const type = hm[1].toUpperCase();
-      if (type === 'NONE') {
-        if (hm[2].trim() !== '') fail('DOCKERFILE_SYNTAX', 'HEALTHCHECK NONE takes no arguments', where);
-        node.healthcheckType = 'NONE';
-      } else if (type === 'CMD') {
-        node.healthcheckType = 'CMD';
-        const body = hm[2].trim();
-        const json = parseJsonArray(body);
-        if (json) {
-          node.args = json;
-          node.json = true;
-        } else if (body !== '') {
-          node.args = [body];
-        }
-        if (node.args.length === 0) fail('DOCKERFILE_MISSING_ARGUMENT', 'Missing command after HEALTHCHECK CMD', where);
-      } else {
-        fail(
-          'DOCKERFILE_SYNTAX',
-          `Unknown type "${hm[1]}" in HEALTHCHECK (try CMD)`,
-          where,
-          'write HEALTHCHECK CMD … or HEALTHCHECK NONE',
-        );
-      }
+      if (!hm) break;
+      node.healthcheckType = hm[1].toUpperCase();
+      if (node.healthcheckType !== hm[1]) node.healthcheckTypeRaw = hm[1];
+      readMaybeJson(node, hm[2].trim(), where, 'string');
       break;
     }
     case 'ONBUILD': {

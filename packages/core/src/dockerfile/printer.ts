@@ -21,14 +21,18 @@ function printFlag(f: DockerfileFlag): string {
 }
 
 function printArgs(node: DockerfileNode): string {
-  if (node.keyword === 'ONBUILD' && node.trigger) return printLine(node.trigger);
+  // The trigger as written: reprinting it would reformat its JSON (ONBUILD's argument is kept verbatim).
+  if (node.keyword === 'ONBUILD' && node.trigger) return node.args[0] ?? printLine(node.trigger);
   if (node.pairs) {
     return node.legacy
       ? `${node.pairs[0].key} ${node.pairs[0].value}`
       : node.pairs.map((p) => `${p.key}=${p.value}`).join(' ');
   }
   const args = node.json ? JSON.stringify(node.args) : node.args.join(' ');
-  if (node.keyword === 'HEALTHCHECK') return node.healthcheckType === 'NONE' ? 'NONE' : `CMD ${args}`;
+  if (node.keyword === 'HEALTHCHECK') {
+    const type = node.healthcheckTypeRaw ?? node.healthcheckType ?? '';
+    return node.json || node.args.length > 0 ? `${type} ${args}` : type;
+  }
   return args;
 }
 
