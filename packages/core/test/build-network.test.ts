@@ -87,7 +87,8 @@ describe('RUN with a network', () => {
         runNetwork,
         dockerfile: [
           'FROM netbase:1',
-          'RUN wget -q -O /hello.txt http://10.77.0.1:8080/pkg/hello.txt',
+          // The gateway as a Dockerfile finds it: the VM's default route.
+          `RUN gw=$(ip route | awk '/default/ {print $3}') && wget -q -O /hello.txt "http://$gw:8080/pkg/hello.txt"`,
           'RUN --network=none (wget -q -T 3 -O /none.txt http://10.77.0.1:8080/pkg/hello.txt && echo reached || echo unreachable) > /none-result; rm -f /none.txt',
           'RUN cat /etc/resolv.conf > /seen-resolv && grep files.test /etc/hosts > /seen-hosts',
         ].join('\n'),
