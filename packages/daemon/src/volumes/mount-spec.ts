@@ -4,6 +4,7 @@
  * the value. Nothing here touches the disk: host paths are checked when the container is created.
  */
 import { posix } from 'node:path';
+import { parseSizeBytes } from '@hypr/api/units';
 import { HyprError } from '@hypr/core';
 
 export type MountSpec =
@@ -127,12 +128,11 @@ function parseBool(flag: string, value: string, key: string, v: string | undefin
   throw flagError(flag, value, `invalid value for ${key}: ${v}`);
 }
 
-/** `10m`, `64k`, `1g`, or bytes → bytes. */
+/** `10m`, `64k`, `1g`, or bytes → bytes (docker's RAMInBytes, 1024-based). */
 export function parseTmpfsSize(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b)?$/i.exec(text.trim());
-  if (!m) throw new Error(`invalid size: '${text}'`);
-  const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[m[2].toLowerCase() as '' | 'k'] ?? 1;
-  return Math.floor(Number(m[1]) * mult);
+  const n = parseSizeBytes(text.trim());
+  if (n === undefined) throw new Error(`invalid size: '${text}'`);
+  return n;
 }
 
 /** What the fields of one `--mount` value say, before they are checked against each other. */
