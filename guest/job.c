@@ -48,7 +48,7 @@ static int job_record(char key, char *v)
 	case 'I': job.open_stdin = 1; return 0;
 	case 'Y': job.tty = v; return 0;
 	case 't': set_clock(v); return 0;
-	case 's': job.shm_bytes = strtoul(v, NULL, 10); return 0;
+	case 's': job.shm_bytes = parse_number(v, NULL, 10); return 0;
 	case 'V': job.privileged = v[0] == '1'; return 0;
 	case 'v': return add_to_list(key, job.devices, &job.ndevices, 16, v);
 	case 'n': return add_to_list(key, job.nics, &job.nnics, 16, v);
@@ -89,16 +89,34 @@ int read_job(void)
 	return 0;
 }
 
+/* strtoul for what kestrel parses: digits only, no sign, no spaces. musl's strtoul would bring its
+ * 1.5 KB number scanner into kestrel. */
+unsigned long long parse_number(const char *s, char **end, int base)
+{
+	unsigned long long v = 0;
+
+	for (;; s++) {
+		int c = *s | 32, d = *s >= '0' && *s <= '9' ? *s - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : 99;
+
+		if (d >= base)
+			break;
+		v = v * base + d;
+	}
+	if (end)
+		*end = (char *)s;
+	return v;
+}
+
 /* Parses two unsigned numbers separated by one character ("30x100", "30 100"). */
 int parse_pair(const char *s, unsigned *a, unsigned *b)
 {
 	char *end;
 
-	*a = (unsigned)strtoul(s, &end, 10);
+	*a = (unsigned)parse_number(s, &end, 10);
 	if (end == s || !*end)
 		return -1;
 	s = end + 1;
-	*b = (unsigned)strtoul(s, &end, 10);
+	*b = (unsigned)parse_number(s, &end, 10);
 	return end == s ? -1 : 0;
 }
 

@@ -127,6 +127,8 @@ int main(int argc, char **argv)
 	if (getpid() != 1) {
 		if (argc == 2 && strcmp(argv[1], "ps") == 0)
 			return ps_main();
+		if (argc == 3 && (strcmp(argv[1], "tar-create") == 0 || strcmp(argv[1], "tar-extract") == 0))
+			return cp_main(argv[1], argv[2]);
 		dprintf(2, "kestrel %s: the HYPR guest agent runs as PID 1 inside a HYPR microVM\n", KESTREL_VERSION);
 		return 2;
 	}

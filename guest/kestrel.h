@@ -9,6 +9,7 @@
  *   relay.c    the program's stdio: pipes or its terminal, copied to and from the host channels
  *   exec.c     exec sessions          net.c  network and name files          build.c  build mode
  *   ps.c       `kestrel ps`: the container's processes, for `hypr top`
+ *   cp.c       `kestrel tar-create|tar-extract`: `hypr cp` out of and into the container
  */
 #ifndef KESTREL_H
 #define KESTREL_H
@@ -102,6 +103,7 @@ int is_number(const char *s);
 int signal_by_name(const char *s);
 int command_record(struct command *c, char key, char *value);
 int parse_pair(const char *s, unsigned *a, unsigned *b);
+unsigned long long parse_number(const char *s, char **end, int base);
 
 /* mount.c */
 int mkdir_p(const char *path, mode_t mode);
@@ -149,5 +151,9 @@ int open_pty(int *master, int *slave, const struct winsize *ws);
 
 /* build.c */
 int build_main(const char *commands_tag, const char *shared_tag);
+int tar_write_tree(const char *base, const char *rel, int fd);
+
+/* cp.c */
+int cp_main(const char *verb, char *path);
 
 #endif

@@ -30,7 +30,7 @@ static int parse_mac(const char *s, unsigned char mac[6])
 {
 	for (int i = 0; i < 6; i++) {
 		char *end;
-		unsigned long v = strtoul(s, &end, 16);
+		unsigned long v = parse_number(s, &end, 16);
 
 		if (end - s != 2 || v > 255 || (i < 5 && *end != ':') || (i == 5 && *end))
 			return -1;
@@ -69,7 +69,7 @@ static int parse_ipv4(const char *s, struct in_addr *a)
 
 	for (int i = 0; i < 4; i++) {
 		char *end;
-		unsigned long b = strtoul(s, &end, 10);
+		unsigned long b = parse_number(s, &end, 10);
 
 		if (end == s || *s < '0' || *s > '9' || b > 255 || *end != (i < 3 ? '.' : '\0'))
 			return -1;

@@ -24,12 +24,12 @@ static int match_line(char *line, struct query *q)
 		fields[n++] = tok;
 	if (n < 3 || !is_number(fields[2]))
 		return 0;
-	if (q->name ? strcmp(fields[0], q->name) != 0 : (unsigned)strtoul(fields[2], NULL, 10) != q->id)
+	if (q->name ? strcmp(fields[0], q->name) != 0 : (unsigned)parse_number(fields[2], NULL, 10) != q->id)
 		return 0;
-	q->found->id = (unsigned)strtoul(fields[2], NULL, 10);
+	q->found->id = (unsigned)parse_number(fields[2], NULL, 10);
 	snprintf(q->found->name, sizeof(q->found->name), "%s", fields[0]);
 	if (n >= 4)
-		q->found->gid = (unsigned)strtoul(fields[3], NULL, 10);
+		q->found->gid = (unsigned)parse_number(fields[3], NULL, 10);
 	if (n >= 6)
 		snprintf(q->found->home, sizeof(q->found->home), "%s", fields[5]);
 	return 1;
@@ -86,7 +86,7 @@ int resolve_user(const char *user, unsigned *uid, unsigned *gid, char *home, siz
 			*group++ = '\0';
 		if (is_number(spec)) {
 			/* A numeric uid need not exist in /etc/passwd; use its entry when there is one. */
-			e.id = (unsigned)strtoul(spec, NULL, 10);
+			e.id = (unsigned)parse_number(spec, NULL, 10);
 			lookup("/etc/passwd", NULL, e.id, &e);
 		} else if (lookup("/etc/passwd", spec, 0, &e) < 0) {
 			return say("unable to find user %s: no matching entries in passwd file", spec), -1;
@@ -95,7 +95,7 @@ int resolve_user(const char *user, unsigned *uid, unsigned *gid, char *home, siz
 			struct passwd_entry g = e;
 
 			if (is_number(group))
-				e.gid = (unsigned)strtoul(group, NULL, 10);
+				e.gid = (unsigned)parse_number(group, NULL, 10);
 			else if (lookup("/etc/group", group, 0, &g) < 0)
 				return say("unable to find group %s: no matching entries in group file", group), -1;
 			else

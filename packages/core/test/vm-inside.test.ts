@@ -2,8 +2,10 @@
  * What the program sees from inside its VM, compared with what Docker gives a container: /dev,
  * the name files, HOSTNAME, the VM's size; and the VM handle's pause and stats.
  */
-import { rm } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { bootGuestVm, runVm } from '../src/vmm/guest-vm.js';
 import { createWritableDisk } from '../src/vmm/writable-disk.js';
@@ -148,6 +150,47 @@ test("top lists the container's processes as ps -ef does, without kestrel", asyn
     expect(sleep?.[0]).toBe('app');
     expect(sleep?.[2]).toBe('1');
     expect(table.processes.some((p) => p[1] === '1')).toBe(false);
+  } finally {
+    await vm.destroy();
+  }
+});
+
+test('cp: a tar out of the running container and one into it', async () => {
+  let up!: () => void;
+  const seen = new Promise<void>((r) => {
+    up = r;
+  });
+  const vm = await bootGuestVm({
+    rootfs: { dir: rootfs },
+    argv: sh(
+      'mkdir -p /srv/app && echo hello > /srv/app/a.txt && ln -s a.txt /srv/app/link && echo up; exec sleep 1000',
+    ),
+    exec: true,
+    onStdout: (b) => b.toString().includes('up') && up(),
+  });
+  try {
+    await seen;
+    const chunks: Buffer[] = [];
+    for await (const c of vm.copyFrom('/srv/app')) chunks.push(c as Buffer);
+    const listing = execFileSync('tar', ['-tvf', '-'], { input: Buffer.concat(chunks) }).toString();
+    expect(listing).toMatch(/app\/a\.txt/);
+    expect(listing).toMatch(/app\/link -> a\.txt/);
+    await expect(
+      (async () => {
+        for await (const _ of vm.copyFrom('/no/such/path'));
+      })(),
+    ).rejects.toThrow(/no\/such\/path/);
+
+    const src = await mkdtemp(join(tmpdir(), 'hypr-cp-'));
+    await mkdir(join(src, 'conf/deep'), { recursive: true });
+    await writeFile(join(src, 'conf/deep/x.conf'), 'key=value\n');
+    const tar = execFileSync('tar', ['-cf', '-', '-C', src, 'conf']);
+    await vm.copyTo('/srv', tar);
+    const out: Buffer[] = [];
+    const s = vm.exec({ argv: ['cat', '/srv/conf/deep/x.conf'], onStdout: (b) => out.push(b) });
+    expect(await s.wait()).toMatchObject({ exitCode: 0 });
+    expect(Buffer.concat(out).toString()).toBe('key=value\n');
+    await rm(src, { recursive: true, force: true });
   } finally {
     await vm.destroy();
   }

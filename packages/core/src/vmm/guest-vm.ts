@@ -7,6 +7,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { HyprError } from '../errors.js';
 import { GuestEventReader, encodeJob, signalCommand, stopCommand } from '../guest/index.js';
 import { type Logger, silentLogger } from '../log.js';
@@ -24,7 +25,7 @@ import {
   planGuestStorage,
   startShareDaemons,
 } from './guest-storage.js';
-import { type ProcessTable, listProcesses } from './guest-tools.js';
+import { type ProcessTable, copyFromGuest, copyToGuest, listProcesses } from './guest-tools.js';
 import { selectAdapter } from './select.js';
 import { DEFAULT_CPUS, DEFAULT_MEMORY_MIB } from './spec.js';
 import { type VmStats, controlUnsupported } from './vm-control.js';
@@ -117,6 +118,10 @@ export interface GuestVm {
   stats(): Promise<VmStats>;
   /** The container's processes, as `ps -ef` shows them (`hypr top`; needs the exec option). */
   top(): Promise<ProcessTable>;
+  /** A tar of PATH in the running container (`hypr cp CONTAINER:PATH -`; needs the exec option). */
+  copyFrom(path: string): Readable;
+  /** Unpacks a tar into DIR in the running container (`hypr cp - CONTAINER:DIR`; needs the exec option). */
+  copyTo(dir: string, tar: Readable | Buffer): Promise<void>;
 }
 
 let noticeShown = false;
@@ -325,6 +330,8 @@ function guestVmHandle(r: Running): GuestVm {
     wait,
     exec,
     top: () => listProcesses(exec),
+    copyFrom: (path) => copyFromGuest(exec, path),
+    copyTo: (dir, tar) => copyToGuest(exec, dir, tar),
     writeStdin(data) {
       if (!channels.stdin) throw new HyprError('STDIN_UNAVAILABLE', 'this VM was started without stdin');
       channels.stdin.write(data);

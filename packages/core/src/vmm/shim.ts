@@ -10,11 +10,12 @@ import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { type Socket, connect } from 'node:net';
 import { dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { type ErrorCode, HyprError, isErrorCode } from '../errors.js';
 import { createLineSplitter } from '../lines.js';
 import { type ExecOptions, type ExecSession, type ExecSessionHandle, createExecSession } from './exec-session.js';
-import { type ProcessTable, listProcesses } from './guest-tools.js';
+import { type ProcessTable, copyFromGuest, copyToGuest, listProcesses } from './guest-tools.js';
 import {
   SHIM_FILES,
   type ShimEvent,
@@ -65,6 +66,10 @@ export interface ShimClient {
   stats(): Promise<VmStats>;
   /** The container's processes, as `ps -ef` shows them (`hypr top`). */
   top(): Promise<ProcessTable>;
+  /** A tar of PATH in the running container (`hypr cp CONTAINER:PATH -`). */
+  copyFrom(path: string): Readable;
+  /** Unpacks a tar into DIR in the running container (`hypr cp - CONTAINER:DIR`). */
+  copyTo(dir: string, tar: Readable | Buffer): Promise<void>;
   /** Closes this connection; the shim and its VM keep running. */
   close(): void;
 }
@@ -164,6 +169,8 @@ function finishedShim(dir: string, exit: ShimExit): ShimClient {
     isPaused: async () => false,
     stats: async () => ended(),
     top: async () => ended(),
+    copyFrom: ended,
+    copyTo: async () => ended(),
     close() {},
   };
 }
@@ -284,6 +291,8 @@ function shimConnection(dir: string, state: ShimState, socket: Socket): ShimClie
     isPaused: () => request<boolean>('is-paused'),
     stats: () => request<VmStats>('stats'),
     top: () => listProcesses(exec),
+    copyFrom: (path) => copyFromGuest(exec, path),
+    copyTo: (dir, tar) => copyToGuest(exec, dir, tar),
     dir,
     state,
     wait,
