@@ -1,4 +1,5 @@
-import { join } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import {
   HyprError,
   type ImageRecord,
@@ -78,12 +79,23 @@ export class ImageManager {
 
   async load(path: string): Promise<ImageRecord[]> {
     if (!path) throw new HyprError('INVALID_ARGUMENT', 'no archive path given');
+    const st = await stat(path).catch((e: NodeJS.ErrnoException) => {
+      throw new HyprError(
+        'INVALID_ARGUMENT',
+        `open ${path}: ${e.code === 'ENOENT' ? 'no such file or directory' : (e.code ?? 'cannot read')}`,
+        'give the path of a docker-save or OCI archive',
+      );
+    });
+    if (!st.isFile()) throw new HyprError('INVALID_ARGUMENT', `${path} is not a file`, 'give the path of an archive');
     return loadImages(this.store, path, { logger: this.logger });
   }
 
   async save(refs: readonly string[], path: string): Promise<void> {
     if (!refs.length) throw new HyprError('INVALID_ARGUMENT', 'no image given to save');
     for (const r of refs) this.store.resolveImage(r);
+    const dir = dirname(path);
+    if (!(await stat(dir).catch(() => undefined))?.isDirectory())
+      throw new HyprError('INVALID_ARGUMENT', `cannot write ${path}: ${dir} is not a directory`, 'create it first');
     await saveImages(this.store, refs, path);
   }
 
