@@ -83,6 +83,13 @@ describe('errors name the bad value, with docker exit codes', () => {
     expect(r.stderr).toContain('Error response from daemon: No such container: no-such-container');
   });
 
+  test("a missing program's error is printed once, exit 127", async () => {
+    const r = await hypr(d, ['run', '--rm', env.image, '/no/such/binary']);
+    expect(r.code).toBe(127);
+    const lines = r.stderr.split('\n').filter((l) => l.includes('/no/such/binary'));
+    expect(lines, r.stderr).toHaveLength(1);
+  });
+
   test('a user who may not open the socket is told so, not that hyprd is down', async () => {
     // the socket is 0660 root:root (or group hypr) inside a private directory: uid 65534 may not connect
     chmodSync(d.socket, 0o660);

@@ -1,7 +1,7 @@
 import { type HyprClient, createHyprClient, resolveSocketPath } from '@hypr/api';
 import { Command, Errors, type Interfaces } from '@oclif/core';
 import { type FlagShapes, normalizeBooleans, splitAtFirstArg } from './docker-args.js';
-import { isDaemonUnreachable, toCliError } from './errors.js';
+import { CliError, isDaemonUnreachable, toCliError } from './errors.js';
 
 export { CliError, hyprCode, isDaemonUnreachable } from './errors.js';
 
@@ -12,7 +12,17 @@ export abstract class HyprCommand extends Command {
   private clientCache?: HyprClient;
 
   get client(): HyprClient {
-    this.clientCache ??= createHyprClient();
+    try {
+      this.clientCache ??= createHyprClient();
+    } catch (e) {
+      // HYPR_HOST or -H is not a unix socket
+      throw new CliError(
+        (e as Error).message,
+        1,
+        '-H and HYPR_HOST take unix:///path/to/hyprd.sock',
+        'CLI_FLAG_INVALID',
+      );
+    }
     return this.clientCache;
   }
 
@@ -63,7 +73,13 @@ export abstract class HyprCommand extends Command {
       return this.exit(125);
     }
     const ctor = this.constructor as typeof HyprCommand;
-    const e = toCliError(err, resolveSocketPath(), ctor.errorExitCode);
+    let socket = '';
+    try {
+      socket = resolveSocketPath();
+    } catch {
+      /* a bad HYPR_HOST: the error says so */
+    }
+    const e = toCliError(err, socket, ctor.errorExitCode);
     process.stderr.write(`hypr: ${e.message}\n${e.hint ? `hint: ${e.hint}\n` : ''}`);
     return this.exit(e.exitCode);
   }

@@ -1,4 +1,5 @@
 import type { HyprClient } from '@hypr/api';
+import { CliError } from './errors.js';
 import { familiarName } from './format/names.js';
 import { ProgressView } from './progress.js';
 
@@ -22,5 +23,5 @@ export async function pullWithProgress(
       return { digest: img.digest, id: img.id, tags: img.tags };
     }
   }
-  throw new Error(`the pull of ${ref} ended without a result`);
+  throw new CliError(`the pull of ${ref} ended without a result`, 1, 'see the log of hyprd', 'INTERNAL');
 }

@@ -77,12 +77,17 @@ export async function runSession<Req, Res>(o: {
   }
   if (o.tty) process.stdout.on('resize', onResize);
   if (!raw && o.onSignal) for (const s of signals) process.on(s, forward);
+  // Kestrel writes why a program could not start on its stderr too: print the exit error only if it did not.
+  let stderrTail = '';
   try {
     for await (const res of o.call(requests)) {
       const m = o.read(res);
-      if (m.output) (m.output.stream === Stream.STDERR ? process.stderr : process.stdout).write(m.output.data);
-      else if (m.exit) {
-        if (m.exit.error) process.stderr.write(`hypr: ${m.exit.error}\n`);
+      if (m.output) {
+        const toStderr = m.output.stream === Stream.STDERR;
+        (toStderr ? process.stderr : process.stdout).write(m.output.data);
+        if (toStderr) stderrTail = (stderrTail + Buffer.from(m.output.data).toString('utf8')).slice(-2048);
+      } else if (m.exit) {
+        if (m.exit.error && !stderrTail.includes(m.exit.error)) process.stderr.write(`hypr: ${m.exit.error}\n`);
         return m.exit.exitCode;
       }
     }
