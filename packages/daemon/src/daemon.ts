@@ -13,7 +13,7 @@ import {
 import { type HyprPaths, type HyprState, ImageStore, type Logger, openState, resolvePaths } from '@hypr/core';
 import { loadDaemonConfig } from './config/index.js';
 import { Orchestrator, selectRuntime } from './containers/index.js';
-import { ImageBuilder, ImageManager } from './images/index.js';
+import { ImageBuilder, ImageManager, buildCacheUsage } from './images/index.js';
 import { acquireDaemonLock } from './lock.js';
 import { NetworkManager, networkingAllowed } from './networks/index.js';
 import { createContainerService } from './rpc/containers.js';
@@ -99,9 +99,10 @@ async function buildParts(state: HyprState, paths: HyprPaths, socketPath: string
   const system = new SystemService({
     containers: orchestrator,
     images: store,
-    events: { emitter: orchestrator.events, recent: () => orchestrator.recentEvents() },
     volumes,
+    buildCache: () => buildCacheUsage(store),
     defaults: { cpus: config['default-cpus'], memoryMiB: config['default-memory-mib'] },
+    events: { emitter: orchestrator.events, recent: () => orchestrator.recentEvents() },
     dataRoot: paths.data,
     socket: socketPath,
     serverVersion: daemonVersion(),

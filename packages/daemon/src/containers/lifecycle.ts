@@ -106,6 +106,15 @@ export class ContainerLifecycle {
     this.d.health.watch(id, handle);
   }
 
+  /** After adoption: a pause outlives a daemon restart, so the VM says whether it is paused. */
+  async syncPaused(id: string, handle: VmHandle): Promise<void> {
+    const row = this.d.store.get(id);
+    const paused = await handle.isPaused?.().catch(() => undefined);
+    if (!row || paused === undefined || (row.state !== 'running' && row.state !== 'paused')) return;
+    this.d.store.update(id, { state: paused ? 'paused' : 'running' });
+    if (paused) this.d.health.stop(id);
+  }
+
   // ---- exit ----
 
   private async onExit(id: string, exit: VmExit): Promise<VmExit> {

@@ -35,6 +35,7 @@ export async function reconcileContainers(d: ReconcileDeps): Promise<ReconcileRe
     const handle = await d.runtime.adopt(d.store.dirOf(row)).catch(() => undefined);
     if (handle) {
       d.lifecycle.watch(row.id, handle);
+      await d.lifecycle.syncPaused(row.id, handle);
       await d.network?.adopted(row.id);
       out.adopted.push(row.id);
       continue;

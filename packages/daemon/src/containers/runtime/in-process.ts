@@ -86,6 +86,8 @@ export class InProcessRuntime implements ContainerRuntime {
       kill: (signal) => guest.kill(signal),
       wait: () => done,
       close: () => {},
+      pause: () => guest.pause(),
+      resume: () => guest.resume(),
     };
   }
 

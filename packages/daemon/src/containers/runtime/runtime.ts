@@ -40,6 +40,8 @@ export interface VmHandle {
   /** Freezes the whole VM (docker pause) and resumes it; absent where the runtime cannot. */
   pause?(): Promise<void>;
   resume?(): Promise<void>;
+  /** Whether the VM is paused now (after a daemon restart, the shim knows). */
+  isPaused?(): Promise<boolean>;
   /** Live output from now on, and the program's stdin. */
   attach?(handlers: { onStdout?: (b: Buffer) => void; onStderr?: (b: Buffer) => void }): Attachment;
 }

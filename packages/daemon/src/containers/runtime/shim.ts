@@ -12,6 +12,9 @@ function toHandle(c: ShimClient): VmHandle {
     close: () => c.close(),
     exec: (o) => c.exec(o),
     attach: (h) => c.attach(h),
+    pause: () => c.pause(),
+    resume: () => c.resume(),
+    isPaused: () => c.isPaused(),
   };
 }
 
