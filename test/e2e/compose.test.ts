@@ -280,6 +280,11 @@ describe('build: services', VM_TEST, () => {
     expect(again.stderr).not.toMatch(/Building|Built/);
     const forced = await hypr(d, ['compose', '-f', file, 'up', '-d', '--build'], { timeoutMs: 180_000 });
     expect(forced.stderr).toMatch(/Service app {2}Built/);
+    const scaled = await hypr(d, ['compose', '-f', file, 'up', '-d', '--scale', 'app=2'], { timeoutMs: 180_000 });
+    expect(scaled.stderr).toMatch(/Container built-app-2 {2}Started/);
+    expect(scaled.stderr).not.toMatch(/Container built-app-1 {2}(Recreate|Creating)/);
+    const back = await hypr(d, ['compose', '-f', file, 'up', '-d', '--scale', 'app=1'], { timeoutMs: 180_000 });
+    expect(back.stderr).toMatch(/Container built-app-2 {2}Removed/);
     const down = await hypr(d, ['compose', '-f', file, 'down', '-t', '1', '--rmi', 'local'], { timeoutMs: 60_000 });
     expect(down.stderr).toMatch(/Image built-app {2}Removed/);
     expect(await hyprOk(d, ['images'])).not.toMatch(/^built-app\s/m);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { convertToStack, loadCompose } from '@hypr/core/compose';
 import { expect, test } from 'vitest';
-import { withBuildPullDefault } from './compose-command.js';
+import { parseScale, withBuildPullDefault } from './compose-command.js';
 
 test('a build: service is built when its image is missing, unless pull_policy says build', () => {
   const dir = mkdtempSync(join(tmpdir(), 'hypr-compose-build-'));
@@ -17,4 +17,10 @@ test('a build: service is built when its image is missing, unless pull_policy sa
   expect(spec.services.app.pullPolicy).toBe('missing');
   expect(spec.services.tagged.pullPolicy).toBe('missing');
   expect(spec.services.always.pullPolicy).toBe('build');
+});
+
+test('--scale SERVICE=NUM, each a replica count; anything else is an error naming it', () => {
+  expect(parseScale(['web=3', 'db=0'])).toEqual({ web: 3, db: 0 });
+  expect(() => parseScale(['web'])).toThrow(/invalid --scale web: expected SERVICE=NUM/);
+  expect(() => parseScale(['web=-1'])).toThrow(/invalid --scale web=-1/);
 });

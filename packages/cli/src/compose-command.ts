@@ -142,6 +142,17 @@ export function withBuildPullDefault(project: ComposeProject, spec: StackSpec): 
   return spec;
 }
 
+/** `--scale web=3 --scale db=1` as a map; a malformed one is an error naming it. */
+export function parseScale(list: readonly string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const item of list) {
+    const m = /^([^=]+)=(\d+)$/.exec(item);
+    if (!m) throw new CliError(`invalid --scale ${item}: expected SERVICE=NUM`, 1);
+    out[m[1]] = Number(m[2]);
+  }
+  return out;
+}
+
 /** A compose load or convert failure as the CLI prints it: `compose.yaml:14 services.web.ports[0]: …`. */
 export function composeCliError(e: unknown): Error {
   if (e instanceof ComposeValidationError) return new CliError(e.format(), 1);

@@ -92,6 +92,7 @@ function decodeUpOptions(req: UpStackRequest): UpOptions {
     wait: req.wait,
     waitTimeoutMs: req.waitTimeoutSeconds * 1000,
     pull: req.pull,
+    scale: req.scale,
   };
 }
 

@@ -13,7 +13,7 @@ import type { StackTeardown } from './down.js';
 import { LABEL_HASH } from './labels.js';
 import { isRunning, orphanWarning, projectContainers } from './members.js';
 import type { StackProvisioner } from './provisioner.js';
-import { selectServices, serviceConfigHash } from './services.js';
+import { selectServices, serviceConfigHash, withScale } from './services.js';
 import type { StackStore } from './store.js';
 import type { Emit, StackContainerView, UpOptions } from './types.js';
 
@@ -40,7 +40,8 @@ interface UpRun {
 export class StackConverger {
   constructor(private readonly deps: ConvergerDeps) {}
 
-  async up(spec: StackSpec, opts: UpOptions, emit: Emit): Promise<void> {
+  async up(given: StackSpec, opts: UpOptions, emit: Emit): Promise<void> {
+    const spec = withScale(given, opts.scale);
     for (const w of spec.warnings)
       emit({ kind: '', name: w.service ?? '', status: '', message: `${w.path}: ${w.message}`, warning: true });
     const selected = selectServices(spec, opts.services, opts.noDeps);

@@ -1,6 +1,6 @@
 import type { StackService, StackSpec } from '@hypr/core/compose';
 import { describe, expect, test } from 'vitest';
-import { selectServices, serviceConfigHash } from './services.js';
+import { selectServices, serviceConfigHash, withScale } from './services.js';
 
 const svc = (name: string, deps: string[] = [], extra: Partial<StackService> = {}): StackService =>
   ({
@@ -41,4 +41,14 @@ describe('serviceConfigHash', () => {
     expect(serviceConfigHash(svc('a', [], { env: { A: '2' } }), 'sha256:1')).not.toBe(base);
     expect(serviceConfigHash(svc('a'), 'sha256:2')).not.toBe(base);
   });
+});
+
+test('--scale replaces the replicas of the named services only', () => {
+  const scaled = withScale(spec, { web: 3, tool: 0 });
+  expect(scaled.services.web.replicas).toBe(3);
+  expect(scaled.services.tool.replicas).toBe(0);
+  expect(scaled.services.db.replicas).toBe(1);
+  expect(spec.services.web.replicas).toBe(1);
+  expect(() => withScale(spec, { nope: 2 })).toThrow(/no such service: nope/);
+  expect(() => withScale(spec, { web: -1 })).toThrow(/invalid --scale web=-1/);
 });

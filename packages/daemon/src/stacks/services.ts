@@ -22,15 +22,17 @@ function sortKeys(v: unknown): unknown {
   return v;
 }
 
+function noSuchService(spec: StackSpec, name: string): HyprError {
+  return new HyprError(
+    'COMPOSE_NO_SUCH_SERVICE',
+    `no such service: ${name}`,
+    `services: ${Object.keys(spec.services).join(', ')}`,
+  );
+}
+
 /** Services to act on: the named ones (all when none) plus, unless noDeps, what they depend on. */
 export function selectServices(spec: StackSpec, names: readonly string[], noDeps = false): Set<string> {
-  for (const n of names)
-    if (!spec.services[n])
-      throw new HyprError(
-        'COMPOSE_NO_SUCH_SERVICE',
-        `no such service: ${n}`,
-        `services: ${Object.keys(spec.services).join(', ')}`,
-      );
+  for (const n of names) if (!spec.services[n]) throw noSuchService(spec, n);
   if (!names.length) return new Set(Object.keys(spec.services));
   const out = new Set<string>();
   const add = (n: string) => {
@@ -40,4 +42,18 @@ export function selectServices(spec: StackSpec, names: readonly string[], noDeps
   };
   for (const n of names) add(n);
   return out;
+}
+
+/** `up --scale SERVICE=N`: the spec with those services' replicas replaced. */
+export function withScale(spec: StackSpec, scale: Record<string, number> = {}): StackSpec {
+  const entries = Object.entries(scale);
+  if (!entries.length) return spec;
+  const services = { ...spec.services };
+  for (const [name, n] of entries) {
+    if (!services[name]) throw noSuchService(spec, name);
+    if (!Number.isInteger(n) || n < 0)
+      throw new HyprError('INVALID_ARGUMENT', `invalid --scale ${name}=${n}`, 'give a number of replicas, 0 or more');
+    services[name] = { ...services[name], replicas: n };
+  }
+  return { ...spec, services };
 }

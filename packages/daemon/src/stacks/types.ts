@@ -38,6 +38,8 @@ export interface UpOptions {
   wait: boolean;
   waitTimeoutMs: number;
   pull: string;
+  /** `--scale SERVICE=N`: replicas instead of the file's. */
+  scale?: Record<string, number>;
 }
 
 export interface DownOptions {

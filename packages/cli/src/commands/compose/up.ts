@@ -1,6 +1,6 @@
 import type { StackContainer } from '@hypr/api';
 import { Args, Flags } from '@oclif/core';
-import { ComposeCommand, type ComposeGlobalFlags } from '../../compose-command.js';
+import { ComposeCommand, type ComposeGlobalFlags, parseScale } from '../../compose-command.js';
 import { followStackLogs } from '../../compose-logs.js';
 import { CliError } from '../../hypr-command.js';
 
@@ -22,6 +22,7 @@ interface UpFlags extends ComposeGlobalFlags {
   timestamps: boolean;
   timeout?: number;
   'no-color': boolean;
+  scale?: string[];
 }
 
 export default class ComposeUp extends ComposeCommand {
@@ -59,6 +60,11 @@ export default class ComposeUp extends ComposeCommand {
     timestamps: Flags.boolean({ summary: 'Show timestamps' }),
     timeout: Flags.integer({ char: 't', summary: 'Use this timeout in seconds for container shutdown' }),
     'no-color': Flags.boolean({ summary: 'Produce monochrome output' }),
+    scale: Flags.string({
+      multiple: true,
+      summary: 'Scale SERVICE to NUM instances. Overrides the `scale` setting in the Compose file if present.',
+      helpValue: 'SERVICE=NUM',
+    }),
   };
 
   async run(): Promise<void> {
@@ -82,6 +88,7 @@ export default class ComposeUp extends ComposeCommand {
         wait: flags.wait,
         waitTimeoutSeconds: flags['wait-timeout'],
         pull: flags.pull ?? '',
+        scale: parseScale(flags.scale ?? []),
       }),
     );
     if (detach || flags['no-start']) return;
