@@ -83,6 +83,13 @@ describe('errors name the bad value, with docker exit codes', () => {
     expect(r.stderr).toContain('Error response from daemon: No such container: no-such-container');
   });
 
+  test('a registry that refuses is the daemon\'s error, not "Is hyprd running?" (125)', async () => {
+    const r = await hypr(d, ['run', '--rm', '127.0.0.1:1/nothing/here:1', 'true']);
+    expect(r.code).toBe(125);
+    expect(r.stderr).toContain('Error response from daemon');
+    expect(r.stderr).not.toMatch(/Cannot connect to the HYPR daemon|Is hyprd running/);
+  });
+
   test("a missing program's error is printed once, exit 127", async () => {
     const r = await hypr(d, ['run', '--rm', env.image, '/no/such/binary']);
     expect(r.code).toBe(127);
