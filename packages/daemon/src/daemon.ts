@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ConnectRouter } from '@connectrpc/connect';
 import {
@@ -72,7 +72,9 @@ async function buildParts(state: HyprState, paths: HyprPaths, socketPath: string
   const store = await ImageStore.open(paths.images, state);
   const images = new ImageManager(store, config, paths.data, log);
   const runtime = selectRuntime(log);
+  // mkdir's mode is masked by the umask and ignored for a directory that exists: set it.
   mkdirSync(paths.containers, { recursive: true, mode: 0o700 });
+  chmodSync(paths.containers, 0o700);
   const volumes = new VolumeManager(state, paths.volumes, log);
   const networks = new NetworkManager(state, config, log, { enabled: networkingAllowed() });
   await networks.start();

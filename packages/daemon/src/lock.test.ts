@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, test } from 'vitest';
@@ -14,6 +14,7 @@ test('the lock holds this pid and is released', () => {
   const path = join(dir, 'hyprd.pid');
   const release = acquireDaemonLock(path, dir);
   expect(readFileSync(path, 'utf8').trim()).toBe(String(process.pid));
+  expect(statSync(path).mode & 0o777).toBe(0o600);
   release();
   expect(() => readFileSync(path)).toThrow();
 });

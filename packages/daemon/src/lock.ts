@@ -17,7 +17,7 @@ function alive(pid: number): boolean {
 export function acquireDaemonLock(path: string, dataRoot: string): () => void {
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      writeFileSync(path, `${process.pid}\n`, { flag: 'wx', mode: 0o644 });
+      writeFileSync(path, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
       return () => {
         try {
           if (Number(readFileSync(path, 'utf8')) === process.pid) rmSync(path, { force: true });
