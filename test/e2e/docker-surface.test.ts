@@ -186,17 +186,12 @@ describe('containers through the management forms and --format', () => {
 
   test('pause freezes the VM, ps says Paused, unpause resumes it', async () => {
     const pause = await hypr(d, ['pause', 'surface']);
-    if (pause.code !== 0) {
-      // The shim runtime cannot freeze its VM yet (core/vmm ShimClient.pause is pending): the daemon's
-      // error reaches the user as docker prints it, exit 1. Remove this branch once pause lands.
-      expect(pause).toMatchObject({ code: 1 });
-      expect(pause.stderr).toMatch(/^hypr: Error response from daemon: pause is not supported/);
-      return;
-    }
+    expect(pause, pause.stderr).toMatchObject({ code: 0 });
     expect(pause.stdout).toBe('surface\n');
     expect(await hyprOk(d, ['ps', '--format', '{{.State}} {{.Status}}'])).toMatch(/^paused Up .*\(Paused\)\n$/);
     expect(await hyprOk(d, ['container', 'unpause', 'surface'])).toBe('surface\n');
     expect(await hyprOk(d, ['ps', '--format', '{{.State}}'])).toBe('running\n');
+    expect(await hyprOk(d, ['exec', 'surface', 'echo', 'back'])).toBe('back\n');
   });
 
   test('system df: the summary rows and -v sections', async () => {
