@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
+import { release } from 'node:os';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
+import { createHyprClient } from '../../packages/api/src/index.js';
 import {
   type Daemon,
   type E2eEnv,
@@ -267,7 +269,7 @@ describe('run detached', () => {
     await hyprOk(d, ['run', '-d', '--name', 'later', image, 'sh', '-c', 'echo early; sleep 5; echo late; exit 6']);
     await waitFor(async () => (await hyprOk(d, ['logs', 'later'])).includes('early'), 120_000, 'output');
     const r = await hypr(d, ['attach', 'later']);
-    expect(r).toMatchObject({ code: 6, stdout: 'late\n' });
+    expect(r, r.stderr).toMatchObject({ code: 6, stdout: 'late\n' });
     await hyprOk(d, ['rm', 'later']);
   });
 
@@ -413,5 +415,94 @@ describe('run detached', () => {
     const gone = await hypr(d, ['exec', 'execme', 'true']);
     expect(gone.code).not.toBe(0);
     expect(gone.stderr).toContain('No such container: execme');
+  });
+});
+
+// What hypr's CLI will call for rename, update, system df and info: the daemon's API, through a real client.
+describe('container admin through the API', () => {
+  test('following logs for a while leaves hyprd without a MaxListenersExceededWarning', async () => {
+    await hyprOk(d, [
+      'run',
+      '-d',
+      '--name',
+      'chatter',
+      image,
+      'sh',
+      '-c',
+      'i=0; while [ $i -lt 30 ]; do echo line $i; i=$((i+1)); sleep 0.2; done',
+    ]);
+    // About 6 s of following: over a hundred polls of the log on one request.
+    const follow = await hyprOk(d, ['logs', '-f', 'chatter']);
+    expect(follow.trim().split('\n')).toHaveLength(30);
+    expect(d.log()).not.toContain('MaxListenersExceededWarning');
+    await hyprOk(d, ['rm', 'chatter']);
+  });
+
+  test('rename, update --restart any time, --memory/--cpus only while stopped; ps carries networks', async () => {
+    const api = createHyprClient({ host: d.host });
+    await hyprOk(d, ['create', '--name', 'before', image, 'true']);
+    expect(await api.containers.rename({ id: 'before', name: 'after' })).toMatchObject({ name: 'after' });
+    expect((await hypr(d, ['inspect', 'before'])).code).not.toBe(0);
+    await api.containers.update({ id: 'after', restartPolicy: { name: 'on-failure', maximumRetryCount: 2 } });
+    await api.containers.update({ id: 'after', memoryBytes: 128n * 1024n * 1024n, cpus: 2 });
+    const stopped = await inspect('after');
+    expect(stopped.HostConfig).toMatchObject({
+      RestartPolicy: { Name: 'on-failure', MaximumRetryCount: 2 },
+      Memory: 128 * 1024 * 1024,
+      NanoCpus: 2e9,
+    });
+    await hyprOk(d, ['run', '-d', '--name', 'busy', image, 'sleep', '300']);
+    const refused = await api.containers.update({ id: 'busy', memoryBytes: 64n * 1024n * 1024n }).catch((e) => e);
+    // Connect's FailedPrecondition (9), with the HyprError code in the metadata.
+    expect(refused).toMatchObject({ name: 'ConnectError', code: 9 });
+    expect(refused.metadata.get('hypr-error-code')).toBe('CONTAINER_IS_RUNNING');
+    expect(refused.rawMessage).toContain('while it runs');
+    await api.containers.update({ id: 'busy', restartPolicy: { name: 'always' } });
+    expect((await inspect('busy')).HostConfig.RestartPolicy.Name).toBe('always');
+    // This daemon runs with "bridge": "none": its containers join no network.
+    const { containers } = await api.containers.list({ all: true });
+    expect(containers.find((c) => c.name === 'busy')?.networks).toEqual(['none']);
+    await hyprOk(d, ['rm', '-f', 'busy', 'after']);
+  });
+
+  test('pause freezes the VM: ps says Paused, exec is refused; unpause resumes it; stop works', async () => {
+    const api = createHyprClient({ host: d.host });
+    await hyprOk(d, ['run', '-d', '--name', 'frozen', image, 'sleep', '300']);
+    await api.containers.pause({ id: 'frozen' });
+    const ps = await hyprOk(d, ['ps', '--filter', 'name=frozen', '--format', '{{.Status}}']);
+    expect(ps).toMatch(/^Up .* \(Paused\)\n$/);
+    expect((await inspect('frozen')).State).toMatchObject({ Status: 'paused', Running: true, Paused: true });
+    const again = await api.containers.pause({ id: 'frozen' }).catch((e) => e);
+    expect(again.metadata.get('hypr-error-code')).toBe('CONTAINER_IS_PAUSED');
+    const exec = await hypr(d, ['exec', 'frozen', 'true']);
+    expect(exec.code).not.toBe(0);
+    expect(exec.stderr).toContain('is paused, unpause the container before exec');
+    expect((await api.system.info({})).containersPaused).toBeGreaterThanOrEqual(1);
+    await api.containers.unpause({ id: 'frozen' });
+    expect((await inspect('frozen')).State).toMatchObject({ Status: 'running', Paused: false });
+    expect(await hyprOk(d, ['exec', 'frozen', 'echo', 'thawed'])).toBe('thawed\n');
+    await api.containers.pause({ id: 'frozen' });
+    // stop on a paused container resumes it first, as docker does.
+    await hyprOk(d, ['stop', '-t', '1', 'frozen']);
+    expect((await inspect('frozen')).State.Status).toBe('exited');
+    await hyprOk(d, ['rm', 'frozen']);
+  });
+
+  test('system df counts images, containers and their disk; info says what runs where', async () => {
+    const api = createHyprClient({ host: d.host });
+    await hyprOk(d, ['run', '-d', '--name', 'dfme', image, 'sh', '-c', 'echo data > /root/file; sleep 300']);
+    const df = await api.system.diskUsage({});
+    const img = df.images.find((i) => i.containers > 0);
+    expect(img?.sizeBytes).toBeGreaterThan(0n);
+    expect(img && img.sharedSizeBytes + img.uniqueSizeBytes).toBe(img?.sizeBytes);
+    const c = df.containers.find((x) => x.name === 'dfme');
+    expect(c).toMatchObject({ state: 'running', image });
+    expect(c?.sizeBytes).toBeGreaterThan(0n);
+    const info = await api.system.info({});
+    expect(info).toMatchObject({ apiVersion: 'v1', kernelVersionHost: release() });
+    expect(info.defaultCpus).toBeGreaterThanOrEqual(1);
+    expect(info.containersRunning).toBeGreaterThanOrEqual(1);
+    expect(info.hypervisorVersion).toMatch(/QEMU|unknown/);
+    await hyprOk(d, ['rm', '-f', 'dfme']);
   });
 });
