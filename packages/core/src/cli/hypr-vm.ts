@@ -31,8 +31,8 @@ Options:
                       Entrypoint/Cmd with its Env, WorkingDir and User
   --insecure-registry reach the image's registry over plain http (loopback registries always are)
   --platform OS/ARCH  image platform to pull (default: the host's)
-  -m, --memory MiB    guest memory in MiB (default 256)
-  --cpus N            virtual CPUs (default 1)
+  -m, --memory MiB    guest memory in MiB (default 2048; what the guest frees goes back to the host)
+  --cpus N            virtual CPUs (default: the host's cores)
   -e, --env K=V       set an environment variable (repeatable)
   -w, --workdir DIR   working directory inside the guest
   -u, --user USER     user[:group] to run as
