@@ -1,17 +1,34 @@
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
-import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
+import type { BetterSQLite3Database, drizzle as drizzleFn } from 'drizzle-orm/better-sqlite3';
 import { HyprError } from '../errors.js';
 import { migrateState, readStateMigrations } from './migrate.js';
 import { stateSchema } from './schema.js';
 
 // better-sqlite3 is an optional peer of @hypr/core (a native module): a tool that only parses
-// Dockerfiles must load @hypr/core without it. Loaded here once; openState says when it is missing.
-const driver = await Promise.all([import('better-sqlite3'), import('drizzle-orm/better-sqlite3')]).then(
-  ([sqlite, orm]) => ({ Database: sqlite.default, drizzle: orm.drizzle }),
-  (e: unknown) => e as Error,
-);
+// Dockerfiles must load @hypr/core without it, so the driver (and drizzle's adapter for it, which
+// imports it) is required on the first openState, not imported at load.
+const require = createRequire(import.meta.url);
+let driver: { Database: typeof Database; drizzle: typeof drizzleFn } | undefined;
+function loadDriver(): { Database: typeof Database; drizzle: typeof drizzleFn } {
+  if (driver) return driver;
+  try {
+    driver = {
+      Database: require('better-sqlite3') as typeof Database,
+      drizzle: (require('drizzle-orm/better-sqlite3') as { drizzle: typeof drizzleFn }).drizzle,
+    };
+    return driver;
+  } catch (e) {
+    throw new HyprError(
+      'STATE_DRIVER_MISSING',
+      `cannot load the SQLite driver for the state database: ${(e as Error).message}`,
+      'install better-sqlite3 next to @hypr/core (it is an optional peer dependency)',
+      { cause: e },
+    );
+  }
+}
 
 export type StateDb = BetterSQLite3Database<typeof stateSchema>;
 
@@ -37,18 +54,12 @@ export interface OpenStateOptions {
  * 0600 whatever the umask.
  */
 export function openState(dbPath: string, opts: OpenStateOptions = {}): HyprState {
-  if (driver instanceof Error)
-    throw new HyprError(
-      'STATE_DRIVER_MISSING',
-      `cannot load the SQLite driver for the state database: ${driver.message}`,
-      'install better-sqlite3 next to @hypr/core (it is an optional peer dependency)',
-      { cause: driver },
-    );
+  const { Database: SqliteDatabase, drizzle } = loadDriver();
   const steps = readStateMigrations(opts.migrationsFolder);
   if (dbPath !== ':memory:') makePrivate(dbPath);
   let sqlite: Database.Database;
   try {
-    sqlite = new driver.Database(dbPath);
+    sqlite = new SqliteDatabase(dbPath);
   } catch (e) {
     throw new HyprError(
       'STATE_OPEN_FAILED',
@@ -64,7 +75,7 @@ export function openState(dbPath: string, opts: OpenStateOptions = {}): HyprStat
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
-    db = driver.drizzle(sqlite, { schema: stateSchema });
+    db = drizzle(sqlite, { schema: stateSchema });
     version = migrateState(db, steps);
   } catch (e) {
     sqlite.close();
