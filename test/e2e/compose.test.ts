@@ -70,9 +70,9 @@ volumes:
   data: {}
 `;
 
-// Each VM test runs several `up`s: under TCG on a shared 2-core machine one takes minutes, so a test may
-// take as long as its commands are allowed to (a limit, not a timing assertion).
-const VM_TEST = { timeout: 600_000 };
+// A test may take as long as its commands are allowed to (a limit, not a timing assertion): each VM test
+// runs several `up`s, and under TCG on a shared 2-core machine one up takes minutes, a CLI start seconds.
+const SLOW = { timeout: 600_000 };
 
 const compose = (args: string[], timeoutMs = 120_000) =>
   hypr(d, ['compose', '-f', join(projectDir, 'compose.yaml'), ...args], { timeoutMs });
@@ -124,7 +124,7 @@ afterAll(async () => {
   }
 });
 
-describe('compose config', () => {
+describe('compose config', SLOW, () => {
   test('prints the resolved project, its services and volumes', async () => {
     const r = await composeOk(['config']);
     expect(r.stdout).toContain('name: shop');
@@ -159,7 +159,7 @@ describe('the stack on the wire', () => {
   });
 });
 
-describe('a stack of microVMs', VM_TEST, () => {
+describe('a stack of microVMs', SLOW, () => {
   test('up -d starts the services in dependency order, named and labelled as compose does', async () => {
     const r = await composeOk(['up', '-d'], 180_000);
     expect(r.stderr).toMatch(/Network shop_default {2}Created/);
@@ -246,7 +246,7 @@ describe('a stack of microVMs', VM_TEST, () => {
   });
 });
 
-describe('attached up', VM_TEST, () => {
+describe('attached up', SLOW, () => {
   test('interleaves prefixed output and returns the exit code of --exit-code-from', async () => {
     const jobDir = join(dir, 'job');
     await mkdir(jobDir, { recursive: true });
@@ -263,29 +263,51 @@ describe('attached up', VM_TEST, () => {
   });
 });
 
-describe('build: services', VM_TEST, () => {
+describe('build: services, run, --scale, down --rmi', SLOW, () => {
+  const appDir = () => join(dir, 'built');
+  const file = () => join(appDir(), 'compose.yaml');
+  const project = (args: string[]) => hypr(d, ['compose', '-f', file(), ...args], { timeoutMs: 180_000 });
+
   test('up builds the image only when it is missing, or with --build', async () => {
-    const appDir = join(dir, 'built');
-    await mkdir(appDir, { recursive: true });
+    await mkdir(appDir(), { recursive: true });
     await writeFile(
-      join(appDir, 'Dockerfile'),
+      join(appDir(), 'Dockerfile'),
       `FROM ${image}\nENV BUILT=yes\nCMD ["sh", "-c", "echo built-$BUILT"]\n`,
     );
-    await writeFile(join(appDir, 'compose.yaml'), 'services:\n  app:\n    build: .\n');
-    const file = join(appDir, 'compose.yaml');
-    const first = await hypr(d, ['compose', '-f', file, 'up', '-d'], { timeoutMs: 180_000 });
+    await writeFile(file(), 'services:\n  app:\n    build: .\n');
+    const first = await project(['up', '-d']);
     expect(first.stderr).toMatch(/Service app {2}Built/);
-    const again = await hypr(d, ['compose', '-f', file, 'up', '-d'], { timeoutMs: 180_000 });
+    const again = await project(['up', '-d']);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).not.toMatch(/Building|Built/);
-    const forced = await hypr(d, ['compose', '-f', file, 'up', '-d', '--build'], { timeoutMs: 180_000 });
+    const forced = await project(['up', '-d', '--build']);
     expect(forced.stderr).toMatch(/Service app {2}Built/);
-    const scaled = await hypr(d, ['compose', '-f', file, 'up', '-d', '--scale', 'app=2'], { timeoutMs: 180_000 });
+  });
+
+  test('up --scale adds and removes replicas, keeping the others', async () => {
+    const scaled = await project(['up', '-d', '--scale', 'app=2']);
     expect(scaled.stderr).toMatch(/Container built-app-2 {2}Started/);
     expect(scaled.stderr).not.toMatch(/Container built-app-1 {2}(Recreate|Creating)/);
-    const back = await hypr(d, ['compose', '-f', file, 'up', '-d', '--scale', 'app=1'], { timeoutMs: 180_000 });
+    const back = await project(['up', '-d', '--scale', 'app=1']);
     expect(back.stderr).toMatch(/Container built-app-2 {2}Removed/);
-    const down = await hypr(d, ['compose', '-f', file, 'down', '-t', '1', '--rmi', 'local'], { timeoutMs: 60_000 });
+  });
+
+  test('run gives a one-off container the service with the command, environment and exit code', async () => {
+    const run = await project(['run', '--rm', '-e', 'X=1', 'app', 'sh', '-c', 'echo run-$BUILT-$X']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toBe('run-yes-1\n');
+    const failed = await project(['run', '--no-deps', 'app', 'sh', '-c', 'exit 4']);
+    expect(failed.code, failed.stderr).toBe(4);
+    // The one-off container stays (no --rm), listed with -a only, and is not a replica of app.
+    const all = (await project(['ps', '-a', '--json'])).stdout;
+    expect(all.match(/"Name":"built-app-run-[0-9a-f]{12}"/g)).toHaveLength(1);
+    const up = await project(['up', '-d']);
+    expect(up.stderr).not.toMatch(/built-app-run-.*(Removed|Recreate)/);
+  });
+
+  test('down --rmi local removes the containers, one-off ones too, and the image built', async () => {
+    const down = await project(['down', '-t', '1', '--rmi', 'local']);
+    expect(down.stderr).toMatch(/Container built-app-run-[0-9a-f]{12} {2}Removed/);
     expect(down.stderr).toMatch(/Image built-app {2}Removed/);
     expect(await hyprOk(d, ['images'])).not.toMatch(/^built-app\s/m);
     expect(await hyprOk(d, ['images'])).toMatch(/^hypr-e2e\/composebox\s/m);

@@ -2,6 +2,7 @@
 import { create } from '@bufbuild/protobuf';
 import type { ServiceImpl } from '@connectrpc/connect';
 import {
+  type RunStackRequest,
   type StackContainer,
   StackContainerSchema,
   type StackEvent as StackEventMessage,
@@ -16,6 +17,7 @@ import {
   type ControlAction,
   type Emit,
   type RemoveImagesMode,
+  type RunOptions,
   type StackEvent,
   type StackOrchestrator,
   type StackPsEntry,
@@ -96,6 +98,30 @@ function decodeUpOptions(req: UpStackRequest): UpOptions {
   };
 }
 
+function decodeRunOptions(req: RunStackRequest): RunOptions {
+  if (!req.service) throw new HyprError('INVALID_ARGUMENT', 'compose run needs a service');
+  const { projectDir, configFiles, service, noDeps, rm, servicePorts, name, user, workdir, tty, interactive } = req;
+  for (const kv of req.env)
+    if (kv.indexOf('=') < 1)
+      throw new HyprError('INVALID_ARGUMENT', `invalid environment variable: "${kv}"`, 'write KEY=VALUE');
+  return {
+    projectDir,
+    configFiles,
+    service,
+    noDeps,
+    rm,
+    servicePorts,
+    name,
+    user,
+    workdir,
+    tty,
+    interactive,
+    env: req.env,
+    command: req.command?.words,
+    entrypoint: req.entrypoint?.words,
+  };
+}
+
 /** docker compose's COMMAND column: words quoted only when they need it. */
 function commandText(argv: string[]): string {
   return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : JSON.stringify(a))).join(' ');
@@ -153,6 +179,11 @@ export function createStackService(s: StackOrchestrator): ServiceImpl<typeof Sta
     async *pull(req, ctx) {
       const spec = stackSpecFromProto(req.spec);
       yield* streamEvents((emit) => s.pull(spec, req.services, req.ignoreFailures, emit), ctx.signal);
+    },
+    async *run(req, ctx) {
+      const spec = stackSpecFromProto(req.spec);
+      const opts = decodeRunOptions(req);
+      yield* streamEvents(async (emit) => void (await s.run(spec, opts, emit)), ctx.signal);
     },
     async containers(req) {
       const r = s.ps(req.name, { services: req.services, all: req.all });

@@ -2,6 +2,7 @@
  * One replica of a compose service as the container Orchestrator creates it: docker's `run`
  * options (ports, volumes, tmpfs, restart policy, health check …) and compose's labels.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StackService, StackSpec } from '@hypr/core/compose';
@@ -15,6 +16,7 @@ import {
   LABEL_SERVICE,
   LABEL_WORKING_DIR,
 } from './labels.js';
+import type { RunOptions } from './types.js';
 
 const MiB = 1024 * 1024;
 
@@ -128,4 +130,51 @@ export async function writeInlineFiles(stacksDir: string, project: string, svc: 
     await mkdir(dir, { recursive: true, mode: 0o700 });
     await writeFile(join(dir, f.name), f.content, { mode: f.mode & 0o777 });
   }
+}
+
+/**
+ * `compose run`'s one-off container: the service with the run's overrides, named
+ * `<project>-<service>-run-<12 hex>`, labelled oneoff, no restart policy, its ports published only
+ * with --service-ports (as docker compose).
+ */
+export function oneOffCreateOptions(
+  spec: StackSpec,
+  run: RunOptions,
+  o: Pick<ReplicaOptions, 'networked' | 'stacksDir'>,
+): CreateContainerOptions {
+  const base = spec.services[run.service];
+  const env = { ...base.env };
+  for (const kv of run.env) {
+    const i = kv.indexOf('=');
+    if (i > 0) env[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  const svc: StackService = {
+    ...base,
+    env,
+    ports: run.servicePorts ? base.ports : [],
+    restart: { policy: 'no' },
+    tty: run.tty,
+    stdinOpen: run.interactive,
+    containerName: undefined,
+    ...(run.entrypoint ? { entrypoint: run.entrypoint } : {}),
+    ...(run.command ? { command: run.command } : {}),
+    ...(run.user !== undefined ? { user: run.user } : {}),
+    ...(run.workdir !== undefined ? { workingDir: run.workdir } : {}),
+  };
+  const out = replicaCreateOptions(spec, svc, {
+    ...o,
+    number: 1,
+    hash: '',
+    projectDir: run.projectDir,
+    configFiles: run.configFiles,
+  });
+  const labels: Record<string, string> = { ...out.labels, [LABEL_ONEOFF]: 'True' };
+  delete labels[LABEL_NUMBER];
+  delete labels[LABEL_HASH];
+  return {
+    ...out,
+    name: run.name ?? `${spec.name}-${run.service}-run-${randomBytes(6).toString('hex')}`,
+    labels,
+    autoRemove: run.rm,
+  };
 }

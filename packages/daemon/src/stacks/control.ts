@@ -2,7 +2,7 @@
 import { HyprError } from '@hypr/core';
 import type { StackContainerOps } from './deps.js';
 import type { StackTeardown } from './down.js';
-import { forwardGroups, isRunning, projectContainers } from './members.js';
+import { forwardGroups, isRunning, projectContainers, replicas } from './members.js';
 import type { StackStore } from './store.js';
 import type { ControlAction, ControlOptions, Emit, StackContainerView } from './types.js';
 
@@ -17,7 +17,7 @@ export class StackControl {
   async run(name: string, action: ControlAction, opts: ControlOptions, emit: Emit): Promise<void> {
     const rec = this.store.get(name);
     const order = rec?.spec.startOrder;
-    const all = projectContainers(this.containers, name);
+    const all = replicas(projectContainers(this.containers, name));
     if (!all.length && !rec) throw new HyprError('COMPOSE_NO_SUCH_PROJECT', `no such project: ${name}`);
     for (const s of opts.services)
       if (rec && !rec.spec.services[s]) throw new HyprError('COMPOSE_NO_SUCH_SERVICE', `no such service: ${s}`);

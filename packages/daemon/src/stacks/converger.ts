@@ -11,7 +11,7 @@ import type { StackWaiter } from './depends-on.js';
 import type { StackContainerOps } from './deps.js';
 import type { StackTeardown } from './down.js';
 import { LABEL_HASH } from './labels.js';
-import { isRunning, orphanWarning, projectContainers } from './members.js';
+import { isRunning, orphanWarning, projectContainers, replicas } from './members.js';
 import type { StackProvisioner } from './provisioner.js';
 import { selectServices, serviceConfigHash, withScale } from './services.js';
 import type { StackStore } from './store.js';
@@ -119,7 +119,7 @@ export class StackConverger {
   private async convergeService(run: UpRun, name: string): Promise<void> {
     const svc = run.spec.services[name];
     const hash = serviceConfigHash(svc, this.deps.provisioner.imageDigest(svc.image));
-    const mine = projectContainers(this.deps.containers, run.spec.name).filter((c) => c.service === name);
+    const mine = replicas(projectContainers(this.deps.containers, run.spec.name)).filter((c) => c.service === name);
     await writeInlineFiles(this.deps.stacksDir, run.spec.name, svc);
     const tasks: Promise<void>[] = [];
     for (let n = 1; n <= svc.replicas; n++)

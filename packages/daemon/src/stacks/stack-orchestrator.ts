@@ -19,6 +19,7 @@ import { StackWaiter } from './depends-on.js';
 import type { StackContainerOps, StackImageOps, StackNetworkOps, StackVolumeOps } from './deps.js';
 import { StackTeardown } from './down.js';
 import { isRunning, projectContainers } from './members.js';
+import { StackRunner } from './one-off.js';
 import { StackProvisioner } from './provisioner.js';
 import { selectServices } from './services.js';
 import { StackStore } from './store.js';
@@ -28,6 +29,7 @@ import type {
   ControlOptions,
   DownOptions,
   Emit,
+  RunOptions,
   StackContainerView,
   StackPsEntry,
   StackSummary,
@@ -59,6 +61,7 @@ export class StackOrchestrator {
   private readonly converger: StackConverger;
   private readonly teardown: StackTeardown;
   private readonly controller: StackControl;
+  private readonly runner: StackRunner;
 
   constructor(deps: StackOrchestratorDeps) {
     const { containers, stacksDir } = deps;
@@ -73,6 +76,8 @@ export class StackOrchestrator {
     const waiter = new StackWaiter(containers);
     const { store, provisioner, teardown } = this;
     this.converger = new StackConverger({ containers, store, provisioner, waiter, teardown, boot, stacksDir });
+    const { converger } = this;
+    this.runner = new StackRunner({ containers, store, provisioner, converger, waiter, stacksDir });
   }
 
   record(name: string): StoredStack | undefined {
@@ -89,7 +94,7 @@ export class StackOrchestrator {
     const rec = this.record(project);
     const list = this.containersOf(project)
       .filter((c) => !opts.services.length || opts.services.includes(c.service))
-      .filter((c) => opts.all || isRunning(c.view));
+      .filter((c) => opts.all || (isRunning(c.view) && !c.oneOff));
     const services = rec ? Object.keys(rec.spec.services) : [...new Set(list.map((c) => c.service))];
     const published = (id: string) => this.networks?.portsOf(id) ?? [];
     return { services: services.sort(), containers: list.map((c) => ({ ...c, published: published(c.view.row.id) })) };
@@ -114,6 +119,11 @@ export class StackOrchestrator {
 
   up(spec: StackSpec, opts: UpOptions, emit: Emit): Promise<void> {
     return this.locks.run(spec.name, () => this.converger.up(spec, opts, emit));
+  }
+
+  /** `compose run`: the id of the one-off container, created (with its dependencies up) and not started. */
+  run(spec: StackSpec, opts: RunOptions, emit: Emit): Promise<string> {
+    return this.locks.run(spec.name, () => this.runner.run(spec, opts, emit));
   }
 
   down(name: string, opts: DownOptions, emit: Emit): Promise<void> {

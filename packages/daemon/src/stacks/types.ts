@@ -11,6 +11,8 @@ export interface StackEvent {
   message?: string;
   service?: string;
   warning?: boolean;
+  /** The container's id, when a one-off container has been created (run). */
+  id?: string;
 }
 
 export type Emit = (e: StackEvent) => void;
@@ -73,6 +75,8 @@ export interface StackContainerView {
   service: string;
   number: number;
   labels: Record<string, string>;
+  /** Made by `compose run`: not one of the service's replicas. */
+  oneOff: boolean;
 }
 
 /** A container as `compose ps` shows it: with the ports it publishes now. */
@@ -87,4 +91,24 @@ export interface StackSummary {
   status: string;
   configFiles: string[];
   projectDir: string;
+}
+
+/** `compose run`: a one-off container of `service`, as the service is but with these overrides. */
+export interface RunOptions {
+  projectDir: string;
+  configFiles: string[];
+  service: string;
+  command?: string[];
+  entrypoint?: string[];
+  /** KEY=VALUE, over the service's environment. */
+  env: string[];
+  noDeps: boolean;
+  /** Remove the container when it exits. */
+  rm: boolean;
+  servicePorts: boolean;
+  name?: string;
+  user?: string;
+  workdir?: string;
+  tty: boolean;
+  interactive: boolean;
 }

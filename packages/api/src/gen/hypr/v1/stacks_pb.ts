@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file hypr/v1/stacks.proto.
  */
 export const file_hypr_v1_stacks: GenFile = /*@__PURE__*/
-  fileDesc("ChRoeXByL3YxL3N0YWNrcy5wcm90bxIHaHlwci52MSJrCgpTdGFja0V2ZW50EgwKBGtpbmQYASABKAkSDAoEbmFtZRgCIAEoCRIOCgZzdGF0dXMYAyABKAkSDwoHbWVzc2FnZRgEIAEoCRIPCgdzZXJ2aWNlGAUgASgJEg8KB3dhcm5pbmcYBiABKAgigQMKDlVwU3RhY2tSZXF1ZXN0EiAKBHNwZWMYASABKAsyEi5oeXByLnYxLlN0YWNrU3BlYxITCgtwcm9qZWN0X2RpchgCIAEoCRIUCgxjb25maWdfZmlsZXMYAyADKAkSEAoIc2VydmljZXMYBCADKAkSDQoFYnVpbGQYBSABKAkSFgoOZm9yY2VfcmVjcmVhdGUYBiABKAgSEwoLbm9fcmVjcmVhdGUYByABKAgSFgoOcmVtb3ZlX29ycGhhbnMYCCABKAgSEAoIbm9fc3RhcnQYCSABKAgSDAoEd2FpdBgKIAEoCBIMCgRwdWxsGAsgASgJEhwKFHdhaXRfdGltZW91dF9zZWNvbmRzGAwgASgFEg8KB25vX2RlcHMYDSABKAgSMQoFc2NhbGUYDiADKAsyIi5oeXByLnYxLlVwU3RhY2tSZXF1ZXN0LlNjYWxlRW50cnkaLAoKU2NhbGVFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAU6AjgBIqoBChBEb3duU3RhY2tSZXF1ZXN0EgwKBG5hbWUYASABKAkSIAoEc3BlYxgCIAEoCzISLmh5cHIudjEuU3RhY2tTcGVjEg8KB3ZvbHVtZXMYAyABKAgSFgoOcmVtb3ZlX29ycGhhbnMYBCABKAgSHAoPdGltZW91dF9zZWNvbmRzGAUgASgFSACIAQESCwoDcm1pGAYgASgJQhIKEF90aW1lb3V0X3NlY29uZHMimwEKE0NvbnRyb2xTdGFja1JlcXVlc3QSDAoEbmFtZRgBIAEoCRIOCgZhY3Rpb24YAiABKAkSEAoIc2VydmljZXMYAyADKAkSHAoPdGltZW91dF9zZWNvbmRzGAQgASgFSACIAQESDgoGc2lnbmFsGAUgASgJEhIKCnN0b3BfZmlyc3QYBiABKAhCEgoQX3RpbWVvdXRfc2Vjb25kcyLYAQoRQnVpbGRTdGFja1JlcXVlc3QSIAoEc3BlYxgBIAEoCzISLmh5cHIudjEuU3RhY2tTcGVjEhAKCHNlcnZpY2VzGAIgAygJEhAKCG5vX2NhY2hlGAMgASgIEgwKBHB1bGwYBCABKAgSPQoKYnVpbGRfYXJncxgFIAMoCzIpLmh5cHIudjEuQnVpbGRTdGFja1JlcXVlc3QuQnVpbGRBcmdzRW50cnkaMAoOQnVpbGRBcmdzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJfChBQdWxsU3RhY2tSZXF1ZXN0EiAKBHNwZWMYASABKAsyEi5oeXByLnYxLlN0YWNrU3BlYxIQCghzZXJ2aWNlcxgCIAMoCRIXCg9pZ25vcmVfZmFpbHVyZXMYAyABKAgi9wIKDlN0YWNrQ29udGFpbmVyEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSDwoHc2VydmljZRgDIAEoCRIOCgZudW1iZXIYBCABKAUSDQoFaW1hZ2UYBSABKAkSDwoHY29tbWFuZBgGIAEoCRINCgVzdGF0ZRgHIAEoCRIOCgZzdGF0dXMYCCABKAkSDgoGaGVhbHRoGAkgASgJEhEKCWV4aXRfY29kZRgKIAEoBRISCgpjcmVhdGVkX2F0GAsgASgDEg0KBXBvcnRzGAwgAygJEjMKBmxhYmVscxgNIAMoCzIjLmh5cHIudjEuU3RhY2tDb250YWluZXIuTGFiZWxzRW50cnkSKwoKcHVibGlzaGVycxgOIAMoCzIXLmh5cHIudjEuU3RhY2tQdWJsaXNoZXISFAoMaW1hZ2VfZGlnZXN0GA8gASgJGi0KC0xhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiXAoOU3RhY2tQdWJsaXNoZXISCwoDdXJsGAEgASgJEhMKC3RhcmdldF9wb3J0GAIgASgNEhYKDnB1Ymxpc2hlZF9wb3J0GAMgASgNEhAKCHByb3RvY29sGAQgASgJIkUKFlN0YWNrQ29udGFpbmVyc1JlcXVlc3QSDAoEbmFtZRgBIAEoCRIQCghzZXJ2aWNlcxgCIAMoCRILCgNhbGwYAyABKAgiWAoXU3RhY2tDb250YWluZXJzUmVzcG9uc2USKwoKY29udGFpbmVycxgBIAMoCzIXLmh5cHIudjEuU3RhY2tDb250YWluZXISEAoIc2VydmljZXMYAiADKAkiVwoMU3RhY2tTdW1tYXJ5EgwKBG5hbWUYASABKAkSDgoGc3RhdHVzGAIgASgJEhQKDGNvbmZpZ19maWxlcxgDIAMoCRITCgtwcm9qZWN0X2RpchgEIAEoCSIgChFMaXN0U3RhY2tzUmVxdWVzdBILCgNhbGwYASABKAgiOwoSTGlzdFN0YWNrc1Jlc3BvbnNlEiUKBnN0YWNrcxgBIAMoCzIVLmh5cHIudjEuU3RhY2tTdW1tYXJ5IuQDCglTdGFja1NwZWMSDAoEbmFtZRgBIAEoCRIyCghzZXJ2aWNlcxgCIAMoCzIgLmh5cHIudjEuU3RhY2tTcGVjLlNlcnZpY2VzRW50cnkSLQoLc3RhcnRfb3JkZXIYAyADKAsyGC5oeXByLnYxLlN0YWNrU3RhcnRHcm91cBIyCghuZXR3b3JrcxgEIAMoCzIgLmh5cHIudjEuU3RhY2tTcGVjLk5ldHdvcmtzRW50cnkSMAoHdm9sdW1lcxgFIAMoCzIfLmh5cHIudjEuU3RhY2tTcGVjLlZvbHVtZXNFbnRyeRImCgh3YXJuaW5ncxgGIAMoCzIULmh5cHIudjEuU3RhY2tOb3RpY2UaSgoNU2VydmljZXNFbnRyeRILCgNrZXkYASABKAkSKAoFdmFsdWUYAiABKAsyGS5oeXByLnYxLlN0YWNrU2VydmljZVNwZWM6AjgBGkYKDU5ldHdvcmtzRW50cnkSCwoDa2V5GAEgASgJEiQKBXZhbHVlGAIgASgLMhUuaHlwci52MS5TdGFja05ldHdvcms6AjgBGkQKDFZvbHVtZXNFbnRyeRILCgNrZXkYASABKAkSIwoFdmFsdWUYAiABKAsyFC5oeXByLnYxLlN0YWNrVm9sdW1lOgI4ASIjCg9TdGFja1N0YXJ0R3JvdXASEAoIc2VydmljZXMYASADKAkiGgoJU3RhY2tBcmd2Eg0KBXdvcmRzGAEgAygJIosMChBTdGFja1NlcnZpY2VTcGVjEg0KBWltYWdlGAEgASgJEiIKBWJ1aWxkGAIgASgLMhMuaHlwci52MS5TdGFja0J1aWxkEhMKC3B1bGxfcG9saWN5GAMgASgJEiYKCmVudHJ5cG9pbnQYBCABKAsyEi5oeXByLnYxLlN0YWNrQXJndhIjCgdjb21tYW5kGAUgASgLMhIuaHlwci52MS5TdGFja0FyZ3YSLwoDZW52GAYgAygLMiIuaHlwci52MS5TdGFja1NlcnZpY2VTcGVjLkVudkVudHJ5EhgKC3dvcmtpbmdfZGlyGAcgASgJSAGIAQESEQoEdXNlchgIIAEoCUgCiAEBEhAKCGhvc3RuYW1lGAkgASgJEhcKCmRvbWFpbm5hbWUYCiABKAlIA4gBARIhCgVwb3J0cxgLIAMoCzISLmh5cHIudjEuU3RhY2tQb3J0Eg4KBmV4cG9zZRgMIAMoCRIjCgZtb3VudHMYDSADKAsyEy5oeXByLnYxLlN0YWNrTW91bnQSIQoFZmlsZXMYDiADKAsyEi5oeXByLnYxLlN0YWNrRmlsZRIxCghuZXR3b3JrcxgPIAMoCzIfLmh5cHIudjEuU3RhY2tOZXR3b3JrQXR0YWNobWVudBI+CgtleHRyYV9ob3N0cxgQIAMoCzIpLmh5cHIudjEuU3RhY2tTZXJ2aWNlU3BlYy5FeHRyYUhvc3RzRW50cnkSCwoDZG5zGBEgAygJEhIKCmRuc19zZWFyY2gYEiADKAkSKgoJcmVzb3VyY2VzGBMgASgLMhcuaHlwci52MS5TdGFja1Jlc291cmNlcxIwCgtoZWFsdGhjaGVjaxgUIAEoCzIZLmh5cHIudjEuU3RhY2tIZWFsdGhjaGVja0gAEh4KFGhlYWx0aGNoZWNrX2Rpc2FibGVkGBUgASgISAASLAoHcmVzdGFydBgWIAEoCzIbLmh5cHIudjEuU3RhY2tSZXN0YXJ0UG9saWN5EiwKCmRlcGVuZHNfb24YFyADKAsyGC5oeXByLnYxLlN0YWNrRGVwZW5kZW5jeRIQCghyZXBsaWNhcxgYIAEoBRITCgtzdG9wX3NpZ25hbBgZIAEoCRIcChRzdG9wX2dyYWNlX3BlcmlvZF9tcxgaIAEoAxIMCgRpbml0GBsgASgIEhgKEHJlYWRfb25seV9yb290ZnMYHCABKAgSCwoDdHR5GB0gASgIEhIKCnN0ZGluX29wZW4YHiABKAgSEgoKcHJpdmlsZWdlZBgfIAEoCBI1CgZsYWJlbHMYICADKAsyJS5oeXByLnYxLlN0YWNrU2VydmljZVNwZWMuTGFiZWxzRW50cnkSNwoHc3lzY3RscxghIAMoCzImLmh5cHIudjEuU3RhY2tTZXJ2aWNlU3BlYy5TeXNjdGxzRW50cnkSNwoHdWxpbWl0cxgiIAMoCzImLmh5cHIudjEuU3RhY2tTZXJ2aWNlU3BlYy5VbGltaXRzRW50cnkSGwoOY29udGFpbmVyX25hbWUYIyABKAlIBIgBARIVCghwbGF0Zm9ybRgkIAEoCUgFiAEBGioKCEVudkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEaTgoPRXh0cmFIb3N0c0VudHJ5EgsKA2tleRgBIAEoCRIqCgV2YWx1ZRgCIAEoCzIbLmh5cHIudjEuU3RhY2tIb3N0QWRkcmVzc2VzOgI4ARotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGi4KDFN5c2N0bHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGkQKDFVsaW1pdHNFbnRyeRILCgNrZXkYASABKAkSIwoFdmFsdWUYAiABKAsyFC5oeXByLnYxLlN0YWNrVWxpbWl0OgI4AUIICgZoZWFsdGhCDgoMX3dvcmtpbmdfZGlyQgcKBV91c2VyQg0KC19kb21haW5uYW1lQhEKD19jb250YWluZXJfbmFtZUILCglfcGxhdGZvcm0iiAMKClN0YWNrQnVpbGQSDwoHY29udGV4dBgBIAEoCRIXCgpkb2NrZXJmaWxlGAIgASgJSACIAQESHgoRZG9ja2VyZmlsZV9pbmxpbmUYAyABKAlIAYgBARIrCgRhcmdzGAQgAygLMh0uaHlwci52MS5TdGFja0J1aWxkLkFyZ3NFbnRyeRITCgZ0YXJnZXQYBSABKAlIAogBARIvCgZsYWJlbHMYBiADKAsyHy5oeXByLnYxLlN0YWNrQnVpbGQuTGFiZWxzRW50cnkSEgoKY2FjaGVfZnJvbRgHIAMoCRIQCghub19jYWNoZRgIIAEoCBILCgN0YWcYCSABKAkaKwoJQXJnc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUINCgtfZG9ja2VyZmlsZUIUChJfZG9ja2VyZmlsZV9pbmxpbmVCCQoHX3RhcmdldCLHAQoJU3RhY2tQb3J0EhQKB2hvc3RfaXAYASABKAlIAIgBARIWCglob3N0X3BvcnQYAiABKA1IAYgBARIaCg1ob3N0X3BvcnRfZW5kGAMgASgNSAKIAQESFgoOY29udGFpbmVyX3BvcnQYBCABKA0SLAoIcHJvdG9jb2wYBSABKA4yGi5oeXByLnYxLlN0YWNrUG9ydFByb3RvY29sQgoKCF9ob3N0X2lwQgwKCl9ob3N0X3BvcnRCEAoOX2hvc3RfcG9ydF9lbmQilQEKClN0YWNrTW91bnQSJwoEYmluZBgBIAEoCzIXLmh5cHIudjEuU3RhY2tCaW5kTW91bnRIABIrCgZ2b2x1bWUYAiABKAsyGS5oeXByLnYxLlN0YWNrVm9sdW1lTW91bnRIABIpCgV0bXBmcxgDIAEoCzIYLmh5cHIudjEuU3RhY2tUbXBmc01vdW50SABCBgoEdHlwZSJdCg5TdGFja0JpbmRNb3VudBIOCgZzb3VyY2UYASABKAkSDgoGdGFyZ2V0GAIgASgJEhEKCXJlYWRfb25seRgDIAEoCBIYChBjcmVhdGVfaG9zdF9wYXRoGAQgASgIIogBChBTdGFja1ZvbHVtZU1vdW50EhMKBnNvdXJjZRgBIAEoCUgAiAEBEg4KBnRhcmdldBgCIAEoCRIRCglyZWFkX29ubHkYAyABKAgSFAoHc3VicGF0aBgEIAEoCUgBiAEBEg8KB25vX2NvcHkYBSABKAhCCQoHX3NvdXJjZUIKCghfc3VicGF0aCJlCg9TdGFja1RtcGZzTW91bnQSDgoGdGFyZ2V0GAEgASgJEhcKCnNpemVfYnl0ZXMYAiABKANIAIgBARIRCgRtb2RlGAMgASgNSAGIAQFCDQoLX3NpemVfYnl0ZXNCBwoFX21vZGUi3QEKCVN0YWNrRmlsZRIkCgRraW5kGAEgASgOMhYuaHlwci52MS5TdGFja0ZpbGVLaW5kEgwKBG5hbWUYAiABKAkSDgoGdGFyZ2V0GAMgASgJEhgKC3NvdXJjZV9maWxlGAQgASgJSACIAQESFAoHY29udGVudBgFIAEoCUgBiAEBEhAKA3VpZBgGIAEoCUgCiAEBEhAKA2dpZBgHIAEoCUgDiAEBEgwKBG1vZGUYCCABKA1CDgoMX3NvdXJjZV9maWxlQgoKCF9jb250ZW50QgYKBF91aWRCBgoEX2dpZCLKAQoWU3RhY2tOZXR3b3JrQXR0YWNobWVudBIPCgduZXR3b3JrGAEgASgJEgwKBG5hbWUYAiABKAkSDwoHYWxpYXNlcxgDIAMoCRIZCgxpcHY0X2FkZHJlc3MYBCABKAlIAIgBARIZCgxpcHY2X2FkZHJlc3MYBSABKAlIAYgBARIYCgttYWNfYWRkcmVzcxgGIAEoCUgCiAEBQg8KDV9pcHY0X2FkZHJlc3NCDwoNX2lwdjZfYWRkcmVzc0IOCgxfbWFjX2FkZHJlc3MiJwoSU3RhY2tIb3N0QWRkcmVzc2VzEhEKCWFkZHJlc3NlcxgBIAMoCSLYAQoOU3RhY2tSZXNvdXJjZXMSEQoEY3B1cxgBIAEoAUgAiAEBEhcKCm1lbW9yeV9taWIYAiABKA1IAYgBARIaCg1yZXNlcnZlZF9jcHVzGAMgASgBSAKIAQESIAoTcmVzZXJ2ZWRfbWVtb3J5X21pYhgEIAEoDUgDiAEBEhEKBHBpZHMYBSABKA1IBIgBAUIHCgVfY3B1c0INCgtfbWVtb3J5X21pYkIQCg5fcmVzZXJ2ZWRfY3B1c0IWChRfcmVzZXJ2ZWRfbWVtb3J5X21pYkIHCgVfcGlkcyKOAQoQU3RhY2tIZWFsdGhjaGVjaxIMCgR0ZXN0GAEgAygJEhMKC2ludGVydmFsX21zGAIgASgDEhIKCnRpbWVvdXRfbXMYAyABKAMSDwoHcmV0cmllcxgEIAEoBRIXCg9zdGFydF9wZXJpb2RfbXMYBSABKAMSGQoRc3RhcnRfaW50ZXJ2YWxfbXMYBiABKAMiZQoSU3RhY2tSZXN0YXJ0UG9saWN5EiUKBnBvbGljeRgBIAEoDjIVLmh5cHIudjEuU3RhY2tSZXN0YXJ0EhgKC21heF9yZXRyaWVzGAIgASgFSACIAQFCDgoMX21heF9yZXRyaWVzInsKD1N0YWNrRGVwZW5kZW5jeRIPCgdzZXJ2aWNlGAEgASgJEjQKCWNvbmRpdGlvbhgCIAEoDjIhLmh5cHIudjEuU3RhY2tEZXBlbmRlbmN5Q29uZGl0aW9uEhAKCHJlcXVpcmVkGAMgASgIEg8KB3Jlc3RhcnQYBCABKAgiKQoLU3RhY2tVbGltaXQSDAoEc29mdBgBIAEoAxIMCgRoYXJkGAIgASgDImEKDFN0YWNrTmV0d29yaxIMCgRuYW1lGAEgASgJEhAKCGV4dGVybmFsGAIgASgIEhAKCGludGVybmFsGAMgASgIEg4KBmRyaXZlchgEIAEoCRIPCgdzdWJuZXRzGAUgAygJIp4BCgtTdGFja1ZvbHVtZRIMCgRuYW1lGAEgASgJEhAKCGV4dGVybmFsGAIgASgIEg4KBmRyaXZlchgDIAEoCRIwCgZsYWJlbHMYBCADKAsyIC5oeXByLnYxLlN0YWNrVm9sdW1lLkxhYmVsc0VudHJ5Gi0KC0xhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiTgoLU3RhY2tOb3RpY2USFAoHc2VydmljZRgBIAEoCUgAiAEBEgwKBHBhdGgYAiABKAkSDwoHbWVzc2FnZRgDIAEoCUIKCghfc2VydmljZSpyChFTdGFja1BvcnRQcm90b2NvbBIjCh9TVEFDS19QT1JUX1BST1RPQ09MX1VOU1BFQ0lGSUVEEAASGwoXU1RBQ0tfUE9SVF9QUk9UT0NPTF9UQ1AQARIbChdTVEFDS19QT1JUX1BST1RPQ09MX1VEUBACKmgKDVN0YWNrRmlsZUtpbmQSHwobU1RBQ0tfRklMRV9LSU5EX1VOU1BFQ0lGSUVEEAASGgoWU1RBQ0tfRklMRV9LSU5EX1NFQ1JFVBABEhoKFlNUQUNLX0ZJTEVfS0lORF9DT05GSUcQAiqdAQoMU3RhY2tSZXN0YXJ0Eh0KGVNUQUNLX1JFU1RBUlRfVU5TUEVDSUZJRUQQABIUChBTVEFDS19SRVNUQVJUX05PEAESGAoUU1RBQ0tfUkVTVEFSVF9BTFdBWVMQAhIcChhTVEFDS19SRVNUQVJUX09OX0ZBSUxVUkUQAxIgChxTVEFDS19SRVNUQVJUX1VOTEVTU19TVE9QUEVEEAQq5QEKGFN0YWNrRGVwZW5kZW5jeUNvbmRpdGlvbhIqCiZTVEFDS19ERVBFTkRFTkNZX0NPTkRJVElPTl9VTlNQRUNJRklFRBAAEi4KKlNUQUNLX0RFUEVOREVOQ1lfQ09ORElUSU9OX1NFUlZJQ0VfU1RBUlRFRBABEi4KKlNUQUNLX0RFUEVOREVOQ1lfQ09ORElUSU9OX1NFUlZJQ0VfSEVBTFRIWRACEj0KOVNUQUNLX0RFUEVOREVOQ1lfQ09ORElUSU9OX1NFUlZJQ0VfQ09NUExFVEVEX1NVQ0NFU1NGVUxMWRADMsYDCgxTdGFja1NlcnZpY2USNAoCVXASFy5oeXByLnYxLlVwU3RhY2tSZXF1ZXN0GhMuaHlwci52MS5TdGFja0V2ZW50MAESOAoERG93bhIZLmh5cHIudjEuRG93blN0YWNrUmVxdWVzdBoTLmh5cHIudjEuU3RhY2tFdmVudDABEj4KB0NvbnRyb2wSHC5oeXByLnYxLkNvbnRyb2xTdGFja1JlcXVlc3QaEy5oeXByLnYxLlN0YWNrRXZlbnQwARI6CgVCdWlsZBIaLmh5cHIudjEuQnVpbGRTdGFja1JlcXVlc3QaEy5oeXByLnYxLlN0YWNrRXZlbnQwARI4CgRQdWxsEhkuaHlwci52MS5QdWxsU3RhY2tSZXF1ZXN0GhMuaHlwci52MS5TdGFja0V2ZW50MAESTwoKQ29udGFpbmVycxIfLmh5cHIudjEuU3RhY2tDb250YWluZXJzUmVxdWVzdBogLmh5cHIudjEuU3RhY2tDb250YWluZXJzUmVzcG9uc2USPwoETGlzdBIaLmh5cHIudjEuTGlzdFN0YWNrc1JlcXVlc3QaGy5oeXByLnYxLkxpc3RTdGFja3NSZXNwb25zZWIGcHJvdG8z");
+  fileDesc("ChRoeXByL3YxL3N0YWNrcy5wcm90bxIHaHlwci52MSJ3CgpTdGFja0V2ZW50EgwKBGtpbmQYASABKAkSDAoEbmFtZRgCIAEoCRIOCgZzdGF0dXMYAyABKAkSDwoHbWVzc2FnZRgEIAEoCRIPCgdzZXJ2aWNlGAUgASgJEg8KB3dhcm5pbmcYBiABKAgSCgoCaWQYByABKAkigQMKDlVwU3RhY2tSZXF1ZXN0EiAKBHNwZWMYASABKAsyEi5oeXByLnYxLlN0YWNrU3BlYxITCgtwcm9qZWN0X2RpchgCIAEoCRIUCgxjb25maWdfZmlsZXMYAyADKAkSEAoIc2VydmljZXMYBCADKAkSDQoFYnVpbGQYBSABKAkSFgoOZm9yY2VfcmVjcmVhdGUYBiABKAgSEwoLbm9fcmVjcmVhdGUYByABKAgSFgoOcmVtb3ZlX29ycGhhbnMYCCABKAgSEAoIbm9fc3RhcnQYCSABKAgSDAoEd2FpdBgKIAEoCBIMCgRwdWxsGAsgASgJEhwKFHdhaXRfdGltZW91dF9zZWNvbmRzGAwgASgFEg8KB25vX2RlcHMYDSABKAgSMQoFc2NhbGUYDiADKAsyIi5oeXByLnYxLlVwU3RhY2tSZXF1ZXN0LlNjYWxlRW50cnkaLAoKU2NhbGVFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAU6AjgBIqoBChBEb3duU3RhY2tSZXF1ZXN0EgwKBG5hbWUYASABKAkSIAoEc3BlYxgCIAEoCzISLmh5cHIudjEuU3RhY2tTcGVjEg8KB3ZvbHVtZXMYAyABKAgSFgoOcmVtb3ZlX29ycGhhbnMYBCABKAgSHAoPdGltZW91dF9zZWNvbmRzGAUgASgFSACIAQESCwoDcm1pGAYgASgJQhIKEF90aW1lb3V0X3NlY29uZHMimwEKE0NvbnRyb2xTdGFja1JlcXVlc3QSDAoEbmFtZRgBIAEoCRIOCgZhY3Rpb24YAiABKAkSEAoIc2VydmljZXMYAyADKAkSHAoPdGltZW91dF9zZWNvbmRzGAQgASgFSACIAQESDgoGc2lnbmFsGAUgASgJEhIKCnN0b3BfZmlyc3QYBiABKAhCEgoQX3RpbWVvdXRfc2Vjb25kcyLYAQoRQnVpbGRTdGFja1JlcXVlc3QSIAoEc3BlYxgBIAEoCzISLmh5cHIudjEuU3RhY2tTcGVjEhAKCHNlcnZpY2VzGAIgAygJEhAKCG5vX2NhY2hlGAMgASgIEgwKBHB1bGwYBCABKAgSPQoKYnVpbGRfYXJncxgFIAMoCzIpLmh5cHIudjEuQnVpbGRTdGFja1JlcXVlc3QuQnVpbGRBcmdzRW50cnkaMAoOQnVpbGRBcmdzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJfChBQdWxsU3RhY2tSZXF1ZXN0EiAKBHNwZWMYASABKAsyEi5oeXByLnYxLlN0YWNrU3BlYxIQCghzZXJ2aWNlcxgCIAMoCRIXCg9pZ25vcmVfZmFpbHVyZXMYAyABKAgi+QIKD1J1blN0YWNrUmVxdWVzdBIgCgRzcGVjGAEgASgLMhIuaHlwci52MS5TdGFja1NwZWMSEwoLcHJvamVjdF9kaXIYAiABKAkSFAoMY29uZmlnX2ZpbGVzGAMgAygJEg8KB3NlcnZpY2UYBCABKAkSIwoHY29tbWFuZBgFIAEoCzISLmh5cHIudjEuU3RhY2tBcmd2EiYKCmVudHJ5cG9pbnQYBiABKAsyEi5oeXByLnYxLlN0YWNrQXJndhILCgNlbnYYByADKAkSDwoHbm9fZGVwcxgIIAEoCBIKCgJybRgJIAEoCBIVCg1zZXJ2aWNlX3BvcnRzGAogASgIEhEKBG5hbWUYCyABKAlIAIgBARIRCgR1c2VyGAwgASgJSAGIAQESFAoHd29ya2RpchgNIAEoCUgCiAEBEgsKA3R0eRgOIAEoCBITCgtpbnRlcmFjdGl2ZRgPIAEoCEIHCgVfbmFtZUIHCgVfdXNlckIKCghfd29ya2RpciL3AgoOU3RhY2tDb250YWluZXISCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIPCgdzZXJ2aWNlGAMgASgJEg4KBm51bWJlchgEIAEoBRINCgVpbWFnZRgFIAEoCRIPCgdjb21tYW5kGAYgASgJEg0KBXN0YXRlGAcgASgJEg4KBnN0YXR1cxgIIAEoCRIOCgZoZWFsdGgYCSABKAkSEQoJZXhpdF9jb2RlGAogASgFEhIKCmNyZWF0ZWRfYXQYCyABKAMSDQoFcG9ydHMYDCADKAkSMwoGbGFiZWxzGA0gAygLMiMuaHlwci52MS5TdGFja0NvbnRhaW5lci5MYWJlbHNFbnRyeRIrCgpwdWJsaXNoZXJzGA4gAygLMhcuaHlwci52MS5TdGFja1B1Ymxpc2hlchIUCgxpbWFnZV9kaWdlc3QYDyABKAkaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJcCg5TdGFja1B1Ymxpc2hlchILCgN1cmwYASABKAkSEwoLdGFyZ2V0X3BvcnQYAiABKA0SFgoOcHVibGlzaGVkX3BvcnQYAyABKA0SEAoIcHJvdG9jb2wYBCABKAkiRQoWU3RhY2tDb250YWluZXJzUmVxdWVzdBIMCgRuYW1lGAEgASgJEhAKCHNlcnZpY2VzGAIgAygJEgsKA2FsbBgDIAEoCCJYChdTdGFja0NvbnRhaW5lcnNSZXNwb25zZRIrCgpjb250YWluZXJzGAEgAygLMhcuaHlwci52MS5TdGFja0NvbnRhaW5lchIQCghzZXJ2aWNlcxgCIAMoCSJXCgxTdGFja1N1bW1hcnkSDAoEbmFtZRgBIAEoCRIOCgZzdGF0dXMYAiABKAkSFAoMY29uZmlnX2ZpbGVzGAMgAygJEhMKC3Byb2plY3RfZGlyGAQgASgJIiAKEUxpc3RTdGFja3NSZXF1ZXN0EgsKA2FsbBgBIAEoCCI7ChJMaXN0U3RhY2tzUmVzcG9uc2USJQoGc3RhY2tzGAEgAygLMhUuaHlwci52MS5TdGFja1N1bW1hcnki5AMKCVN0YWNrU3BlYxIMCgRuYW1lGAEgASgJEjIKCHNlcnZpY2VzGAIgAygLMiAuaHlwci52MS5TdGFja1NwZWMuU2VydmljZXNFbnRyeRItCgtzdGFydF9vcmRlchgDIAMoCzIYLmh5cHIudjEuU3RhY2tTdGFydEdyb3VwEjIKCG5ldHdvcmtzGAQgAygLMiAuaHlwci52MS5TdGFja1NwZWMuTmV0d29ya3NFbnRyeRIwCgd2b2x1bWVzGAUgAygLMh8uaHlwci52MS5TdGFja1NwZWMuVm9sdW1lc0VudHJ5EiYKCHdhcm5pbmdzGAYgAygLMhQuaHlwci52MS5TdGFja05vdGljZRpKCg1TZXJ2aWNlc0VudHJ5EgsKA2tleRgBIAEoCRIoCgV2YWx1ZRgCIAEoCzIZLmh5cHIudjEuU3RhY2tTZXJ2aWNlU3BlYzoCOAEaRgoNTmV0d29ya3NFbnRyeRILCgNrZXkYASABKAkSJAoFdmFsdWUYAiABKAsyFS5oeXByLnYxLlN0YWNrTmV0d29yazoCOAEaRAoMVm9sdW1lc0VudHJ5EgsKA2tleRgBIAEoCRIjCgV2YWx1ZRgCIAEoCzIULmh5cHIudjEuU3RhY2tWb2x1bWU6AjgBIiMKD1N0YWNrU3RhcnRHcm91cBIQCghzZXJ2aWNlcxgBIAMoCSIaCglTdGFja0FyZ3YSDQoFd29yZHMYASADKAkiiwwKEFN0YWNrU2VydmljZVNwZWMSDQoFaW1hZ2UYASABKAkSIgoFYnVpbGQYAiABKAsyEy5oeXByLnYxLlN0YWNrQnVpbGQSEwoLcHVsbF9wb2xpY3kYAyABKAkSJgoKZW50cnlwb2ludBgEIAEoCzISLmh5cHIudjEuU3RhY2tBcmd2EiMKB2NvbW1hbmQYBSABKAsyEi5oeXByLnYxLlN0YWNrQXJndhIvCgNlbnYYBiADKAsyIi5oeXByLnYxLlN0YWNrU2VydmljZVNwZWMuRW52RW50cnkSGAoLd29ya2luZ19kaXIYByABKAlIAYgBARIRCgR1c2VyGAggASgJSAKIAQESEAoIaG9zdG5hbWUYCSABKAkSFwoKZG9tYWlubmFtZRgKIAEoCUgDiAEBEiEKBXBvcnRzGAsgAygLMhIuaHlwci52MS5TdGFja1BvcnQSDgoGZXhwb3NlGAwgAygJEiMKBm1vdW50cxgNIAMoCzITLmh5cHIudjEuU3RhY2tNb3VudBIhCgVmaWxlcxgOIAMoCzISLmh5cHIudjEuU3RhY2tGaWxlEjEKCG5ldHdvcmtzGA8gAygLMh8uaHlwci52MS5TdGFja05ldHdvcmtBdHRhY2htZW50Ej4KC2V4dHJhX2hvc3RzGBAgAygLMikuaHlwci52MS5TdGFja1NlcnZpY2VTcGVjLkV4dHJhSG9zdHNFbnRyeRILCgNkbnMYESADKAkSEgoKZG5zX3NlYXJjaBgSIAMoCRIqCglyZXNvdXJjZXMYEyABKAsyFy5oeXByLnYxLlN0YWNrUmVzb3VyY2VzEjAKC2hlYWx0aGNoZWNrGBQgASgLMhkuaHlwci52MS5TdGFja0hlYWx0aGNoZWNrSAASHgoUaGVhbHRoY2hlY2tfZGlzYWJsZWQYFSABKAhIABIsCgdyZXN0YXJ0GBYgASgLMhsuaHlwci52MS5TdGFja1Jlc3RhcnRQb2xpY3kSLAoKZGVwZW5kc19vbhgXIAMoCzIYLmh5cHIudjEuU3RhY2tEZXBlbmRlbmN5EhAKCHJlcGxpY2FzGBggASgFEhMKC3N0b3Bfc2lnbmFsGBkgASgJEhwKFHN0b3BfZ3JhY2VfcGVyaW9kX21zGBogASgDEgwKBGluaXQYGyABKAgSGAoQcmVhZF9vbmx5X3Jvb3RmcxgcIAEoCBILCgN0dHkYHSABKAgSEgoKc3RkaW5fb3BlbhgeIAEoCBISCgpwcml2aWxlZ2VkGB8gASgIEjUKBmxhYmVscxggIAMoCzIlLmh5cHIudjEuU3RhY2tTZXJ2aWNlU3BlYy5MYWJlbHNFbnRyeRI3CgdzeXNjdGxzGCEgAygLMiYuaHlwci52MS5TdGFja1NlcnZpY2VTcGVjLlN5c2N0bHNFbnRyeRI3Cgd1bGltaXRzGCIgAygLMiYuaHlwci52MS5TdGFja1NlcnZpY2VTcGVjLlVsaW1pdHNFbnRyeRIbCg5jb250YWluZXJfbmFtZRgjIAEoCUgEiAEBEhUKCHBsYXRmb3JtGCQgASgJSAWIAQEaKgoIRW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARpOCg9FeHRyYUhvc3RzRW50cnkSCwoDa2V5GAEgASgJEioKBXZhbHVlGAIgASgLMhsuaHlwci52MS5TdGFja0hvc3RBZGRyZXNzZXM6AjgBGi0KC0xhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEaLgoMU3lzY3Rsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEaRAoMVWxpbWl0c0VudHJ5EgsKA2tleRgBIAEoCRIjCgV2YWx1ZRgCIAEoCzIULmh5cHIudjEuU3RhY2tVbGltaXQ6AjgBQggKBmhlYWx0aEIOCgxfd29ya2luZ19kaXJCBwoFX3VzZXJCDQoLX2RvbWFpbm5hbWVCEQoPX2NvbnRhaW5lcl9uYW1lQgsKCV9wbGF0Zm9ybSKIAwoKU3RhY2tCdWlsZBIPCgdjb250ZXh0GAEgASgJEhcKCmRvY2tlcmZpbGUYAiABKAlIAIgBARIeChFkb2NrZXJmaWxlX2lubGluZRgDIAEoCUgBiAEBEisKBGFyZ3MYBCADKAsyHS5oeXByLnYxLlN0YWNrQnVpbGQuQXJnc0VudHJ5EhMKBnRhcmdldBgFIAEoCUgCiAEBEi8KBmxhYmVscxgGIAMoCzIfLmh5cHIudjEuU3RhY2tCdWlsZC5MYWJlbHNFbnRyeRISCgpjYWNoZV9mcm9tGAcgAygJEhAKCG5vX2NhY2hlGAggASgIEgsKA3RhZxgJIAEoCRorCglBcmdzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQg0KC19kb2NrZXJmaWxlQhQKEl9kb2NrZXJmaWxlX2lubGluZUIJCgdfdGFyZ2V0IscBCglTdGFja1BvcnQSFAoHaG9zdF9pcBgBIAEoCUgAiAEBEhYKCWhvc3RfcG9ydBgCIAEoDUgBiAEBEhoKDWhvc3RfcG9ydF9lbmQYAyABKA1IAogBARIWCg5jb250YWluZXJfcG9ydBgEIAEoDRIsCghwcm90b2NvbBgFIAEoDjIaLmh5cHIudjEuU3RhY2tQb3J0UHJvdG9jb2xCCgoIX2hvc3RfaXBCDAoKX2hvc3RfcG9ydEIQCg5faG9zdF9wb3J0X2VuZCKVAQoKU3RhY2tNb3VudBInCgRiaW5kGAEgASgLMhcuaHlwci52MS5TdGFja0JpbmRNb3VudEgAEisKBnZvbHVtZRgCIAEoCzIZLmh5cHIudjEuU3RhY2tWb2x1bWVNb3VudEgAEikKBXRtcGZzGAMgASgLMhguaHlwci52MS5TdGFja1RtcGZzTW91bnRIAEIGCgR0eXBlIl0KDlN0YWNrQmluZE1vdW50Eg4KBnNvdXJjZRgBIAEoCRIOCgZ0YXJnZXQYAiABKAkSEQoJcmVhZF9vbmx5GAMgASgIEhgKEGNyZWF0ZV9ob3N0X3BhdGgYBCABKAgiiAEKEFN0YWNrVm9sdW1lTW91bnQSEwoGc291cmNlGAEgASgJSACIAQESDgoGdGFyZ2V0GAIgASgJEhEKCXJlYWRfb25seRgDIAEoCBIUCgdzdWJwYXRoGAQgASgJSAGIAQESDwoHbm9fY29weRgFIAEoCEIJCgdfc291cmNlQgoKCF9zdWJwYXRoImUKD1N0YWNrVG1wZnNNb3VudBIOCgZ0YXJnZXQYASABKAkSFwoKc2l6ZV9ieXRlcxgCIAEoA0gAiAEBEhEKBG1vZGUYAyABKA1IAYgBAUINCgtfc2l6ZV9ieXRlc0IHCgVfbW9kZSLdAQoJU3RhY2tGaWxlEiQKBGtpbmQYASABKA4yFi5oeXByLnYxLlN0YWNrRmlsZUtpbmQSDAoEbmFtZRgCIAEoCRIOCgZ0YXJnZXQYAyABKAkSGAoLc291cmNlX2ZpbGUYBCABKAlIAIgBARIUCgdjb250ZW50GAUgASgJSAGIAQESEAoDdWlkGAYgASgJSAKIAQESEAoDZ2lkGAcgASgJSAOIAQESDAoEbW9kZRgIIAEoDUIOCgxfc291cmNlX2ZpbGVCCgoIX2NvbnRlbnRCBgoEX3VpZEIGCgRfZ2lkIsoBChZTdGFja05ldHdvcmtBdHRhY2htZW50Eg8KB25ldHdvcmsYASABKAkSDAoEbmFtZRgCIAEoCRIPCgdhbGlhc2VzGAMgAygJEhkKDGlwdjRfYWRkcmVzcxgEIAEoCUgAiAEBEhkKDGlwdjZfYWRkcmVzcxgFIAEoCUgBiAEBEhgKC21hY19hZGRyZXNzGAYgASgJSAKIAQFCDwoNX2lwdjRfYWRkcmVzc0IPCg1faXB2Nl9hZGRyZXNzQg4KDF9tYWNfYWRkcmVzcyInChJTdGFja0hvc3RBZGRyZXNzZXMSEQoJYWRkcmVzc2VzGAEgAygJItgBCg5TdGFja1Jlc291cmNlcxIRCgRjcHVzGAEgASgBSACIAQESFwoKbWVtb3J5X21pYhgCIAEoDUgBiAEBEhoKDXJlc2VydmVkX2NwdXMYAyABKAFIAogBARIgChNyZXNlcnZlZF9tZW1vcnlfbWliGAQgASgNSAOIAQESEQoEcGlkcxgFIAEoDUgEiAEBQgcKBV9jcHVzQg0KC19tZW1vcnlfbWliQhAKDl9yZXNlcnZlZF9jcHVzQhYKFF9yZXNlcnZlZF9tZW1vcnlfbWliQgcKBV9waWRzIo4BChBTdGFja0hlYWx0aGNoZWNrEgwKBHRlc3QYASADKAkSEwoLaW50ZXJ2YWxfbXMYAiABKAMSEgoKdGltZW91dF9tcxgDIAEoAxIPCgdyZXRyaWVzGAQgASgFEhcKD3N0YXJ0X3BlcmlvZF9tcxgFIAEoAxIZChFzdGFydF9pbnRlcnZhbF9tcxgGIAEoAyJlChJTdGFja1Jlc3RhcnRQb2xpY3kSJQoGcG9saWN5GAEgASgOMhUuaHlwci52MS5TdGFja1Jlc3RhcnQSGAoLbWF4X3JldHJpZXMYAiABKAVIAIgBAUIOCgxfbWF4X3JldHJpZXMiewoPU3RhY2tEZXBlbmRlbmN5Eg8KB3NlcnZpY2UYASABKAkSNAoJY29uZGl0aW9uGAIgASgOMiEuaHlwci52MS5TdGFja0RlcGVuZGVuY3lDb25kaXRpb24SEAoIcmVxdWlyZWQYAyABKAgSDwoHcmVzdGFydBgEIAEoCCIpCgtTdGFja1VsaW1pdBIMCgRzb2Z0GAEgASgDEgwKBGhhcmQYAiABKAMiYQoMU3RhY2tOZXR3b3JrEgwKBG5hbWUYASABKAkSEAoIZXh0ZXJuYWwYAiABKAgSEAoIaW50ZXJuYWwYAyABKAgSDgoGZHJpdmVyGAQgASgJEg8KB3N1Ym5ldHMYBSADKAkingEKC1N0YWNrVm9sdW1lEgwKBG5hbWUYASABKAkSEAoIZXh0ZXJuYWwYAiABKAgSDgoGZHJpdmVyGAMgASgJEjAKBmxhYmVscxgEIAMoCzIgLmh5cHIudjEuU3RhY2tWb2x1bWUuTGFiZWxzRW50cnkaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJOCgtTdGFja05vdGljZRIUCgdzZXJ2aWNlGAEgASgJSACIAQESDAoEcGF0aBgCIAEoCRIPCgdtZXNzYWdlGAMgASgJQgoKCF9zZXJ2aWNlKnIKEVN0YWNrUG9ydFByb3RvY29sEiMKH1NUQUNLX1BPUlRfUFJPVE9DT0xfVU5TUEVDSUZJRUQQABIbChdTVEFDS19QT1JUX1BST1RPQ09MX1RDUBABEhsKF1NUQUNLX1BPUlRfUFJPVE9DT0xfVURQEAIqaAoNU3RhY2tGaWxlS2luZBIfChtTVEFDS19GSUxFX0tJTkRfVU5TUEVDSUZJRUQQABIaChZTVEFDS19GSUxFX0tJTkRfU0VDUkVUEAESGgoWU1RBQ0tfRklMRV9LSU5EX0NPTkZJRxACKp0BCgxTdGFja1Jlc3RhcnQSHQoZU1RBQ0tfUkVTVEFSVF9VTlNQRUNJRklFRBAAEhQKEFNUQUNLX1JFU1RBUlRfTk8QARIYChRTVEFDS19SRVNUQVJUX0FMV0FZUxACEhwKGFNUQUNLX1JFU1RBUlRfT05fRkFJTFVSRRADEiAKHFNUQUNLX1JFU1RBUlRfVU5MRVNTX1NUT1BQRUQQBCrlAQoYU3RhY2tEZXBlbmRlbmN5Q29uZGl0aW9uEioKJlNUQUNLX0RFUEVOREVOQ1lfQ09ORElUSU9OX1VOU1BFQ0lGSUVEEAASLgoqU1RBQ0tfREVQRU5ERU5DWV9DT05ESVRJT05fU0VSVklDRV9TVEFSVEVEEAESLgoqU1RBQ0tfREVQRU5ERU5DWV9DT05ESVRJT05fU0VSVklDRV9IRUFMVEhZEAISPQo5U1RBQ0tfREVQRU5ERU5DWV9DT05ESVRJT05fU0VSVklDRV9DT01QTEVURURfU1VDQ0VTU0ZVTExZEAMy/gMKDFN0YWNrU2VydmljZRI0CgJVcBIXLmh5cHIudjEuVXBTdGFja1JlcXVlc3QaEy5oeXByLnYxLlN0YWNrRXZlbnQwARI4CgREb3duEhkuaHlwci52MS5Eb3duU3RhY2tSZXF1ZXN0GhMuaHlwci52MS5TdGFja0V2ZW50MAESPgoHQ29udHJvbBIcLmh5cHIudjEuQ29udHJvbFN0YWNrUmVxdWVzdBoTLmh5cHIudjEuU3RhY2tFdmVudDABEjoKBUJ1aWxkEhouaHlwci52MS5CdWlsZFN0YWNrUmVxdWVzdBoTLmh5cHIudjEuU3RhY2tFdmVudDABEjgKBFB1bGwSGS5oeXByLnYxLlB1bGxTdGFja1JlcXVlc3QaEy5oeXByLnYxLlN0YWNrRXZlbnQwARI2CgNSdW4SGC5oeXByLnYxLlJ1blN0YWNrUmVxdWVzdBoTLmh5cHIudjEuU3RhY2tFdmVudDABEk8KCkNvbnRhaW5lcnMSHy5oeXByLnYxLlN0YWNrQ29udGFpbmVyc1JlcXVlc3QaIC5oeXByLnYxLlN0YWNrQ29udGFpbmVyc1Jlc3BvbnNlEj8KBExpc3QSGi5oeXByLnYxLkxpc3RTdGFja3NSZXF1ZXN0GhsuaHlwci52MS5MaXN0U3RhY2tzUmVzcG9uc2ViBnByb3RvMw");
 
 /**
  * One line of progress, as docker compose prints them: `Container p-web-1  Started`.
@@ -59,6 +59,13 @@ export type StackEvent = Message<"hypr.v1.StackEvent"> & {
    * @generated from field: bool warning = 6;
    */
   warning: boolean;
+
+  /**
+   * The container's id, on the event of Run that reports the one-off container created.
+   *
+   * @generated from field: string id = 7;
+   */
+  id: string;
 };
 
 /**
@@ -327,6 +334,107 @@ export const PullStackRequestSchema: GenMessage<PullStackRequest> = /*@__PURE__*
   messageDesc(file_hypr_v1_stacks, 5);
 
 /**
+ * @generated from message hypr.v1.RunStackRequest
+ */
+export type RunStackRequest = Message<"hypr.v1.RunStackRequest"> & {
+  /**
+   * @generated from field: hypr.v1.StackSpec spec = 1;
+   */
+  spec?: StackSpec | undefined;
+
+  /**
+   * @generated from field: string project_dir = 2;
+   */
+  projectDir: string;
+
+  /**
+   * @generated from field: repeated string config_files = 3;
+   */
+  configFiles: string[];
+
+  /**
+   * @generated from field: string service = 4;
+   */
+  service: string;
+
+  /**
+   * Replace the service's command / entrypoint; unset keeps them.
+   *
+   * @generated from field: hypr.v1.StackArgv command = 5;
+   */
+  command?: StackArgv | undefined;
+
+  /**
+   * @generated from field: hypr.v1.StackArgv entrypoint = 6;
+   */
+  entrypoint?: StackArgv | undefined;
+
+  /**
+   * KEY=VALUE, over the service's environment.
+   *
+   * @generated from field: repeated string env = 7;
+   */
+  env: string[];
+
+  /**
+   * Do not start the services it depends on.
+   *
+   * @generated from field: bool no_deps = 8;
+   */
+  noDeps: boolean;
+
+  /**
+   * Remove the container when it exits.
+   *
+   * @generated from field: bool rm = 9;
+   */
+  rm: boolean;
+
+  /**
+   * Publish the service's ports (a one-off container publishes none by default).
+   *
+   * @generated from field: bool service_ports = 10;
+   */
+  servicePorts: boolean;
+
+  /**
+   * Default: <project>-<service>-run-<12 hex digits>.
+   *
+   * @generated from field: optional string name = 11;
+   */
+  name?: string | undefined;
+
+  /**
+   * @generated from field: optional string user = 12;
+   */
+  user?: string | undefined;
+
+  /**
+   * @generated from field: optional string workdir = 13;
+   */
+  workdir?: string | undefined;
+
+  /**
+   * @generated from field: bool tty = 14;
+   */
+  tty: boolean;
+
+  /**
+   * Keep stdin open.
+   *
+   * @generated from field: bool interactive = 15;
+   */
+  interactive: boolean;
+};
+
+/**
+ * Describes the message hypr.v1.RunStackRequest.
+ * Use `create(RunStackRequestSchema)` to create a new message.
+ */
+export const RunStackRequestSchema: GenMessage<RunStackRequest> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_stacks, 6);
+
+/**
  * @generated from message hypr.v1.StackContainer
  */
 export type StackContainer = Message<"hypr.v1.StackContainer"> & {
@@ -421,7 +529,7 @@ export type StackContainer = Message<"hypr.v1.StackContainer"> & {
  * Use `create(StackContainerSchema)` to create a new message.
  */
 export const StackContainerSchema: GenMessage<StackContainer> = /*@__PURE__*/
-  messageDesc(file_hypr_v1_stacks, 6);
+  messageDesc(file_hypr_v1_stacks, 7);
 
 /**
  * One published port, as docker compose ps --format json's Publishers.
@@ -459,7 +567,7 @@ export type StackPublisher = Message<"hypr.v1.StackPublisher"> & {
  * Use `create(StackPublisherSchema)` to create a new message.
  */
 export const StackPublisherSchema: GenMessage<StackPublisher> = /*@__PURE__*/
-  messageDesc(file_hypr_v1_stacks, 7);
+  messageDesc(file_hypr_v1_stacks, 8);
 
 /**
  * @generated from message hypr.v1.StackContainersRequest
@@ -488,7 +596,7 @@ export type StackContainersRequest = Message<"hypr.v1.StackContainersRequest"> &
  * Use `create(StackContainersRequestSchema)` to create a new message.
  */
 export const StackContainersRequestSchema: GenMessage<StackContainersRequest> = /*@__PURE__*/
-  messageDesc(file_hypr_v1_stacks, 8);
+  messageDesc(file_hypr_v1_stacks, 9);
 
 /**
  * @generated from message hypr.v1.StackContainersResponse
@@ -512,7 +620,7 @@ export type StackContainersResponse = Message<"hypr.v1.StackContainersResponse">
  * Use `create(StackContainersResponseSchema)` to create a new message.
  */
 export const StackContainersResponseSchema: GenMessage<StackContainersResponse> = /*@__PURE__*/
-  messageDesc(file_hypr_v1_stacks, 9);
+  messageDesc(file_hypr_v1_stacks, 10);
 
 /**
  * @generated from message hypr.v1.StackSummary
@@ -546,7 +654,7 @@ export type StackSummary = Message<"hypr.v1.StackSummary"> & {
  * Use `create(StackSummarySchema)` to create a new message.
  */
 export const StackSummarySchema: GenMessage<StackSummary> = /*@__PURE__*/
-  messageDesc(file_hypr_v1_stacks, 10);
+  messageDesc(file_hypr_v1_stacks, 11);
 
 /**
  * @generated from message hypr.v1.ListStacksRequest
@@ -563,7 +671,7 @@ export type ListStacksRequest = Message<"hypr.v1.ListStacksRequest"> & {
  * Use `create(ListStacksRequestSchema)` to create a new message.
  */
 export const ListStacksRequestSchema: GenMessage<ListStacksRequest> = /*@__PURE__*/
-  messageDesc(file_hypr_v1_stacks, 11);
+  messageDesc(file_hypr_v1_stacks, 12);
 
 /**
  * @generated from message hypr.v1.ListStacksResponse
@@ -580,7 +688,7 @@ export type ListStacksResponse = Message<"hypr.v1.ListStacksResponse"> & {
  * Use `create(ListStacksResponseSchema)` to create a new message.
  */
 export const ListStacksResponseSchema: GenMessage<ListStacksResponse> = /*@__PURE__*/
-  messageDesc(file_hypr_v1_stacks, 12);
+  messageDesc(file_hypr_v1_stacks, 13);
 
 /**
  * @generated from message hypr.v1.StackSpec
@@ -634,7 +742,7 @@ export type StackSpec = Message<"hypr.v1.StackSpec"> & {
  * Use `create(StackSpecSchema)` to create a new message.
  */
 export const StackSpecSchema: GenMessage<StackSpec> = /*@__PURE__*/
-  messageDesc(file_hypr_v1_stacks, 13);
+  messageDesc(file_hypr_v1_stacks, 14);
 
 /**
  * @generated from message hypr.v1.StackStartGroup
@@ -651,7 +759,7 @@ export type StackStartGroup = Message<"hypr.v1.StackStartGroup"> & {
  * Use `create(StackStartGroupSchema)` to create a new message.
  */
 export const StackStartGroupSchema: GenMessage<StackStartGroup> = /*@__PURE__*/
-  messageDesc(file_hypr_v1_stacks, 14);
+  messageDesc(file_hypr_v1_stacks, 15);
 
 /**
  * A list whose absence means something: unset keeps the image's value, empty clears it.
@@ -670,7 +778,7 @@ export type StackArgv = Message<"hypr.v1.StackArgv"> & {
  * Use `create(StackArgvSchema)` to create a new message.
  */
 export const StackArgvSchema: GenMessage<StackArgv> = /*@__PURE__*/
-  messageDesc(file_hypr_v1_stacks, 15);
+  messageDesc(file_hypr_v1_stacks, 16);
 
 /**
  * @generated from message hypr.v1.StackServiceSpec
@@ -881,7 +989,7 @@ export type StackServiceSpec = Message<"hypr.v1.StackServiceSpec"> & {
  * Use `create(StackServiceSpecSchema)` to create a new message.
  */
 export const StackServiceSpecSchema: GenMessage<StackServiceSpec> = /*@__PURE__*/
-  messageDesc(file_hypr_v1_stacks, 16);
+  messageDesc(file_hypr_v1_stacks, 17);
 
 /**
  * @generated from message hypr.v1.StackBuild
@@ -940,7 +1048,7 @@ export type StackBuild = Message<"hypr.v1.StackBuild"> & {
  * Use `create(StackBuildSchema)` to create a new message.
  */
 export const StackBuildSchema: GenMessage<StackBuild> = /*@__PURE__*/
-  messageDesc(file_hypr_v1_stacks, 17);
+  messageDesc(file_hypr_v1_stacks, 18);
 
 /**
  * @generated from message hypr.v1.StackPort
@@ -981,7 +1089,7 @@ export type StackPort = Message<"hypr.v1.StackPort"> & {
  * Use `create(StackPortSchema)` to create a new message.
  */
 export const StackPortSchema: GenMessage<StackPort> = /*@__PURE__*/
-  messageDesc(file_hypr_v1_stacks, 18);
+  messageDesc(file_hypr_v1_stacks, 19);
 
 /**
  * @generated from message hypr.v1.StackMount
@@ -1016,7 +1124,7 @@ export type StackMount = Message<"hypr.v1.StackMount"> & {
  * Use `create(StackMountSchema)` to create a new message.
  */
 export const StackMountSchema: GenMessage<StackMount> = /*@__PURE__*/
-  messageDesc(file_hypr_v1_stacks, 19);
+  messageDesc(file_hypr_v1_stacks, 20);
 
 /**
  * @generated from message hypr.v1.StackBindMount
@@ -1048,7 +1156,7 @@ export type StackBindMount = Message<"hypr.v1.StackBindMount"> & {
  * Use `create(StackBindMountSchema)` to create a new message.
  */
 export const StackBindMountSchema: GenMessage<StackBindMount> = /*@__PURE__*/
-  messageDesc(file_hypr_v1_stacks, 20);
+  messageDesc(file_hypr_v1_stacks, 21);
 
 /**
  * @generated from message hypr.v1.StackVolumeMount
@@ -1087,7 +1195,7 @@ export type StackVolumeMount = Message<"hypr.v1.StackVolumeMount"> & {
  * Use `create(StackVolumeMountSchema)` to create a new message.
  */
 export const StackVolumeMountSchema: GenMessage<StackVolumeMount> = /*@__PURE__*/
-  messageDesc(file_hypr_v1_stacks, 21);
+  messageDesc(file_hypr_v1_stacks, 22);
 
 /**
  * @generated from message hypr.v1.StackTmpfsMount
@@ -1114,7 +1222,7 @@ export type StackTmpfsMount = Message<"hypr.v1.StackTmpfsMount"> & {
  * Use `create(StackTmpfsMountSchema)` to create a new message.
  */
 export const StackTmpfsMountSchema: GenMessage<StackTmpfsMount> = /*@__PURE__*/
-  messageDesc(file_hypr_v1_stacks, 22);
+  messageDesc(file_hypr_v1_stacks, 23);
 
 /**
  * A secret or config placed as a file in the guest.
@@ -1170,7 +1278,7 @@ export type StackFile = Message<"hypr.v1.StackFile"> & {
  * Use `create(StackFileSchema)` to create a new message.
  */
 export const StackFileSchema: GenMessage<StackFile> = /*@__PURE__*/
-  messageDesc(file_hypr_v1_stacks, 23);
+  messageDesc(file_hypr_v1_stacks, 24);
 
 /**
  * @generated from message hypr.v1.StackNetworkAttachment
@@ -1216,7 +1324,7 @@ export type StackNetworkAttachment = Message<"hypr.v1.StackNetworkAttachment"> &
  * Use `create(StackNetworkAttachmentSchema)` to create a new message.
  */
 export const StackNetworkAttachmentSchema: GenMessage<StackNetworkAttachment> = /*@__PURE__*/
-  messageDesc(file_hypr_v1_stacks, 24);
+  messageDesc(file_hypr_v1_stacks, 25);
 
 /**
  * @generated from message hypr.v1.StackHostAddresses
@@ -1233,7 +1341,7 @@ export type StackHostAddresses = Message<"hypr.v1.StackHostAddresses"> & {
  * Use `create(StackHostAddressesSchema)` to create a new message.
  */
 export const StackHostAddressesSchema: GenMessage<StackHostAddresses> = /*@__PURE__*/
-  messageDesc(file_hypr_v1_stacks, 25);
+  messageDesc(file_hypr_v1_stacks, 26);
 
 /**
  * @generated from message hypr.v1.StackResources
@@ -1270,7 +1378,7 @@ export type StackResources = Message<"hypr.v1.StackResources"> & {
  * Use `create(StackResourcesSchema)` to create a new message.
  */
 export const StackResourcesSchema: GenMessage<StackResources> = /*@__PURE__*/
-  messageDesc(file_hypr_v1_stacks, 26);
+  messageDesc(file_hypr_v1_stacks, 27);
 
 /**
  * @generated from message hypr.v1.StackHealthcheck
@@ -1314,7 +1422,7 @@ export type StackHealthcheck = Message<"hypr.v1.StackHealthcheck"> & {
  * Use `create(StackHealthcheckSchema)` to create a new message.
  */
 export const StackHealthcheckSchema: GenMessage<StackHealthcheck> = /*@__PURE__*/
-  messageDesc(file_hypr_v1_stacks, 27);
+  messageDesc(file_hypr_v1_stacks, 28);
 
 /**
  * @generated from message hypr.v1.StackRestartPolicy
@@ -1336,7 +1444,7 @@ export type StackRestartPolicy = Message<"hypr.v1.StackRestartPolicy"> & {
  * Use `create(StackRestartPolicySchema)` to create a new message.
  */
 export const StackRestartPolicySchema: GenMessage<StackRestartPolicy> = /*@__PURE__*/
-  messageDesc(file_hypr_v1_stacks, 28);
+  messageDesc(file_hypr_v1_stacks, 29);
 
 /**
  * @generated from message hypr.v1.StackDependency
@@ -1368,7 +1476,7 @@ export type StackDependency = Message<"hypr.v1.StackDependency"> & {
  * Use `create(StackDependencySchema)` to create a new message.
  */
 export const StackDependencySchema: GenMessage<StackDependency> = /*@__PURE__*/
-  messageDesc(file_hypr_v1_stacks, 29);
+  messageDesc(file_hypr_v1_stacks, 30);
 
 /**
  * @generated from message hypr.v1.StackUlimit
@@ -1390,7 +1498,7 @@ export type StackUlimit = Message<"hypr.v1.StackUlimit"> & {
  * Use `create(StackUlimitSchema)` to create a new message.
  */
 export const StackUlimitSchema: GenMessage<StackUlimit> = /*@__PURE__*/
-  messageDesc(file_hypr_v1_stacks, 30);
+  messageDesc(file_hypr_v1_stacks, 31);
 
 /**
  * @generated from message hypr.v1.StackNetwork
@@ -1427,7 +1535,7 @@ export type StackNetwork = Message<"hypr.v1.StackNetwork"> & {
  * Use `create(StackNetworkSchema)` to create a new message.
  */
 export const StackNetworkSchema: GenMessage<StackNetwork> = /*@__PURE__*/
-  messageDesc(file_hypr_v1_stacks, 31);
+  messageDesc(file_hypr_v1_stacks, 32);
 
 /**
  * @generated from message hypr.v1.StackVolume
@@ -1459,7 +1567,7 @@ export type StackVolume = Message<"hypr.v1.StackVolume"> & {
  * Use `create(StackVolumeSchema)` to create a new message.
  */
 export const StackVolumeSchema: GenMessage<StackVolume> = /*@__PURE__*/
-  messageDesc(file_hypr_v1_stacks, 32);
+  messageDesc(file_hypr_v1_stacks, 33);
 
 /**
  * Something HYPR will not do as written.
@@ -1490,7 +1598,7 @@ export type StackNotice = Message<"hypr.v1.StackNotice"> & {
  * Use `create(StackNoticeSchema)` to create a new message.
  */
 export const StackNoticeSchema: GenMessage<StackNotice> = /*@__PURE__*/
-  messageDesc(file_hypr_v1_stacks, 33);
+  messageDesc(file_hypr_v1_stacks, 34);
 
 /**
  * @generated from enum hypr.v1.StackPortProtocol
@@ -1667,6 +1775,17 @@ export const StackService: GenService<{
   pull: {
     methodKind: "server_streaming";
     input: typeof PullStackRequestSchema;
+    output: typeof StackEventSchema;
+  },
+  /**
+   * compose run: starts the service's dependencies (unless no_deps) and creates a one-off container of
+   * it, not started; the event that reports it created carries its id, and the client attaches and starts it.
+   *
+   * @generated from rpc hypr.v1.StackService.Run
+   */
+  run: {
+    methodKind: "server_streaming";
+    input: typeof RunStackRequestSchema;
     output: typeof StackEventSchema;
   },
   /**
