@@ -148,7 +148,7 @@ try {
     `peak memory (largest process)     ${mib(Math.max(...hypr.map((x) => x.rss))).padEnd(10)} ${mib(Math.max(...tools.map((x) => x.rss)))}`,
     '```',
     '',
-    'HYPR downloads layers 3 at a time, hashing while streaming, then unpacks in one pass per layer (own tar reader, no',
+    "HYPR downloads layers 3 at a time, hashing while streaming, then unpacks in one pass per layer (node-tar's parser, no",
     'temporary copy) and runs the same `mkfs.ext4 -d`. umoci also writes an mtree manifest of the tree, which HYPR does not need.',
     "HYPR's peak memory is the whole node process run through the tsx loader (not only the pull's buffers); skopeo, umoci and",
     'mkfs.ext4 are separate small Go/C processes.',
