@@ -266,7 +266,9 @@ describe('run detached', () => {
   });
 
   test('attach streams the output of a running container from now on, and exits with its code', async () => {
-    await hyprOk(d, ['run', '-d', '--name', 'later', image, 'sh', '-c', 'echo early; sleep 5; echo late; exit 6']);
+    // The program must still run when `hypr attach` reaches the daemon: two CLI starts on a loaded host
+    // took more than the 5 s it used to wait.
+    await hyprOk(d, ['run', '-d', '--name', 'later', image, 'sh', '-c', 'echo early; sleep 20; echo late; exit 6']);
     await waitFor(async () => (await hyprOk(d, ['logs', 'later'])).includes('early'), 120_000, 'output');
     const r = await hypr(d, ['attach', 'later']);
     expect(r, r.stderr).toMatchObject({ code: 6, stdout: 'late\n' });
