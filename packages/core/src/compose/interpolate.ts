@@ -60,19 +60,45 @@ function invalidTemplate(template: string): InterpolationError {
 type Reference =
   | { kind: 'escaped'; end: number }
   | { kind: 'named'; name: string; end: number }
-  | { kind: 'braced'; body: string; end: number }
+  /** `${NAME}` or `${NAME<op>word}`: the name at [nameStart, nameEnd), the match ending at `end`. */
+  | { kind: 'braced'; nameStart: number; nameEnd: number; op?: Operator; end: number }
   | { kind: 'invalid' };
 
-/** The index of the last `}` in [from, end of line), or -1 (Go's `.*` stops at a newline). */
-function lastBraceOnLine(s: string, from: number): number {
-  const nl = s.indexOf('\n', from);
-  const stop = nl < 0 ? s.length : nl;
-  const k = s.lastIndexOf('}', stop - 1);
-  return k >= from ? k : -1;
+const OPERATORS = [':?', '?', ':-', '-', ':+', '+'] as const;
+type Operator = (typeof OPERATORS)[number];
+
+/**
+ * Where lines end and where the last `}` before a point is, computed once per template so that each
+ * reference is found in constant time (compose-go's `(.*)}` runs to the last `}` of the line).
+ */
+class TemplateIndex {
+  private nextNewline?: Int32Array;
+  private lastBrace?: Int32Array;
+
+  constructor(private readonly s: string) {}
+
+  /** The index of the last `}` in [from, end of line), or -1. */
+  lastBraceOnLine(from: number): number {
+    const n = this.s.length;
+    if (!this.nextNewline || !this.lastBrace) {
+      this.nextNewline = new Int32Array(n + 1);
+      this.lastBrace = new Int32Array(n + 1);
+      this.nextNewline[n] = n;
+      for (let i = n - 1; i >= 0; i--) this.nextNewline[i] = this.s[i] === '\n' ? i : this.nextNewline[i + 1];
+      let last = -1;
+      for (let i = 0; i < n; i++) {
+        if (this.s[i] === '}') last = i;
+        this.lastBrace[i] = last;
+      }
+    }
+    const stop = this.nextNewline[Math.min(from, n)];
+    const k = stop > 0 ? this.lastBrace[stop - 1] : -1;
+    return k >= from ? k : -1;
+  }
 }
 
 /** compose-go's `\$(?i:(\$)|([_a-z][_a-z0-9]*)|{(?:([_a-z][_a-z0-9]*(?::?[-+?](.*))?)}|()))` at `at`. */
-function readReference(s: string, at: number): Reference | undefined {
+function readReference(s: string, at: number, index: TemplateIndex): Reference | undefined {
   const c = s[at + 1];
   if (c === '$') return { kind: 'escaped', end: at + 2 };
   if (isNameStart(c)) {
@@ -85,19 +111,26 @@ function readReference(s: string, at: number): Reference | undefined {
   if (!isNameStart(s[k])) return { kind: 'invalid' };
   let j = k + 1;
   while (isNameChar(s[j])) j++;
-  const op = s[j] === ':' ? s[j + 1] : s[j];
-  if (op === '-' || op === '+' || op === '?') {
-    const close = lastBraceOnLine(s, s[j] === ':' ? j + 2 : j + 1);
-    if (close >= 0) return { kind: 'braced', body: s.slice(k, close), end: close + 1 };
+  // The operator right after the name is the first one in the reference, the one compose-go's
+  // getSubstitutionFunctionForTemplate picks.
+  const colon = s[j] === ':';
+  const sign = colon ? s[j + 1] : s[j];
+  if (sign === '-' || sign === '+' || sign === '?') {
+    const close = index.lastBraceOnLine(colon ? j + 2 : j + 1);
+    if (close >= 0)
+      return { kind: 'braced', nameStart: k, nameEnd: j, op: `${colon ? ':' : ''}${sign}` as Operator, end: close + 1 };
   }
-  if (s[j] === '}') return { kind: 'braced', body: s.slice(k, j), end: j + 1 };
+  if (s[j] === '}') return { kind: 'braced', nameStart: k, nameEnd: j, end: j + 1 };
   return { kind: 'invalid' };
 }
 
-/** compose-go's getFirstBraceClosingIndex: the `}` balancing the `{` of `${`, counting `{` (and skipping the character after each). */
-function firstBalancedClose(s: string): number {
+/**
+ * compose-go's getFirstBraceClosingIndex over [from, end): the `}` balancing the `{` of `${`, counting
+ * `{` (and skipping the character after each); -1 when there is none.
+ */
+function firstBalancedClose(s: string, from: number, end: number): number {
   let open = 0;
-  for (let i = 0; i < s.length; i++) {
+  for (let i = from; i < end; i++) {
     if (s[i] === '}') {
       open--;
       if (open === 0) return i;
@@ -108,23 +141,6 @@ function firstBalancedClose(s: string): number {
     }
   }
   return -1;
-}
-
-const OPERATORS = [':?', '?', ':-', '-', ':+', '+'] as const;
-type Operator = (typeof OPERATORS)[number];
-
-/** The operator that comes first in the reference, as compose-go's getSubstitutionFunctionForTemplate. */
-function firstOperator(text: string): Operator | undefined {
-  let best: Operator | undefined;
-  let bestAt = Number.POSITIVE_INFINITY;
-  for (const op of OPERATORS) {
-    const at = text.indexOf(op);
-    if (at >= 0 && at < bestAt) {
-      best = op;
-      bestAt = at;
-    }
-  }
-  return best;
 }
 
 interface State {
@@ -148,6 +164,7 @@ function substitute(template: string, state: State): string {
     );
   }
   const inner: State = { ...state, depth: state.depth + 1 };
+  const index = new TemplateIndex(template);
   // compose-go substitutes what follows the first balanced `}` of a `${…}` with an operator (up to the
   // last `}` of the line) as a new template: errors there name that part. Scanning on gives the same
   // value without recursion; `rest` remembers the part for messages.
@@ -162,7 +179,7 @@ function substitute(template: string, state: State): string {
     }
     out += template.slice(i, dollar);
     if (rest && dollar >= rest.end) rest = undefined;
-    const ref = readReference(template, dollar);
+    const ref = readReference(template, dollar, index);
     if (!ref) {
       out += '$';
       i = dollar + 1;
@@ -171,20 +188,16 @@ function substitute(template: string, state: State): string {
     if (ref.kind === 'invalid') throw invalidTemplate(rest ? template.slice(rest.start, rest.end) : template);
     if (ref.kind === 'escaped') out += '$';
     else if (ref.kind === 'named') out += resolve(ref.name, state);
+    else if (ref.op === undefined) out += resolve(template.slice(ref.nameStart, ref.nameEnd), state);
     else {
-      const match = template.slice(dollar, ref.end);
-      const close = firstBalancedClose(match);
-      const head = close >= 0 ? match.slice(0, close + 1) : match;
-      const body = close >= 0 ? head.slice(2, -1) : ref.body;
-      const op = firstOperator(match);
-      if (op !== undefined && body.includes(op)) {
-        out += applyOperator(body, op, inner);
-        if (head.length < match.length) {
-          rest = { start: dollar + head.length, end: ref.end };
-          i = rest.start;
-          continue;
-        }
-      } else out += resolve(body, state);
+      const close = firstBalancedClose(template, dollar, ref.end);
+      const bodyEnd = close >= 0 ? close : ref.end - 1;
+      out += applyOperator(template.slice(ref.nameStart, bodyEnd), ref.op, inner);
+      if (close >= 0 && close + 1 < ref.end) {
+        rest = { start: close + 1, end: ref.end };
+        i = rest.start;
+        continue;
+      }
     }
     i = ref.end;
   }

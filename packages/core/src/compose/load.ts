@@ -30,7 +30,7 @@ import { applyProfiles, enabledProfiles } from './profiles.js';
 import { resolveProjectName } from './project-name.js';
 import { checkReferences } from './references.js';
 import { checkResources, nameResources } from './resources.js';
-import { resolveServiceEnvironment } from './service-environment.js';
+import { resolveServiceEnvironment, resolveServiceLabels } from './service-environment.js';
 import type { ComposeProject, ComposeService } from './types.js';
 
 export { COMPOSE_FILE_NAMES, COMPOSE_OVERRIDE_FILE_NAMES, findComposeFiles } from './locate.js';
@@ -99,7 +99,10 @@ export function loadCompose(options: LoadComposeOptions = {}): ComposeProject {
   );
 
   // Phase 10.
-  for (const [sname, svc] of Object.entries(services)) resolveServiceEnvironment(sname, svc, lookup, fail);
+  for (const [sname, svc] of Object.entries(services)) {
+    resolveServiceEnvironment(sname, svc, lookup, fail);
+    resolveServiceLabels(sname, svc, fail);
+  }
   problems.throwIfAny();
 
   // Phase 11.

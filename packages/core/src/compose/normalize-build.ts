@@ -16,8 +16,30 @@ import type { RawBuild, RawService } from './schema.js';
 import type { ComposeBuild, ComposeHealthcheck } from './types.js';
 import { resolveHostPath } from './volumes.js';
 
+/** A context that is not a local path (compose-go paths/context.go): a URL, `service:…`, git. */
 function isRemoteContext(context: string): boolean {
-  return /^[a-z][a-z0-9+.-]*:\/\//i.test(context) || context.startsWith('git@') || context.startsWith('github.com/');
+  return (
+    context.includes('://') ||
+    context.startsWith('service:') ||
+    context.startsWith('git@') ||
+    context.startsWith('github.com/')
+  );
+}
+
+/** `build.ssh` entries `ID=path` (or `ID: path`) with their paths made absolute, as compose-go does. */
+function resolveSshPaths(v: string | string[] | Record<string, unknown>, baseDir: string) {
+  const one = (entry: string) => {
+    const eq = entry.indexOf('=');
+    return eq < 0 || entry.slice(eq + 1) === ''
+      ? entry
+      : `${entry.slice(0, eq + 1)}${resolveHostPath(entry.slice(eq + 1), baseDir)}`;
+  };
+  if (typeof v === 'string') return one(v);
+  if (Array.isArray(v)) return v.map(one);
+  const out: Record<string, unknown> = {};
+  for (const [id, p] of Object.entries(v))
+    out[id] = typeof p === 'string' && p !== '' ? resolveHostPath(p, baseDir) : p;
+  return out;
 }
 
 export function normalizeBuild(b: RawBuild, ctx: NormalizeContext, path: (string | number)[]): Partial<ComposeBuild> {
@@ -37,8 +59,14 @@ export function normalizeBuild(b: RawBuild, ctx: NormalizeContext, path: (string
       case 'labels':
         out.labels = toStringMap(v as string[], report, [...path, k]);
         break;
-      case 'additional_contexts':
-        out.additional_contexts = toStringMap(v as string[], report, [...path, k]);
+      case 'additional_contexts': {
+        const contexts = toStringMap(v as string[], report, [...path, k]);
+        for (const [name, c] of Object.entries(contexts)) contexts[name] = resolveContext(c);
+        out.additional_contexts = contexts;
+        break;
+      }
+      case 'ssh':
+        out.ssh = resolveSshPaths(v as string | string[] | Record<string, unknown>, ctx.baseDir);
         break;
       case 'extra_hosts':
         out.extra_hosts = toExtraHosts(v as string[], report, [...path, k]);

@@ -166,6 +166,8 @@ const KEYS: Record<string, KeyNormalizer> = {
     'use always, never, missing, build, daily, weekly or every_<duration>',
   ),
   extends: (v: string | object) => (typeof v === 'string' ? { service: v } : { ...v }),
+  develop: (v: { watch?: { path: string }[] } | null, ctx) =>
+    v?.watch ? { ...v, watch: v.watch.map((w) => ({ ...w, path: resolveHostPath(w.path, ctx.baseDir) })) } : v,
 };
 
 export function normalizeService(svc: RawService, ctx: NormalizeContext, path: Path): LayerService {

@@ -67,6 +67,11 @@ export function normalizeLayer(raw: RawComposeFile, context: NormalizeContext): 
       if (vol.labels !== undefined) v.labels = toStringMap(vol.labels, report, ['volumes', name, 'labels']);
       applyExternal(v, vol.external, report, ['volumes', name]);
       copyExtensions(v, vol);
+      // A local volume that binds a host directory: its device is a path (compose-go volumeDriverOpts).
+      const opts = v.driver_opts;
+      if (v.driver === 'local' && opts?.o === 'bind' && typeof opts.device === 'string') {
+        v.driver_opts = { ...opts, device: resolveHostPath(opts.device, ctx.baseDir) };
+      }
     }
     layer.volumes[name] = v;
   }

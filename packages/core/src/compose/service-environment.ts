@@ -1,7 +1,8 @@
 /**
  * Phase 10 of the load: each service's environment. `env_file` files are read in order (a later one
  * wins, `environment:` wins over them all), and entries without a value (`KEY`) take KEY from the
- * project's variables, or stay unset; `build.args` likewise.
+ * project's variables, or stay unset; `build.args` likewise. `label_file` files feed `labels` the same
+ * way (compose-go WithServicesLabelsResolved): a later file wins, `labels:` wins over them all.
  */
 import { existsSync } from 'node:fs';
 import type { Fail } from './defaults.js';
@@ -56,4 +57,27 @@ export function resolveServiceEnvironment(name: string, svc: ComposeService, loo
       }
     }
   }
+}
+
+/** Reads `label_file` files into the service's labels. */
+export function resolveServiceLabels(name: string, svc: ComposeService, fail: Fail): void {
+  if (!svc.label_file?.length) return;
+  const fromFiles: Record<string, string> = {};
+  svc.label_file.forEach((path, i) => {
+    const why = unreadableReason(path);
+    if (why) {
+      fail(`services.${name}.label_file[${i}]`, `label file ${path} ${why}`);
+      return;
+    }
+    try {
+      Object.assign(
+        fromFiles,
+        parseDotenv(readComposeText(path, 'label file'), (k) => fromFiles[k]),
+      );
+    } catch (e) {
+      if (!(e instanceof DotenvError)) throw e;
+      fail(`services.${name}.label_file[${i}]`, `${path}:${e.line}: ${e.message}`, e.hint);
+    }
+  });
+  svc.labels = { ...fromFiles, ...svc.labels };
 }

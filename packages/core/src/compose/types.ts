@@ -110,6 +110,8 @@ export interface ComposeServiceCore {
   entrypoint?: string[] | null;
   environment?: Record<string, string | null>;
   env_file?: ComposeEnvFile[];
+  /** Absolute paths of label files (read into labels by the load). */
+  label_file?: string[];
   ports?: ComposePort[];
   expose?: string[];
   volumes?: ComposeVolumeMount[];
