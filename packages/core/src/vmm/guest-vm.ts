@@ -27,7 +27,7 @@ import {
 } from './guest-storage.js';
 import { type ProcessTable, copyFromGuest, copyToGuest, listProcesses } from './guest-tools.js';
 import { selectAdapter } from './select.js';
-import { DEFAULT_CPUS, DEFAULT_MEMORY_MIB } from './spec.js';
+import { DEFAULT_CPUS, DEFAULT_MEMORY_MIB, type VmChannel, type VmSpec } from './spec.js';
 import { type VmStats, controlUnsupported } from './vm-control.js';
 import { type GuestReport, type GuestVmResult, settleVm } from './vm-result.js';
 
@@ -174,6 +174,43 @@ interface Running {
   exec?: ReturnType<typeof createGuestExec>;
 }
 
+/** The control channel's markers into the report (and build results to onResult as they come). */
+function guestEventReader(report: Running['report'], opts: GuestVmOptions, log: Logger): GuestEventReader {
+  return new GuestEventReader((e) => {
+    log.debug({ event: e }, 'guest event');
+    if (e.kind === 'exit') report.exitCode = e.code;
+    else if (e.kind === 'error') report.guestError = e.message;
+    else if (e.kind === 'result') {
+      const r = { file: e.file, ok: e.ok, exitCode: e.exitCode };
+      report.results.push(r);
+      opts.onResult?.(r);
+    }
+  });
+}
+
+/** What the hypervisor boots; every file of the VM lives in its work directory. */
+function vmSpec(
+  opts: GuestVmOptions,
+  storage: GuestStorage,
+  vm: { name: string; kernel: string; initrdPath: string; work: string; channels: VmChannel[] },
+): VmSpec {
+  return {
+    name: vm.name,
+    kernelPath: vm.kernel,
+    initrdPath: vm.initrdPath,
+    cmdline: 'console=ttyS0 reboot=t panic=-1 quiet',
+    cpus: opts.cpus ?? DEFAULT_CPUS,
+    memoryMiB: opts.memoryMiB ?? DEFAULT_MEMORY_MIB,
+    disks: storage.disks,
+    shares: storage.shares,
+    nics: (opts.nics ?? []).map((n) => ({ tap: n.tap, mac: n.mac })),
+    netns: opts.netns,
+    channels: vm.channels,
+    consoleLogPath: join(vm.work, 'console.log'),
+    controlSocketPath: join(vm.work, 'qmp.sock'),
+  };
+}
+
 export async function bootGuestVm(opts: GuestVmOptions): Promise<GuestVm> {
   const log = (opts.logger ?? silentLogger).child({ op: 'vm' });
   const accel = opts.accel ?? detectAccelerator();
@@ -207,16 +244,7 @@ export async function bootGuestVm(opts: GuestVmOptions): Promise<GuestVm> {
   try {
     await startShareDaemons(storage, work, log, fsDaemons);
     const initrdPath = await writeGuestInitrd(work, kestrel, guestJob(opts, storage, name));
-    const reader = new GuestEventReader((e) => {
-      log.debug({ event: e }, 'guest event');
-      if (e.kind === 'exit') report.exitCode = e.code;
-      else if (e.kind === 'error') report.guestError = e.message;
-      else if (e.kind === 'result') {
-        const r = { file: e.file, ok: e.ok, exitCode: e.exitCode };
-        report.results.push(r);
-        opts.onResult?.(r);
-      }
-    });
+    const reader = guestEventReader(report, opts, log);
     channels = await openGuestChannels(work, {
       onControl: (b) => reader.push(b),
       onStdout: (b) => {
@@ -230,24 +258,8 @@ export async function bootGuestVm(opts: GuestVmOptions): Promise<GuestVm> {
       ...(exec ? { onExec: (b: Buffer) => exec.push(b) } : {}),
       stdin: opts.stdin,
     });
-    instance = await adapter.start(
-      {
-        name,
-        kernelPath: kernel,
-        initrdPath,
-        cmdline: 'console=ttyS0 reboot=t panic=-1 quiet',
-        cpus: opts.cpus ?? DEFAULT_CPUS,
-        memoryMiB: opts.memoryMiB ?? DEFAULT_MEMORY_MIB,
-        disks: storage.disks,
-        shares: storage.shares,
-        nics: (opts.nics ?? []).map((n) => ({ tap: n.tap, mac: n.mac })),
-        netns: opts.netns,
-        channels: channels.specs,
-        consoleLogPath: join(work, 'console.log'),
-        controlSocketPath: join(work, 'qmp.sock'),
-      },
-      { accel: accel.accel, signal: opts.signal, log },
-    );
+    const spec = vmSpec(opts, storage, { name, kernel, initrdPath, work, channels: channels.specs });
+    instance = await adapter.start(spec, { accel: accel.accel, signal: opts.signal, log });
     if (opts.timeoutMs) {
       timer = setTimeout(() => {
         timedOut = true;
@@ -276,10 +288,11 @@ export async function bootGuestVm(opts: GuestVmOptions): Promise<GuestVm> {
   });
 }
 
-function guestVmHandle(r: Running): GuestVm {
+/** Resolves once the VM has ended and its last output has arrived; cleans up exactly once. */
+function endOf(r: Running): () => Promise<GuestVmResult> {
   const { vm, channels, opts } = r;
   let result: Promise<GuestVmResult> | undefined;
-  const wait = (): Promise<GuestVmResult> => {
+  return () => {
     result ??= (async () => {
       try {
         const exit = await vm.exited;
@@ -310,6 +323,11 @@ function guestVmHandle(r: Running): GuestVm {
     })();
     return result;
   };
+}
+
+function guestVmHandle(r: Running): GuestVm {
+  const { vm, channels, opts } = r;
+  const wait = endOf(r);
   const send = (line: string) => channels.control.write(line);
   const exec = (o: ExecOptions): ExecSession => {
     if (!r.exec || !channels.exec)
