@@ -35,6 +35,8 @@ export interface ExpansionResult {
 }
 
 const EOF = '';
+/** `${A:-${B:-…}}` deeper than this is refused rather than risking the stack (BuildKit, in Go, has no bound). */
+const MAX_NESTING = 256;
 
 class WordBuilder {
   words: string[] = [];
@@ -96,6 +98,7 @@ class WordProcessor {
   private rawEscapes: boolean;
   readonly matched = new Set<string>();
   readonly unmatched = new Set<string>();
+  private depth = 0;
 
   constructor(
     text: string,
@@ -257,6 +260,21 @@ class WordProcessor {
   }
 
   private processDollar(): string {
+    if (this.depth >= MAX_NESTING) {
+      throw new ExpansionError(
+        'DOCKERFILE_BAD_SUBSTITUTION',
+        `substitutions nested more than ${MAX_NESTING} levels deep`,
+      );
+    }
+    this.depth++;
+    try {
+      return this.processDollarAt();
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private processDollarAt(): string {
     this.next();
     if (this.peek() !== '{') {
       const name = this.processName();

@@ -100,3 +100,14 @@ describe('the Dockerfile frontend under fuzzing', () => {
       { seed, numRuns: 40 },
     ));
 });
+
+test('substitutions nested thousands deep are a located error, not a stack overflow', () => {
+  for (const n of [300, 5000, 50_000]) {
+    const word = `${'${A:-'.repeat(n)}x${'}'.repeat(n)}`;
+    expect(() => expandWord(word, new Map())).toThrow(SourceError);
+    expect(() => parseDockerfile(`FROM a\nENV X=${word}\n`, { file: 'Dockerfile' })).toThrow(
+      expect.objectContaining({ code: 'DOCKERFILE_BAD_SUBSTITUTION', line: 2 }),
+    );
+  }
+  expect(expandWord(`${'${A:-'.repeat(200)}x${'}'.repeat(200)}`, new Map()).value).toBe('x');
+});
