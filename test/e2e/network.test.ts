@@ -9,10 +9,13 @@ import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { buildBusyboxImage, writeTestOciLayout } from '../../packages/core/test/helpers/busybox-image.js';
 import { assertVmPrerequisites } from '../../packages/core/test/helpers/vm.js';
 import { HYPRD, hypr, hyprOk } from './helpers.js';
+
+// Each CLI call starts a node process (seconds on a loaded 2-core host), and VMs boot under TCG.
+vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 });
 
 const NS = `hypr-e2e-${process.pid.toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 const IMAGE = 'hypr-e2e/netbox:latest';

@@ -1,8 +1,11 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { type Daemon, type E2eEnv, hypr, hyprOk, startDaemon, startE2eEnv } from './helpers.js';
+
+// Each CLI call starts a node process (seconds on a loaded 2-core host), and VMs boot under TCG.
+vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 });
 
 // Volumes through the real CLI, a real hyprd and real microVMs (TCG here): 7 VM boots in all.
 let env: E2eEnv & { refs: string[] };
