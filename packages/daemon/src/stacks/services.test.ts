@@ -34,6 +34,24 @@ describe('selectServices', () => {
 });
 
 describe('serviceConfigHash', () => {
+  test('is the hash containers already carry in their labels (a change would recreate every stack once)', () => {
+    const svc = {
+      name: 'web',
+      image: 'nginx',
+      env: { B: '2', A: '1' },
+      command: ['sh', undefined],
+      replicas: 3,
+      dependsOn: [],
+      healthcheck: null,
+      ports: [{ containerPort: 80, protocol: 'tcp', hostPort: undefined }],
+      labels: { é: 'x', Z: 'y', a: 'z' },
+    } as unknown as StackService;
+    expect(serviceConfigHash(svc, 'sha256:abc')).toBe(
+      '2ed9cd02156d3d360c7abe586b99f69bbed4d5bc6b93b9a4094cee121b03088b',
+    );
+    expect(serviceConfigHash(svc, undefined)).toBe('da1874f6ae6f6423b906f77a858e8022f346f752f9e0d52bb60f17a0ec88c315');
+  });
+
   test('ignores replicas, key order and depends_on; follows config and image changes', () => {
     const base = serviceConfigHash(svc('a'), 'sha256:1');
     expect(serviceConfigHash(svc('a', ['b'], { replicas: 3 }), 'sha256:1')).toBe(base);

@@ -1,25 +1,18 @@
 // Which services an operation acts on, and the hash that decides whether a container is recreated.
 import { createHash } from 'node:crypto';
 import { HyprError } from '@hypr/core';
+import { canonicalJson } from '@hypr/core/builder';
 import type { StackService, StackSpec } from '@hypr/core/compose';
 
-/** The part of a service that decides whether its container must be recreated (not replicas). */
+/**
+ * The part of a service that decides whether its container must be recreated (not replicas). The
+ * hash is persisted in a label: its input must stay byte for byte what it was (services.test.ts pins it).
+ */
 export function serviceConfigHash(svc: StackService, imageDigest: string | undefined): string {
   const { replicas: _r, dependsOn: _d, ...rest } = svc;
   return createHash('sha256')
-    .update(JSON.stringify({ service: sortKeys(rest), image: imageDigest ?? '' }))
+    .update(`{"service":${canonicalJson(rest)},"image":${JSON.stringify(imageDigest ?? '')}}`)
     .digest('hex');
-}
-
-function sortKeys(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(sortKeys);
-  if (v && typeof v === 'object')
-    return Object.fromEntries(
-      Object.keys(v as object)
-        .sort()
-        .map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]),
-    );
-  return v;
 }
 
 function noSuchService(spec: StackSpec, name: string): HyprError {

@@ -1,9 +1,9 @@
 import type { StackContainer } from '@hypr/api';
+import { humanDuration } from '@hypr/api/units';
 import { Args, Flags } from '@oclif/core';
 import { ComposeCommand, type ComposeGlobalFlags } from '../../compose-command.js';
 import { portsColumn } from '../../compose-ports.js';
 import { renderColumns } from '../../format/table.js';
-import { humanDuration } from '../../format/units.js';
 
 export default class ComposePs extends ComposeCommand {
   static override summary = 'List containers';
