@@ -214,6 +214,16 @@ describe('hypr build', () => {
     expect(await readFile(join(dir, 'netout/offline.txt'), 'utf8')).toBe('offline\n');
   });
 
+  test('--builder native (RUN in namespaces on the host) gives the same image id as the VM runner', async () => {
+    const dockerfile = `FROM ${IMAGE}\nRUN echo native-or-vm > /runner.txt && mkdir -p /d && echo x > /d/f && rm /bin/true\n`;
+    const vm = await ok(['build', '-q', '--no-cache', '-f', '-', 'app'], { input: dockerfile });
+    const native = await ok(['build', '-q', '--no-cache', '--builder', 'native', '-f', '-', 'app'], {
+      input: dockerfile,
+    });
+    expect(native.stdout).toMatch(/^sha256:[a-f0-9]{64}\n$/);
+    expect(native.stdout).toBe(vm.stdout);
+  });
+
   test('builder du lists the cache; builder prune -a -f empties it and images still run', async () => {
     const du = await ok(['builder', 'du']);
     expect(du.stdout).toMatch(/^ID\s+RECLAIMABLE\s+SIZE\s+LAST ACCESSED$/m);

@@ -110,7 +110,7 @@ async function buildParts(state: HyprState, paths: HyprPaths, socketPath: string
     serverVersion: daemonVersion(),
     runtimeName: runtime.name,
   });
-  const builder = new ImageBuilder(images, networks, join(paths.data, 'build'), log);
+  const builder = new ImageBuilder(images, networks, join(paths.data, 'build'), log, config.builder);
   await builder.sweep();
   return { images, builder, volumes, networks, orchestrator, stacks, system };
 }

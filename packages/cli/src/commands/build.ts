@@ -28,6 +28,7 @@ interface BuildFlags {
   secret?: string[];
   network?: string;
   platform?: string;
+  builder?: string;
   output?: string;
   progress: string;
 }
@@ -71,6 +72,10 @@ export default class Build extends HyprCommand {
     }),
     network: Flags.string({ summary: 'Networking mode for the RUN instructions: default or none', default: 'default' }),
     platform: Flags.string({ summary: "Set target platform for build (the host's only)" }),
+    builder: Flags.string({
+      summary: 'Step runner of RUN: vm (a microVM, the default) or native (namespaces on the host, weaker isolation)',
+      options: ['vm', 'native'],
+    }),
     output: Flags.string({ char: 'o', summary: 'Output destination: type=local,dest=DIR or type=tar,dest=FILE' }),
     progress: Flags.string({
       summary: 'Type of progress output',
@@ -122,6 +127,7 @@ export default class Build extends HyprCommand {
             secrets,
             network: flags.network ?? 'default',
             platform: flags.platform ?? '',
+            builder: flags.builder ?? '',
             export: output ? 'tar' : '',
           },
         },

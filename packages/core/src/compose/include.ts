@@ -10,16 +10,22 @@
  */
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { ComposeValidationError } from './errors.js';
+import { type ComposeProblem, ComposeValidationError } from './errors.js';
 import type { VariableLookup } from './interpolate.js';
-import type { LayerLoader } from './layers.js';
+import type { ComposeLayer, LayerDocument } from './layer-types.js';
 import { readDotenvFiles, unreadableReason } from './locate.js';
 import { emptyLayer, mergeLayers } from './merge.js';
-import type { ComposeLayer } from './normalize.js';
 import type { MergeTag } from './yaml-source.js';
 
+/** What include needs of the layer loader (layers.ts), named here so the two do not import each other. */
+export interface IncludeLoader {
+  readonly problems: { add(problem: ComposeProblem): void };
+  report(file: string, path: string, message: string, hint?: string): void;
+  loadFile(file: string, baseDir: string, lookup: VariableLookup, chain: readonly string[]): LayerDocument[];
+}
+
 export interface IncludeContext {
-  loader: LayerLoader;
+  loader: IncludeLoader;
   /** The including file, and the directory its relative paths resolve against. */
   file: string;
   baseDir: string;

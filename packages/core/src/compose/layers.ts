@@ -9,19 +9,15 @@ import { type ComposeProblem, ComposeValidationError, ProblemList, joinPath } fr
 import { type ExtendsSource, resolveExtends } from './extends.js';
 import { type IncludeContext, applyIncludes } from './include.js';
 import { type InterpolationProblem, type VariableLookup, interpolateTree } from './interpolate.js';
+import type { ComposeLayer, LayerDocument } from './layer-types.js';
 import { readComposeText } from './locate.js';
 import { emptyLayer, mergeLayers } from './merge.js';
-import { type ComposeLayer, normalizeLayer } from './normalize.js';
+import { normalizeLayer } from './normalize.js';
 import { validateComposeFile } from './schema.js';
 import { type MergeTag, type YamlSource, findLine, parseComposeYaml } from './yaml-source.js';
 
 /** One YAML document of a file, normalised. */
-export interface LayerDocument {
-  file: string;
-  source: YamlSource;
-  layer: ComposeLayer;
-  tags: Map<string, MergeTag>;
-}
+export type { LayerDocument } from './layer-types.js';
 
 export class LayerLoader implements ExtendsSource {
   /** The documents of every file loaded, in load order. */

@@ -1,3 +1,5 @@
+/** Phase 4 for `build`, `healthcheck` and `deploy`: paths resolved, durations and sizes canonical. */
+import type { NormalizeContext } from './layer-types.js';
 import {
   type Report,
   toBool,
@@ -10,8 +12,6 @@ import {
   toNumber,
   toStringMap,
 } from './normalize-values.js';
-/** Phase 4 for `build`, `healthcheck` and `deploy`: paths resolved, durations and sizes canonical. */
-import type { NormalizeContext } from './normalize.js';
 import type { RawBuild, RawService } from './schema.js';
 import type { ComposeBuild, ComposeHealthcheck } from './types.js';
 import { resolveHostPath } from './volumes.js';

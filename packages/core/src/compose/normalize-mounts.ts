@@ -1,7 +1,7 @@
 /** Phase 4 for `ports` and `volumes`: short syntaxes parsed to the long one, long ones checked. */
 import { isIP } from 'node:net';
+import type { NormalizeContext } from './layer-types.js';
 import { type Report, copyExtensions, toBool, toBytes, toInt, toStringMap } from './normalize-values.js';
-import type { NormalizeContext } from './normalize.js';
 import { type ComposePort, PortSyntaxError, parseShortPort } from './ports.js';
 import type { RawService } from './schema.js';
 import { type ComposeVolumeMount, VolumeSyntaxError, parseShortVolume, resolveHostPath } from './volumes.js';

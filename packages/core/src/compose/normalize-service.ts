@@ -1,3 +1,5 @@
+/** Phase 4 for a service: each key to its canonical shape (the others pass through as validated). */
+import type { LayerService, NormalizeContext } from './layer-types.js';
 import { checkDeviceRequests, normalizeBuild, normalizeDeploy, normalizeHealthcheck } from './normalize-build.js';
 import { normalizePorts, normalizeVolumes } from './normalize-mounts.js';
 import {
@@ -13,8 +15,6 @@ import {
   toNumber,
   toStringMap,
 } from './normalize-values.js';
-/** Phase 4 for a service: each key to its canonical shape (the others pass through as validated). */
-import type { LayerService, NormalizeContext } from './normalize.js';
 import type { RawService } from './schema.js';
 import type { ComposeDependency, ComposeEnvFile, ComposeServiceNetwork, ComposeUlimit } from './types.js';
 import { resolveHostPath } from './volumes.js';

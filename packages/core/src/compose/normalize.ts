@@ -1,3 +1,4 @@
+import type { ComposeLayer, NormalizeContext } from './layer-types.js';
 import { normalizeService } from './normalize-service.js';
 /**
  * Phase 4: each validated file is brought to the canonical shapes of the model (long port and volume
@@ -12,28 +13,7 @@ import { resolveHostPath } from './volumes.js';
 
 export type { Report } from './normalize-values.js';
 
-/** A service of one file, before extends and merging: canonical shapes, no defaults yet. */
-export type LayerService = Partial<ComposeService> & { extends?: { service: string; file?: string } };
-
-/** One compose document in canonical form. */
-export interface ComposeLayer {
-  name?: string;
-  services: Record<string, LayerService>;
-  networks: Record<string, Partial<ComposeNetwork>>;
-  volumes: Record<string, Partial<ComposeVolume>>;
-  secrets: Record<string, Partial<ComposeFileObject>>;
-  configs: Record<string, Partial<ComposeFileObject>>;
-  /** Top-level `x-*` keys, as written. */
-  extensions: Record<string, unknown>;
-}
-
-export interface NormalizeContext {
-  /** Directory relative paths are resolved against. */
-  baseDir: string;
-  report: Report;
-  /** What loads but deserves a word (legacy booleans, deprecated keys). */
-  warn?: (path: (string | number)[], message: string) => void;
-}
+export type { ComposeLayer, LayerService, NormalizeContext } from './layer-types.js';
 
 export function normalizeLayer(raw: RawComposeFile, context: NormalizeContext): ComposeLayer {
   const report: Report = Object.assign(

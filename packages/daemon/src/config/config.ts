@@ -25,6 +25,8 @@ export const daemonConfigSchema = z.object({
   'default-memory-mib': positive.default(DEFAULT_MEMORY_MIB),
   /** Seconds between the stop signal and SIGKILL when none is given. */
   'stop-timeout': positive.default(10),
+  /** Step runner of RUN in builds: `"vm"` (a microVM per stage) or `"native"` (namespaces on the host, weaker). */
+  builder: z.enum(['vm', 'native'], { message: 'must be "vm" or "native"' }).default('vm'),
   /** `"none"` disables the default network. */
   bridge: z.string({ message: 'must be a string' }).optional(),
   /** The default network's gateway and prefix, `10.200.0.1/24`. */

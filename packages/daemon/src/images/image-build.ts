@@ -29,6 +29,8 @@ export interface BuildRequestOptions {
   labels: Record<string, string>;
   secrets: { id: string; value: Uint8Array }[];
   network: 'default' | 'none';
+  /** RUN's step runner; absent: the daemon's default (daemon.json "builder"). */
+  builder?: 'vm' | 'native';
   platform?: string;
   /** `tar`: the final stage's filesystem is streamed back after the result. */
   export?: 'tar';
@@ -58,6 +60,8 @@ export class ImageBuilder {
     /** Private to hyprd (0700): contexts, secrets, stage trees. */
     private readonly workRoot: string,
     private readonly logger: Logger,
+    /** daemon.json "builder": the step runner of builds that do not name one. */
+    private readonly defaultBuilder: 'vm' | 'native' = 'vm',
   ) {}
 
   /** Removes what builds of a previous hyprd left (a crash mid-build). */
@@ -116,6 +120,7 @@ export class ImageBuilder {
         signal: hooks.signal,
         onProgress: hooks.onProgress,
         network: opts.network,
+        builder: opts.builder ?? this.defaultBuilder,
         ...(opts.network !== 'none' ? this.runNetwork() : {}),
       });
       this.logger.info(

@@ -24,6 +24,12 @@ function toBuildOptions(o: BuildOptions): BuildRequestOptions {
       `network mode "${o.network}" is not supported for builds`,
       'use --network default or --network none',
     );
+  if (o.builder && o.builder !== 'vm' && o.builder !== 'native')
+    throw new HyprError(
+      'BUILD_OPTIONS_INVALID',
+      `builder "${o.builder}" is not known`,
+      'use --builder vm (a microVM, the default) or --builder native (namespaces on the host)',
+    );
   if (o.export && o.export !== 'tar')
     throw new HyprError('BUILD_OPTIONS_INVALID', `export "${o.export}" is not supported`, 'the CLI asks for "tar"');
   return {
@@ -39,6 +45,7 @@ function toBuildOptions(o: BuildOptions): BuildRequestOptions {
     labels: o.labels,
     secrets: o.secrets.map((s) => ({ id: s.id, value: s.value })),
     network: o.network === 'none' ? 'none' : 'default',
+    ...(o.builder === 'vm' || o.builder === 'native' ? { builder: o.builder } : {}),
     ...(o.platform ? { platform: o.platform } : {}),
     ...(o.export === 'tar' ? { export: 'tar' as const } : {}),
   };
