@@ -128,30 +128,28 @@ export async function normalizeLayerTar(inPath: string, outPath: string, sourceD
     total += header.type === 'file' ? header.sizeBytes : 0;
   const writer = await LayerTarWriter.create(outPath);
   try {
+    // Each entry with its file's bytes, the root entry left out.
+    const items = async function* () {
+      for await (const { header, body } of readTar(createReadStream(inPath))) {
+        const entry = entryOf(header);
+        if (entry.path === '' || entry.path === '.' || entry.path === './') continue;
+        if (header.type !== 'file') {
+          yield { entry };
+          continue;
+        }
+        const chunks: Buffer[] = [];
+        for await (const c of body) chunks.push(c);
+        yield { entry, data: Buffer.concat(chunks) };
+      }
+    };
     if (total <= SORT_LIMIT_BYTES) {
-      const items: { entry: TarWriteEntry; data?: Buffer }[] = [];
-      for await (const { header, body } of readTar(createReadStream(inPath))) {
-        const entry = entryOf(header);
-        if (entry.path === '' || entry.path === '.' || entry.path === './') continue;
-        if (header.type === 'file') {
-          const chunks: Buffer[] = [];
-          for await (const c of body) chunks.push(c);
-          items.push({ entry, data: Buffer.concat(chunks) });
-        } else items.push({ entry });
-      }
+      const sorted: { entry: TarWriteEntry; data?: Buffer }[] = [];
+      for await (const it of items()) sorted.push(it);
       const key = (e: TarWriteEntry) => e.path.replace(/\/+$/, '');
-      items.sort((a, b) => (key(a.entry) < key(b.entry) ? -1 : key(a.entry) > key(b.entry) ? 1 : 0));
-      for (const it of items) await writer.add(it.entry, it.data);
+      sorted.sort((a, b) => (key(a.entry) < key(b.entry) ? -1 : key(a.entry) > key(b.entry) ? 1 : 0));
+      for (const it of sorted) await writer.add(it.entry, it.data);
     } else {
-      for await (const { header, body } of readTar(createReadStream(inPath))) {
-        const entry = entryOf(header);
-        if (entry.path === '' || entry.path === '.' || entry.path === './') continue;
-        if (header.type === 'file') {
-          const chunks: Buffer[] = [];
-          for await (const c of body) chunks.push(c);
-          await writer.add(entry, Buffer.concat(chunks));
-        } else await writer.add(entry);
-      }
+      for await (const it of items()) await writer.add(it.entry, it.data);
     }
     await writer.close();
   } catch (e) {
