@@ -17,16 +17,30 @@ export interface QmpClient {
   close(): void;
 }
 
+/** Connects to the socket; QEMU creates it while it starts, so a missing one is retried for a while. */
+async function connectSocket(path: string, waitMs = 10_000): Promise<Socket> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    try {
+      return await new Promise<Socket>((resolve, reject) => {
+        const s = connect(path);
+        s.once('connect', () => resolve(s));
+        s.once('error', reject);
+      });
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if ((code !== 'ENOENT' && code !== 'ECONNREFUSED') || Date.now() > deadline)
+        throw new HyprError(
+          'VM_HYPERVISOR_FAILED',
+          `cannot reach the hypervisor's control socket ${path}: ${(e as Error).message}`,
+        );
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
 export async function connectQmp(path: string, opts: { timeoutMs?: number } = {}): Promise<QmpClient> {
-  const socket: Socket = await new Promise((resolve, reject) => {
-    const s = connect(path);
-    s.once('connect', () => resolve(s));
-    s.once('error', (e) =>
-      reject(
-        new HyprError('VM_HYPERVISOR_FAILED', `cannot reach the hypervisor's control socket ${path}: ${e.message}`),
-      ),
-    );
-  });
+  const socket = await connectSocket(path);
   const pending = new Map<number, Pending>();
   let nextId = 1;
   let greeted!: () => void;
