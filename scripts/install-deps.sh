@@ -11,6 +11,7 @@ PACKAGES=(
   busybox-static cpio
   docker-registry skopeo umoci apache2-utils
   iproute2 nftables
+  podman conmon containerd
   git ca-certificates curl
 )
 
