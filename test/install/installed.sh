@@ -26,6 +26,9 @@ for p in "$root"/packages/*/; do
 done
 for n in api core daemon cli guest-linux-x64; do ls "$T"/tgz/hypr-$n-*.tgz >/dev/null 2>&1 || fail "no tarball for @hypr/$n"; done
 echo "ok: packed $(ls "$T/tgz" | wc -l) packages ($(du -ch "$T"/tgz/*.tgz | tail -1 | cut -f1))"
+protos=$(tar -tzf "$T"/tgz/hypr-api-*.tgz | grep -c '^package/proto/hypr/v1/.*\.proto$')
+[ "$protos" = "$(ls "$root"/proto/hypr/v1/*.proto | wc -l)" ] || fail "@hypr/api ships $protos of the .proto files"
+echo "ok: @hypr/api ships the $protos .proto files"
 
 # 2. the CLI's closure installs with no native module (what `npm i -g @hypr/cli` fetches)
 mkdir -p "$T/cli-only"
