@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { HyprError, editDistance } from '@hypr/core';
+import { SERVICE_KINDS, type ServiceKind } from './service/index.js';
 
 export const USAGE = `Usage: hyprd [OPTIONS]
 
@@ -13,6 +14,8 @@ Options:
   --data-root DIR     state directory (default $HYPR_HOME, /var/lib/hypr as root)
   -H, --host SOCKET   socket to listen on, unix:///path (default $HYPR_HOST, /run/hypr/hyprd.sock as root)
   -l, --log-level LEVEL   trace, debug, info, warn, error, fatal (default info)
+  --print-service KIND    print a systemd unit or launchd plist that starts this hyprd, then exit
+                          (systemd or launchd; see docs/install.md)
   -v, --version       print the version
   -h, --help          show this help`;
 
@@ -23,16 +26,19 @@ const OPTIONS = {
   'data-root': { type: 'string' },
   host: { type: 'string', short: 'H' },
   'log-level': { type: 'string', short: 'l' },
+  'print-service': { type: 'string' },
   version: { type: 'boolean', short: 'v' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-const FLAG_NAMES = ['--data-root', '-H, --host', '-l, --log-level', '-v, --version', '-h, --help'];
+const FLAG_NAMES = ['--data-root', '-H, --host', '-l, --log-level', '--print-service', '-v, --version', '-h, --help'];
 
 export interface HyprdFlags {
   dataRoot?: string;
   host?: string;
   logLevel: LogLevel;
+  /** --print-service: print this service file and exit. */
+  printService?: ServiceKind;
   version: boolean;
   help: boolean;
 }
@@ -56,6 +62,18 @@ export function parseLogLevel(value: string, from: string): LogLevel {
     'DAEMON_FLAG_INVALID',
     `invalid ${from} "${value}": valid levels are ${LOG_LEVELS.join(', ')}`,
     near ? `did you mean ${near}?` : undefined,
+  );
+}
+
+/** --print-service's value: systemd or launchd. */
+function parseServiceKind(value: string): ServiceKind {
+  const kind = value.trim().toLowerCase();
+  if ((SERVICE_KINDS as readonly string[]).includes(kind)) return kind as ServiceKind;
+  const near = closest(kind, SERVICE_KINDS);
+  throw new HyprError(
+    'DAEMON_FLAG_INVALID',
+    `invalid --print-service "${value}": hyprd prints ${SERVICE_KINDS.join(' or ')}`,
+    near ? `did you mean ${near}?` : 'hyprd --print-service systemd (Linux) or launchd (macOS)',
   );
 }
 
@@ -83,7 +101,14 @@ function flagError(e: unknown): HyprError {
 
 /** Parses hyprd's argv; the log level falls back to HYPR_LOG_LEVEL, then info. */
 export function parseHyprdFlags(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): HyprdFlags {
-  let values: { 'data-root'?: string; host?: string; 'log-level'?: string; version?: boolean; help?: boolean };
+  let values: {
+    'data-root'?: string;
+    host?: string;
+    'log-level'?: string;
+    'print-service'?: string;
+    version?: boolean;
+    help?: boolean;
+  };
   try {
     ({ values } = parseArgs({ args: [...argv], options: OPTIONS, strict: true, allowPositionals: false }));
   } catch (e) {
@@ -102,6 +127,7 @@ export function parseHyprdFlags(argv: readonly string[], env: NodeJS.ProcessEnv 
     dataRoot: values['data-root'],
     host: values.host,
     logLevel,
+    ...(values['print-service'] !== undefined ? { printService: parseServiceKind(values['print-service']) } : {}),
     version: values.version ?? false,
     help: values.help ?? false,
   };

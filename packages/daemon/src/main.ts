@@ -7,6 +7,8 @@ import { HyprError } from '@hypr/core';
 import { pino } from 'pino';
 import { daemonVersion, startDaemon } from './daemon.js';
 import { type HyprdFlags, USAGE, parseHyprdFlags } from './flags.js';
+import { serviceFile, serviceTarget } from './service/index.js';
+import { checkHost, dependencyWarnings, preflightError } from './system/preflight.js';
 
 /** Exit status of a usage error, as the hypr CLI's. */
 const USAGE_EXIT = 125;
@@ -31,7 +33,20 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`hyprd version ${daemonVersion()}\n`);
     return 0;
   }
+  if (flags.printService) {
+    const target = serviceTarget({ kind: flags.printService, dataRoot: flags.dataRoot, host: flags.host });
+    process.stdout.write(serviceFile(flags.printService, target));
+    return 0;
+  }
   const logger = pino({ level: flags.logLevel, base: { pid: process.pid } });
+  // What the host lacks is said now, naming the package to install, not as an ENOENT at the first run.
+  const checks = await checkHost();
+  const missing = preflightError(checks);
+  if (missing) {
+    printError(missing);
+    return 1;
+  }
+  for (const warning of dependencyWarnings(checks)) logger.warn({ warning }, 'host dependency missing');
   let daemon: Awaited<ReturnType<typeof startDaemon>>;
   try {
     daemon = await startDaemon({ dataRoot: flags.dataRoot, host: flags.host, logger });

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { hostname, release } from 'node:os';
 import { detectAccelerator, guestArtifacts, runCommand, selectAdapter } from '@hypr/core';
+import { type DependencyCheck, checkHost, dependencyWarnings } from './preflight.js';
 
 export interface SystemFacts {
   adapter: string;
@@ -22,6 +23,10 @@ export interface SystemFacts {
   /** The hypervisor binary and the first line of its --version. */
   hypervisor: string;
   hypervisorVersion: string;
+  /** What hyprd needs from the host, checked again on each `info` (preflight.ts). */
+  dependencies: Required<DependencyCheck>[];
+  /** One line per missing optional part (docker info's Warnings). */
+  warnings: string[];
 }
 
 /** The Linux version string inside an uncompressed vmlinux ("6.1.0 …"). */
@@ -83,6 +88,8 @@ type GuestFacts = Pick<
   | 'kestrelVersion'
   | 'hypervisor'
   | 'hypervisorVersion'
+  | 'dependencies'
+  | 'warnings'
 >;
 
 export async function guestFacts(): Promise<GuestFacts> {
@@ -103,6 +110,7 @@ export async function guestFacts(): Promise<GuestFacts> {
   } catch {
     /* reported as unknown */
   }
+  const checks = await checkHost();
   return {
     adapter,
     accelerator: accel.accel,
@@ -113,5 +121,7 @@ export async function guestFacts(): Promise<GuestFacts> {
     kestrelVersion: kestrel ? await kestrelVersionOf(kestrel) : 'missing',
     hypervisor: binary || 'none',
     hypervisorVersion: binary ? await hypervisorVersion(binary) : 'none',
+    dependencies: checks.map((c) => ({ ...c, install: c.install ?? '' })),
+    warnings: dependencyWarnings(checks),
   };
 }

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file hypr/v1/system.proto.
  */
 export const file_hypr_v1_system: GenFile = /*@__PURE__*/
-  fileDesc("ChRoeXByL3YxL3N5c3RlbS5wcm90bxIHaHlwci52MSINCgtJbmZvUmVxdWVzdCLzBAoMSW5mb1Jlc3BvbnNlEg8KB2FkYXB0ZXIYASABKAkSEwoLYWNjZWxlcmF0b3IYAiABKAkSGgoSYWNjZWxlcmF0b3JfcmVhc29uGAMgASgJEhMKC2tlcm5lbF9wYXRoGAQgASgJEhQKDGtlc3RyZWxfcGF0aBgFIAEoCRIWCg5rZXJuZWxfdmVyc2lvbhgGIAEoCRIXCg9rZXN0cmVsX3ZlcnNpb24YByABKAkSEQoJZGF0YV9yb290GAggASgJEg4KBnNvY2tldBgJIAEoCRISCgpjb250YWluZXJzGAogASgFEhoKEmNvbnRhaW5lcnNfcnVubmluZxgLIAEoBRIaChJjb250YWluZXJzX3N0b3BwZWQYDCABKAUSDgoGaW1hZ2VzGA0gASgFEhYKDnNlcnZlcl92ZXJzaW9uGA4gASgJEgoKAm9zGA8gASgJEhQKDGFyY2hpdGVjdHVyZRgQIAEoCRIMCgRjcHVzGBEgASgFEhQKDG1lbW9yeV9ieXRlcxgSIAEoAxIPCgdydW50aW1lGBMgASgJEhkKEWNvbnRhaW5lcnNfcGF1c2VkGBQgASgFEgwKBG5hbWUYFSABKAkSGwoTa2VybmVsX3ZlcnNpb25faG9zdBgWIAEoCRIYChBvcGVyYXRpbmdfc3lzdGVtGBcgASgJEhIKCmh5cGVydmlzb3IYGCABKAkSGgoSaHlwZXJ2aXNvcl92ZXJzaW9uGBkgASgJEhQKDGRlZmF1bHRfY3B1cxgaIAEoBRIcChRkZWZhdWx0X21lbW9yeV9ieXRlcxgbIAEoAxITCgthcGlfdmVyc2lvbhgcIAEoCSIQCg5WZXJzaW9uUmVxdWVzdCJnCg9WZXJzaW9uUmVzcG9uc2USDwoHdmVyc2lvbhgBIAEoCRITCgthcGlfdmVyc2lvbhgCIAEoCRIUCgxub2RlX3ZlcnNpb24YAyABKAkSCgoCb3MYBCABKAkSDAoEYXJjaBgFIAEoCSINCgtQaW5nUmVxdWVzdCIOCgxQaW5nUmVzcG9uc2UiSAoNRXZlbnRzUmVxdWVzdBIPCgdmaWx0ZXJzGAEgAygJEhIKCnNpbmNlX25hbm8YAiABKAMSEgoKdW50aWxfbmFubxgDIAEoAyK5AQoMRXZlbnRNZXNzYWdlEgwKBHR5cGUYASABKAkSDgoGYWN0aW9uGAIgASgJEgoKAmlkGAMgASgJEjkKCmF0dHJpYnV0ZXMYBCADKAsyJS5oeXByLnYxLkV2ZW50TWVzc2FnZS5BdHRyaWJ1dGVzRW50cnkSEQoJdGltZV9uYW5vGAUgASgDGjEKD0F0dHJpYnV0ZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIhIKEERpc2tVc2FnZVJlcXVlc3QiywEKEURpc2tVc2FnZVJlc3BvbnNlEicKBmltYWdlcxgBIAMoCzIXLmh5cHIudjEuSW1hZ2VEaXNrVXNhZ2USLwoKY29udGFpbmVycxgCIAMoCzIbLmh5cHIudjEuQ29udGFpbmVyRGlza1VzYWdlEikKB3ZvbHVtZXMYAyADKAsyGC5oeXByLnYxLlZvbHVtZURpc2tVc2FnZRIxCgtidWlsZF9jYWNoZRgEIAMoCzIcLmh5cHIudjEuQnVpbGRDYWNoZURpc2tVc2FnZSKhAQoOSW1hZ2VEaXNrVXNhZ2USCgoCaWQYASABKAkSEQoJcmVwb190YWdzGAIgAygJEhIKCmNyZWF0ZWRfYXQYAyABKAMSEgoKc2l6ZV9ieXRlcxgEIAEoAxIZChFzaGFyZWRfc2l6ZV9ieXRlcxgFIAEoAxIZChF1bmlxdWVfc2l6ZV9ieXRlcxgGIAEoAxISCgpjb250YWluZXJzGAcgASgFIqwBChJDb250YWluZXJEaXNrVXNhZ2USCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRINCgVpbWFnZRgDIAEoCRIPCgdjb21tYW5kGAQgASgJEhIKCmNyZWF0ZWRfYXQYBSABKAMSDQoFc3RhdGUYBiABKAkSDgoGc3RhdHVzGAcgASgJEhIKCnNpemVfYnl0ZXMYCCABKAMSFQoNbG9jYWxfdm9sdW1lcxgJIAEoBSJCCg9Wb2x1bWVEaXNrVXNhZ2USDAoEbmFtZRgBIAEoCRINCgVsaW5rcxgCIAEoBRISCgpzaXplX2J5dGVzGAMgASgDIo0BChNCdWlsZENhY2hlRGlza1VzYWdlEgoKAmlkGAEgASgJEgwKBHR5cGUYAiABKAkSEgoKc2l6ZV9ieXRlcxgDIAEoAxISCgpjcmVhdGVkX2F0GAQgASgDEhQKDGxhc3RfdXNlZF9hdBgFIAEoAxIOCgZzaGFyZWQYBiABKAgSDgoGaW5fdXNlGAcgASgIMrYCCg1TeXN0ZW1TZXJ2aWNlEjMKBEluZm8SFC5oeXByLnYxLkluZm9SZXF1ZXN0GhUuaHlwci52MS5JbmZvUmVzcG9uc2USPAoHVmVyc2lvbhIXLmh5cHIudjEuVmVyc2lvblJlcXVlc3QaGC5oeXByLnYxLlZlcnNpb25SZXNwb25zZRIzCgRQaW5nEhQuaHlwci52MS5QaW5nUmVxdWVzdBoVLmh5cHIudjEuUGluZ1Jlc3BvbnNlEjkKBkV2ZW50cxIWLmh5cHIudjEuRXZlbnRzUmVxdWVzdBoVLmh5cHIudjEuRXZlbnRNZXNzYWdlMAESQgoJRGlza1VzYWdlEhkuaHlwci52MS5EaXNrVXNhZ2VSZXF1ZXN0GhouaHlwci52MS5EaXNrVXNhZ2VSZXNwb25zZWIGcHJvdG8z");
+  fileDesc("ChRoeXByL3YxL3N5c3RlbS5wcm90bxIHaHlwci52MSINCgtJbmZvUmVxdWVzdCK1BQoMSW5mb1Jlc3BvbnNlEg8KB2FkYXB0ZXIYASABKAkSEwoLYWNjZWxlcmF0b3IYAiABKAkSGgoSYWNjZWxlcmF0b3JfcmVhc29uGAMgASgJEhMKC2tlcm5lbF9wYXRoGAQgASgJEhQKDGtlc3RyZWxfcGF0aBgFIAEoCRIWCg5rZXJuZWxfdmVyc2lvbhgGIAEoCRIXCg9rZXN0cmVsX3ZlcnNpb24YByABKAkSEQoJZGF0YV9yb290GAggASgJEg4KBnNvY2tldBgJIAEoCRISCgpjb250YWluZXJzGAogASgFEhoKEmNvbnRhaW5lcnNfcnVubmluZxgLIAEoBRIaChJjb250YWluZXJzX3N0b3BwZWQYDCABKAUSDgoGaW1hZ2VzGA0gASgFEhYKDnNlcnZlcl92ZXJzaW9uGA4gASgJEgoKAm9zGA8gASgJEhQKDGFyY2hpdGVjdHVyZRgQIAEoCRIMCgRjcHVzGBEgASgFEhQKDG1lbW9yeV9ieXRlcxgSIAEoAxIPCgdydW50aW1lGBMgASgJEhkKEWNvbnRhaW5lcnNfcGF1c2VkGBQgASgFEgwKBG5hbWUYFSABKAkSGwoTa2VybmVsX3ZlcnNpb25faG9zdBgWIAEoCRIYChBvcGVyYXRpbmdfc3lzdGVtGBcgASgJEhIKCmh5cGVydmlzb3IYGCABKAkSGgoSaHlwZXJ2aXNvcl92ZXJzaW9uGBkgASgJEhQKDGRlZmF1bHRfY3B1cxgaIAEoBRIcChRkZWZhdWx0X21lbW9yeV9ieXRlcxgbIAEoAxITCgthcGlfdmVyc2lvbhgcIAEoCRIuCgxkZXBlbmRlbmNpZXMYHSADKAsyGC5oeXByLnYxLkRlcGVuZGVuY3lDaGVjaxIQCgh3YXJuaW5ncxgeIAMoCSJeCg9EZXBlbmRlbmN5Q2hlY2sSDAoEbmFtZRgBIAEoCRIQCghyZXF1aXJlZBgCIAEoCBIKCgJvaxgDIAEoCBIOCgZkZXRhaWwYBCABKAkSDwoHaW5zdGFsbBgFIAEoCSIQCg5WZXJzaW9uUmVxdWVzdCJnCg9WZXJzaW9uUmVzcG9uc2USDwoHdmVyc2lvbhgBIAEoCRITCgthcGlfdmVyc2lvbhgCIAEoCRIUCgxub2RlX3ZlcnNpb24YAyABKAkSCgoCb3MYBCABKAkSDAoEYXJjaBgFIAEoCSINCgtQaW5nUmVxdWVzdCIOCgxQaW5nUmVzcG9uc2UiSAoNRXZlbnRzUmVxdWVzdBIPCgdmaWx0ZXJzGAEgAygJEhIKCnNpbmNlX25hbm8YAiABKAMSEgoKdW50aWxfbmFubxgDIAEoAyK5AQoMRXZlbnRNZXNzYWdlEgwKBHR5cGUYASABKAkSDgoGYWN0aW9uGAIgASgJEgoKAmlkGAMgASgJEjkKCmF0dHJpYnV0ZXMYBCADKAsyJS5oeXByLnYxLkV2ZW50TWVzc2FnZS5BdHRyaWJ1dGVzRW50cnkSEQoJdGltZV9uYW5vGAUgASgDGjEKD0F0dHJpYnV0ZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIhIKEERpc2tVc2FnZVJlcXVlc3QiywEKEURpc2tVc2FnZVJlc3BvbnNlEicKBmltYWdlcxgBIAMoCzIXLmh5cHIudjEuSW1hZ2VEaXNrVXNhZ2USLwoKY29udGFpbmVycxgCIAMoCzIbLmh5cHIudjEuQ29udGFpbmVyRGlza1VzYWdlEikKB3ZvbHVtZXMYAyADKAsyGC5oeXByLnYxLlZvbHVtZURpc2tVc2FnZRIxCgtidWlsZF9jYWNoZRgEIAMoCzIcLmh5cHIudjEuQnVpbGRDYWNoZURpc2tVc2FnZSKhAQoOSW1hZ2VEaXNrVXNhZ2USCgoCaWQYASABKAkSEQoJcmVwb190YWdzGAIgAygJEhIKCmNyZWF0ZWRfYXQYAyABKAMSEgoKc2l6ZV9ieXRlcxgEIAEoAxIZChFzaGFyZWRfc2l6ZV9ieXRlcxgFIAEoAxIZChF1bmlxdWVfc2l6ZV9ieXRlcxgGIAEoAxISCgpjb250YWluZXJzGAcgASgFIqwBChJDb250YWluZXJEaXNrVXNhZ2USCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRINCgVpbWFnZRgDIAEoCRIPCgdjb21tYW5kGAQgASgJEhIKCmNyZWF0ZWRfYXQYBSABKAMSDQoFc3RhdGUYBiABKAkSDgoGc3RhdHVzGAcgASgJEhIKCnNpemVfYnl0ZXMYCCABKAMSFQoNbG9jYWxfdm9sdW1lcxgJIAEoBSJCCg9Wb2x1bWVEaXNrVXNhZ2USDAoEbmFtZRgBIAEoCRINCgVsaW5rcxgCIAEoBRISCgpzaXplX2J5dGVzGAMgASgDIo0BChNCdWlsZENhY2hlRGlza1VzYWdlEgoKAmlkGAEgASgJEgwKBHR5cGUYAiABKAkSEgoKc2l6ZV9ieXRlcxgDIAEoAxISCgpjcmVhdGVkX2F0GAQgASgDEhQKDGxhc3RfdXNlZF9hdBgFIAEoAxIOCgZzaGFyZWQYBiABKAgSDgoGaW5fdXNlGAcgASgIMrYCCg1TeXN0ZW1TZXJ2aWNlEjMKBEluZm8SFC5oeXByLnYxLkluZm9SZXF1ZXN0GhUuaHlwci52MS5JbmZvUmVzcG9uc2USPAoHVmVyc2lvbhIXLmh5cHIudjEuVmVyc2lvblJlcXVlc3QaGC5oeXByLnYxLlZlcnNpb25SZXNwb25zZRIzCgRQaW5nEhQuaHlwci52MS5QaW5nUmVxdWVzdBoVLmh5cHIudjEuUGluZ1Jlc3BvbnNlEjkKBkV2ZW50cxIWLmh5cHIudjEuRXZlbnRzUmVxdWVzdBoVLmh5cHIudjEuRXZlbnRNZXNzYWdlMAESQgoJRGlza1VzYWdlEhkuaHlwci52MS5EaXNrVXNhZ2VSZXF1ZXN0GhouaHlwci52MS5EaXNrVXNhZ2VSZXNwb25zZWIGcHJvdG8z");
 
 /**
  * @generated from message hypr.v1.InfoRequest
@@ -178,6 +178,20 @@ export type InfoResponse = Message<"hypr.v1.InfoResponse"> & {
    * @generated from field: string api_version = 28;
    */
   apiVersion: string;
+
+  /**
+   * What hyprd needs from the host (hypervisor, virtiofsd, mkfs.ext4, guest, accelerator), checked now.
+   *
+   * @generated from field: repeated hypr.v1.DependencyCheck dependencies = 29;
+   */
+  dependencies: DependencyCheck[];
+
+  /**
+   * docker info's Warnings: one line per missing optional part, with the command that installs it.
+   *
+   * @generated from field: repeated string warnings = 30;
+   */
+  warnings: string[];
 };
 
 /**
@@ -186,6 +200,53 @@ export type InfoResponse = Message<"hypr.v1.InfoResponse"> & {
  */
 export const InfoResponseSchema: GenMessage<InfoResponse> = /*@__PURE__*/
   messageDesc(file_hypr_v1_system, 1);
+
+/**
+ * One thing hyprd needs from the host, as found.
+ *
+ * @generated from message hypr.v1.DependencyCheck
+ */
+export type DependencyCheck = Message<"hypr.v1.DependencyCheck"> & {
+  /**
+   * "hypervisor", "virtiofsd", "mkfs.ext4", "guest", "accelerator"
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * A missing required part stops hyprd at start; a missing optional one is a warning.
+   *
+   * @generated from field: bool required = 2;
+   */
+  required: boolean;
+
+  /**
+   * @generated from field: bool ok = 3;
+   */
+  ok: boolean;
+
+  /**
+   * The path and version found, or what is wrong.
+   *
+   * @generated from field: string detail = 4;
+   */
+  detail: string;
+
+  /**
+   * The command that installs what is missing on this distribution ("apt-get install qemu-system-x86").
+   *
+   * @generated from field: string install = 5;
+   */
+  install: string;
+};
+
+/**
+ * Describes the message hypr.v1.DependencyCheck.
+ * Use `create(DependencyCheckSchema)` to create a new message.
+ */
+export const DependencyCheckSchema: GenMessage<DependencyCheck> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_system, 2);
 
 /**
  * @generated from message hypr.v1.VersionRequest
@@ -198,7 +259,7 @@ export type VersionRequest = Message<"hypr.v1.VersionRequest"> & {
  * Use `create(VersionRequestSchema)` to create a new message.
  */
 export const VersionRequestSchema: GenMessage<VersionRequest> = /*@__PURE__*/
-  messageDesc(file_hypr_v1_system, 2);
+  messageDesc(file_hypr_v1_system, 3);
 
 /**
  * @generated from message hypr.v1.VersionResponse
@@ -235,7 +296,7 @@ export type VersionResponse = Message<"hypr.v1.VersionResponse"> & {
  * Use `create(VersionResponseSchema)` to create a new message.
  */
 export const VersionResponseSchema: GenMessage<VersionResponse> = /*@__PURE__*/
-  messageDesc(file_hypr_v1_system, 3);
+  messageDesc(file_hypr_v1_system, 4);
 
 /**
  * @generated from message hypr.v1.PingRequest
@@ -248,7 +309,7 @@ export type PingRequest = Message<"hypr.v1.PingRequest"> & {
  * Use `create(PingRequestSchema)` to create a new message.
  */
 export const PingRequestSchema: GenMessage<PingRequest> = /*@__PURE__*/
-  messageDesc(file_hypr_v1_system, 4);
+  messageDesc(file_hypr_v1_system, 5);
 
 /**
  * @generated from message hypr.v1.PingResponse
@@ -261,7 +322,7 @@ export type PingResponse = Message<"hypr.v1.PingResponse"> & {
  * Use `create(PingResponseSchema)` to create a new message.
  */
 export const PingResponseSchema: GenMessage<PingResponse> = /*@__PURE__*/
-  messageDesc(file_hypr_v1_system, 5);
+  messageDesc(file_hypr_v1_system, 6);
 
 /**
  * @generated from message hypr.v1.EventsRequest
@@ -294,7 +355,7 @@ export type EventsRequest = Message<"hypr.v1.EventsRequest"> & {
  * Use `create(EventsRequestSchema)` to create a new message.
  */
 export const EventsRequestSchema: GenMessage<EventsRequest> = /*@__PURE__*/
-  messageDesc(file_hypr_v1_system, 6);
+  messageDesc(file_hypr_v1_system, 7);
 
 /**
  * @generated from message hypr.v1.EventMessage
@@ -339,7 +400,7 @@ export type EventMessage = Message<"hypr.v1.EventMessage"> & {
  * Use `create(EventMessageSchema)` to create a new message.
  */
 export const EventMessageSchema: GenMessage<EventMessage> = /*@__PURE__*/
-  messageDesc(file_hypr_v1_system, 7);
+  messageDesc(file_hypr_v1_system, 8);
 
 /**
  * @generated from message hypr.v1.DiskUsageRequest
@@ -352,7 +413,7 @@ export type DiskUsageRequest = Message<"hypr.v1.DiskUsageRequest"> & {
  * Use `create(DiskUsageRequestSchema)` to create a new message.
  */
 export const DiskUsageRequestSchema: GenMessage<DiskUsageRequest> = /*@__PURE__*/
-  messageDesc(file_hypr_v1_system, 8);
+  messageDesc(file_hypr_v1_system, 9);
 
 /**
  * @generated from message hypr.v1.DiskUsageResponse
@@ -384,7 +445,7 @@ export type DiskUsageResponse = Message<"hypr.v1.DiskUsageResponse"> & {
  * Use `create(DiskUsageResponseSchema)` to create a new message.
  */
 export const DiskUsageResponseSchema: GenMessage<DiskUsageResponse> = /*@__PURE__*/
-  messageDesc(file_hypr_v1_system, 9);
+  messageDesc(file_hypr_v1_system, 10);
 
 /**
  * @generated from message hypr.v1.ImageDiskUsage
@@ -443,7 +504,7 @@ export type ImageDiskUsage = Message<"hypr.v1.ImageDiskUsage"> & {
  * Use `create(ImageDiskUsageSchema)` to create a new message.
  */
 export const ImageDiskUsageSchema: GenMessage<ImageDiskUsage> = /*@__PURE__*/
-  messageDesc(file_hypr_v1_system, 10);
+  messageDesc(file_hypr_v1_system, 11);
 
 /**
  * @generated from message hypr.v1.ContainerDiskUsage
@@ -504,7 +565,7 @@ export type ContainerDiskUsage = Message<"hypr.v1.ContainerDiskUsage"> & {
  * Use `create(ContainerDiskUsageSchema)` to create a new message.
  */
 export const ContainerDiskUsageSchema: GenMessage<ContainerDiskUsage> = /*@__PURE__*/
-  messageDesc(file_hypr_v1_system, 11);
+  messageDesc(file_hypr_v1_system, 12);
 
 /**
  * @generated from message hypr.v1.VolumeDiskUsage
@@ -533,7 +594,7 @@ export type VolumeDiskUsage = Message<"hypr.v1.VolumeDiskUsage"> & {
  * Use `create(VolumeDiskUsageSchema)` to create a new message.
  */
 export const VolumeDiskUsageSchema: GenMessage<VolumeDiskUsage> = /*@__PURE__*/
-  messageDesc(file_hypr_v1_system, 12);
+  messageDesc(file_hypr_v1_system, 13);
 
 /**
  * @generated from message hypr.v1.BuildCacheDiskUsage
@@ -586,7 +647,7 @@ export type BuildCacheDiskUsage = Message<"hypr.v1.BuildCacheDiskUsage"> & {
  * Use `create(BuildCacheDiskUsageSchema)` to create a new message.
  */
 export const BuildCacheDiskUsageSchema: GenMessage<BuildCacheDiskUsage> = /*@__PURE__*/
-  messageDesc(file_hypr_v1_system, 13);
+  messageDesc(file_hypr_v1_system, 14);
 
 /**
  * The daemon itself.
