@@ -4,7 +4,7 @@
  * first positional or `--` (`exec ID CMD ARGS…` keeps the program's own flags). Flags engines pass
  * that mean nothing to a VM (`--no-pivot`, `--no-new-keyring` …) are accepted and ignored.
  */
-import { HyprError, suggest } from '@hypr/core';
+import { HyprError, suggest } from '@hypr/core/errors';
 
 type FlagSpec = { kind: 'string' | 'bool' | 'list'; short?: string };
 type FlagSpecs = Record<string, FlagSpec>;

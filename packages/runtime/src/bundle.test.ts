@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigKeyError } from '@hypr/core';
+import { ConfigKeyError } from '@hypr/core/errors';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { parseBundleConfig, parseProcess } from './bundle.js';

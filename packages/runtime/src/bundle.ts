@@ -7,7 +7,8 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { ConfigKeyError, type GuestMount, HyprError } from '@hypr/core';
+import { ConfigKeyError, HyprError } from '@hypr/core/errors';
+import type { GuestMount } from '@hypr/core/vmm';
 
 /** A program to run: the container's init (config.json's process) or an exec (runc exec --process). */
 export interface ProcessSpec {

@@ -6,7 +6,7 @@
  *   hypr-runtime [--root DIR] [--log FILE] [--log-format text|json] [--systemd-cgroup] COMMAND …
  */
 import { appendFileSync } from 'node:fs';
-import { HyprError, suggest } from '@hypr/core';
+import { HyprError, suggest } from '@hypr/core/errors';
 import { COMMANDS, GLOBAL_FLAGS, type GlobalOptions, globalOptions, parseFlags, requireId } from './args.js';
 import { execInContainer } from './exec.js';
 import {

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HyprError } from '@hypr/core';
+import { HyprError } from '@hypr/core/errors';
 import { type BundleSpec, type ProcessSpec, parseProcess } from './bundle.js';
 import { writePidFile } from './lifecycle.js';
 import { type Reply, type Request, connectSupervisor, encodeLine, onLines } from './protocol.js';

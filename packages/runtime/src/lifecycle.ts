@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigKeyError, HyprError } from '@hypr/core';
+import { ConfigKeyError, HyprError } from '@hypr/core/errors';
 import { loadBundle } from './bundle.js';
 import { type Reply, connectSupervisor, encodeLine, onLines } from './protocol.js';
 import { parseSignal } from './signals.js';

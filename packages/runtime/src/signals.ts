@@ -1,6 +1,6 @@
 /** Signals as runc's `kill` takes them: `TERM`, `SIGTERM`, `sigterm` or `15`. */
 import { constants } from 'node:os';
-import { HyprError } from '@hypr/core';
+import { HyprError } from '@hypr/core/errors';
 
 const NUMBERS = constants.signals as Record<string, number>;
 

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { HyprError } from '@hypr/core';
+import { HyprError } from '@hypr/core/errors';
 import { describe, expect, test } from 'vitest';
 import { parseFlags } from './args.js';
 import { parseSignal, signalExitCode } from './signals.js';

@@ -11,7 +11,7 @@
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { HyprError } from '@hypr/core';
+import { HyprError } from '@hypr/core/errors';
 
 export const DEFAULT_ROOT = '/run/hypr-runtime';
 export const OCI_VERSION = '1.0.2';

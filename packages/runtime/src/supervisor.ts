@@ -8,7 +8,8 @@
 import { appendFileSync } from 'node:fs';
 import { type Server, type Socket, createServer } from 'node:net';
 import { join } from 'node:path';
-import { type GuestVm, HyprError, bootGuestVm } from '@hypr/core';
+import { HyprError } from '@hypr/core/errors';
+import { type GuestVm, bootGuestVm } from '@hypr/core/vmm';
 import type { BundleSpec } from './bundle.js';
 import { type Reply, type Request, encodeLine, onLines } from './protocol.js';
 import { parseSignal, signalExitCode } from './signals.js';
@@ -22,6 +23,17 @@ const KILL_GRACE_MS = 10_000;
 
 function write(fd: 1 | 2, b: Buffer): void {
   (fd === 1 ? process.stdout : process.stderr).write(b);
+}
+
+/**
+ * Resolves once the program runs, as runc's start returns once the init has exec'd: Kestrel serves
+ * exec sessions only after it started the program, so a finished exec of its own `ps` tool says so.
+ * A program that ends first ends the VM, which ends the wait too.
+ */
+async function programStarted(vm: GuestVm): Promise<void> {
+  const probe = vm.exec({ argv: ['/proc/1/exe', 'ps'], onStdout: () => {}, onStderr: () => {} });
+  probe.end();
+  await Promise.race([probe.wait(), vm.wait().catch(() => undefined)]);
 }
 
 export async function runSupervisor(dir: string): Promise<number> {
@@ -158,6 +170,7 @@ class Supervisor {
       throw h;
     }
     const vm = this.vm;
+    await programStarted(vm);
     writeJsonAtomic(FILES.started, { startedAt: new Date().toISOString(), vmPid: vm.pid });
     this.phase = 'running';
     if (this.pendingSignal) this.kill(this.pendingSignal);
