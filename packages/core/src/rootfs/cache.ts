@@ -1,22 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, open, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type ImageRecord, type ImageStore, type UnpackLimits, unpackImage } from '../image/index.js';
+import { BlobStore, type ImageRecord, type ImageStore, type UnpackLimits, unpackImage } from '../image/index.js';
 import { type Logger, silentLogger } from '../log.js';
+import { type RootfsDisk, type RootfsDiskJob, rootfsDiskPath } from './disk-job.js';
+import { buildDiskInWorker, diskWorkerAvailable } from './disk-worker-client.js';
 import { type RootfsDiskFormat, createRootfsDisk } from './ext4.js';
 
 /** Bump when the way disks are made changes, so old cached disks are not reused. */
 const DISK_VERSION = 'hypr-rootfs-v1';
-
-export interface RootfsDisk {
-  path: string;
-  format: RootfsDiskFormat;
-  /** The cache key: a hash of the chain of layer diff ids and the format. */
-  key: string;
-  sizeBytes: number;
-  /** True when the disk was already there (nothing was unpacked). */
-  cached: boolean;
-}
 
 export interface GetRootfsDiskOptions {
   format?: RootfsDiskFormat;
@@ -24,6 +16,13 @@ export interface GetRootfsDiskOptions {
   cacheDir?: string;
   /** Expansion limits for the unpack (decompression bombs); default from the environment or built in. */
   limits?: Partial<UnpackLimits>;
+  /**
+   * Unpack and mkfs in a worker thread, off the caller's event loop (hyprd: other API calls keep
+   * answering while a large image is made into a disk). Falls back to this thread when the worker
+   * script is not there (running from sources).
+   */
+  worker?: boolean;
+  /** Stops this caller's wait; the build itself goes on (another caller may be waiting for it). */
   signal?: AbortSignal;
   logger?: Logger;
 }
@@ -35,34 +34,96 @@ export function rootfsCacheKey(diffIds: readonly string[], format: RootfsDiskFor
     .digest('hex');
 }
 
+function diskJob(store: ImageStore, image: ImageRecord, opts: GetRootfsDiskOptions): RootfsDiskJob {
+  const format = opts.format ?? 'ext4';
+  return {
+    storeRoot: store.root,
+    image,
+    format,
+    dir: opts.cacheDir ?? join(store.root, 'rootfs'),
+    key: rootfsCacheKey(image.config.rootfs.diff_ids, format),
+    limits: opts.limits,
+  };
+}
+
+/** The image's disk when it is already made (its use time refreshed for pruning), else undefined. */
+export async function findRootfsDisk(
+  store: ImageStore,
+  image: ImageRecord,
+  opts: Pick<GetRootfsDiskOptions, 'format' | 'cacheDir'> = {},
+): Promise<RootfsDisk | undefined> {
+  const job = diskJob(store, image, opts);
+  const path = rootfsDiskPath(job);
+  const existing = await stat(path).catch(() => undefined);
+  if (!existing) return undefined;
+  const now = new Date();
+  await utimes(path, now, now).catch(() => {}); // for least-recently-used pruning
+  return { path, format: job.format, key: job.key, sizeBytes: existing.size, cached: true };
+}
+
+/** Builds under way in this process, by disk path: a pull and a run of the same image share one. */
+const building = new Map<string, Promise<RootfsDisk>>();
+
 /**
  * The read-only root filesystem disk of an image, made on first use (unpack all layers, then
- * mkfs) and reused after: the second `run` of an image does no unpacking. Disks are written to a
- * temp name, fsynced and renamed, so a half-made disk is never picked up.
+ * mkfs) and reused after: the second `run` of an image does no unpacking. hyprd asks for it as
+ * soon as an image is stored (pull, load, build), so the first `run` finds it made. Calls for
+ * the same disk while it is being made wait for that one build.
  */
 export async function getRootfsDisk(
   store: ImageStore,
   image: ImageRecord,
   opts: GetRootfsDiskOptions = {},
 ): Promise<RootfsDisk> {
-  const format = opts.format ?? 'ext4';
-  const dir = opts.cacheDir ?? join(store.root, 'rootfs');
-  const key = rootfsCacheKey(image.config.rootfs.diff_ids, format);
-  const path = join(dir, `${key}.${format}`);
-  const log = (opts.logger ?? silentLogger).child({ op: 'rootfs', image: image.digest, key: key.slice(0, 12) });
-  const existing = await stat(path).catch(() => undefined);
-  if (existing) {
-    const now = new Date();
-    await utimes(path, now, now).catch(() => {}); // for least-recently-used pruning
-    return { path, format, key, sizeBytes: existing.size, cached: true };
+  const found = await findRootfsDisk(store, image, opts);
+  if (found) return found;
+  const job = diskJob(store, image, opts);
+  const path = rootfsDiskPath(job);
+  let pending = building.get(path);
+  if (!pending) {
+    const log = (opts.logger ?? silentLogger).child({ op: 'rootfs', image: image.digest, key: job.key.slice(0, 12) });
+    const started = Date.now();
+    const inWorker = opts.worker === true && diskWorkerAvailable();
+    pending = (inWorker ? buildDiskInWorker(job) : buildRootfsDisk(job, { logger: opts.logger })).then((d) => {
+      log.debug({ totalMs: Date.now() - started, sizeBytes: d.sizeBytes, inWorker }, 'rootfs disk made');
+      return d;
+    });
+    building.set(path, pending);
+    pending.then(
+      () => building.delete(path),
+      () => building.delete(path),
+    );
   }
+  return opts.signal ? untilAborted(pending, opts.signal) : pending;
+}
+
+function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  signal.throwIfAborted();
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+/**
+ * Makes one disk: unpacks the layers into a scratch tree beside the cache, makes the filesystem
+ * under a temp name, fsyncs and renames it into place, so a half-made disk is never picked up.
+ * Reads only blob files, so it runs as well in a worker thread as in the caller's.
+ */
+export async function buildRootfsDisk(
+  job: RootfsDiskJob,
+  opts: { signal?: AbortSignal; logger?: Logger } = {},
+): Promise<RootfsDisk> {
+  const { image, format, dir, key } = job;
+  const path = rootfsDiskPath(job);
   await mkdir(dir, { recursive: true });
   const work = await mkdtemp(join(dir, '.build-'));
   try {
     const tree = join(work, 'tree');
-    const started = Date.now();
-    await unpackImage(store, image, tree, { limits: opts.limits, signal: opts.signal, logger: opts.logger });
-    const unpackedMs = Date.now() - started;
+    // unpackImage reads nothing of the store but its blobs: no database in a worker.
+    const blobsOnly = { blobs: new BlobStore(job.storeRoot) } as unknown as ImageStore;
+    await unpackImage(blobsOnly, image, tree, { limits: job.limits, signal: opts.signal, logger: opts.logger });
     const tmp = join(dir, `.${key}.${randomBytes(4).toString('hex')}.tmp`);
     try {
       const { sizeBytes } = await createRootfsDisk(tree, tmp, format, { signal: opts.signal, logger: opts.logger });
@@ -73,7 +134,6 @@ export async function getRootfsDisk(
         await fh.close();
       }
       await rename(tmp, path);
-      log.debug({ unpackedMs, totalMs: Date.now() - started, sizeBytes }, 'rootfs disk made');
       return { path, format, key, sizeBytes, cached: false };
     } finally {
       await rm(tmp, { force: true });

@@ -1,3 +1,4 @@
 export * from './cache.js';
+export * from './disk-job.js';
 export * from './ext4.js';
 export * from './initramfs.js';

@@ -9,7 +9,11 @@ import type { StoredContainerConfig } from './types.js';
 
 const WRITABLE_DISK_MIB = 1024;
 
-/** The read-only rootfs disk of each image, made once per image even when containers start together. */
+/**
+ * The read-only rootfs disk of each image, made once per image even when containers start together.
+ * Usually made already when the image was stored (ImageManager.prepareDisk); else made here, off the
+ * event loop.
+ */
 export class RootfsDisks {
   private readonly disks = new Map<string, Promise<string>>();
 
@@ -24,7 +28,7 @@ export class RootfsDisks {
       const image = this.images.getImage(digest);
       if (!image)
         return Promise.reject(new HyprError('IMAGE_NOT_FOUND', `the image ${digest} of this container is gone`));
-      p = getRootfsDisk(this.images, image, { logger: this.logger }).then((d) => d.path);
+      p = getRootfsDisk(this.images, image, { worker: true, logger: this.logger }).then((d) => d.path);
       this.disks.set(digest, p);
       p.catch(() => this.disks.delete(digest));
     }

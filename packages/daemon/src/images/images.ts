@@ -10,6 +10,7 @@ import {
   RegistryClient,
   createCredentialResolver,
   formatPlatform,
+  getRootfsDisk,
   loadImages,
   parseImageRef,
   parsePlatform,
@@ -51,12 +52,31 @@ export class ImageManager {
     ref: string,
     opts: { platform?: string; onProgress?: (p: PullProgress) => void; signal?: AbortSignal } = {},
   ): Promise<ImageRecord> {
-    return pullImage(this.store, parseImageRef(ref), {
+    const image = await pullImage(this.store, parseImageRef(ref), {
       ...this.access(),
       platform: opts.platform ? parsePlatform(opts.platform) : undefined,
       onProgress: opts.onProgress,
       signal: opts.signal,
     });
+    await this.prepareDisk(image);
+    return image;
+  }
+
+  /**
+   * Makes the image's read-only root disk now (in a worker thread), so that its first `run` finds
+   * it ready instead of unpacking for seconds. Called when an image is stored: pull, load, build.
+   * A failure is logged, not thrown: the image is stored all the same, and `run` tries again and
+   * reports why it cannot.
+   */
+  async prepareDisk(image: ImageRecord): Promise<void> {
+    try {
+      await getRootfsDisk(this.store, image, { worker: true, logger: this.logger });
+    } catch (e) {
+      this.logger.warn(
+        { image: image.digest, err: (e as Error).message },
+        'rootfs disk not made; the first run will try',
+      );
+    }
   }
 
   async push(
@@ -87,7 +107,9 @@ export class ImageManager {
       );
     });
     if (!st.isFile()) throw new HyprError('INVALID_ARGUMENT', `${path} is not a file`, 'give the path of an archive');
-    return loadImages(this.store, path, { logger: this.logger });
+    const loaded = await loadImages(this.store, path, { logger: this.logger });
+    for (const image of loaded) await this.prepareDisk(image);
+    return loaded;
   }
 
   async save(refs: readonly string[], path: string): Promise<void> {
