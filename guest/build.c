@@ -546,8 +546,8 @@ int build_main(const char *commands_tag, const char *shared_tag)
 
 	if (!commands_tag || !shared_tag)
 		die(EXIT_SETUP, "build mode needs the commands and shared directories (job keys C and S)");
-	if (mount_at(commands_tag, COMMANDS_DIR, "9p", MS_RDONLY, "trans=virtio,version=9p2000.L,msize=262144") < 0 ||
-	    mount_at(shared_tag, SHARED_DIR, "9p", 0, "trans=virtio,version=9p2000.L,msize=262144") < 0)
+	if (mount_at(commands_tag, COMMANDS_DIR, "9p", MS_RDONLY, OPTS_9P) < 0 ||
+	    mount_at(shared_tag, SHARED_DIR, "9p", 0, OPTS_9P) < 0)
 		die(EXIT_SETUP, "cannot mount the build directories: %s", strerror(errno));
 	if (mount_kernel_fs(NEWROOT) < 0)
 		die(EXIT_SETUP, "cannot mount /proc, /sys, /dev in the build root: %s", strerror(errno));

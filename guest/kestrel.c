@@ -1,8 +1,8 @@
 /*
  * kestrel: PID 1 of every HYPR microVM.
  *
- * Runtime mode, in order: mount the kernel filesystems, find the host channels (virtio-serial
- * ports named hypr.stdout, hypr.stderr, hypr.control), read the job the host wrote into the
+ * Runtime mode, in order: mount the kernel filesystems, open the host channels (hypr.control,
+ * hypr.stdout, hypr.stderr: virtio-serial ports or vsock streams, channel.c), read the job the host wrote into the
  * initramfs (/hypr/job), mount the root filesystem (disk or 9p share) under a writable overlay
  * and switch into it, run the program with the job's argv/env/workdir/user, reap zombies, forward
  * stop requests, report the exit code on the control channel and power the VM off.
@@ -14,49 +14,6 @@
 #include "kestrel.h"
 
 int stdin_fd = -1;
-
-/* virtio-serial ports show up as /dev/vportNpM; their names are in sysfs. The ports are added
- * after the device handshake, which can finish after /init starts, so wait for them a while. */
-static int open_port(const char *name, int flags)
-{
-	char path[320], got[64];
-
-	for (int attempt = 0; attempt < 300; attempt++) {
-		DIR *d = opendir("/sys/class/virtio-ports");
-		struct dirent *e;
-
-		while (d && (e = readdir(d))) {
-			int fd, n;
-
-			if (e->d_name[0] == '.')
-				continue;
-			snprintf(path, sizeof(path), "/sys/class/virtio-ports/%s/name", e->d_name);
-			fd = open(path, O_RDONLY | O_CLOEXEC);
-			if (fd < 0)
-				continue;
-			n = read(fd, got, sizeof(got) - 1);
-			close(fd);
-			if (n <= 0)
-				continue;
-			got[n] = '\0';
-			if (got[n - 1] == '\n')
-				got[n - 1] = '\0';
-			if (strcmp(got, name) != 0)
-				continue;
-			snprintf(path, sizeof(path), "/dev/%s", e->d_name);
-			closedir(d);
-			fd = open(path, flags | O_CLOEXEC);
-			if (fd < 0)
-				return fail("open", path);
-			return fd;
-		}
-		if (d)
-			closedir(d);
-		usleep(10000);
-	}
-	say("virtio-serial port %s not found", name);
-	return -1;
-}
 
 /* /etc/hosts and /etc/resolv.conf in the container's root, as docker writes them. */
 static void write_names(void)
@@ -96,11 +53,12 @@ static void start_up(void)
 	console_fd = open("/dev/console", O_WRONLY | O_NOCTTY | O_CLOEXEC);
 	if (mount_at("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
 		power_off();
-	ctl_fd = open_port("hypr.control", O_RDWR);
-	out_fd = open_port("hypr.stdout", O_WRONLY);
-	err_fd = open_port("hypr.stderr", O_WRONLY);
+	choose_transport();
+	ctl_fd = open_channel("hypr.control", O_RDWR);
+	out_fd = open_channel("hypr.stdout", O_WRONLY);
+	err_fd = open_channel("hypr.stderr", O_WRONLY);
 	if (ctl_fd < 0 || out_fd < 0 || err_fd < 0)
-		die(EXIT_SETUP, "host channels missing (virtio-serial ports hypr.control/stdout/stderr)");
+		die(EXIT_SETUP, "host channels hypr.control/stdout/stderr missing");
 	control("[HYPR-READY] kestrel %s", KESTREL_VERSION);
 }
 
@@ -108,14 +66,14 @@ static void start_up(void)
 static void open_job_ports(void)
 {
 	if (job.exec_port) {
-		int fd = open_port("hypr.exec", O_RDWR);
+		int fd = open_channel("hypr.exec", O_RDWR);
 
 		if (fd < 0)
-			die(EXIT_SETUP, "exec channel (virtio-serial port hypr.exec) missing");
+			die(EXIT_SETUP, "exec channel hypr.exec missing");
 		exec_init(fd);
 	}
-	if (job.open_stdin && (stdin_fd = open_port("hypr.stdin", O_RDONLY)) < 0)
-		die(EXIT_SETUP, "stdin channel (virtio-serial port hypr.stdin) missing");
+	if (job.open_stdin && (stdin_fd = open_channel("hypr.stdin", O_RDONLY)) < 0)
+		die(EXIT_SETUP, "stdin channel hypr.stdin missing");
 }
 
 int main(int argc, char **argv)

@@ -1,6 +1,7 @@
 /*
  * The shared face of kestrel's parts, read in this order:
- *   kestrel.c  start-up: the steps of main, the host channels
+ *   kestrel.c  start-up: the steps of main
+ *   channel.c  the host channels: virtio-serial ports or vsock streams
  *   report.c   what kestrel tells the host: console diagnostics, control lines, fatal errors
  *   job.c      the job file and the small parsers it needs
  *   mount.c    the root filesystem, volumes, the kernel filesystems, the container's /dev
@@ -42,6 +43,7 @@
 #define MAX_ARGS 4096
 #define MAX_ENV 4096
 #define NEWROOT "/mnt/root"
+#define OPTS_9P "trans=virtio,version=9p2000.L,msize=262144" /* one string, shared */
 
 /* Exit codes as the shell and docker use them. */
 #define EXIT_SETUP 125
@@ -96,6 +98,14 @@ void die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3), no
 void power_off(void) __attribute__((noreturn));
 int fail(const char *what, const char *path);
 int write_all(int fd, const void *buf, size_t len);
+
+/* channel.c */
+extern int use_vsock; /* the channels are vsock streams (hypr.transport=vsock), not virtio-serial ports */
+void choose_transport(void);
+int cmdline_wants_vsock(const char *cmdline);
+int channel_vsock_port(const char *name);
+int open_channel(const char *name, int flags);
+void flush_channels(void);
 
 /* job.c */
 int read_job(void);

@@ -158,8 +158,8 @@ static int mount_volume(const char *record)
 	if (strcmp(type, "9p") == 0) {
 		if (strncmp(source, "9p:", 3) == 0)
 			source += 3;
-		snprintf(data + strlen(data), sizeof(data) - strlen(data), "%strans=virtio,version=9p2000.L,msize=262144%s",
-			 *data ? "," : "", (flags & MS_RDONLY) ? ",cache=loose" : ",cache=mmap");
+		snprintf(data + strlen(data), sizeof(data) - strlen(data), "%s%s%s",
+			 *data ? "," : "", OPTS_9P, (flags & MS_RDONLY) ? ",cache=loose" : ",cache=mmap");
 	} else if (strcmp(type, "virtiofs") == 0 && strncmp(source, "virtiofs:", 9) == 0) {
 		source += 9;
 	}

@@ -1,12 +1,29 @@
 #!/usr/bin/env bash
-# Builds the HYPR guest kernel (uncompressed vmlinux, PVH-bootable) from Debian's linux-source-6.1
-# with guest/kernel/hypr.config applied on top of allnoconfig. The result is cached by the hash of
-# the fragment and the source tarball under ${HYPR_CACHE:-~/.cache/hypr}/kernel/<hash>/vmlinux, so a
-# second run is instant; guest/out/vmlinux points at it. Safe to re-run.
+# Builds the HYPR guest kernel from Debian's linux-source-6.1 with a config fragment applied on top
+# of allnoconfig:
+#   build-kernel.sh [x64]  guest/kernel/hypr.config: uncompressed vmlinux, PVH-bootable -> guest/out/vmlinux
+#   build-kernel.sh arm64  guest/kernel/hypr-arm64.config, cross-built with gcc-aarch64-linux-gnu: the
+#                          uncompressed arm64 Image (what QEMU virt, cloud-hypervisor and vfkit load)
+#                          -> guest/out/arm64/vmlinux (named like the x64 one so both guests look alike)
+# The result is cached by the hash of the fragment and the source tarball under
+# ${HYPR_CACHE:-~/.cache/hypr}/kernel/<hash>/vmlinux, so a second run is instant; guest/out points at it.
+# Safe to re-run.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-fragment="$root/guest/kernel/hypr.config"
+arch=${1:-x64}
+case "$arch" in
+  x64 | x86_64) arch=x64 karch=x86_64 target=vmlinux image=vmlinux cross= fragment="$root/guest/kernel/hypr.config" dest="$root/guest/out" ;;
+  arm64 | aarch64)
+    arch=arm64 karch=arm64 target=Image image=arch/arm64/boot/Image cross=aarch64-linux-gnu-
+    fragment="$root/guest/kernel/hypr-arm64.config" dest="$root/guest/out/arm64"
+    command -v ${cross}gcc >/dev/null || {
+      echo "build-kernel: ${cross}gcc is missing; run scripts/install-deps.sh (package gcc-aarch64-linux-gnu)" >&2
+      exit 1
+    }
+    ;;
+  *) echo "build-kernel: unknown architecture '$arch' (give x64 or arm64)" >&2; exit 1 ;;
+esac
 tarball=$(ls /usr/src/linux-source-6.1.tar.xz 2>/dev/null || true)
 if [[ -z "$tarball" ]]; then
   echo "build-kernel: /usr/src/linux-source-6.1.tar.xz is missing; run scripts/install-deps.sh (package linux-source-6.1)" >&2
@@ -16,7 +33,7 @@ fi
 cache="${HYPR_CACHE:-$HOME/.cache/hypr}/kernel"
 hash=$( (sha256sum "$fragment" | cut -d' ' -f1; stat -c '%s %Y' "$tarball") | sha256sum | cut -c1-16)
 out="$cache/$hash"
-mkdir -p "$root/guest/out"
+mkdir -p "$dest"
 
 if [[ ! -f "$out/vmlinux" ]]; then
   work="$cache/build-$hash"
@@ -25,7 +42,7 @@ if [[ ! -f "$out/vmlinux" ]]; then
   echo "build-kernel: unpacking $(basename "$tarball")"
   tar -xJf "$tarball" -C "$work" --strip-components=1
   echo "build-kernel: configuring (allnoconfig + $(basename "$fragment"))"
-  make -C "$work" -s ARCH=x86_64 KCONFIG_ALLCONFIG="$fragment" allnoconfig
+  make -C "$work" -s ARCH=$karch CROSS_COMPILE=$cross KCONFIG_ALLCONFIG="$fragment" allnoconfig
   # Every line of the fragment must survive Kconfig's dependency resolution.
   missing=0
   while IFS= read -r line; do
@@ -38,16 +55,16 @@ if [[ ! -f "$out/vmlinux" ]]; then
     fi
   done <"$fragment"
   ((missing == 0)) || exit 1
-  echo "build-kernel: compiling vmlinux with $(nproc) jobs"
-  make -C "$work" -s ARCH=x86_64 -j"$(nproc)" vmlinux
+  echo "build-kernel: compiling $target ($arch) with $(nproc) jobs"
+  make -C "$work" -s ARCH=$karch CROSS_COMPILE=$cross -j"$(nproc)" $target
   mkdir -p "$out.tmp"
-  cp "$work/vmlinux" "$out.tmp/vmlinux"
+  cp "$work/$image" "$out.tmp/vmlinux"
   cp "$work/.config" "$out.tmp/config"
-  strip --strip-debug "$out.tmp/vmlinux" 2>/dev/null || true
+  [[ $arch != x64 ]] || strip --strip-debug "$out.tmp/vmlinux" 2>/dev/null || true
   rm -rf "$out"
   mv "$out.tmp" "$out"
   rm -rf "$work"
 fi
 
-ln -sfn "$out/vmlinux" "$root/guest/out/vmlinux"
-echo "build-kernel: $root/guest/out/vmlinux -> $out/vmlinux ($(stat -Lc %s "$root/guest/out/vmlinux") bytes)"
+ln -sfn "$out/vmlinux" "$dest/vmlinux"
+echo "build-kernel: $dest/vmlinux -> $out/vmlinux ($(stat -Lc %s "$dest/vmlinux") bytes)"

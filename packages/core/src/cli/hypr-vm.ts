@@ -17,8 +17,10 @@ import { createCredentialResolver } from '../registry/auth.js';
 import { parseImageRef } from '../registry/reference.js';
 import { getRootfsDisk } from '../rootfs/cache.js';
 import { openState } from '../state/open.js';
-import { detectAccelerator } from '../vmm/accel.js';
+import { type AcceleratorChoice, detectAccelerator } from '../vmm/accel.js';
 import { type RootfsSource, VmError, runVm } from '../vmm/guest-vm.js';
+import { type GuestArch, guestArchOfPlatform, guestArtifactsFor, hostGuestArch } from '../vmm/platform.js';
+import { chooseAdapter } from '../vmm/select.js';
 
 const USAGE = `Usage: hypr-vm (--rootfs DIR | --disk IMAGE | --image REF) [options] -- COMMAND [ARG...]
 
@@ -30,7 +32,9 @@ Options:
   --image REF         OCI image (pulled into $HYPR_HOME if absent); without COMMAND runs its
                       Entrypoint/Cmd with its Env, WorkingDir and User
   --insecure-registry reach the image's registry over plain http (loopback registries always are)
-  --platform OS/ARCH  image platform to pull (default: the host's)
+  --platform OS/ARCH  the guest's platform, linux/amd64 or linux/arm64 (default: the host's); with
+                      --image also the image platform to pull. Another architecture than the
+                      host's is emulated (QEMU TCG: slower)
   -m, --memory MiB    guest memory in MiB (default 2048; what the guest frees goes back to the host)
   --cpus N            virtual CPUs (default: the host's cores)
   -e, --env K=V       set an environment variable (repeatable)
@@ -42,6 +46,8 @@ Options:
 /** The command line, checked: every bad value is a HyprError naming its flag and value. */
 interface HyprVmArgs {
   help: boolean;
+  /** The guest architecture --platform names; absent: the host's. */
+  arch?: GuestArch;
   source: { rootfs: string } | { disk: string } | { image: string };
   insecureRegistry: boolean;
   platform?: string;
@@ -90,6 +96,7 @@ export function parseHyprVmArgs(argv: string[]): HyprVmArgs {
   }
   return {
     help: !!values.help,
+    arch: values.platform !== undefined ? guestArchOfPlatform(values.platform) : undefined,
     source: sources[0] ?? { rootfs: '' },
     insecureRegistry: values['insecure-registry'] ?? false,
     platform: values.platform,
@@ -140,7 +147,14 @@ export async function main(argv: string[]): Promise<number> {
     report(e);
     return 125;
   }
-  const accel = detectAccelerator();
+  let guest: ReturnType<typeof guestFor>;
+  try {
+    guest = guestFor(args.arch);
+  } catch (e) {
+    report(e);
+    return 125;
+  }
+  const { accel } = guest;
   if (accel.accel === 'tcg' && !process.env.HYPR_QUIET) process.stderr.write(`hypr-vm: notice: ${accel.reason}\n`);
   const ac = new AbortController();
   const onSignal = () => ac.abort();
@@ -152,6 +166,8 @@ export async function main(argv: string[]): Promise<number> {
       memoryMiB: args.memoryMiB,
       cpus: args.cpus,
       accel,
+      adapter: guest.adapter,
+      ...guest.files,
       timeoutMs: args.timeoutMs,
       signal: ac.signal,
       collectOutput: false,
@@ -166,6 +182,22 @@ export async function main(argv: string[]): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/**
+ * The accelerator, the hypervisor and (for another architecture than the host's) the guest's files
+ * for a guest of ARCH. A foreign architecture is emulated: TCG, whatever the host offers.
+ */
+function guestFor(arch: GuestArch | undefined) {
+  const host = hostGuestArch();
+  const foreign = arch !== undefined && arch !== host;
+  const accel: AcceleratorChoice = foreign
+    ? { accel: 'tcg', reason: `a linux/${arch} guest on a ${process.arch} host is emulated (TCG): slower` }
+    : detectAccelerator();
+  const { adapter } = chooseAdapter(accel.accel, process.env, process.platform, undefined, arch ?? host);
+  if (!foreign) return { accel, adapter, files: {} };
+  const { kernel, kestrel } = guestArtifactsFor(arch);
+  return { accel, adapter, files: { kernelPath: kernel, kestrelPath: kestrel } };
 }
 
 /** Finds (or pulls) the image in the store under HYPR_HOME and returns its cached disk and config. */

@@ -1,5 +1,6 @@
 import type { Logger } from '../log.js';
 import { spawnChild } from '../process.js';
+import type { GuestArch } from './platform.js';
 import type { Accelerator, VmSpec } from './spec.js';
 import type { VmControl } from './vm-control.js';
 
@@ -38,14 +39,36 @@ export interface StartVmOptions {
   log?: Logger;
 }
 
+/**
+ * How Kestrel's channels reach the host (guest/PROTOCOL.md, "Transports"): virtio-serial ports
+ * (QEMU), or vsock streams the guest opens to the host, which the hypervisor hands to a Unix socket
+ * per port (cloud-hypervisor's and Firecracker's hybrid vsock, vfkit's socketURL).
+ */
+export type VmTransport = 'virtio-serial' | 'vsock';
+
 /** One interface for every backend: QEMU, cloud-hypervisor, vfkit. */
 export interface VmmAdapter {
   readonly name: VmmName;
   /** The binary this adapter runs, and the Debian/Homebrew package that provides it. */
   readonly binary: string;
   readonly packageHint: string;
+  /** The guest architecture this adapter boots. */
+  readonly arch: GuestArch;
+  readonly transport: VmTransport;
   buildCommand(spec: VmSpec, accel: Accelerator): VmmCommand;
   start(spec: VmSpec, opts: StartVmOptions): Promise<VmInstance>;
+}
+
+/**
+ * The kernel command line for one backend: the guest's `console=` replaced by the console this
+ * hypervisor gives the architecture (ttyS0, ttyAMA0, hvc0), and `hypr.transport=vsock` added when
+ * Kestrel's channels are vsock streams (Kestrel reads it from /proc/cmdline).
+ */
+export function guestCmdline(cmdline: string, o: { console: string; transport: VmTransport }): string {
+  const words = cmdline.split(/\s+/).filter((w) => w && !w.startsWith('console=') && !w.startsWith('hypr.transport='));
+  words.unshift(`console=${o.console}`);
+  if (o.transport === 'vsock') words.push('hypr.transport=vsock');
+  return words.join(' ');
 }
 
 /**

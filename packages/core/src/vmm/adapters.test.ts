@@ -1,8 +1,10 @@
 import { describe, expect, test } from 'vitest';
 import { detectAccelerator } from './accel.js';
+import { guestCmdline } from './adapter.js';
 import { CloudHypervisorAdapter } from './cloud-hypervisor.js';
+import { guestArchOfPlatform, hostGuestArch } from './platform.js';
 import { QemuAdapter } from './qemu.js';
-import { selectAdapter } from './select.js';
+import { chooseAdapter, selectAdapter } from './select.js';
 import type { VmSpec } from './spec.js';
 import { VfkitAdapter } from './vfkit.js';
 
@@ -71,6 +73,43 @@ describe('QEMU microvm command line', () => {
   });
 });
 
+describe('QEMU virt command line for an arm64 guest', () => {
+  test('qemu-system-aarch64, virt with GICv3, emulated CPU, PL011 console, the same virtio-mmio devices', () => {
+    const { binary, args } = new QemuAdapter({ arch: 'arm64' }).buildCommand(spec, 'tcg');
+    expect(binary).toBe('qemu-system-aarch64');
+    const p = pairs(args);
+    expect(p).toContain('-M virt,gic-version=3');
+    expect(p).toContain('-accel tcg');
+    expect(p).toContain('-cpu max,pauth-impdef=on');
+    expect(p).toContain('-kernel /k/vmlinux');
+    expect(p).toContain('-append console=ttyAMA0 quiet');
+    expect(p).toContain('-serial chardev:console');
+    expect(p).toContain('-device virtserialport,chardev=ch0,name=hypr.control');
+    expect(p).toContain('-device virtio-blk-device,drive=disk0');
+    expect(new QemuAdapter({ arch: 'arm64' }).packageHint).toBe('qemu-system-arm');
+  });
+  test("a guest of another architecture than the host's is emulated even where KVM is usable", () => {
+    const foreign = hostGuestArch() === 'arm64' ? 'x64' : 'arm64';
+    const p = pairs(new QemuAdapter({ arch: foreign }).buildCommand(spec, 'kvm').args);
+    expect(p).toContain('-accel tcg');
+  });
+  test('a string is still the binary of an x86_64 QEMU', () => {
+    const q = new QemuAdapter('/opt/qemu/bin/qemu-system-x86_64');
+    expect([q.binary, q.arch, q.transport]).toEqual(['/opt/qemu/bin/qemu-system-x86_64', 'x64', 'virtio-serial']);
+  });
+});
+
+describe('the kernel command line per backend', () => {
+  test('console replaced, vsock transport added once', () => {
+    expect(guestCmdline('console=ttyS0 reboot=t quiet', { console: 'hvc0', transport: 'vsock' })).toBe(
+      'console=hvc0 reboot=t quiet hypr.transport=vsock',
+    );
+    expect(
+      guestCmdline('quiet hypr.transport=vsock console=ttyS0', { console: 'ttyS0', transport: 'virtio-serial' }),
+    ).toBe('console=ttyS0 quiet');
+  });
+});
+
 describe('cloud-hypervisor command line (argument-tested only: needs KVM)', () => {
   test('kernel, memory shared for virtio-fs, devices and vsock', () => {
     const p = pairs(new CloudHypervisorAdapter().buildCommand(spec, 'kvm').args);
@@ -78,17 +117,25 @@ describe('cloud-hypervisor command line (argument-tested only: needs KVM)', () =
       expect.arrayContaining([
         '--kernel /k/vmlinux',
         '--initramfs /w/initrd.cpio',
-        '--cmdline console=ttyS0 quiet',
+        '--cmdline console=ttyS0 quiet hypr.transport=vsock',
         '--cpus boot=2',
         '--memory size=512M,shared=on',
         '--disk path=/img/root.ext4,readonly=on',
         '--fs tag=vol0,socket=/w/vfs0.sock',
         '--net tap=hypr0tap,mac=02:00:00:00:00:01',
-        '--vsock cid=3,socket=/w/console.log.vsock',
+        '--vsock cid=3,socket=/w/vsock.sock',
         '--serial file=/w/console.log',
         '--balloon size=0,free_page_reporting=on',
       ]),
     );
+  });
+  test('an arm64 guest logs on the PL011 UART', () => {
+    const p = pairs(new CloudHypervisorAdapter(undefined, 'arm64').buildCommand(spec, 'kvm').args);
+    expect(p).toContain('--cmdline console=ttyAMA0 quiet hypr.transport=vsock');
+  });
+  test('a network namespace runs it through ip netns exec', () => {
+    const c = new CloudHypervisorAdapter().buildCommand({ ...spec, netns: 'hypr-n1' }, 'kvm');
+    expect([c.binary, ...c.args.slice(0, 4)]).toEqual(['ip', 'netns', 'exec', 'hypr-n1', 'cloud-hypervisor']);
   });
   test('refuses TCG and 9p shares', () => {
     expect(() => new CloudHypervisorAdapter().buildCommand(spec, 'tcg')).toThrow(/needs KVM/);
@@ -108,13 +155,18 @@ describe('vfkit command line (argument-tested only: macOS)', () => {
       expect.arrayContaining([
         '--cpus 2',
         '--memory 512',
-        '--bootloader linux,kernel=/k/vmlinux,initrd=/w/initrd.cpio,cmdline="console=ttyS0 quiet"',
+        '--bootloader linux,kernel=/k/vmlinux,initrd=/w/initrd.cpio,cmdline="console=hvc0 quiet hypr.transport=vsock"',
         '--device virtio-blk,path=/img/root.ext4,readonly',
         '--device virtio-fs,sharedDir=/data,mountTag=vol0',
         '--device virtio-vsock,port=1024,socketURL=/w/control.sock,connect',
         '--device virtio-serial,logFilePath=/w/console.log',
       ]),
     );
+  });
+  test('a channel the host connects to is a listening vsock socket', () => {
+    const c = { name: 'hypr.x', socketPath: '/w/x.sock', vsockPort: 2000, hypervisorListens: true };
+    const p = pairs(new VfkitAdapter().buildCommand({ ...spec, channels: [c] }, 'hvf').args);
+    expect(p).toContain('--device virtio-vsock,port=2000,socketURL=/w/x.sock,listen');
   });
 });
 
@@ -147,5 +199,51 @@ describe('accelerator and adapter selection', () => {
     expect(selectAdapter('hvf', {}, 'darwin', () => false).name).toBe('vfkit');
     expect(selectAdapter('kvm', { HYPR_VMM: 'qemu' }, 'linux', () => true).name).toBe('qemu');
     expect(() => selectAdapter('kvm', { HYPR_VMM: 'firecracker' })).toThrow(/not a hypervisor HYPR knows/);
+  });
+  test('each choice says why', () => {
+    expect(chooseAdapter('tcg', {}, 'linux', () => true).reason).toMatch(/no usable KVM/);
+    expect(chooseAdapter('kvm', {}, 'linux', () => true).reason).toMatch(/cloud-hypervisor is installed/);
+    expect(chooseAdapter('kvm', { HYPR_VMM: 'qemu' }, 'linux', () => true).reason).toBe('forced by HYPR_VMM');
+  });
+  test('HYPR_VMM naming a hypervisor that is not installed is a HyprError naming it and how to install it', () => {
+    for (const [name, install] of [
+      ['cloud-hypervisor', /cloud-hypervisor\/releases/],
+      ['vfkit', /brew install vfkit/],
+    ] as const) {
+      let err: unknown;
+      try {
+        chooseAdapter('kvm', { HYPR_VMM: name }, name === 'vfkit' ? 'darwin' : 'linux', () => false);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toMatchObject({ code: 'VMM_NOT_INSTALLED', message: expect.stringContaining(name) });
+      expect((err as { hint: string }).hint).toMatch(install);
+    }
+  });
+  test('HYPR_VMM naming a hypervisor that cannot reach Kestrel here is a HyprError saying why', () => {
+    expect(() => chooseAdapter('tcg', { HYPR_VMM: 'cloud-hypervisor' }, 'linux', () => true)).toThrow(/needs KVM/);
+    expect(() => chooseAdapter('kvm', { HYPR_VMM: 'vfkit' }, 'linux', () => true)).toThrow(/macOS only/);
+  });
+  test('a guest of another architecture gets an emulating QEMU of that architecture', () => {
+    const foreign = hostGuestArch() === 'arm64' ? 'x64' : 'arm64';
+    const c = chooseAdapter('kvm', {}, 'linux', () => true, foreign);
+    expect([c.adapter.name, c.adapter.arch]).toEqual(['qemu', foreign]);
+    expect(c.reason).toMatch(/emulates/);
+    expect(() => chooseAdapter('kvm', { HYPR_VMM: 'cloud-hypervisor' }, 'linux', () => true, foreign)).toThrow(
+      /cannot emulate/,
+    );
+  });
+});
+
+describe('guest platforms', () => {
+  test('OCI platform names map to guest architectures', () => {
+    expect(guestArchOfPlatform('linux/arm64')).toBe('arm64');
+    expect(guestArchOfPlatform('linux/arm64/v8')).toBe('arm64');
+    expect(guestArchOfPlatform('linux/amd64')).toBe('x64');
+    expect(guestArchOfPlatform('arm64')).toBe('arm64');
+  });
+  test('a platform HYPR has no guest for is a HyprError naming it', () => {
+    expect(() => guestArchOfPlatform('linux/s390x')).toThrow(/"linux\/s390x".*linux\/amd64 and linux\/arm64/);
+    expect(() => guestArchOfPlatform('windows/amd64')).toThrow(/--platform/);
   });
 });

@@ -2,6 +2,8 @@ export * from './accel.js';
 export * from './adapter.js';
 export * from './cloud-hypervisor.js';
 export * from './guest-vm.js';
+export * from './hybrid-vsock.js';
+export * from './platform.js';
 export * from './qemu.js';
 export * from './select.js';
 export * from './spec.js';

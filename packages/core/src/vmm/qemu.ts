@@ -1,14 +1,57 @@
-import { type StartVmOptions, type VmInstance, type VmmAdapter, type VmmCommand, startVmmProcess } from './adapter.js';
+import {
+  type StartVmOptions,
+  type VmInstance,
+  type VmmAdapter,
+  type VmmCommand,
+  guestCmdline,
+  startVmmProcess,
+} from './adapter.js';
+import { type GuestArch, hostGuestArch } from './platform.js';
 import type { Accelerator, VmSpec } from './spec.js';
 import { BALLOON_ID, createQmpControl } from './vm-control.js';
 
-/** QEMU's `microvm` machine: no PCI, no firmware, virtio-mmio devices, PVH boot of vmlinux. */
+/** Per guest architecture: the binary, its Debian package, the machine and the serial console. */
+const ARCHES = {
+  x64: {
+    binary: 'qemu-system-x86_64',
+    packageHint: 'qemu-system-x86',
+    // No PCI, no firmware, virtio-mmio devices, PVH boot of vmlinux.
+    machine: 'microvm,x-option-roms=off,acpi=off,isa-serial=on,rtc=off',
+    console: 'ttyS0',
+  },
+  arm64: {
+    binary: 'qemu-system-aarch64',
+    packageHint: 'qemu-system-arm',
+    // `virt`: device tree, PL011 UART, 32 virtio-mmio transports (the same -device …-device list as
+    // microvm); GICv3 so more than 8 vCPUs boot; the arm64 Image boots directly (no firmware).
+    machine: 'virt,gic-version=3',
+    console: 'ttyAMA0',
+  },
+} as const;
+
+/**
+ * QEMU: `microvm` for x86_64 guests, `virt` for arm64 guests. A guest of another architecture than
+ * the host's runs under TCG (emulated), whatever the host's accelerator.
+ */
 export class QemuAdapter implements VmmAdapter {
   readonly name = 'qemu' as const;
-  readonly packageHint = 'qemu-system-x86';
-  constructor(readonly binary = 'qemu-system-x86_64') {}
+  readonly transport = 'virtio-serial' as const;
+  readonly arch: GuestArch;
+  readonly binary: string;
+  readonly packageHint: string;
 
-  buildCommand(spec: VmSpec, accel: Accelerator): VmmCommand {
+  /** A string is the binary (x86_64 guests), as before; or the guest architecture and an optional binary. */
+  constructor(o: string | { arch?: GuestArch; binary?: string } = {}) {
+    const { arch = 'x64', binary } = typeof o === 'string' ? { binary: o } : o;
+    this.arch = arch;
+    this.binary = binary ?? ARCHES[arch].binary;
+    this.packageHint = ARCHES[arch].packageHint;
+  }
+
+  buildCommand(spec: VmSpec, hostAccel: Accelerator): VmmCommand {
+    const a = ARCHES[this.arch];
+    const accel = this.arch === hostGuestArch() ? hostAccel : 'tcg';
+    const cpu = accel === 'kvm' ? 'host' : this.arch === 'arm64' ? 'max,pauth-impdef=on' : 'max';
     const args = [
       // Modern virtio-mmio: vhost-user devices (virtio-fs) refuse the legacy interface.
       '-global',
@@ -16,11 +59,11 @@ export class QemuAdapter implements VmmAdapter {
       '-name',
       `hypr-${spec.name},process=hypr-${spec.name}`,
       '-M',
-      'microvm,x-option-roms=off,acpi=off,isa-serial=on,rtc=off',
+      a.machine,
       '-accel',
       accel === 'kvm' ? 'kvm' : 'tcg',
       '-cpu',
-      accel === 'kvm' ? 'host' : 'max',
+      cpu,
       '-smp',
       String(spec.cpus),
       '-m',
@@ -33,8 +76,10 @@ export class QemuAdapter implements VmmAdapter {
       spec.kernelPath,
     ];
     if (spec.initrdPath) args.push('-initrd', spec.initrdPath);
-    // microvm appends the virtio_mmio.device= parameters for its transports itself.
-    args.push('-append', `${spec.cmdline} pci=off`);
+    // microvm appends the virtio_mmio.device= parameters for its transports itself; virt's are in
+    // its device tree. pci=off: microvm has no PCI (x86 only: arm64 has no such parameter).
+    const cmdline = guestCmdline(spec.cmdline, { console: a.console, transport: this.transport });
+    args.push('-append', this.arch === 'x64' ? `${cmdline} pci=off` : cmdline);
     args.push('-chardev', `file,id=console,path=${spec.consoleLogPath}`, '-serial', 'chardev:console');
     if (spec.channels.length > 0) {
       args.push('-device', `virtio-serial-device,max_ports=${Math.max(2, spec.channels.length + 1)}`);

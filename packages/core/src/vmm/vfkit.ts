@@ -1,20 +1,37 @@
-import { type StartVmOptions, type VmInstance, type VmmAdapter, type VmmCommand, startVmmProcess } from './adapter.js';
+import {
+  type StartVmOptions,
+  type VmInstance,
+  type VmmAdapter,
+  type VmmCommand,
+  guestCmdline,
+  startVmmProcess,
+} from './adapter.js';
+import type { GuestArch } from './platform.js';
 import type { Accelerator, VmSpec } from './spec.js';
 
 /**
- * vfkit (macOS, Apple Virtualization.framework). Written against vfkit's documented flags; it
- * cannot run on Linux, so only the arguments it builds are tested. Channels are vsock ports
- * exposed as Unix sockets, shares are virtio-fs directories served by the framework itself.
+ * vfkit (macOS, Apple Virtualization.framework), from vfkit's documented flags. It cannot run on
+ * Linux, so only the arguments it builds are tested (docs/hypervisors.md says how to verify a boot
+ * on a Mac). On Apple silicon it boots the arm64 guest (the uncompressed Image). Channels are vsock
+ * streams the guest opens to the host: for each port vfkit connects to the channel's Unix socket
+ * (`socketURL`, which the host listens on); `listen` is the other direction (vfkit listens, the host
+ * connects). Shares are virtio-fs directories the framework serves itself; the kernel's console is
+ * virtio-console (hvc0), kept in a log file.
  */
 export class VfkitAdapter implements VmmAdapter {
   readonly name = 'vfkit' as const;
   readonly packageHint = 'vfkit (brew install vfkit)';
-  constructor(readonly binary = 'vfkit') {}
+  readonly transport = 'vsock' as const;
+  constructor(
+    readonly binary = 'vfkit',
+    readonly arch: GuestArch = 'arm64',
+  ) {}
 
   buildCommand(spec: VmSpec, _accel: Accelerator): VmmCommand {
     const boot = [`kernel=${spec.kernelPath}`];
     if (spec.initrdPath) boot.push(`initrd=${spec.initrdPath}`);
-    boot.push(`cmdline="${spec.cmdline.replace(/"/g, '\\"')}"`);
+    const cmdline = guestCmdline(spec.cmdline, { console: 'hvc0', transport: this.transport });
+    boot.push(`cmdline="${cmdline.replace(/"/g, '\\"')}"`);
     const args = [
       '--cpus',
       String(spec.cpus),
@@ -34,6 +51,7 @@ export class VfkitAdapter implements VmmAdapter {
       );
     });
     args.push('--device', `virtio-serial,logFilePath=${spec.consoleLogPath}`);
+    args.push('--device', 'virtio-rng');
     return { binary: this.binary, args };
   }
 
