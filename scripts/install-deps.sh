@@ -13,6 +13,8 @@ PACKAGES=(
   iproute2 nftables
   podman conmon containerd
   git ca-certificates curl
+  # arm64 guests: cross compiler and musl for the kernel and Kestrel, QEMU to emulate them
+  gcc-aarch64-linux-gnu musl-dev:arm64 qemu-system-arm
 )
 
 missing=()
@@ -27,6 +29,8 @@ if ((${#missing[@]})); then
   fi
   echo "install-deps: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
+  # musl-dev:arm64 (and busybox-static:arm64 for the tests) come from Debian's arm64 archive.
+  dpkg --print-foreign-architectures | grep -qx arm64 || dpkg --add-architecture arm64
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi

@@ -11,6 +11,9 @@ echo "setup: installing npm dependencies"
 pnpm install --frozen-lockfile --reporter=silent
 bash scripts/build-kestrel.sh
 bash scripts/build-kernel.sh
+# The arm64 guest (hypr-vm --platform linux/arm64): cross-built, cached like the x64 kernel.
+bash scripts/build-kestrel.sh arm64
+nice bash scripts/build-kernel.sh arm64
 bash scripts/pack-guest.sh
 echo "setup: building packages"
 pnpm -s build
