@@ -18,6 +18,7 @@ import {
   containerDir,
   notFound,
   ociState,
+  processAlive,
   processStartTicks,
   readContainer,
   readFacts,
@@ -183,7 +184,8 @@ export async function deleteContainer(root: string, id: string, force: boolean):
     if (force) return;
     throw e instanceof HyprError ? e : notFound(id);
   }
-  const status = statusOf(readFacts(dir, record));
+  const facts = readFacts(dir, record);
+  const status = statusOf(facts);
   if (status === 'running' && !force)
     throw new HyprError(
       'CONTAINER_IS_RUNNING',
@@ -191,22 +193,30 @@ export async function deleteContainer(root: string, id: string, force: boolean):
       'stop it, or pass --force',
     );
   if (status !== 'stopped') await endSupervisor(dir, record);
+  // A supervisor killed outright (kill -9) leaves its hypervisor running: it goes here.
+  const started = readJson<StartedRecord>(join(dir, FILES.started));
+  if (!facts.exit && processAlive(started?.vmPid, started?.vmPidStartTicks)) killGroup(started?.vmPid);
   rmSync(dir, { recursive: true, force: true });
 }
 
-/** KILL through the supervisor; if it is still there after the wait, it and its VM are killed. */
+function killGroup(pid: number | undefined): void {
+  try {
+    if (pid) process.kill(-pid, 'SIGKILL');
+  } catch {
+    /* already gone */
+  }
+}
+
+/** KILL through the supervisor; if it is still there after the wait, it is killed. */
 async function endSupervisor(dir: string, record: ContainerRecord): Promise<void> {
   await request(dir, { op: 'kill', signal: 'SIGKILL' }).catch(() => undefined);
   const deadline = Date.now() + SUPERVISOR_WAIT_MS;
   while (supervisorAlive(record) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   if (!supervisorAlive(record)) return;
-  const vmPid = readJson<StartedRecord>(join(dir, FILES.started))?.vmPid;
-  for (const pid of [record.pid, vmPid ? -vmPid : 0]) {
-    try {
-      if (pid) process.kill(pid, 'SIGKILL');
-    } catch {
-      /* already gone */
-    }
+  try {
+    process.kill(record.pid, 'SIGKILL');
+  } catch {
+    /* already gone */
   }
 }
 

@@ -4,7 +4,7 @@
  *
  *   ROOT/ID/container.json  ContainerRecord, written by create
  *   ROOT/ID/bundle.json     the BundleSpec the supervisor runs
- *   ROOT/ID/started.json    {startedAt, vmPid}, written by the supervisor once the VM is booting
+ *   ROOT/ID/started.json    {startedAt, vmPid, vmPidStartTicks}, written by the supervisor once the program runs
  *   ROOT/ID/exit.json       {exitCode, finishedAt, error?}, written by the supervisor at the end
  *   ROOT/ID/sock            the supervisor's socket (JSON lines, protocol.ts)
  *   ROOT/ID/supervisor.log  the supervisor's own diagnostics
@@ -39,7 +39,9 @@ export interface ContainerRecord {
 
 export interface StartedRecord {
   startedAt: string;
+  /** The hypervisor, leader of its own process group. */
   vmPid?: number;
+  vmPidStartTicks?: number;
 }
 
 export interface ExitRecord {
@@ -112,17 +114,21 @@ export function processStartTicks(pid: number): number | undefined {
   }
 }
 
-/** True while the supervisor lives (a zombie no longer counts: its exit status is all that is left). */
-export function supervisorAlive(record: Pick<ContainerRecord, 'pid' | 'pidStartTicks'>): boolean {
-  if (!record.pid) return false;
+/** True while the process lives (a zombie no longer counts: its exit status is all that is left). */
+export function processAlive(pid: number | undefined, startTicks?: number): boolean {
+  if (!pid) return false;
   try {
-    const stat = readFileSync(`/proc/${record.pid}/stat`, 'utf8');
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     if (fields[0] === 'Z' || fields[0] === 'X') return false;
-    return record.pidStartTicks === undefined || Number(fields[19]) === record.pidStartTicks;
+    return startTicks === undefined || Number(fields[19]) === startTicks;
   } catch {
     return false;
   }
+}
+
+export function supervisorAlive(record: Pick<ContainerRecord, 'pid' | 'pidStartTicks'>): boolean {
+  return processAlive(record.pid, record.pidStartTicks);
 }
 
 export interface ContainerFacts {

@@ -13,7 +13,7 @@ import { type GuestVm, bootGuestVm } from '@hypr/core/vmm';
 import type { BundleSpec } from './bundle.js';
 import { type Reply, type Request, encodeLine, onLines } from './protocol.js';
 import { parseSignal, signalExitCode } from './signals.js';
-import { type ExitRecord, FILES, readJson, writeJsonAtomic } from './state.js';
+import { type ExitRecord, FILES, type StartedRecord, processStartTicks, readJson, writeJsonAtomic } from './state.js';
 import { parentPipe, stdinIsNull } from './stdio.js';
 
 /** Signals the supervisor forwards to the program (SIGKILL and SIGSTOP cannot be caught). */
@@ -171,7 +171,12 @@ class Supervisor {
     }
     const vm = this.vm;
     await programStarted(vm);
-    writeJsonAtomic(FILES.started, { startedAt: new Date().toISOString(), vmPid: vm.pid });
+    const started: StartedRecord = {
+      startedAt: new Date().toISOString(),
+      vmPid: vm.pid,
+      vmPidStartTicks: vm.pid ? processStartTicks(vm.pid) : undefined,
+    };
+    writeJsonAtomic(FILES.started, started);
     this.phase = 'running';
     if (this.pendingSignal) this.kill(this.pendingSignal);
     if (stdin) {
