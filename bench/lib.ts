@@ -1,8 +1,13 @@
 /** Pieces every benchmark shares: the median, and the raw-QEMU side that HYPR is compared with. */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Accelerator, QemuAdapter, type VmmCommand, encodeJob } from '../packages/core/src/index.js';
 import { writeCpio } from '../packages/core/src/rootfs/initramfs.js';
+import { buildBusyboxImage, writeTestOciLayout } from '../packages/core/test/helpers/busybox-image.js';
+import { HYPRD, hyprOk } from '../test/e2e/helpers.js';
 
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -57,4 +62,64 @@ export function rawQemuTrue(opts: {
     `virtserialport,chardev=n${i},name=${n}`,
   ]);
   return { binary: raw.binary, args: [...raw.args, '-device', 'virtio-serial-device,max_ports=4', ...channels] };
+}
+
+/**
+ * hyprd in a network namespace of its own (bridges, TAPs, nft rules and DNS die with it), with a
+ * busybox image loaded from an OCI archive under `name`. For benchmarks that need networking, as
+ * compose does; `stop()` ends hyprd and deletes the namespace.
+ */
+export async function startDaemonInNetns(name: string): Promise<{
+  host: string;
+  home: string;
+  dir: string;
+  log(): string;
+  stop(): Promise<void>;
+}> {
+  const ns = `hypr-bench-${process.pid.toString(36)}`;
+  const dir = mkdtempSync(join(tmpdir(), 'hypr-bench-'));
+  const home = join(dir, 'home');
+  execFileSync('ip', ['netns', 'add', ns]);
+  execFileSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+  const logPath = join(dir, 'hyprd.log');
+  const socket = join(dir, 'hyprd.sock');
+  const fd = openSync(logPath, 'a');
+  const proc = spawn('ip', ['netns', 'exec', ns, process.execPath, HYPRD, '-H', `unix://${socket}`], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, HYPR_HOME: home },
+    stdio: ['ignore', fd, fd],
+  });
+  closeSync(fd);
+  const stop = async () => {
+    if (proc.exitCode === null) {
+      const exited = new Promise((r) => proc.once('exit', r));
+      proc.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 20_000))]);
+      if (proc.exitCode === null) proc.kill('SIGKILL');
+    }
+    try {
+      execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
+    } catch {
+      /* already gone */
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const deadline = Date.now() + 60_000;
+  while (!(existsSync(socket) && readFileSync(logPath, 'utf8').includes('hyprd listening'))) {
+    if (proc.exitCode !== null || Date.now() > deadline) {
+      const log = readFileSync(logPath, 'utf8');
+      await stop();
+      throw new Error(`hyprd did not start:\n${log}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const built = await buildBusyboxImage({ config: { Cmd: ['sh'], Env: ['PATH=/bin'] } });
+  const layout = join(dir, 'layout');
+  await writeTestOciLayout(layout, built);
+  const index = JSON.parse(await readFile(join(layout, 'index.json'), 'utf8'));
+  index.manifests[0].annotations['io.containerd.image.name'] = name;
+  await writeFile(join(layout, 'index.json'), JSON.stringify(index));
+  execFileSync('tar', ['-cf', join(dir, 'image.tar'), '-C', layout, '.']);
+  const host = `unix://${socket}`;
+  await hyprOk({ host }, ['load', '-i', join(dir, 'image.tar')]);
+  return { host, home, dir, log: () => readFileSync(logPath, 'utf8'), stop };
 }
