@@ -20,4 +20,7 @@ while (argv.length) {
     break;
   } else break;
 }
-await execute({ args: hoistComposeGlobals(argv), dir: import.meta.url });
+// Not awaited (execute handles its own errors): in the bundle of hypr (scripts/sea/bundle.mjs) this
+// module is also the one oclif imports for its command map, and a top-level await would make that
+// import wait for itself.
+execute({ args: hoistComposeGlobals(argv), dir: import.meta.url });

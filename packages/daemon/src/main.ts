@@ -46,7 +46,7 @@ export async function main(argv: string[]): Promise<number> {
     printError(missing);
     return 1;
   }
-  for (const warning of dependencyWarnings(checks)) logger.warn({ warning }, 'host dependency missing');
+  for (const warning of dependencyWarnings(checks)) logger.warn({ warning }, 'host check');
   let daemon: Awaited<ReturnType<typeof startDaemon>>;
   try {
     daemon = await startDaemon({ dataRoot: flags.dataRoot, host: flags.host, logger });
