@@ -6,17 +6,20 @@
 # Safe to re-run: copies only what changed.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-arch=$(uname -m); case "$arch" in x86_64) arch=x64;; aarch64) arch=arm64;; esac
+# An argument packs another architecture's guest: `pack-guest.sh arm64` (guest/out/arm64).
+arch=${1:-$(uname -m)}; case "$arch" in x86_64) arch=x64;; aarch64) arch=arm64;; esac
+src="$root/guest/out" config="$root/guest/kernel/hypr.config"
+[[ $arch == arm64 ]] && src="$root/guest/out/arm64" config="$root/guest/kernel/hypr-arm64.config"
 pkg="$root/packages/guest-linux-$arch"
 [[ -d "$pkg" ]] || { echo "pack-guest: no package folder $pkg for this platform" >&2; exit 1; }
 for f in vmlinux kestrel; do
-  [[ -f "$root/guest/out/$f" ]] || { echo "pack-guest: guest/out/$f is missing; run scripts/setup.sh" >&2; exit 1; }
-  if ! cmp -s "$root/guest/out/$f" "$pkg/$f"; then
-    cp -L "$root/guest/out/$f" "$pkg/$f.tmp" && mv "$pkg/$f.tmp" "$pkg/$f"
+  [[ -f "$src/$f" ]] || { echo "pack-guest: $src/$f is missing; run scripts/setup.sh" >&2; exit 1; }
+  if ! cmp -s "$src/$f" "$pkg/$f"; then
+    cp -L "$src/$f" "$pkg/$f.tmp" && mv "$pkg/$f.tmp" "$pkg/$f"
   fi
 done
 chmod 755 "$pkg/kestrel"; chmod 644 "$pkg/vmlinux"
-fragment=$(sha256sum "$root/guest/kernel/hypr.config" | cut -d' ' -f1)
+fragment=$(sha256sum "$config" | cut -d' ' -f1)
 kver=$(grep -aoE 'Linux version [0-9][^ ]*' "$pkg/vmlinux" | head -1 | cut -d' ' -f3 || true)
 node -e '
 const [pkg, kver, fragment] = process.argv.slice(1);

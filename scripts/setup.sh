@@ -15,6 +15,7 @@ bash scripts/build-kernel.sh
 bash scripts/build-kestrel.sh arm64
 nice bash scripts/build-kernel.sh arm64
 bash scripts/pack-guest.sh
+bash scripts/pack-guest.sh arm64
 echo "setup: building packages"
 pnpm -s build
 echo "setup: done"

@@ -185,18 +185,18 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 /**
- * The accelerator, the hypervisor and (for another architecture than the host's) the guest's files
- * for a guest of ARCH. A foreign architecture is emulated: TCG, whatever the host offers.
+ * The accelerator, the hypervisor and the guest's files for a guest of ARCH (default: the host's).
+ * Another architecture than the host's is emulated: TCG, whatever the host offers.
  */
 function guestFor(arch: GuestArch | undefined) {
   const host = hostGuestArch();
-  const foreign = arch !== undefined && arch !== host;
-  const accel: AcceleratorChoice = foreign
-    ? { accel: 'tcg', reason: `a linux/${arch} guest on a ${process.arch} host is emulated (TCG): slower` }
-    : detectAccelerator();
-  const { adapter } = chooseAdapter(accel.accel, process.env, process.platform, undefined, arch ?? host);
-  if (!foreign) return { accel, adapter, files: {} };
-  const { kernel, kestrel } = guestArtifactsFor(arch);
+  const guest = arch ?? host ?? 'x64';
+  const accel: AcceleratorChoice =
+    guest !== host
+      ? { accel: 'tcg', reason: `a linux/${guest} guest on a ${process.arch} host is emulated (TCG): slower` }
+      : detectAccelerator();
+  const { adapter } = chooseAdapter(accel.accel, process.env, process.platform, undefined, guest);
+  const { kernel, kestrel } = guestArtifactsFor(guest);
   return { accel, adapter, files: { kernelPath: kernel, kestrelPath: kestrel } };
 }
 

@@ -47,9 +47,10 @@ export function unameMachine(arch: GuestArch): string {
 }
 
 /**
- * The kernel and Kestrel for ARCH: for the host's architecture, what resolveGuestDir finds (and
- * HYPR_KERNEL / HYPR_KESTREL); for another, guest/out/<arch> in a checkout, else the installed
- * `@hypr/guest-linux-<arch>` package, checked against its manifest.
+ * The kernel and Kestrel for ARCH, in this order: guest/out/<arch> in a checkout; for the host's
+ * architecture, what resolveGuestDir finds (HYPR_GUEST_DIR, guest/out, its package) and
+ * HYPR_KERNEL / HYPR_KESTREL; else the installed `@hypr/guest-linux-<arch>` package, checked
+ * against its manifest.
  */
 export function guestArtifactsFor(
   arch: GuestArch,
@@ -58,18 +59,18 @@ export function guestArtifactsFor(
   kernel: string;
   kestrel: string;
 } {
-  if (arch === hostGuestArch()) {
+  // dist/vmm/platform.js or src/vmm/platform.ts → packages/core → repo root → guest/out/<arch>
+  const checkout = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../guest/out', arch);
+  const hasCheckout = existsSync(join(checkout, 'vmlinux')) && existsSync(join(checkout, 'kestrel'));
+  if (arch === hostGuestArch() && !hasCheckout) {
     const dir = resolveGuestDir(env);
     return { kernel: env.HYPR_KERNEL ?? join(dir, 'vmlinux'), kestrel: env.HYPR_KESTREL ?? join(dir, 'kestrel') };
   }
-  const dir = foreignGuestDir(arch);
+  const dir = hasCheckout ? checkout : packagedGuestDir(arch, checkout);
   return { kernel: join(dir, 'vmlinux'), kestrel: join(dir, 'kestrel') };
 }
 
-function foreignGuestDir(arch: GuestArch): string {
-  // dist/vmm/platform.js or src/vmm/platform.ts → packages/core → repo root → guest/out/<arch>
-  const checkout = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../guest/out', arch);
-  if (existsSync(join(checkout, 'vmlinux')) && existsSync(join(checkout, 'kestrel'))) return checkout;
+function packagedGuestDir(arch: GuestArch, checkout: string): string {
   const pkg = `@hypr/guest-linux-${arch}`;
   let manifest: string;
   try {
