@@ -22,6 +22,7 @@ import {
   parseAllDocuments,
 } from 'yaml';
 import { type ComposeProblem, joinPath } from './errors.js';
+import { findDeepNesting } from './yaml-depth.js';
 
 export type MergeTag = 'reset' | 'override';
 
@@ -36,6 +37,10 @@ export interface YamlSource {
 
 /** Deeper values are refused: no compose file needs them, and every later phase recurses. */
 export const MAX_DEPTH = 100;
+/** The text-level estimate (yaml-depth.ts) that keeps the yaml parser from recursing out of stack. */
+const MAX_TEXT_DEPTH = 2 * MAX_DEPTH;
+const tooDeep = `values are nested more than ${MAX_DEPTH} levels deep`;
+const tooDeepHint = 'no compose file needs this; the file is likely broken or generated wrongly';
 const MAX_ALIAS_COUNT = 10_000;
 
 /** Go's strconv.ParseInt(s, 0, 64) after go-yaml drops the underscores. */
@@ -64,6 +69,8 @@ function describeKey(key: unknown): string {
 interface WalkState {
   doc: Document;
   file: string;
+  /** How many levels each collection walked so far holds (aliases counted as what they repeat). */
+  heights: Map<Node, number>;
   lineOf: (node: { range?: [number, number, number] | null } | null | undefined) => number | undefined;
   lines: Map<string, number>;
   tags: Map<string, MergeTag>;
@@ -94,8 +101,12 @@ function checkMergeValue(state: WalkState, pair: Pair, path: (string | number)[]
   );
 }
 
-function walk(state: WalkState, node: unknown, path: (string | number)[], ancestors: Node[]): void {
-  if (!node) return;
+/**
+ * Checks one node and what it holds; returns its height (levels of collections in it, what aliases
+ * repeat included: an alias of a 90-deep value placed 20 deep makes a 110-deep value).
+ */
+function walk(state: WalkState, node: unknown, path: (string | number)[], ancestors: Node[]): number {
+  if (!node) return 0;
   if (isAlias(node)) {
     const target = node.resolve(state.doc);
     const line = state.lineOf(node);
@@ -115,13 +126,17 @@ function walk(state: WalkState, node: unknown, path: (string | number)[], ancest
         `alias *${node.source} refers to a value that contains it`,
         'an alias cannot repeat the value it is part of',
       );
+    } else {
+      const height = state.heights.get(target) ?? 0;
+      if (ancestors.length + height > MAX_DEPTH) problem(state, path, line, `${tooDeep} (through *${node.source})`);
+      return height;
     }
-    return;
+    return 0;
   }
   const n = node as Node;
   if (ancestors.length >= MAX_DEPTH) {
-    problem(state, path, state.lineOf(n), `values are nested more than ${MAX_DEPTH} levels deep`);
-    return;
+    problem(state, path, state.lineOf(n), tooDeep, tooDeepHint);
+    return 0;
   }
   if (n.tag === '!reset' || n.tag === '!override')
     state.tags.set(joinPath(path), n.tag === '!reset' ? 'reset' : 'override');
@@ -130,9 +145,10 @@ function walk(state: WalkState, node: unknown, path: (string | number)[], ancest
       const int = goInt(n.source);
       if (int !== undefined) n.value = int;
     }
-    return;
+    return 0;
   }
   const inner = [...ancestors, n];
+  let below = 0;
   if (isMap(n)) {
     for (const pair of n.items) {
       if (!isPair(pair)) continue;
@@ -140,6 +156,8 @@ function walk(state: WalkState, node: unknown, path: (string | number)[], ancest
       // With merge keys on, the yaml library reads a plain `<<` key as a symbol.
       if (typeof raw === 'symbol' || (raw === '<<' && isScalar(pair.key) && pair.key.type === 'PLAIN')) {
         checkMergeValue(state, pair, path);
+        // What it merges is checked as well (aliases, depth: counted a level or two high, never low).
+        below = Math.max(below, walk(state, pair.value, path, inner));
         continue;
       }
       if (typeof raw !== 'string') {
@@ -156,20 +174,25 @@ function walk(state: WalkState, node: unknown, path: (string | number)[], ancest
       const p = [...path, raw];
       const line = state.lineOf(pair.key as Node);
       if (line !== undefined) state.lines.set(joinPath(p), line);
-      walk(state, pair.value, p, inner);
+      below = Math.max(below, walk(state, pair.value, p, inner));
     }
   } else if (isSeq(n)) {
     n.items.forEach((item, i) => {
       const p = [...path, i];
       const line = state.lineOf(item as Node);
       if (line !== undefined) state.lines.set(joinPath(p), line);
-      walk(state, item, p, inner);
+      below = Math.max(below, walk(state, item, p, inner));
     });
   }
+  state.heights.set(n, below + 1);
+  return below + 1;
 }
 
 /** Parses compose YAML, one source per document; syntax and structure problems come back with their line. */
 export function parseComposeYaml(text: string, file: string): { sources: YamlSource[]; problems: ComposeProblem[] } {
+  const deepLine = findDeepNesting(text, MAX_TEXT_DEPTH);
+  if (deepLine !== undefined)
+    return { sources: [], problems: [{ path: '', file, line: deepLine, message: tooDeep, hint: tooDeepHint }] };
   const lineCounter = new LineCounter();
   const docs = parseAllDocuments(text, { merge: true, uniqueKeys: true, lineCounter, prettyErrors: true });
   const list = Array.isArray(docs) ? docs : [];
@@ -190,7 +213,7 @@ export function parseComposeYaml(text: string, file: string): { sources: YamlSou
     node?.range ? lineCounter.linePos(node.range[0]).line : undefined;
   const sources: YamlSource[] = [];
   for (const doc of list) {
-    const state: WalkState = { doc, file, lineOf, lines: new Map(), tags: new Map(), problems };
+    const state: WalkState = { doc, file, heights: new Map(), lineOf, lines: new Map(), tags: new Map(), problems };
     walk(state, doc.contents, [], []);
     if (problems.length > 0) continue;
     let value: unknown;

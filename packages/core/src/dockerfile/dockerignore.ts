@@ -5,7 +5,7 @@
  * any number of directories; `!` re-includes. The last matching pattern wins, and a pattern that
  * matches a parent directory matches everything under it. Matching is linear in the path (glob-nfa.ts).
  */
-import { type NfaToken, compileNfa, matchesWhole } from './glob-nfa.js';
+import { type NfaToken, compileNfa, matchesSomePrefix, matchesWhole } from './glob-nfa.js';
 
 export interface DockerignorePattern {
   /** The cleaned pattern, without `!`. */
@@ -15,6 +15,8 @@ export interface DockerignorePattern {
   line: number;
   /** Whether the pattern itself (not its parents) matches a cleaned path. */
   matches: (path: string) => boolean;
+  /** Whether it matches a cleaned path or one of its parent directories (one pass over the path). */
+  matchesPathOrParent: (path: string) => boolean;
 }
 
 export interface DockerignoreMatcher {
@@ -44,6 +46,19 @@ export function cleanPath(p: string): string {
 
 type Match = (path: string) => boolean;
 const never: Match = () => false;
+/** A compiled pattern: on the path alone, and on the path or any of its parents. */
+interface CompiledPattern {
+  whole: Match;
+  selfOrParent: Match;
+}
+const neverPattern: CompiledPattern = { whole: never, selfOrParent: never };
+
+/** Whether `test` holds for the path or one of its parents (the path cut at each of its slashes). */
+function someParent(path: string, test: (end: number) => boolean): boolean {
+  if (test(path.length)) return true;
+  for (let i = path.indexOf('/'); i >= 0; i = path.indexOf('/', i + 1)) if (test(i)) return true;
+  return false;
+}
 const notSlash = (c: string) => c !== '/';
 const notNewline = (c: string) => c !== '\n';
 
@@ -81,7 +96,7 @@ function readClass(chars: string[], i: number): { test: (c: string) => boolean; 
  * Compiles a cleaned pattern as moby/patternmatcher does: an exact match, a prefix (`dir/**`), a
  * suffix (`**` then literals) or a wildcard pattern, matched over the whole path in linear time.
  */
-function compilePattern(pattern: string): Match {
+function compilePattern(pattern: string): CompiledPattern {
   const chars = Array.from(pattern);
   const tokens: NfaToken[] = [];
   let type: 'exact' | 'prefix' | 'suffix' | 'wildcard' = 'exact';
@@ -118,7 +133,7 @@ function compilePattern(pattern: string): Match {
       if (next !== undefined) type = 'wildcard';
     } else if (ch === '[') {
       const cls = readClass(chars, i);
-      if (!cls) return never;
+      if (!cls) return neverPattern;
       tokens.push({ kind: 'one', test: cls.test });
       i = cls.end;
       type = 'wildcard';
@@ -129,17 +144,35 @@ function compilePattern(pattern: string): Match {
       tokens.push({ kind: 'one', test: (c) => c === ch });
     }
   }
-  if (type === 'exact') return (path) => path === pattern;
+  if (type === 'exact') {
+    const whole: Match = (path) => path === pattern;
+    return { whole, selfOrParent: (path) => whole(path) || path.startsWith(`${pattern}/`) };
+  }
   if (type === 'prefix') {
+    // Every parent of a path is a prefix of it: a parent starts with `prefix` only if the path does.
     const prefix = pattern.slice(0, -2);
-    return (path) => path.startsWith(prefix);
+    const whole: Match = (path) => path.startsWith(prefix);
+    return { whole, selfOrParent: whole };
   }
   if (type === 'suffix') {
     const suffix = pattern.slice(2);
-    return (path) => path.endsWith(suffix) || (suffix.startsWith('/') && path === suffix.slice(1));
+    const bare = suffix.startsWith('/') ? suffix.slice(1) : undefined;
+    const endsAt = (path: string, end: number) =>
+      (end >= suffix.length && path.startsWith(suffix, end - suffix.length)) ||
+      (bare !== undefined && end === bare.length && path.startsWith(bare));
+    return {
+      whole: (path) => endsAt(path, path.length),
+      selfOrParent: (path) => someParent(path, (end) => endsAt(path, end)),
+    };
   }
   const nfa = compileNfa(tokens);
-  return (path) => matchesWhole(nfa, Array.from(path));
+  return {
+    whole: (path) => matchesWhole(nfa, Array.from(path)),
+    selfOrParent: (path) => {
+      const chars = Array.from(path);
+      return matchesSomePrefix(nfa, chars, (i) => i === chars.length || chars[i] === '/');
+    },
+  };
 }
 
 /** Reads a .dockerignore file into patterns. */
@@ -158,7 +191,14 @@ export function parseDockerignore(text: string): DockerignorePattern[] {
       pattern = cleanPath(pattern);
       if (pattern.length > 1 && pattern.startsWith('/')) pattern = pattern.slice(1);
     }
-    out.push({ pattern, exclusion, line: n + 1, matches: compilePattern(pattern) });
+    const compiled = compilePattern(pattern);
+    out.push({
+      pattern,
+      exclusion,
+      line: n + 1,
+      matches: compiled.whole,
+      matchesPathOrParent: compiled.selfOrParent,
+    });
   }
   return out;
 }
@@ -171,23 +211,10 @@ export function createDockerignoreMatcher(patterns: DockerignorePattern[] | stri
     patterns: list,
     ignores(path: string): boolean {
       const file = cleanPath(path);
-      const parents = file.split('/');
-      parents.pop();
       let matched = false;
       for (const p of list) {
         if (p.exclusion !== matched) continue;
-        let match = p.matches(file);
-        if (!match && parents.length > 0) {
-          let prefix = '';
-          for (const seg of parents) {
-            prefix = prefix === '' ? seg : `${prefix}/${seg}`;
-            if (p.matches(prefix)) {
-              match = true;
-              break;
-            }
-          }
-        }
-        if (match) matched = !p.exclusion;
+        if (p.matchesPathOrParent(file)) matched = !p.exclusion;
       }
       return matched;
     },

@@ -97,6 +97,21 @@ export function matchesWhole(nfa: Nfa, chars: readonly string[]): boolean {
 }
 
 /**
+ * Whether the pattern matches the text up to any position `at` accepts (a path and its parents: the
+ * positions of its slashes and its end), in one pass over the text.
+ */
+export function matchesSomePrefix(nfa: Nfa, chars: readonly string[], at: (i: number) => boolean): boolean {
+  let set = new Set<number>();
+  addClosure(nfa, set, nfa.start, 0);
+  for (let i = 0; set.size > 0; i++) {
+    if (at(i) && accepts(nfa, set)) return true;
+    if (i >= chars.length) return false;
+    set = step(nfa, set, chars[i], i + 1);
+  }
+  return false;
+}
+
+/**
  * Ends of the matches that start at `from` (as code-point indexes), shortest first. Stops at the
  * first end when `shortest` is set.
  */

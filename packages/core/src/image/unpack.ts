@@ -59,14 +59,24 @@ export interface UnpackStats {
 export class UnsafeLayerError extends HyprError {
   constructor(
     readonly entryPath: string,
-    why: string,
+    readonly why: string,
+    /** The layer (its digest) holding the entry, when known. */
+    readonly layer?: string,
   ) {
     super(
       'IMAGE_LAYER_UNSAFE',
-      `layer entry "${entryPath}" ${why}; refusing to unpack it`,
+      `${layer ? `layer ${layer}: entry` : 'layer entry'} "${entryPath}" ${why}; refusing to unpack it`,
       'the image is malformed or hostile; nothing was written outside the target directory',
     );
   }
+}
+
+/** An error about a layer's content, with the layer named (the digest says which blob is bad). */
+function inLayer(e: unknown, layer: string | undefined): unknown {
+  if (layer === undefined || !(e instanceof HyprError)) return e;
+  if (e instanceof UnsafeLayerError) return e.layer ? e : new UnsafeLayerError(e.entryPath, e.why, layer);
+  if (e.code !== 'IMAGE_LAYER_INVALID') return e;
+  return new HyprError(e.code, `layer ${layer}: ${e.message}`, e.hint, { cause: e });
 }
 
 const isRoot = () => process.getuid?.() === 0;
@@ -162,6 +172,14 @@ export class LayerUnpacker {
 
   /** Unpacks one layer (gzip, zstd or plain tar) on top of what is in the root. */
   async unpackLayer(source: AsyncIterable<Uint8Array>): Promise<UnpackStats> {
+    try {
+      return await this.unpackEntries(source);
+    } catch (e) {
+      throw inLayer(e, this.opts.layerName);
+    }
+  }
+
+  private async unpackEntries(source: AsyncIterable<Uint8Array>): Promise<UnpackStats> {
     const stats: UnpackStats = { entries: 0, files: 0, bytes: 0, whiteouts: 0, skipped: [], diffId: '', tarBytes: 0 };
     const meter = new ExpansionMeter(
       resolveUnpackLimits(this.opts.limits),

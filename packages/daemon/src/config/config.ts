@@ -4,6 +4,7 @@
  * Keys of docker's daemon.json that do not apply (log-driver, storage-driver …) are ignored.
  */
 import { readFileSync } from 'node:fs';
+import { parseSizeBytes } from '@hypr/api/units';
 import { ConfigKeyError, DEFAULT_MEMORY_MIB } from '@hypr/core';
 import { z } from 'zod';
 
@@ -27,6 +28,23 @@ export const daemonConfigSchema = z.object({
   'stop-timeout': positive.default(10),
   /** Step runner of RUN in builds: `"vm"` (a microVM per stage) or `"native"` (namespaces on the host, weaker). */
   builder: z.enum(['vm', 'native'], { message: 'must be "vm" or "native"' }).default('vm'),
+  /**
+   * Decompression-bomb limits of image unpacking: how many times its compressed size one layer may
+   * expand (judged past its first 64 MiB), and the uncompressed total of one image (bytes, or a size
+   * such as "64g"). Unset: HYPR_UNPACK_MAX_RATIO / HYPR_UNPACK_MAX_BYTES, else 250 and 64 GiB.
+   */
+  'unpack-max-ratio': positive.optional(),
+  'unpack-max-bytes': z
+    .union([z.number(), z.string()], { message: 'must be a size, for example 64g or 68719476736' })
+    .transform((v, ctx) => {
+      const bytes = parseSizeBytes(v);
+      if (bytes === undefined || bytes <= 0) {
+        ctx.addIssue({ code: 'custom', message: 'must be a size, for example 64g or 68719476736' });
+        return z.NEVER;
+      }
+      return bytes;
+    })
+    .optional(),
   /** `"none"` disables the default network. */
   bridge: z.string({ message: 'must be a string' }).optional(),
   /** The default network's gateway and prefix, `10.200.0.1/24`. */
