@@ -306,7 +306,13 @@ export class LayerUnpacker {
   }
 
   private async resolveLinkTarget(header: TarHeader): Promise<string> {
-    const parts = splitEntryPath(header.linkpath);
+    let parts: string[];
+    try {
+      parts = splitEntryPath(header.linkpath);
+    } catch (e) {
+      if (!(e instanceof UnsafeLayerError)) throw e;
+      throw new UnsafeLayerError(header.path, `is a hard link to "${header.linkpath}", which ${e.why}`);
+    }
     if (parts.length === 0) throw new UnsafeLayerError(header.path, 'is a hard link to the root');
     const dir = await this.resolveDir(parts.slice(0, -1), header.path);
     const target = join(dir, parts[parts.length - 1]);
