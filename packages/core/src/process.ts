@@ -1,4 +1,7 @@
 import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
+import { constants, accessSync } from 'node:fs';
+import { delimiter, isAbsolute, join, resolve } from 'node:path';
+import { isMainThread } from 'node:worker_threads';
 import { HyprError } from './errors.js';
 import { type Logger, silentLogger } from './log.js';
 
@@ -33,6 +36,11 @@ export interface SpawnChildOptions {
   stderrTailBytes?: number;
   /** Package that provides the binary, named in the error when it is missing. */
   packageHint?: string;
+  /**
+   * Let the child outlive this process. By default (Linux) the kernel kills it with SIGKILL when
+   * this process dies, even by kill -9 (see withParentDeath).
+   */
+  outliveOwner?: boolean;
 }
 
 export interface Child {
@@ -60,13 +68,57 @@ function installExitHook(): void {
   });
 }
 
+/** The executable `binary` names (a path, or a name looked up on `path`), if there is one. */
+export function findExecutable(binary: string, path = process.env.PATH ?? '', cwd = process.cwd()): string | undefined {
+  const candidates = binary.includes('/')
+    ? [isAbsolute(binary) ? binary : resolve(cwd, binary)]
+    : path
+        .split(delimiter)
+        .filter(Boolean)
+        .map((d) => join(d, binary));
+  return candidates.find((c) => {
+    try {
+      accessSync(c, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+let setprivPath: string | null | undefined;
+
+/**
+ * The command that runs `binary` so that it dies with this process: util-linux's `setpriv
+ * --pdeathsig KILL` sets PR_SET_PDEATHSIG and execs it. The kernel sends that signal when the
+ * *thread* that forked the child ends, so only children started from the main thread get it (a
+ * worker thread may end long before the process). The exit hook below covers a normal exit; this
+ * covers kill -9 of the owner, so a shim's hypervisor and virtiofsd never outlive it. Without
+ * setpriv (macOS) or when the binary is not found (the spawn then fails with ENOENT as usual), the
+ * command is unchanged.
+ */
+export function withParentDeath(
+  binary: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  cwd?: string,
+): [string, readonly string[]] {
+  if (process.platform !== 'linux' || !isMainThread) return [binary, args];
+  if (setprivPath === undefined)
+    setprivPath = findExecutable('setpriv', `${env.PATH ?? ''}${delimiter}/usr/bin${delimiter}/bin`) ?? null;
+  const resolved = setprivPath ? findExecutable(binary, env.PATH ?? '', cwd) : undefined;
+  if (!setprivPath || !resolved) return [binary, args];
+  return [setprivPath, ['--pdeathsig', 'KILL', '--', resolved, ...args]];
+}
+
 /** Starts a child in its own process group. The only way HYPR starts processes. */
 export function spawnChild(binary: string, args: readonly string[], opts: SpawnChildOptions = {}): Child {
   const log = (opts.log ?? silentLogger).child({ bin: binary });
   const tailBytes = opts.stderrTailBytes ?? 8192;
   const killAfterMs = opts.killAfterMs ?? 5000;
   const env = opts.env ?? { PATH: process.env.PATH, HOME: process.env.HOME };
-  const proc = spawn(binary, args, {
+  const [command, argv] = opts.outliveOwner ? [binary, args] : withParentDeath(binary, args, env, opts.cwd);
+  const proc = spawn(command, argv, {
     env,
     cwd: opts.cwd,
     detached: true,

@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, readFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ConnectRouter } from '@connectrpc/connect';
 import {
@@ -51,6 +51,22 @@ export function daemonVersion(): string {
     return pkg.version;
   } catch {
     return '0.0.0';
+  }
+}
+
+/**
+ * The data root holds every container's environment (passwords included): it is 0711 (others may
+ * reach a socket placed in it, never list it) and everything directly in it is its owner's alone —
+ * directories 0700, files 0600 — whatever the umask, also in an install an older HYPR made. What is
+ * created later is private where it is created (state database, images, containers).
+ */
+function makeDataRootPrivate(data: string, socketPath: string): void {
+  mkdirSync(data, { recursive: true, mode: 0o711 });
+  chmodSync(data, 0o711);
+  for (const e of readdirSync(data, { withFileTypes: true })) {
+    const path = join(data, e.name);
+    if (path === socketPath || !(e.isDirectory() || e.isFile())) continue;
+    chmodSync(path, e.isDirectory() ? 0o700 : 0o600);
   }
 }
 
@@ -134,7 +150,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   const host = opts.host ?? env.HYPR_HOST;
   const socketPath = host ? parseHost(host) : paths.socket;
   const log = opts.logger;
-  mkdirSync(paths.data, { recursive: true, mode: 0o711 });
+  makeDataRootPrivate(paths.data, socketPath);
   const release = acquireDaemonLock(join(paths.data, 'hyprd.pid'), paths.data);
   let state: HyprState | undefined;
   try {

@@ -102,6 +102,11 @@ export interface GuestVm {
   /** Runs another program in the running VM (needs the exec option). */
   exec(opts: ExecOptions): ExecSession;
   readonly accel: AcceleratorChoice;
+  /**
+   * Resolves with the program's pid (in the guest) once Kestrel has started it, or with undefined
+   * when the VM ended before that (a kernel panic at boot, a bad rootfs: wait() says why).
+   */
+  started(): Promise<number | undefined>;
   /** Resolves when the VM has ended and every byte of output has arrived. */
   wait(): Promise<GuestVmResult>;
   /** Asks Kestrel to send `signal` to the program, then SIGKILL after graceMs; the VM ends with it. */
@@ -158,6 +163,14 @@ function guestJob(opts: GuestVmOptions, storage: GuestStorage, name: string): Bu
   });
 }
 
+function deferredStart(): Running['programStart'] {
+  let settle: (pid: number | undefined) => void = () => {};
+  const promise = new Promise<number | undefined>((r) => {
+    settle = r;
+  });
+  return { promise, settle };
+}
+
 /** Everything a booted VM owns until it ends. */
 interface Running {
   opts: GuestVmOptions;
@@ -170,15 +183,23 @@ interface Running {
   report: GuestReport & { results: GuestVmResult['results'] };
   output: { out: Buffer[]; err: Buffer[] };
   timedOut: () => boolean;
+  /** The program's start (see GuestVm.started); settled with undefined once the VM has ended. */
+  programStart: { promise: Promise<number | undefined>; settle(pid: number | undefined): void };
   cleanup: () => Promise<void>;
   exec?: ReturnType<typeof createGuestExec>;
 }
 
 /** The control channel's markers into the report (and build results to onResult as they come). */
-function guestEventReader(report: Running['report'], opts: GuestVmOptions, log: Logger): GuestEventReader {
+function guestEventReader(
+  report: Running['report'],
+  opts: GuestVmOptions,
+  log: Logger,
+  onStarted: (pid: number) => void,
+): GuestEventReader {
   return new GuestEventReader((e) => {
     log.debug({ event: e }, 'guest event');
-    if (e.kind === 'exit') report.exitCode = e.code;
+    if (e.kind === 'started') onStarted(e.pid);
+    else if (e.kind === 'exit') report.exitCode = e.code;
     else if (e.kind === 'error') report.guestError = e.message;
     else if (e.kind === 'result') {
       const r = { file: e.file, ok: e.ok, exitCode: e.exitCode };
@@ -198,7 +219,9 @@ function vmSpec(
     name: vm.name,
     kernelPath: vm.kernel,
     initrdPath: vm.initrdPath,
-    cmdline: 'console=ttyS0 reboot=t panic=-1 quiet',
+    // no_timer_check: on a loaded host (many TCG guests on few cores) the kernel's check that the
+    // IO-APIC timer ticks can time out and panic the guest at boot ("IO-APIC + timer doesn't work!").
+    cmdline: 'console=ttyS0 reboot=t panic=-1 quiet no_timer_check',
     cpus: opts.cpus ?? DEFAULT_CPUS,
     memoryMiB: opts.memoryMiB ?? DEFAULT_MEMORY_MIB,
     disks: storage.disks,
@@ -227,6 +250,7 @@ export async function bootGuestVm(opts: GuestVmOptions): Promise<GuestVm> {
   const collect = opts.collectOutput ?? true;
   const output = { out: [] as Buffer[], err: [] as Buffer[] };
   const report: Running['report'] = { results: [] };
+  const programStart = deferredStart();
   const exec = opts.exec ? createGuestExec() : undefined;
   const fsDaemons: Child[] = [];
   let channels: GuestChannelSet | undefined;
@@ -244,7 +268,7 @@ export async function bootGuestVm(opts: GuestVmOptions): Promise<GuestVm> {
   try {
     await startShareDaemons(storage, work, log, fsDaemons);
     const initrdPath = await writeGuestInitrd(work, kestrel, guestJob(opts, storage, name));
-    const reader = guestEventReader(report, opts, log);
+    const reader = guestEventReader(report, opts, log, programStart.settle);
     channels = await openGuestChannels(work, {
       onControl: (b) => reader.push(b),
       onStdout: (b) => {
@@ -260,6 +284,10 @@ export async function bootGuestVm(opts: GuestVmOptions): Promise<GuestVm> {
     });
     const spec = vmSpec(opts, storage, { name, kernel, initrdPath, work, channels: channels.specs });
     instance = await adapter.start(spec, { accel: accel.accel, signal: opts.signal, log });
+    instance.exited.then(
+      () => programStart.settle(undefined),
+      () => programStart.settle(undefined),
+    );
     if (opts.timeoutMs) {
       timer = setTimeout(() => {
         timedOut = true;
@@ -270,6 +298,7 @@ export async function bootGuestVm(opts: GuestVmOptions): Promise<GuestVm> {
   } catch (e) {
     await instance?.stop();
     await cleanup();
+    programStart.settle(undefined);
     throw e;
   }
   return guestVmHandle({
@@ -283,6 +312,7 @@ export async function bootGuestVm(opts: GuestVmOptions): Promise<GuestVm> {
     report,
     output,
     timedOut: () => timedOut,
+    programStart,
     cleanup,
     exec,
   });
@@ -318,6 +348,7 @@ function endOf(r: Running): () => Promise<GuestVmResult> {
           },
         );
       } finally {
+        r.programStart.settle(undefined);
         await r.cleanup();
       }
     })();
@@ -345,6 +376,7 @@ function guestVmHandle(r: Running): GuestVm {
   return {
     pid: vm.pid,
     accel: r.accel,
+    started: () => r.programStart.promise,
     wait,
     exec,
     top: () => listProcesses(exec),

@@ -3,10 +3,11 @@
  * (vmm/shim.ts): the files in the shim's directory and what travels on its socket, DIR/shim.sock —
  * one JSON object per line each way, bytes (output, stdin) in base64. A client sends requests; the
  * shim sends events — the container's output to attached clients, exec session events to the
- * client that opened the session, and the exit to everyone as the last line.
+ * client that opened the session, and the exit to everyone as the last line. The shim listens once
+ * the program runs: a client that connects knows the guest booted.
  *
  *   config.json     the ShimVmConfig it runs           shim.sock   requests and events (JSON lines)
- *   state.json      {pid, vmPid, startedAt}            shim.log    the shim's own diagnostics
+ *   state.json      ShimState: pid, vmPid, start times shim.log    the shim's own diagnostics
  *   container.log   {"log","stream","time"} per line   exit.json   ShimExit, written atomically at the end
  */
 import type { GuestVmOptions } from './guest-vm.js';
@@ -49,9 +50,15 @@ export interface ShimExit {
   finishedAt: string;
 }
 
+/**
+ * Written when the shim starts (pid) and again once the program runs (vmPid). The start times (clock
+ * ticks since boot, from /proc) tell these processes from later ones that reuse their pids.
+ */
 export interface ShimState {
   pid: number;
+  pidStartTicks?: number;
   vmPid?: number;
+  vmStartTicks?: number;
   startedAt: string;
 }
 

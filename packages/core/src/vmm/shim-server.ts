@@ -11,11 +11,13 @@ import { createLineSplitter } from '../lines.js';
 import type { ExecSession } from './exec-session.js';
 import { type GuestVm, bootGuestVm } from './guest-vm.js';
 import { createLogWriter } from './shim-log.js';
+import { processStartTicks } from './shim-processes.js';
 import {
   SHIM_FILES,
   type ShimEvent,
   type ShimExit,
   type ShimRequest,
+  type ShimState,
   type ShimVmConfig,
   encodeShimLine,
   fromBase64,
@@ -177,6 +179,13 @@ export async function runShim(dir: string): Promise<number> {
     clients.finish(exit);
     rmSync(join(dir, SHIM_FILES.socket), { force: true });
   };
+  // Known from the first moment, so that hyprd can find (and end) a shim still booting its VM.
+  const state: ShimState = {
+    pid: process.pid,
+    pidStartTicks: processStartTicks(process.pid),
+    startedAt: new Date().toISOString(),
+  };
+  writeAtomic(join(dir, SHIM_FILES.state), JSON.stringify(state));
   let vm: GuestVm | undefined;
   try {
     const config = JSON.parse(readFileSync(join(dir, SHIM_FILES.config), 'utf8')) as ShimVmConfig;
@@ -185,13 +194,15 @@ export async function runShim(dir: string): Promise<number> {
     vm = running;
     writeAtomic(
       join(dir, SHIM_FILES.state),
-      JSON.stringify({ pid: process.pid, vmPid: running.pid, startedAt: new Date().toISOString() }),
+      JSON.stringify({ ...state, vmPid: running.pid, vmStartTicks: processStartTicks(running.pid) }),
     );
-    const server = createServer((c) => serveClient(c, running, config, clients, note));
-    await listen(server, join(dir, SHIM_FILES.socket));
     process.on('SIGTERM', () => void running.stop().catch(() => {}));
     process.on('SIGINT', () => {});
     process.on('SIGHUP', () => {});
+    // Clients come once the program runs: a guest that panics at boot is a start that failed (its
+    // exit.json says why), not a container that ran.
+    const server =
+      (await running.started()) !== undefined ? await serve(dir, running, config, clients, note) : undefined;
     let exit: ShimExit;
     try {
       const r = await running.wait();
@@ -201,7 +212,7 @@ export async function runShim(dir: string): Promise<number> {
     }
     booted.flushLog();
     finish(exit);
-    server.close();
+    server?.close();
     note(`vm ended: ${JSON.stringify(exit)}`);
     return 0;
   } catch (e) {
@@ -211,4 +222,16 @@ export async function runShim(dir: string): Promise<number> {
     await vm?.destroy();
     return 1;
   }
+}
+
+async function serve(
+  dir: string,
+  vm: GuestVm,
+  config: ShimVmConfig,
+  clients: ShimClients,
+  note: (m: string) => void,
+): Promise<Server> {
+  const server = createServer((c) => serveClient(c, vm, config, clients, note));
+  await listen(server, join(dir, SHIM_FILES.socket));
+  return server;
 }

@@ -9,13 +9,14 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { type Socket, connect } from 'node:net';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { type ErrorCode, HyprError, isErrorCode } from '../errors.js';
 import { createLineSplitter } from '../lines.js';
 import { type ExecOptions, type ExecSession, type ExecSessionHandle, createExecSession } from './exec-session.js';
 import { type ProcessTable, copyFromGuest, copyToGuest, listProcesses } from './guest-tools.js';
+import { type RecordedProcess, endShimProcesses, findShimProcesses } from './shim-processes.js';
 import {
   SHIM_FILES,
   type ShimEvent,
@@ -31,6 +32,12 @@ import {
 import type { VmStats } from './vm-control.js';
 
 export { SHIM_FILES, type ShimExit, type ShimState, type ShimVmConfig } from './shim-protocol.js';
+export {
+  type RecordedProcess,
+  endShimProcesses,
+  findShimProcesses,
+  processStartTicks,
+} from './shim-processes.js';
 
 /** An exec through the shim takes and gives what an exec into a VM does. */
 export type ShimExecOptions = ExecOptions;
@@ -108,12 +115,33 @@ function isAlive(pid: number | undefined): boolean {
   }
 }
 
-/** Starts a shim for one VM and connects to it once the VM is booting. */
+/**
+ * How long a shim may take to boot its VM and start the program. Generous: under TCG on a loaded
+ * host (dozens of guests on two cores) a boot takes tens of seconds.
+ */
+const SHIM_START_TIMEOUT_MS = 300_000;
+
+/** The processes state.json recorded for the shim of `dir` (see findShimProcesses). */
+export function recordedShimProcesses(dir: string): RecordedProcess[] {
+  const s = readShimState(dir);
+  if (!s) return [];
+  return [
+    { pid: s.pid, startTicks: s.pidStartTicks },
+    ...(s.vmPid ? [{ pid: s.vmPid, startTicks: s.vmStartTicks }] : []),
+  ];
+}
+
+/**
+ * Starts a shim for one VM and connects to it once the program runs. A VM that ends before that
+ * with an error (a kernel panic at boot, a hypervisor failure) fails the start with its reason.
+ */
 export async function startShim(opts: { dir: string; vm: ShimVmConfig; timeoutMs?: number }): Promise<ShimClient> {
-  const { dir } = opts;
-  await mkdir(dir, { recursive: true });
+  // Absolute: the shim and the hypervisor carry it on their command lines, where findShimProcesses looks.
+  const dir = resolve(opts.dir);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
   await rm(join(dir, SHIM_FILES.exit), { force: true });
   await rm(join(dir, SHIM_FILES.socket), { force: true });
+  await rm(join(dir, SHIM_FILES.state), { force: true });
   await writeFile(join(dir, SHIM_FILES.config), JSON.stringify(opts.vm), { mode: 0o600 });
   const logFd = openSync(join(dir, SHIM_FILES.shimLog), 'a', 0o600);
   const child = spawn(process.execPath, [shimScript(), dir], {
@@ -127,11 +155,26 @@ export async function startShim(opts: { dir: string; vm: ShimVmConfig; timeoutMs
   child.once('exit', () => {
     exitedEarly = true;
   });
-  const deadline = Date.now() + (opts.timeoutMs ?? 15_000);
+  try {
+    return await awaitShim(dir, { ended: () => exitedEarly, timeoutMs: opts.timeoutMs ?? SHIM_START_TIMEOUT_MS });
+  } catch (e) {
+    // Nothing may outlive a shim that never came up: its VM goes too.
+    await endShimProcesses(dir, { recorded: [{ pid: child.pid ?? 0 }, ...recordedShimProcesses(dir)] });
+    throw e;
+  }
+}
+
+/**
+ * Connects to the shim of `dir` once it serves: the program runs. Throws when the shim ends first
+ * with an error (SHIM_FAILED) or does not come up in time (SHIM_TIMEOUT); a program that already
+ * ended cleanly (a quick `true`) gives a finished client.
+ */
+async function awaitShim(dir: string, o: { ended: () => boolean; timeoutMs: number }): Promise<ShimClient> {
+  const deadline = Date.now() + o.timeoutMs;
   while (Date.now() < deadline) {
     const client = await connectShim(dir).catch(() => undefined);
     if (client) return client;
-    if (exitedEarly || readShimExit(dir)) {
+    if (o.ended() || readShimExit(dir)) {
       const exit = readShimExit(dir);
       // A program can finish before the first connection (a quick `true`): that is an exit, not a failure.
       if (exit && !exit.error) return finishedShim(dir, exit);
@@ -143,11 +186,34 @@ export async function startShim(opts: { dir: string; vm: ShimVmConfig; timeoutMs
     }
     await new Promise((r) => setTimeout(r, 25));
   }
-  // Nothing may outlive a shim that never came up: its VM goes too.
-  const vmPid = readShimState(dir)?.vmPid;
-  if (vmPid && isAlive(vmPid)) process.kill(vmPid, 'SIGKILL');
-  child.kill('SIGKILL');
-  throw new HyprError('SHIM_TIMEOUT', `the shim in ${dir} did not come up`);
+  throw new HyprError(
+    'SHIM_TIMEOUT',
+    `the VM in ${dir} did not start its program within ${Math.round(o.timeoutMs / 1000)} s`,
+    'the host may be overloaded; see shim.log in that directory',
+  );
+}
+
+/**
+ * After a daemon restart: the shim of `dir` if one is alive — connected at once when it serves,
+ * awaited when it is still booting its VM (hyprd was killed during the start). Undefined when no
+ * shim runs there, or the one that did ended meanwhile (its exit.json says how).
+ */
+export async function adoptShim(dir: string, opts: { timeoutMs?: number } = {}): Promise<ShimClient | undefined> {
+  const abs = resolve(dir);
+  const client = await connectShim(abs).catch(() => undefined);
+  if (client) return client;
+  const shimPid = readShimState(abs)?.pid;
+  const booting = () => findShimProcesses(abs, recordedShimProcesses(abs)).includes(shimPid ?? -1);
+  if (!shimPid || !booting()) return undefined;
+  try {
+    const c = await awaitShim(abs, { ended: () => !booting(), timeoutMs: opts.timeoutMs ?? SHIM_START_TIMEOUT_MS });
+    if (!readShimExit(abs)) return c;
+    c.close(); // it ended while we waited: the caller records the exit
+    return undefined;
+  } catch {
+    await endShimProcesses(abs, { recorded: recordedShimProcesses(abs) });
+    return undefined;
+  }
 }
 
 /** A client for a shim whose VM has already ended: every request is answered with that exit. */

@@ -41,6 +41,8 @@ export interface LifecycleDeps {
 const DRAIN_MS = 2000;
 /** How long rm -f waits for a killed VM's exit to be processed before ending it harder. */
 const FORCE_REMOVE_WAIT_MS = 5000;
+/** After an exit, how long the shim gets to finish by itself before what is left of it is killed. */
+const EXIT_RELEASE_GRACE_MS = 3000;
 
 export class ContainerLifecycle {
   private readonly restarts = new RestartTimers();
@@ -80,6 +82,7 @@ export class ContainerLifecycle {
     try {
       handle = await this.d.runtime.start(dir, vm);
     } catch (e) {
+      await this.d.runtime.release(dir);
       await this.d.network?.afterExit(row.id);
       const err = HyprError.from(e);
       store.update(row.id, { state: 'exited', exitCode: 128, error: err.message, finishedAt: Date.now() });
@@ -126,6 +129,9 @@ export class ContainerLifecycle {
     await this.d.running.drained(id, DRAIN_MS);
     const row = store.get(id);
     if (!row) return exit;
+    // The TAP and the address go only once nothing of the VM runs: a shim killed by -9 takes its
+    // hypervisor down with it, but that takes a moment, and the hypervisor holds the TAP open.
+    await this.d.runtime.release(store.dirOf(row), EXIT_RELEASE_GRACE_MS);
     const finishedAt = Date.parse(exit.finishedAt) || Date.now();
     const error = exit.guestError ?? exit.error ?? null;
     store.update(id, { state: 'exited', exitCode: exit.exitCode, error, pid: null, finishedAt });
@@ -265,11 +271,15 @@ export class ContainerLifecycle {
     return row.id;
   }
 
-  /** Deletes the record and the directory; with `anonymousVolumes` (rm -v, --rm) its anonymous volumes too. */
+  /**
+   * Ends whatever still runs for the container (held by this hyprd or not), then deletes its TAPs,
+   * leases, record and directory; with `anonymousVolumes` (rm -v, --rm) its anonymous volumes too.
+   */
   async removeRow(id: string, anonymousVolumes = false): Promise<void> {
     const { store, logger } = this.d;
     const row = store.get(id);
     if (!row) return;
+    await this.d.runtime.release(store.dirOf(row));
     await this.d.network?.removed(id).catch((e) => logger.warn({ id, err: e }, 'network release failed'));
     store.delete(id);
     // The shim may still be removing its socket as it ends: retry a non-empty directory.

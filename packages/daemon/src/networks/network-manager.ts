@@ -220,11 +220,17 @@ export class NetworkManager extends NetworkRegistry {
     for (const { endpoint, network } of r?.endpoints ?? []) this.dns.get(network.id)?.unregisterAddress(endpoint.ip);
     if (!this.enabled) return;
     for (const l of this.ipam.leasesOfContainer(id)) {
-      await deleteTap(tapNameFor(id, l.networkId)).catch((e) => this.logger.warn({ err: e, id }, 'TAP not deleted'));
+      await deleteTapOnceFree(tapNameFor(id, l.networkId)).catch((e) =>
+        this.logger.warn({ err: e, id }, 'TAP not deleted'),
+      );
     }
   }
 
-  /** `rm`: the leases go too. Runs before the container's row is deleted. */
+  /**
+   * `rm`: the leases go too. Runs before the container's row is deleted, after the container's
+   * processes have ended (the lifecycle releases them first): an address is never handed out while
+   * a VM still uses it.
+   */
   async removed(id: string): Promise<void> {
     await this.afterExit(id);
     this.ipam.releaseContainer(id);
@@ -278,6 +284,21 @@ export class NetworkManager extends NetworkRegistry {
       ports: this.portsOf(ref.id),
       network: (name) => this.ipam.getNetwork(name),
     });
+  }
+}
+
+/**
+ * Deletes a TAP. "Device or resource busy" means a hypervisor still holds it open — one that is
+ * ending (the caller has made sure it ends): try again for a few seconds.
+ */
+async function deleteTapOnceFree(name: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await deleteTap(name);
+    } catch (e) {
+      if (attempt >= 10 || !/busy/i.test(String((e as Error).message))) throw e;
+      await new Promise((r) => setTimeout(r, 300));
+    }
   }
 }
 

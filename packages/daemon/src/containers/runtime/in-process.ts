@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { HyprError, type Logger, bootGuestVm, silentLogger } from '@hypr/core';
+import { HyprError, type Logger, bootGuestVm, endShimProcesses, silentLogger } from '@hypr/core';
 import { ContainerLogWriter } from '../container-log.js';
 import { type ContainerRuntime, EXIT_FILE, LOG_FILE, type VmConfig, type VmExit, type VmHandle } from './runtime.js';
 
@@ -113,5 +113,12 @@ export class InProcessRuntime implements ContainerRuntime {
 
   readExit(dir: string): VmExit | undefined {
     return readExitFile(dir);
+  }
+
+  async release(dir: string, graceMs = 0): Promise<number[]> {
+    // The hypervisor names the container's writable disk (in `dir`) on its command line.
+    const r = await endShimProcesses(dir, { graceMs });
+    if (r.remaining.length) this.logger.warn({ dir, pids: r.remaining }, 'container processes did not end');
+    return r.killed;
   }
 }

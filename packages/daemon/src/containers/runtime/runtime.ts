@@ -55,6 +55,12 @@ export interface ContainerRuntime {
   adopt(dir: string): Promise<VmHandle | undefined>;
   /** The exit recorded in `dir`, if the VM has ended. */
   readExit(dir: string): VmExit | undefined;
+  /**
+   * Ends whatever still runs for the container in `dir` — shim, hypervisor, virtiofsd — whether or
+   * not this daemon holds it (SIGKILL after `graceMs`), and resolves once all of it is gone, so that
+   * its TAP and address can be released. Resolves with the pids it had to kill.
+   */
+  release(dir: string, graceMs?: number): Promise<number[]>;
 }
 
 export const LOG_FILE = 'container.log';

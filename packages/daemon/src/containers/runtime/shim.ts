@@ -1,4 +1,12 @@
-import { type Logger, type ShimClient, connectShim, readShimExit, startShim } from '@hypr/core';
+import {
+  type Logger,
+  type ShimClient,
+  adoptShim,
+  endShimProcesses,
+  readShimExit,
+  recordedShimProcesses,
+  startShim,
+} from '@hypr/core';
 import type { ContainerRuntime, VmConfig, VmExit, VmHandle } from './runtime.js';
 
 function toHandle(c: ShimClient): VmHandle {
@@ -51,11 +59,18 @@ export class ShimRuntime implements ContainerRuntime {
   }
 
   async adopt(dir: string): Promise<VmHandle | undefined> {
-    const client = await connectShim(dir);
+    const client = await adoptShim(dir);
     return client ? toHandle(client) : undefined;
   }
 
   readExit(dir: string) {
     return readShimExit(dir);
+  }
+
+  async release(dir: string, graceMs = 0): Promise<number[]> {
+    const r = await endShimProcesses(dir, { recorded: recordedShimProcesses(dir), graceMs });
+    if (r.killed.length) this.logger.info({ dir, killed: r.killed }, 'ended the processes left for a container');
+    if (r.remaining.length) this.logger.warn({ dir, pids: r.remaining }, 'container processes did not end');
+    return r.killed;
   }
 }
