@@ -10,6 +10,8 @@ export type { AttachEvent, WaitCondition } from './io.js';
 export type { ExecRequest } from './exec.js';
 export type { ContainerNetworkHooks } from './lifecycle.js';
 export * from './orchestrator.js';
+export type { PathStat } from './copy.js';
+export type { ContainerStatsSample } from './top-stats.js';
 export * from './ps-filter.js';
 export type { ReconcileResult } from './reconcile.js';
 export { normalizeSignal } from './signals.js';

@@ -8,8 +8,10 @@ import type { EventEmitter } from 'node:events';
 import type { HyprState, ImageStore, Logger } from '@hypr/core';
 import type { NetworkManager } from '../networks/index.js';
 import type { VolumeManager } from '../volumes/index.js';
+import { type CommitDeps, type CommitOptions, commitContainer, diffContainer, exportContainer } from './commit.js';
 import type { ContainerDefaults } from './config-resolution.js';
 import type { LogEntry, ReadLogOptions } from './container-log.js';
+import { type PathStat, copyFromContainer, copyToContainer, statPath } from './copy.js';
 import { createContainer } from './create.js';
 import { ContainerEvents } from './events.js';
 import { type ExecRequest, execInContainer } from './exec.js';
@@ -23,6 +25,7 @@ import { type ReconcileResult, reconcileContainers } from './reconcile.js';
 import { RunningContainers } from './running.js';
 import type { ContainerRuntime } from './runtime/runtime.js';
 import { ContainerStore } from './store.js';
+import { type ContainerStatsSample, type TopStatsDeps, statsRounds, topContainer } from './top-stats.js';
 import type {
   AttachIo,
   ContainerEvent,
@@ -247,6 +250,69 @@ export class Orchestrator {
   exec(text: string, o: ExecRequest): AsyncGenerator<Omit<AttachEvent, 'started'>> {
     const deps = { store: this.store, running: this.running, runtimeName: this.d.runtime.name, logger: this.d.logger };
     return execInContainer(deps, text, o);
+  }
+
+  // ---- cp, top, stats (copy.ts, top-stats.ts) ----
+
+  statPath(text: string, path: string): Promise<PathStat | undefined> {
+    return statPath(this.topStatsDeps(), text, path);
+  }
+
+  copyFrom(text: string, path: string, followLink = false) {
+    return copyFromContainer(this.topStatsDeps(), text, path, followLink);
+  }
+
+  copyTo(text: string, dir: string, chunks: AsyncIterable<Uint8Array>): Promise<void> {
+    return copyToContainer(this.topStatsDeps(), text, dir, chunks);
+  }
+
+  top(text: string, psArgs: readonly string[] = []): Promise<{ titles: string[]; rows: string[][] }> {
+    return topContainer(this.topStatsDeps(), text, psArgs);
+  }
+
+  /** docker stats: the named containers (each resolved now), else the running ones (with all, every one). */
+  stats(
+    o: { ids?: readonly string[]; all?: boolean; stream?: boolean; signal?: AbortSignal } = {},
+  ): AsyncGenerator<ContainerStatsSample[]> {
+    const named = (o.ids ?? []).map((t) => this.store.resolve(t));
+    const select = () => (named.length ? named : this.store.list({ all: !!o.all }).map((v) => v.row));
+    return statsRounds(this.topStatsDeps(), select, !!o.stream, o.signal);
+  }
+
+  // ---- commit, diff, export (commit.ts, writable-layer.ts) ----
+
+  /** docker commit: the new image. */
+  commit(text: string, o: CommitOptions = {}) {
+    return commitContainer(this.commitDeps(), text, o);
+  }
+
+  diff(text: string): Promise<{ kind: 'A' | 'C' | 'D'; path: string }[]> {
+    return diffContainer(this.commitDeps(), text);
+  }
+
+  export(text: string, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
+    return exportContainer(this.commitDeps(), text, signal);
+  }
+
+  private commitDeps(): CommitDeps {
+    return { store: this.store, running: this.running, logger: this.d.logger, images: this.d.images };
+  }
+
+  private topStatsDeps(): TopStatsDeps {
+    return {
+      store: this.store,
+      running: this.running,
+      runtimeName: this.d.runtime.name,
+      logger: this.d.logger,
+      tapsOf: (id) => {
+        const net = this.d.network;
+        const ref = net?.ref(id);
+        const nets = (ref ? net?.inspectSettings(ref).NetworkSettings.Networks : undefined) ?? {};
+        return Object.values(nets as Record<string, { EndpointID?: string }>)
+          .map((n) => n.EndpointID ?? '')
+          .filter(Boolean);
+      },
+    };
   }
 
   // ---- daemon start and stop ----

@@ -9,3 +9,5 @@ export {
   pruneBuildCache,
 } from './build-cache.js';
 export { type BuildOutcome, type BuildRequestOptions, ImageBuilder } from './image-build.js';
+export { type ImageHistoryRow, imageHistory } from './history.js';
+export { type ImportOptions, importImage } from './import.js';

@@ -7,6 +7,8 @@ import {
   type ContainerSpec,
   type ContainerSummary,
   ContainerSummarySchema,
+  type CopyToContainerRequest,
+  type CopyToContainerStart,
   type ExecRequest,
   type LogsResponse,
   LogsResponseSchema,
@@ -259,6 +261,85 @@ function streamHandlers(o: Orchestrator): Pick<Impl, 'wait' | 'logs' | 'attach' 
   };
 }
 
+/** The first request of a client stream, which must be `start`; then the data of the others. */
+async function splitStart<R extends { msg: { case: string | undefined; value?: unknown } }, S>(
+  requests: AsyncIterable<R>,
+  what: string,
+): Promise<{ start: S; data: AsyncGenerator<Uint8Array> }> {
+  const it = requests[Symbol.asyncIterator]();
+  const first = await it.next();
+  if (first.done || first.value.msg.case !== 'start')
+    throw new HyprError('INVALID_ARGUMENT', `the first ${what} request must be a start`);
+  async function* data(): AsyncGenerator<Uint8Array> {
+    for (;;) {
+      const r = await it.next();
+      if (r.done) return;
+      if (r.value.msg.case === 'data') yield r.value.msg.value as Uint8Array;
+    }
+  }
+  return { start: first.value.msg.value as S, data: data() };
+}
+
+/** cp, top, stats, commit, export, diff: the container's files and processes. */
+function toolHandlers(
+  o: Orchestrator,
+): Pick<Impl, 'copyFrom' | 'copyTo' | 'statPath' | 'top' | 'stats' | 'commit' | 'export' | 'diff'> {
+  return {
+    async *copyFrom(req) {
+      const { stat, chunks, cancel } = await o.copyFrom(req.id, req.path, req.followLink);
+      try {
+        yield { msg: { case: 'stat', value: { ...stat, sizeBytes: BigInt(stat.sizeBytes) } } };
+        for await (const c of chunks) yield { msg: { case: 'data', value: c } };
+      } finally {
+        cancel();
+      }
+    },
+    async copyTo(requests) {
+      const { start, data } = await splitStart<CopyToContainerRequest, CopyToContainerStart>(requests, 'copy');
+      await o.copyTo(start.id, start.dir, data);
+      return {};
+    },
+    async statPath(req) {
+      const stat = await o.statPath(req.id, req.path);
+      return stat ? { exists: true, stat: { ...stat, sizeBytes: BigInt(stat.sizeBytes) } } : { exists: false };
+    },
+    async top(req) {
+      const t = await o.top(req.id, req.psArgs);
+      return { titles: t.titles, processes: t.rows.map((cells) => ({ cells })) };
+    },
+    async *stats(req, ctx) {
+      for await (const round of o.stats({ ids: req.ids, all: req.all, stream: req.stream, signal: ctx.signal }))
+        yield {
+          stats: round.map((s) => ({
+            ...s,
+            memoryUsageBytes: BigInt(s.memoryUsageBytes),
+            memoryLimitBytes: BigInt(s.memoryLimitBytes),
+            netRxBytes: BigInt(s.netRxBytes),
+            netTxBytes: BigInt(s.netTxBytes),
+            blockReadBytes: BigInt(s.blockReadBytes),
+            blockWriteBytes: BigInt(s.blockWriteBytes),
+          })),
+        };
+    },
+    async commit(req) {
+      const image = await o.commit(req.id, {
+        reference: req.reference || undefined,
+        message: req.message || undefined,
+        author: req.author || undefined,
+        changes: req.changes,
+        pause: req.pause,
+      });
+      return { id: image.configDigest };
+    },
+    async *export(req, ctx) {
+      for await (const data of o.export(req.id, ctx.signal)) yield { data };
+    },
+    async diff(req) {
+      return { changes: await o.diff(req.id) };
+    },
+  };
+}
+
 export function createContainerService(o: Orchestrator): Impl {
-  return { ...lifecycleHandlers(o), ...queryHandlers(o), ...streamHandlers(o) };
+  return { ...lifecycleHandlers(o), ...queryHandlers(o), ...streamHandlers(o), ...toolHandlers(o) };
 }

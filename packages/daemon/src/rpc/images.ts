@@ -2,10 +2,10 @@
 import { create } from '@bufbuild/protobuf';
 import type { ServiceImpl } from '@connectrpc/connect';
 import { type ImageService, type ImageSummary, ImageSummarySchema } from '@hypr/api';
-import { type ImageRecord, parseImageRef } from '@hypr/core';
+import { HyprError, type ImageRecord, parseImageRef } from '@hypr/core';
 import { AsyncQueue } from '../async-queue.js';
 import type { Orchestrator } from '../containers/index.js';
-import { type ImageBuilder, ImageManager, throttleBlobProgress } from '../images/index.js';
+import { type ImageBuilder, ImageManager, imageHistory, importImage, throttleBlobProgress } from '../images/index.js';
 import { createBuildHandlers } from './build.js';
 
 export function toImageSummary(img: ImageRecord, containers = 0): ImageSummary {
@@ -108,6 +108,34 @@ export function createImageService(
     async prune(req) {
       const r = await images.prune(req.all, o.imageInUse());
       return { deleted: r.deleted, reclaimedBytes: BigInt(r.reclaimedBytes) };
+    },
+    async history(req) {
+      const rows = imageHistory(images.store.resolveImage(req.ref));
+      return {
+        entries: rows.map((r) => ({
+          ...r,
+          createdAt: BigInt(r.createdAtMs),
+          sizeBytes: BigInt(r.sizeBytes),
+        })),
+      };
+    },
+    async import(requests) {
+      const it = requests[Symbol.asyncIterator]();
+      const first = await it.next();
+      if (first.done || first.value.msg.case !== 'start')
+        throw new HyprError('INVALID_ARGUMENT', 'the first import request must be a start');
+      const start = first.value.msg.value;
+      async function* data(): AsyncGenerator<Uint8Array> {
+        for (let r = await it.next(); !r.done; r = await it.next())
+          if (r.value.msg.case === 'data') yield r.value.msg.value;
+      }
+      const image = await importImage(images.store, data(), {
+        reference: start.reference || undefined,
+        message: start.message || undefined,
+        changes: start.changes,
+        source: start.source,
+      });
+      return { id: image.configDigest };
     },
   };
 }

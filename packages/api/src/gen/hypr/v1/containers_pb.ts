@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file hypr/v1/containers.proto.
  */
 export const file_hypr_v1_containers: GenFile = /*@__PURE__*/
-  fileDesc("ChhoeXByL3YxL2NvbnRhaW5lcnMucHJvdG8SB2h5cHIudjEiOgoNUmVzdGFydFBvbGljeRIMCgRuYW1lGAEgASgJEhsKE21heGltdW1fcmV0cnlfY291bnQYAiABKAUibgoLSGVhbHRoY2hlY2sSDAoEdGVzdBgBIAMoCRITCgtpbnRlcnZhbF9tcxgCIAEoAxISCgp0aW1lb3V0X21zGAMgASgDEhcKD3N0YXJ0X3BlcmlvZF9tcxgEIAEoAxIPCgdyZXRyaWVzGAUgASgFIt8FCg1Db250YWluZXJTcGVjEg0KBWltYWdlGAEgASgJEg8KB2NvbW1hbmQYAiADKAkSFwoKZW50cnlwb2ludBgDIAEoCUgAiAEBEgsKA2VudhgEIAMoCRIUCgd3b3JrZGlyGAUgASgJSAGIAQESEQoEdXNlchgGIAEoCUgCiAEBEhAKCGhvc3RuYW1lGAcgASgJEjIKBmxhYmVscxgIIAMoCzIiLmh5cHIudjEuQ29udGFpbmVyU3BlYy5MYWJlbHNFbnRyeRIMCgRjcHVzGAkgASgBEhQKDG1lbW9yeV9ieXRlcxgKIAEoAxINCgVwb3J0cxgLIAMoCRIPCgd2b2x1bWVzGAwgAygJEi4KDnJlc3RhcnRfcG9saWN5GA0gASgLMhYuaHlwci52MS5SZXN0YXJ0UG9saWN5EhMKC2F1dG9fcmVtb3ZlGA4gASgIEgsKA3R0eRgPIAEoCBISCgpvcGVuX3N0ZGluGBAgASgIEhgKC3N0b3Bfc2lnbmFsGBEgASgJSAOIAQESIQoUc3RvcF90aW1lb3V0X3NlY29uZHMYEiABKAVIBIgBARIpCgtoZWFsdGhjaGVjaxgTIAEoCzIULmh5cHIudjEuSGVhbHRoY2hlY2sSFgoObm9faGVhbHRoY2hlY2sYFCABKAgSDAoEcHVsbBgVIAEoCRIOCgZtb3VudHMYFiADKAkSDQoFdG1wZnMYFyADKAkSFAoMdm9sdW1lc19mcm9tGBggAygJEjAKCm5ldHdvcmtpbmcYKCABKAsyHC5oeXByLnYxLkNvbnRhaW5lck5ldHdvcmtpbmcaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUINCgtfZW50cnlwb2ludEIKCghfd29ya2RpckIHCgVfdXNlckIOCgxfc3RvcF9zaWduYWxCFwoVX3N0b3BfdGltZW91dF9zZWNvbmRzIkwKFkNyZWF0ZUNvbnRhaW5lclJlcXVlc3QSJAoEc3BlYxgBIAEoCzIWLmh5cHIudjEuQ29udGFpbmVyU3BlYxIMCgRuYW1lGAIgASgJIkUKF0NyZWF0ZUNvbnRhaW5lclJlc3BvbnNlEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSEAoId2FybmluZ3MYAyADKAkiIwoVU3RhcnRDb250YWluZXJSZXF1ZXN0EgoKAmlkGAEgASgJIiQKFlN0YXJ0Q29udGFpbmVyUmVzcG9uc2USCgoCaWQYASABKAkidAoUU3RvcENvbnRhaW5lclJlcXVlc3QSCgoCaWQYASABKAkSHAoPdGltZW91dF9zZWNvbmRzGAIgASgFSACIAQESEwoGc2lnbmFsGAMgASgJSAGIAQFCEgoQX3RpbWVvdXRfc2Vjb25kc0IJCgdfc2lnbmFsIiMKFVN0b3BDb250YWluZXJSZXNwb25zZRIKCgJpZBgBIAEoCSJXChdSZXN0YXJ0Q29udGFpbmVyUmVxdWVzdBIKCgJpZBgBIAEoCRIcCg90aW1lb3V0X3NlY29uZHMYAiABKAVIAIgBAUISChBfdGltZW91dF9zZWNvbmRzIiYKGFJlc3RhcnRDb250YWluZXJSZXNwb25zZRIKCgJpZBgBIAEoCSIyChRLaWxsQ29udGFpbmVyUmVxdWVzdBIKCgJpZBgBIAEoCRIOCgZzaWduYWwYAiABKAkiIwoVS2lsbENvbnRhaW5lclJlc3BvbnNlEgoKAmlkGAEgASgJIkQKFlJlbW92ZUNvbnRhaW5lclJlcXVlc3QSCgoCaWQYASABKAkSDQoFZm9yY2UYAiABKAgSDwoHdm9sdW1lcxgDIAEoCCIlChdSZW1vdmVDb250YWluZXJSZXNwb25zZRIKCgJpZBgBIAEoCSJDChVMaXN0Q29udGFpbmVyc1JlcXVlc3QSCwoDYWxsGAEgASgIEg8KB2ZpbHRlcnMYAiADKAkSDAoEbGFzdBgDIAEoBSKPAwoQQ29udGFpbmVyU3VtbWFyeRIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEg0KBWltYWdlGAMgASgJEhAKCGltYWdlX2lkGAQgASgJEg8KB2NvbW1hbmQYBSABKAkSEgoKY3JlYXRlZF9hdBgGIAEoAxINCgVzdGF0ZRgHIAEoCRIOCgZzdGF0dXMYCCABKAkSDQoFcG9ydHMYCSADKAkSNQoGbGFiZWxzGAogAygLMiUuaHlwci52MS5Db250YWluZXJTdW1tYXJ5LkxhYmVsc0VudHJ5EhEKCWV4aXRfY29kZRgLIAEoBRISCgpzdGFydGVkX2F0GAwgASgDEhMKC2ZpbmlzaGVkX2F0GA0gASgDEg4KBmhlYWx0aBgOIAEoCRIVCg1yZXN0YXJ0X2NvdW50GA8gASgFEhIKCnNpemVfYnl0ZXMYECABKAMSEAoIbmV0d29ya3MYESADKAkaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJHChZMaXN0Q29udGFpbmVyc1Jlc3BvbnNlEi0KCmNvbnRhaW5lcnMYASADKAsyGS5oeXByLnYxLkNvbnRhaW5lclN1bW1hcnkiJQoXSW5zcGVjdENvbnRhaW5lclJlcXVlc3QSCgoCaWQYASABKAkiVAoYSW5zcGVjdENvbnRhaW5lclJlc3BvbnNlEgwKBGpzb24YASABKAkSKgoHc3VtbWFyeRgCIAEoCzIZLmh5cHIudjEuQ29udGFpbmVyU3VtbWFyeSI1ChRXYWl0Q29udGFpbmVyUmVxdWVzdBIKCgJpZBgBIAEoCRIRCgljb25kaXRpb24YAiABKAkiSgoVV2FpdENvbnRhaW5lclJlc3BvbnNlEg8KB3dhaXRpbmcYASABKAgSEQoJZXhpdF9jb2RlGAIgASgFEg0KBWVycm9yGAMgASgJInsKC0xvZ3NSZXF1ZXN0EgoKAmlkGAEgASgJEg4KBmZvbGxvdxgCIAEoCBIMCgR0YWlsGAMgASgFEhAKCHNpbmNlX21zGAQgASgDEhAKCHVudGlsX21zGAUgASgDEg4KBnN0ZG91dBgGIAEoCBIOCgZzdGRlcnIYByABKAgiSwoMTG9nc1Jlc3BvbnNlEh8KBnN0cmVhbRgBIAEoDjIPLmh5cHIudjEuU3RyZWFtEgwKBGRhdGEYAiABKAwSDAoEdGltZRgDIAEoCSKOAQoNQXR0YWNoUmVxdWVzdBIlCgVzdGFydBgBIAEoCzIULmh5cHIudjEuQXR0YWNoU3RhcnRIABIPCgVzdGRpbhgCIAEoDEgAEicKBnJlc2l6ZRgDIAEoCzIVLmh5cHIudjEuVGVybWluYWxTaXplSAASFQoLY2xvc2Vfc3RkaW4YBCABKAhIAEIFCgNtc2ciXAoLQXR0YWNoU3RhcnQSCgoCaWQYASABKAkSDQoFc3RhcnQYAiABKAgSDQoFc3RkaW4YAyABKAgSIwoEc2l6ZRgEIAEoCzIVLmh5cHIudjEuVGVybWluYWxTaXplIoABCg5BdHRhY2hSZXNwb25zZRInCgZvdXRwdXQYASABKAsyFS5oeXByLnYxLkxvZ3NSZXNwb25zZUgAEiYKBGV4aXQYAiABKAsyFi5oeXByLnYxLkNvbnRhaW5lckV4aXRIABIUCgpzdGFydGVkX2lkGAMgASgJSABCBwoFZXZlbnQiMQoNQ29udGFpbmVyRXhpdBIRCglleGl0X2NvZGUYASABKAUSDQoFZXJyb3IYAiABKAkinAEKC0V4ZWNSZXF1ZXN0EiMKBXN0YXJ0GAEgASgLMhIuaHlwci52MS5FeGVjU3RhcnRIABIPCgVzdGRpbhgCIAEoDEgAEicKBnJlc2l6ZRgDIAEoCzIVLmh5cHIudjEuVGVybWluYWxTaXplSAASFQoLY2xvc2Vfc3RkaW4YBCABKAhIABIQCgZzaWduYWwYBSABKAlIAEIFCgNtc2cixAEKCUV4ZWNTdGFydBIKCgJpZBgBIAEoCRIPCgdjb21tYW5kGAIgAygJEgsKA2VudhgDIAMoCRIUCgd3b3JrZGlyGAQgASgJSACIAQESEQoEdXNlchgFIAEoCUgBiAEBEgsKA3R0eRgGIAEoCBINCgVzdGRpbhgHIAEoCBIjCgRzaXplGAggASgLMhUuaHlwci52MS5UZXJtaW5hbFNpemUSDgoGZGV0YWNoGAkgASgIQgoKCF93b3JrZGlyQgcKBV91c2VyIioKDFRlcm1pbmFsU2l6ZRIMCgRyb3dzGAEgASgNEgwKBGNvbHMYAiABKA0iZgoMRXhlY1Jlc3BvbnNlEicKBm91dHB1dBgBIAEoCzIVLmh5cHIudjEuTG9nc1Jlc3BvbnNlSAASJgoEZXhpdBgCIAEoCzIWLmh5cHIudjEuQ29udGFpbmVyRXhpdEgAQgUKA21zZyIYChZQcnVuZUNvbnRhaW5lcnNSZXF1ZXN0IioKF1BydW5lQ29udGFpbmVyc1Jlc3BvbnNlEg8KB2RlbGV0ZWQYASADKAkiMgoWUmVuYW1lQ29udGFpbmVyUmVxdWVzdBIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJIjMKF1JlbmFtZUNvbnRhaW5lclJlc3BvbnNlEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkinAEKFlVwZGF0ZUNvbnRhaW5lclJlcXVlc3QSCgoCaWQYASABKAkSLgoOcmVzdGFydF9wb2xpY3kYAiABKAsyFi5oeXByLnYxLlJlc3RhcnRQb2xpY3kSGQoMbWVtb3J5X2J5dGVzGAMgASgDSACIAQESEQoEY3B1cxgEIAEoAUgBiAEBQg8KDV9tZW1vcnlfYnl0ZXNCBwoFX2NwdXMiNwoXVXBkYXRlQ29udGFpbmVyUmVzcG9uc2USCgoCaWQYASABKAkSEAoId2FybmluZ3MYAiADKAkiIwoVUGF1c2VDb250YWluZXJSZXF1ZXN0EgoKAmlkGAEgASgJIiQKFlBhdXNlQ29udGFpbmVyUmVzcG9uc2USCgoCaWQYASABKAkiJQoXVW5wYXVzZUNvbnRhaW5lclJlcXVlc3QSCgoCaWQYASABKAkiJgoYVW5wYXVzZUNvbnRhaW5lclJlc3BvbnNlEgoKAmlkGAEgASgJKkYKBlN0cmVhbRIWChJTVFJFQU1fVU5TUEVDSUZJRUQQABIRCg1TVFJFQU1fU1RET1VUEAESEQoNU1RSRUFNX1NUREVSUhACMuUJChBDb250YWluZXJTZXJ2aWNlEksKBkNyZWF0ZRIfLmh5cHIudjEuQ3JlYXRlQ29udGFpbmVyUmVxdWVzdBogLmh5cHIudjEuQ3JlYXRlQ29udGFpbmVyUmVzcG9uc2USSAoFU3RhcnQSHi5oeXByLnYxLlN0YXJ0Q29udGFpbmVyUmVxdWVzdBofLmh5cHIudjEuU3RhcnRDb250YWluZXJSZXNwb25zZRJFCgRTdG9wEh0uaHlwci52MS5TdG9wQ29udGFpbmVyUmVxdWVzdBoeLmh5cHIudjEuU3RvcENvbnRhaW5lclJlc3BvbnNlEk4KB1Jlc3RhcnQSIC5oeXByLnYxLlJlc3RhcnRDb250YWluZXJSZXF1ZXN0GiEuaHlwci52MS5SZXN0YXJ0Q29udGFpbmVyUmVzcG9uc2USRQoES2lsbBIdLmh5cHIudjEuS2lsbENvbnRhaW5lclJlcXVlc3QaHi5oeXByLnYxLktpbGxDb250YWluZXJSZXNwb25zZRJLCgZSZW1vdmUSHy5oeXByLnYxLlJlbW92ZUNvbnRhaW5lclJlcXVlc3QaIC5oeXByLnYxLlJlbW92ZUNvbnRhaW5lclJlc3BvbnNlEkcKBExpc3QSHi5oeXByLnYxLkxpc3RDb250YWluZXJzUmVxdWVzdBofLmh5cHIudjEuTGlzdENvbnRhaW5lcnNSZXNwb25zZRJOCgdJbnNwZWN0EiAuaHlwci52MS5JbnNwZWN0Q29udGFpbmVyUmVxdWVzdBohLmh5cHIudjEuSW5zcGVjdENvbnRhaW5lclJlc3BvbnNlEkcKBFdhaXQSHS5oeXByLnYxLldhaXRDb250YWluZXJSZXF1ZXN0Gh4uaHlwci52MS5XYWl0Q29udGFpbmVyUmVzcG9uc2UwARI1CgRMb2dzEhQuaHlwci52MS5Mb2dzUmVxdWVzdBoVLmh5cHIudjEuTG9nc1Jlc3BvbnNlMAESPQoGQXR0YWNoEhYuaHlwci52MS5BdHRhY2hSZXF1ZXN0GhcuaHlwci52MS5BdHRhY2hSZXNwb25zZSgBMAESNwoERXhlYxIULmh5cHIudjEuRXhlY1JlcXVlc3QaFS5oeXByLnYxLkV4ZWNSZXNwb25zZSgBMAESSgoFUHJ1bmUSHy5oeXByLnYxLlBydW5lQ29udGFpbmVyc1JlcXVlc3QaIC5oeXByLnYxLlBydW5lQ29udGFpbmVyc1Jlc3BvbnNlEksKBlJlbmFtZRIfLmh5cHIudjEuUmVuYW1lQ29udGFpbmVyUmVxdWVzdBogLmh5cHIudjEuUmVuYW1lQ29udGFpbmVyUmVzcG9uc2USSwoGVXBkYXRlEh8uaHlwci52MS5VcGRhdGVDb250YWluZXJSZXF1ZXN0GiAuaHlwci52MS5VcGRhdGVDb250YWluZXJSZXNwb25zZRJICgVQYXVzZRIeLmh5cHIudjEuUGF1c2VDb250YWluZXJSZXF1ZXN0Gh8uaHlwci52MS5QYXVzZUNvbnRhaW5lclJlc3BvbnNlEk4KB1VucGF1c2USIC5oeXByLnYxLlVucGF1c2VDb250YWluZXJSZXF1ZXN0GiEuaHlwci52MS5VbnBhdXNlQ29udGFpbmVyUmVzcG9uc2ViBnByb3RvMw", [file_hypr_v1_networks]);
+  fileDesc("ChhoeXByL3YxL2NvbnRhaW5lcnMucHJvdG8SB2h5cHIudjEiOgoNUmVzdGFydFBvbGljeRIMCgRuYW1lGAEgASgJEhsKE21heGltdW1fcmV0cnlfY291bnQYAiABKAUibgoLSGVhbHRoY2hlY2sSDAoEdGVzdBgBIAMoCRITCgtpbnRlcnZhbF9tcxgCIAEoAxISCgp0aW1lb3V0X21zGAMgASgDEhcKD3N0YXJ0X3BlcmlvZF9tcxgEIAEoAxIPCgdyZXRyaWVzGAUgASgFIt8FCg1Db250YWluZXJTcGVjEg0KBWltYWdlGAEgASgJEg8KB2NvbW1hbmQYAiADKAkSFwoKZW50cnlwb2ludBgDIAEoCUgAiAEBEgsKA2VudhgEIAMoCRIUCgd3b3JrZGlyGAUgASgJSAGIAQESEQoEdXNlchgGIAEoCUgCiAEBEhAKCGhvc3RuYW1lGAcgASgJEjIKBmxhYmVscxgIIAMoCzIiLmh5cHIudjEuQ29udGFpbmVyU3BlYy5MYWJlbHNFbnRyeRIMCgRjcHVzGAkgASgBEhQKDG1lbW9yeV9ieXRlcxgKIAEoAxINCgVwb3J0cxgLIAMoCRIPCgd2b2x1bWVzGAwgAygJEi4KDnJlc3RhcnRfcG9saWN5GA0gASgLMhYuaHlwci52MS5SZXN0YXJ0UG9saWN5EhMKC2F1dG9fcmVtb3ZlGA4gASgIEgsKA3R0eRgPIAEoCBISCgpvcGVuX3N0ZGluGBAgASgIEhgKC3N0b3Bfc2lnbmFsGBEgASgJSAOIAQESIQoUc3RvcF90aW1lb3V0X3NlY29uZHMYEiABKAVIBIgBARIpCgtoZWFsdGhjaGVjaxgTIAEoCzIULmh5cHIudjEuSGVhbHRoY2hlY2sSFgoObm9faGVhbHRoY2hlY2sYFCABKAgSDAoEcHVsbBgVIAEoCRIOCgZtb3VudHMYFiADKAkSDQoFdG1wZnMYFyADKAkSFAoMdm9sdW1lc19mcm9tGBggAygJEjAKCm5ldHdvcmtpbmcYKCABKAsyHC5oeXByLnYxLkNvbnRhaW5lck5ldHdvcmtpbmcaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUINCgtfZW50cnlwb2ludEIKCghfd29ya2RpckIHCgVfdXNlckIOCgxfc3RvcF9zaWduYWxCFwoVX3N0b3BfdGltZW91dF9zZWNvbmRzIkwKFkNyZWF0ZUNvbnRhaW5lclJlcXVlc3QSJAoEc3BlYxgBIAEoCzIWLmh5cHIudjEuQ29udGFpbmVyU3BlYxIMCgRuYW1lGAIgASgJIkUKF0NyZWF0ZUNvbnRhaW5lclJlc3BvbnNlEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSEAoId2FybmluZ3MYAyADKAkiIwoVU3RhcnRDb250YWluZXJSZXF1ZXN0EgoKAmlkGAEgASgJIiQKFlN0YXJ0Q29udGFpbmVyUmVzcG9uc2USCgoCaWQYASABKAkidAoUU3RvcENvbnRhaW5lclJlcXVlc3QSCgoCaWQYASABKAkSHAoPdGltZW91dF9zZWNvbmRzGAIgASgFSACIAQESEwoGc2lnbmFsGAMgASgJSAGIAQFCEgoQX3RpbWVvdXRfc2Vjb25kc0IJCgdfc2lnbmFsIiMKFVN0b3BDb250YWluZXJSZXNwb25zZRIKCgJpZBgBIAEoCSJXChdSZXN0YXJ0Q29udGFpbmVyUmVxdWVzdBIKCgJpZBgBIAEoCRIcCg90aW1lb3V0X3NlY29uZHMYAiABKAVIAIgBAUISChBfdGltZW91dF9zZWNvbmRzIiYKGFJlc3RhcnRDb250YWluZXJSZXNwb25zZRIKCgJpZBgBIAEoCSIyChRLaWxsQ29udGFpbmVyUmVxdWVzdBIKCgJpZBgBIAEoCRIOCgZzaWduYWwYAiABKAkiIwoVS2lsbENvbnRhaW5lclJlc3BvbnNlEgoKAmlkGAEgASgJIkQKFlJlbW92ZUNvbnRhaW5lclJlcXVlc3QSCgoCaWQYASABKAkSDQoFZm9yY2UYAiABKAgSDwoHdm9sdW1lcxgDIAEoCCIlChdSZW1vdmVDb250YWluZXJSZXNwb25zZRIKCgJpZBgBIAEoCSJDChVMaXN0Q29udGFpbmVyc1JlcXVlc3QSCwoDYWxsGAEgASgIEg8KB2ZpbHRlcnMYAiADKAkSDAoEbGFzdBgDIAEoBSKPAwoQQ29udGFpbmVyU3VtbWFyeRIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEg0KBWltYWdlGAMgASgJEhAKCGltYWdlX2lkGAQgASgJEg8KB2NvbW1hbmQYBSABKAkSEgoKY3JlYXRlZF9hdBgGIAEoAxINCgVzdGF0ZRgHIAEoCRIOCgZzdGF0dXMYCCABKAkSDQoFcG9ydHMYCSADKAkSNQoGbGFiZWxzGAogAygLMiUuaHlwci52MS5Db250YWluZXJTdW1tYXJ5LkxhYmVsc0VudHJ5EhEKCWV4aXRfY29kZRgLIAEoBRISCgpzdGFydGVkX2F0GAwgASgDEhMKC2ZpbmlzaGVkX2F0GA0gASgDEg4KBmhlYWx0aBgOIAEoCRIVCg1yZXN0YXJ0X2NvdW50GA8gASgFEhIKCnNpemVfYnl0ZXMYECABKAMSEAoIbmV0d29ya3MYESADKAkaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJHChZMaXN0Q29udGFpbmVyc1Jlc3BvbnNlEi0KCmNvbnRhaW5lcnMYASADKAsyGS5oeXByLnYxLkNvbnRhaW5lclN1bW1hcnkiJQoXSW5zcGVjdENvbnRhaW5lclJlcXVlc3QSCgoCaWQYASABKAkiVAoYSW5zcGVjdENvbnRhaW5lclJlc3BvbnNlEgwKBGpzb24YASABKAkSKgoHc3VtbWFyeRgCIAEoCzIZLmh5cHIudjEuQ29udGFpbmVyU3VtbWFyeSI1ChRXYWl0Q29udGFpbmVyUmVxdWVzdBIKCgJpZBgBIAEoCRIRCgljb25kaXRpb24YAiABKAkiSgoVV2FpdENvbnRhaW5lclJlc3BvbnNlEg8KB3dhaXRpbmcYASABKAgSEQoJZXhpdF9jb2RlGAIgASgFEg0KBWVycm9yGAMgASgJInsKC0xvZ3NSZXF1ZXN0EgoKAmlkGAEgASgJEg4KBmZvbGxvdxgCIAEoCBIMCgR0YWlsGAMgASgFEhAKCHNpbmNlX21zGAQgASgDEhAKCHVudGlsX21zGAUgASgDEg4KBnN0ZG91dBgGIAEoCBIOCgZzdGRlcnIYByABKAgiSwoMTG9nc1Jlc3BvbnNlEh8KBnN0cmVhbRgBIAEoDjIPLmh5cHIudjEuU3RyZWFtEgwKBGRhdGEYAiABKAwSDAoEdGltZRgDIAEoCSKOAQoNQXR0YWNoUmVxdWVzdBIlCgVzdGFydBgBIAEoCzIULmh5cHIudjEuQXR0YWNoU3RhcnRIABIPCgVzdGRpbhgCIAEoDEgAEicKBnJlc2l6ZRgDIAEoCzIVLmh5cHIudjEuVGVybWluYWxTaXplSAASFQoLY2xvc2Vfc3RkaW4YBCABKAhIAEIFCgNtc2ciXAoLQXR0YWNoU3RhcnQSCgoCaWQYASABKAkSDQoFc3RhcnQYAiABKAgSDQoFc3RkaW4YAyABKAgSIwoEc2l6ZRgEIAEoCzIVLmh5cHIudjEuVGVybWluYWxTaXplIoABCg5BdHRhY2hSZXNwb25zZRInCgZvdXRwdXQYASABKAsyFS5oeXByLnYxLkxvZ3NSZXNwb25zZUgAEiYKBGV4aXQYAiABKAsyFi5oeXByLnYxLkNvbnRhaW5lckV4aXRIABIUCgpzdGFydGVkX2lkGAMgASgJSABCBwoFZXZlbnQiMQoNQ29udGFpbmVyRXhpdBIRCglleGl0X2NvZGUYASABKAUSDQoFZXJyb3IYAiABKAkinAEKC0V4ZWNSZXF1ZXN0EiMKBXN0YXJ0GAEgASgLMhIuaHlwci52MS5FeGVjU3RhcnRIABIPCgVzdGRpbhgCIAEoDEgAEicKBnJlc2l6ZRgDIAEoCzIVLmh5cHIudjEuVGVybWluYWxTaXplSAASFQoLY2xvc2Vfc3RkaW4YBCABKAhIABIQCgZzaWduYWwYBSABKAlIAEIFCgNtc2cixAEKCUV4ZWNTdGFydBIKCgJpZBgBIAEoCRIPCgdjb21tYW5kGAIgAygJEgsKA2VudhgDIAMoCRIUCgd3b3JrZGlyGAQgASgJSACIAQESEQoEdXNlchgFIAEoCUgBiAEBEgsKA3R0eRgGIAEoCBINCgVzdGRpbhgHIAEoCBIjCgRzaXplGAggASgLMhUuaHlwci52MS5UZXJtaW5hbFNpemUSDgoGZGV0YWNoGAkgASgIQgoKCF93b3JrZGlyQgcKBV91c2VyIioKDFRlcm1pbmFsU2l6ZRIMCgRyb3dzGAEgASgNEgwKBGNvbHMYAiABKA0iZgoMRXhlY1Jlc3BvbnNlEicKBm91dHB1dBgBIAEoCzIVLmh5cHIudjEuTG9nc1Jlc3BvbnNlSAASJgoEZXhpdBgCIAEoCzIWLmh5cHIudjEuQ29udGFpbmVyRXhpdEgAQgUKA21zZyIYChZQcnVuZUNvbnRhaW5lcnNSZXF1ZXN0IioKF1BydW5lQ29udGFpbmVyc1Jlc3BvbnNlEg8KB2RlbGV0ZWQYASADKAkiMgoWUmVuYW1lQ29udGFpbmVyUmVxdWVzdBIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJIjMKF1JlbmFtZUNvbnRhaW5lclJlc3BvbnNlEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkinAEKFlVwZGF0ZUNvbnRhaW5lclJlcXVlc3QSCgoCaWQYASABKAkSLgoOcmVzdGFydF9wb2xpY3kYAiABKAsyFi5oeXByLnYxLlJlc3RhcnRQb2xpY3kSGQoMbWVtb3J5X2J5dGVzGAMgASgDSACIAQESEQoEY3B1cxgEIAEoAUgBiAEBQg8KDV9tZW1vcnlfYnl0ZXNCBwoFX2NwdXMiNwoXVXBkYXRlQ29udGFpbmVyUmVzcG9uc2USCgoCaWQYASABKAkSEAoId2FybmluZ3MYAiADKAkiIwoVUGF1c2VDb250YWluZXJSZXF1ZXN0EgoKAmlkGAEgASgJIiQKFlBhdXNlQ29udGFpbmVyUmVzcG9uc2USCgoCaWQYASABKAkiJQoXVW5wYXVzZUNvbnRhaW5lclJlcXVlc3QSCgoCaWQYASABKAkiJgoYVW5wYXVzZUNvbnRhaW5lclJlc3BvbnNlEgoKAmlkGAEgASgJImgKEUNvbnRhaW5lclBhdGhTdGF0EgwKBG5hbWUYASABKAkSDAoEbW9kZRgCIAEoDRISCgpzaXplX2J5dGVzGAMgASgDEhMKC2xpbmtfdGFyZ2V0GAQgASgJEg4KBmlzX2RpchgFIAEoCCJJChhDb3B5RnJvbUNvbnRhaW5lclJlcXVlc3QSCgoCaWQYASABKAkSDAoEcGF0aBgCIAEoCRITCgtmb2xsb3dfbGluaxgDIAEoCCJeChlDb3B5RnJvbUNvbnRhaW5lclJlc3BvbnNlEioKBHN0YXQYASABKAsyGi5oeXByLnYxLkNvbnRhaW5lclBhdGhTdGF0SAASDgoEZGF0YRgCIAEoDEgAQgUKA21zZyIvChRDb3B5VG9Db250YWluZXJTdGFydBIKCgJpZBgBIAEoCRILCgNkaXIYAiABKAkiXwoWQ29weVRvQ29udGFpbmVyUmVxdWVzdBIuCgVzdGFydBgBIAEoCzIdLmh5cHIudjEuQ29weVRvQ29udGFpbmVyU3RhcnRIABIOCgRkYXRhGAIgASgMSABCBQoDbXNnIhkKF0NvcHlUb0NvbnRhaW5lclJlc3BvbnNlIjQKGFN0YXRDb250YWluZXJQYXRoUmVxdWVzdBIKCgJpZBgBIAEoCRIMCgRwYXRoGAIgASgJIlUKGVN0YXRDb250YWluZXJQYXRoUmVzcG9uc2USDgoGZXhpc3RzGAEgASgIEigKBHN0YXQYAiABKAsyGi5oeXByLnYxLkNvbnRhaW5lclBhdGhTdGF0IjIKE1RvcENvbnRhaW5lclJlcXVlc3QSCgoCaWQYASABKAkSDwoHcHNfYXJncxgCIAMoCSIbCgpQcm9jZXNzUm93Eg0KBWNlbGxzGAEgAygJIk4KFFRvcENvbnRhaW5lclJlc3BvbnNlEg4KBnRpdGxlcxgBIAMoCRImCglwcm9jZXNzZXMYAiADKAsyEy5oeXByLnYxLlByb2Nlc3NSb3ciQQoVQ29udGFpbmVyU3RhdHNSZXF1ZXN0EgsKA2lkcxgBIAMoCRILCgNhbGwYAiABKAgSDgoGc3RyZWFtGAMgASgIIvcBCg5Db250YWluZXJTdGF0cxIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEhMKC2NwdV9wZXJjZW50GAMgASgBEhoKEm1lbW9yeV91c2FnZV9ieXRlcxgEIAEoAxIaChJtZW1vcnlfbGltaXRfYnl0ZXMYBSABKAMSFAoMbmV0X3J4X2J5dGVzGAYgASgDEhQKDG5ldF90eF9ieXRlcxgHIAEoAxIYChBibG9ja19yZWFkX2J5dGVzGAggASgDEhkKEWJsb2NrX3dyaXRlX2J5dGVzGAkgASgDEgwKBHBpZHMYCiABKAUSDwoHcnVubmluZxgLIAEoCCJAChZDb250YWluZXJTdGF0c1Jlc3BvbnNlEiYKBXN0YXRzGAEgAygLMhcuaHlwci52MS5Db250YWluZXJTdGF0cyJ4ChZDb21taXRDb250YWluZXJSZXF1ZXN0EgoKAmlkGAEgASgJEhEKCXJlZmVyZW5jZRgCIAEoCRIPCgdtZXNzYWdlGAMgASgJEg4KBmF1dGhvchgEIAEoCRIPCgdjaGFuZ2VzGAUgAygJEg0KBXBhdXNlGAYgASgIIiUKF0NvbW1pdENvbnRhaW5lclJlc3BvbnNlEgoKAmlkGAEgASgJIiQKFkV4cG9ydENvbnRhaW5lclJlcXVlc3QSCgoCaWQYASABKAkiJwoXRXhwb3J0Q29udGFpbmVyUmVzcG9uc2USDAoEZGF0YRgBIAEoDCIiChREaWZmQ29udGFpbmVyUmVxdWVzdBIKCgJpZBgBIAEoCSItCg9Db250YWluZXJDaGFuZ2USDAoEa2luZBgBIAEoCRIMCgRwYXRoGAIgASgJIkIKFURpZmZDb250YWluZXJSZXNwb25zZRIpCgdjaGFuZ2VzGAEgAygLMhguaHlwci52MS5Db250YWluZXJDaGFuZ2UqRgoGU3RyZWFtEhYKElNUUkVBTV9VTlNQRUNJRklFRBAAEhEKDVNUUkVBTV9TVERPVVQQARIRCg1TVFJFQU1fU1RERVJSEAIyzw4KEENvbnRhaW5lclNlcnZpY2USSwoGQ3JlYXRlEh8uaHlwci52MS5DcmVhdGVDb250YWluZXJSZXF1ZXN0GiAuaHlwci52MS5DcmVhdGVDb250YWluZXJSZXNwb25zZRJICgVTdGFydBIeLmh5cHIudjEuU3RhcnRDb250YWluZXJSZXF1ZXN0Gh8uaHlwci52MS5TdGFydENvbnRhaW5lclJlc3BvbnNlEkUKBFN0b3ASHS5oeXByLnYxLlN0b3BDb250YWluZXJSZXF1ZXN0Gh4uaHlwci52MS5TdG9wQ29udGFpbmVyUmVzcG9uc2USTgoHUmVzdGFydBIgLmh5cHIudjEuUmVzdGFydENvbnRhaW5lclJlcXVlc3QaIS5oeXByLnYxLlJlc3RhcnRDb250YWluZXJSZXNwb25zZRJFCgRLaWxsEh0uaHlwci52MS5LaWxsQ29udGFpbmVyUmVxdWVzdBoeLmh5cHIudjEuS2lsbENvbnRhaW5lclJlc3BvbnNlEksKBlJlbW92ZRIfLmh5cHIudjEuUmVtb3ZlQ29udGFpbmVyUmVxdWVzdBogLmh5cHIudjEuUmVtb3ZlQ29udGFpbmVyUmVzcG9uc2USRwoETGlzdBIeLmh5cHIudjEuTGlzdENvbnRhaW5lcnNSZXF1ZXN0Gh8uaHlwci52MS5MaXN0Q29udGFpbmVyc1Jlc3BvbnNlEk4KB0luc3BlY3QSIC5oeXByLnYxLkluc3BlY3RDb250YWluZXJSZXF1ZXN0GiEuaHlwci52MS5JbnNwZWN0Q29udGFpbmVyUmVzcG9uc2USRwoEV2FpdBIdLmh5cHIudjEuV2FpdENvbnRhaW5lclJlcXVlc3QaHi5oeXByLnYxLldhaXRDb250YWluZXJSZXNwb25zZTABEjUKBExvZ3MSFC5oeXByLnYxLkxvZ3NSZXF1ZXN0GhUuaHlwci52MS5Mb2dzUmVzcG9uc2UwARI9CgZBdHRhY2gSFi5oeXByLnYxLkF0dGFjaFJlcXVlc3QaFy5oeXByLnYxLkF0dGFjaFJlc3BvbnNlKAEwARI3CgRFeGVjEhQuaHlwci52MS5FeGVjUmVxdWVzdBoVLmh5cHIudjEuRXhlY1Jlc3BvbnNlKAEwARJKCgVQcnVuZRIfLmh5cHIudjEuUHJ1bmVDb250YWluZXJzUmVxdWVzdBogLmh5cHIudjEuUHJ1bmVDb250YWluZXJzUmVzcG9uc2USSwoGUmVuYW1lEh8uaHlwci52MS5SZW5hbWVDb250YWluZXJSZXF1ZXN0GiAuaHlwci52MS5SZW5hbWVDb250YWluZXJSZXNwb25zZRJLCgZVcGRhdGUSHy5oeXByLnYxLlVwZGF0ZUNvbnRhaW5lclJlcXVlc3QaIC5oeXByLnYxLlVwZGF0ZUNvbnRhaW5lclJlc3BvbnNlEkgKBVBhdXNlEh4uaHlwci52MS5QYXVzZUNvbnRhaW5lclJlcXVlc3QaHy5oeXByLnYxLlBhdXNlQ29udGFpbmVyUmVzcG9uc2USTgoHVW5wYXVzZRIgLmh5cHIudjEuVW5wYXVzZUNvbnRhaW5lclJlcXVlc3QaIS5oeXByLnYxLlVucGF1c2VDb250YWluZXJSZXNwb25zZRJTCghDb3B5RnJvbRIhLmh5cHIudjEuQ29weUZyb21Db250YWluZXJSZXF1ZXN0GiIuaHlwci52MS5Db3B5RnJvbUNvbnRhaW5lclJlc3BvbnNlMAESTQoGQ29weVRvEh8uaHlwci52MS5Db3B5VG9Db250YWluZXJSZXF1ZXN0GiAuaHlwci52MS5Db3B5VG9Db250YWluZXJSZXNwb25zZSgBElEKCFN0YXRQYXRoEiEuaHlwci52MS5TdGF0Q29udGFpbmVyUGF0aFJlcXVlc3QaIi5oeXByLnYxLlN0YXRDb250YWluZXJQYXRoUmVzcG9uc2USQgoDVG9wEhwuaHlwci52MS5Ub3BDb250YWluZXJSZXF1ZXN0Gh0uaHlwci52MS5Ub3BDb250YWluZXJSZXNwb25zZRJKCgVTdGF0cxIeLmh5cHIudjEuQ29udGFpbmVyU3RhdHNSZXF1ZXN0Gh8uaHlwci52MS5Db250YWluZXJTdGF0c1Jlc3BvbnNlMAESSwoGQ29tbWl0Eh8uaHlwci52MS5Db21taXRDb250YWluZXJSZXF1ZXN0GiAuaHlwci52MS5Db21taXRDb250YWluZXJSZXNwb25zZRJNCgZFeHBvcnQSHy5oeXByLnYxLkV4cG9ydENvbnRhaW5lclJlcXVlc3QaIC5oeXByLnYxLkV4cG9ydENvbnRhaW5lclJlc3BvbnNlMAESRQoERGlmZhIdLmh5cHIudjEuRGlmZkNvbnRhaW5lclJlcXVlc3QaHi5oeXByLnYxLkRpZmZDb250YWluZXJSZXNwb25zZWIGcHJvdG8z", [file_hypr_v1_networks]);
 
 /**
  * @generated from message hypr.v1.RestartPolicy
@@ -1315,6 +1315,567 @@ export const UnpauseContainerResponseSchema: GenMessage<UnpauseContainerResponse
   messageDesc(file_hypr_v1_containers, 41);
 
 /**
+ * What a path in a container is (docker's PathStat).
+ *
+ * @generated from message hypr.v1.ContainerPathStat
+ */
+export type ContainerPathStat = Message<"hypr.v1.ContainerPathStat"> & {
+  /**
+   * The last component of the path.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * Unix mode with the file type bits (S_IFDIR …).
+   *
+   * @generated from field: uint32 mode = 2;
+   */
+  mode: number;
+
+  /**
+   * @generated from field: int64 size_bytes = 3;
+   */
+  sizeBytes: bigint;
+
+  /**
+   * The target when the path is a symbolic link.
+   *
+   * @generated from field: string link_target = 4;
+   */
+  linkTarget: string;
+
+  /**
+   * @generated from field: bool is_dir = 5;
+   */
+  isDir: boolean;
+};
+
+/**
+ * Describes the message hypr.v1.ContainerPathStat.
+ * Use `create(ContainerPathStatSchema)` to create a new message.
+ */
+export const ContainerPathStatSchema: GenMessage<ContainerPathStat> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_containers, 42);
+
+/**
+ * @generated from message hypr.v1.CopyFromContainerRequest
+ */
+export type CopyFromContainerRequest = Message<"hypr.v1.CopyFromContainerRequest"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string path = 2;
+   */
+  path: string;
+
+  /**
+   * -L: when PATH is a symbolic link, copy what it points to.
+   *
+   * @generated from field: bool follow_link = 3;
+   */
+  followLink: boolean;
+};
+
+/**
+ * Describes the message hypr.v1.CopyFromContainerRequest.
+ * Use `create(CopyFromContainerRequestSchema)` to create a new message.
+ */
+export const CopyFromContainerRequestSchema: GenMessage<CopyFromContainerRequest> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_containers, 43);
+
+/**
+ * @generated from message hypr.v1.CopyFromContainerResponse
+ */
+export type CopyFromContainerResponse = Message<"hypr.v1.CopyFromContainerResponse"> & {
+  /**
+   * @generated from oneof hypr.v1.CopyFromContainerResponse.msg
+   */
+  msg: {
+    /**
+     * @generated from field: hypr.v1.ContainerPathStat stat = 1;
+     */
+    value: ContainerPathStat;
+    case: "stat";
+  } | {
+    /**
+     * @generated from field: bytes data = 2;
+     */
+    value: Uint8Array;
+    case: "data";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message hypr.v1.CopyFromContainerResponse.
+ * Use `create(CopyFromContainerResponseSchema)` to create a new message.
+ */
+export const CopyFromContainerResponseSchema: GenMessage<CopyFromContainerResponse> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_containers, 44);
+
+/**
+ * @generated from message hypr.v1.CopyToContainerStart
+ */
+export type CopyToContainerStart = Message<"hypr.v1.CopyToContainerStart"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * An existing directory in the container.
+   *
+   * @generated from field: string dir = 2;
+   */
+  dir: string;
+};
+
+/**
+ * Describes the message hypr.v1.CopyToContainerStart.
+ * Use `create(CopyToContainerStartSchema)` to create a new message.
+ */
+export const CopyToContainerStartSchema: GenMessage<CopyToContainerStart> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_containers, 45);
+
+/**
+ * @generated from message hypr.v1.CopyToContainerRequest
+ */
+export type CopyToContainerRequest = Message<"hypr.v1.CopyToContainerRequest"> & {
+  /**
+   * @generated from oneof hypr.v1.CopyToContainerRequest.msg
+   */
+  msg: {
+    /**
+     * @generated from field: hypr.v1.CopyToContainerStart start = 1;
+     */
+    value: CopyToContainerStart;
+    case: "start";
+  } | {
+    /**
+     * @generated from field: bytes data = 2;
+     */
+    value: Uint8Array;
+    case: "data";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message hypr.v1.CopyToContainerRequest.
+ * Use `create(CopyToContainerRequestSchema)` to create a new message.
+ */
+export const CopyToContainerRequestSchema: GenMessage<CopyToContainerRequest> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_containers, 46);
+
+/**
+ * @generated from message hypr.v1.CopyToContainerResponse
+ */
+export type CopyToContainerResponse = Message<"hypr.v1.CopyToContainerResponse"> & {
+};
+
+/**
+ * Describes the message hypr.v1.CopyToContainerResponse.
+ * Use `create(CopyToContainerResponseSchema)` to create a new message.
+ */
+export const CopyToContainerResponseSchema: GenMessage<CopyToContainerResponse> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_containers, 47);
+
+/**
+ * @generated from message hypr.v1.StatContainerPathRequest
+ */
+export type StatContainerPathRequest = Message<"hypr.v1.StatContainerPathRequest"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string path = 2;
+   */
+  path: string;
+};
+
+/**
+ * Describes the message hypr.v1.StatContainerPathRequest.
+ * Use `create(StatContainerPathRequestSchema)` to create a new message.
+ */
+export const StatContainerPathRequestSchema: GenMessage<StatContainerPathRequest> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_containers, 48);
+
+/**
+ * @generated from message hypr.v1.StatContainerPathResponse
+ */
+export type StatContainerPathResponse = Message<"hypr.v1.StatContainerPathResponse"> & {
+  /**
+   * @generated from field: bool exists = 1;
+   */
+  exists: boolean;
+
+  /**
+   * @generated from field: hypr.v1.ContainerPathStat stat = 2;
+   */
+  stat?: ContainerPathStat | undefined;
+};
+
+/**
+ * Describes the message hypr.v1.StatContainerPathResponse.
+ * Use `create(StatContainerPathResponseSchema)` to create a new message.
+ */
+export const StatContainerPathResponseSchema: GenMessage<StatContainerPathResponse> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_containers, 49);
+
+/**
+ * @generated from message hypr.v1.TopContainerRequest
+ */
+export type TopContainerRequest = Message<"hypr.v1.TopContainerRequest"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * ps options (docker top CONTAINER -o pid,comm): run with the image's ps; none: Kestrel's ps -ef.
+   *
+   * @generated from field: repeated string ps_args = 2;
+   */
+  psArgs: string[];
+};
+
+/**
+ * Describes the message hypr.v1.TopContainerRequest.
+ * Use `create(TopContainerRequestSchema)` to create a new message.
+ */
+export const TopContainerRequestSchema: GenMessage<TopContainerRequest> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_containers, 50);
+
+/**
+ * @generated from message hypr.v1.ProcessRow
+ */
+export type ProcessRow = Message<"hypr.v1.ProcessRow"> & {
+  /**
+   * @generated from field: repeated string cells = 1;
+   */
+  cells: string[];
+};
+
+/**
+ * Describes the message hypr.v1.ProcessRow.
+ * Use `create(ProcessRowSchema)` to create a new message.
+ */
+export const ProcessRowSchema: GenMessage<ProcessRow> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_containers, 51);
+
+/**
+ * @generated from message hypr.v1.TopContainerResponse
+ */
+export type TopContainerResponse = Message<"hypr.v1.TopContainerResponse"> & {
+  /**
+   * @generated from field: repeated string titles = 1;
+   */
+  titles: string[];
+
+  /**
+   * @generated from field: repeated hypr.v1.ProcessRow processes = 2;
+   */
+  processes: ProcessRow[];
+};
+
+/**
+ * Describes the message hypr.v1.TopContainerResponse.
+ * Use `create(TopContainerResponseSchema)` to create a new message.
+ */
+export const TopContainerResponseSchema: GenMessage<TopContainerResponse> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_containers, 52);
+
+/**
+ * @generated from message hypr.v1.ContainerStatsRequest
+ */
+export type ContainerStatsRequest = Message<"hypr.v1.ContainerStatsRequest"> & {
+  /**
+   * Containers by id, prefix or name; none: every running container (all: every container).
+   *
+   * @generated from field: repeated string ids = 1;
+   */
+  ids: string[];
+
+  /**
+   * @generated from field: bool all = 2;
+   */
+  all: boolean;
+
+  /**
+   * Keep sampling (docker stats without --no-stream) until the client goes.
+   *
+   * @generated from field: bool stream = 3;
+   */
+  stream: boolean;
+};
+
+/**
+ * Describes the message hypr.v1.ContainerStatsRequest.
+ * Use `create(ContainerStatsRequestSchema)` to create a new message.
+ */
+export const ContainerStatsRequestSchema: GenMessage<ContainerStatsRequest> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_containers, 53);
+
+/**
+ * @generated from message hypr.v1.ContainerStats
+ */
+export type ContainerStats = Message<"hypr.v1.ContainerStats"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * The VM's CPU time over the sample, in percent of one core (docker's CPU %).
+   *
+   * @generated from field: double cpu_percent = 3;
+   */
+  cpuPercent: number;
+
+  /**
+   * @generated from field: int64 memory_usage_bytes = 4;
+   */
+  memoryUsageBytes: bigint;
+
+  /**
+   * @generated from field: int64 memory_limit_bytes = 5;
+   */
+  memoryLimitBytes: bigint;
+
+  /**
+   * Received and sent by the container (its TAP devices' counters).
+   *
+   * @generated from field: int64 net_rx_bytes = 6;
+   */
+  netRxBytes: bigint;
+
+  /**
+   * @generated from field: int64 net_tx_bytes = 7;
+   */
+  netTxBytes: bigint;
+
+  /**
+   * Read and written on its disks (QMP query-blockstats).
+   *
+   * @generated from field: int64 block_read_bytes = 8;
+   */
+  blockReadBytes: bigint;
+
+  /**
+   * @generated from field: int64 block_write_bytes = 9;
+   */
+  blockWriteBytes: bigint;
+
+  /**
+   * @generated from field: int32 pids = 10;
+   */
+  pids: number;
+
+  /**
+   * False for a container that is not running (all zero, as docker shows it).
+   *
+   * @generated from field: bool running = 11;
+   */
+  running: boolean;
+};
+
+/**
+ * Describes the message hypr.v1.ContainerStats.
+ * Use `create(ContainerStatsSchema)` to create a new message.
+ */
+export const ContainerStatsSchema: GenMessage<ContainerStats> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_containers, 54);
+
+/**
+ * @generated from message hypr.v1.ContainerStatsResponse
+ */
+export type ContainerStatsResponse = Message<"hypr.v1.ContainerStatsResponse"> & {
+  /**
+   * @generated from field: repeated hypr.v1.ContainerStats stats = 1;
+   */
+  stats: ContainerStats[];
+};
+
+/**
+ * Describes the message hypr.v1.ContainerStatsResponse.
+ * Use `create(ContainerStatsResponseSchema)` to create a new message.
+ */
+export const ContainerStatsResponseSchema: GenMessage<ContainerStatsResponse> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_containers, 55);
+
+/**
+ * @generated from message hypr.v1.CommitContainerRequest
+ */
+export type CommitContainerRequest = Message<"hypr.v1.CommitContainerRequest"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * REPO[:TAG]; empty: an untagged image.
+   *
+   * @generated from field: string reference = 2;
+   */
+  reference: string;
+
+  /**
+   * -m and -a.
+   *
+   * @generated from field: string message = 3;
+   */
+  message: string;
+
+  /**
+   * @generated from field: string author = 4;
+   */
+  author: string;
+
+  /**
+   * -c: Dockerfile instructions applied to the config (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER,
+   * WORKDIR, VOLUME, STOPSIGNAL).
+   *
+   * @generated from field: repeated string changes = 5;
+   */
+  changes: string[];
+
+  /**
+   * Freeze the VM while its writable layer is read (docker's --pause, default true).
+   *
+   * @generated from field: bool pause = 6;
+   */
+  pause: boolean;
+};
+
+/**
+ * Describes the message hypr.v1.CommitContainerRequest.
+ * Use `create(CommitContainerRequestSchema)` to create a new message.
+ */
+export const CommitContainerRequestSchema: GenMessage<CommitContainerRequest> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_containers, 56);
+
+/**
+ * @generated from message hypr.v1.CommitContainerResponse
+ */
+export type CommitContainerResponse = Message<"hypr.v1.CommitContainerResponse"> & {
+  /**
+   * The new image's id (its config digest).
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+};
+
+/**
+ * Describes the message hypr.v1.CommitContainerResponse.
+ * Use `create(CommitContainerResponseSchema)` to create a new message.
+ */
+export const CommitContainerResponseSchema: GenMessage<CommitContainerResponse> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_containers, 57);
+
+/**
+ * @generated from message hypr.v1.ExportContainerRequest
+ */
+export type ExportContainerRequest = Message<"hypr.v1.ExportContainerRequest"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+};
+
+/**
+ * Describes the message hypr.v1.ExportContainerRequest.
+ * Use `create(ExportContainerRequestSchema)` to create a new message.
+ */
+export const ExportContainerRequestSchema: GenMessage<ExportContainerRequest> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_containers, 58);
+
+/**
+ * @generated from message hypr.v1.ExportContainerResponse
+ */
+export type ExportContainerResponse = Message<"hypr.v1.ExportContainerResponse"> & {
+  /**
+   * @generated from field: bytes data = 1;
+   */
+  data: Uint8Array;
+};
+
+/**
+ * Describes the message hypr.v1.ExportContainerResponse.
+ * Use `create(ExportContainerResponseSchema)` to create a new message.
+ */
+export const ExportContainerResponseSchema: GenMessage<ExportContainerResponse> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_containers, 59);
+
+/**
+ * @generated from message hypr.v1.DiffContainerRequest
+ */
+export type DiffContainerRequest = Message<"hypr.v1.DiffContainerRequest"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+};
+
+/**
+ * Describes the message hypr.v1.DiffContainerRequest.
+ * Use `create(DiffContainerRequestSchema)` to create a new message.
+ */
+export const DiffContainerRequestSchema: GenMessage<DiffContainerRequest> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_containers, 60);
+
+/**
+ * @generated from message hypr.v1.ContainerChange
+ */
+export type ContainerChange = Message<"hypr.v1.ContainerChange"> & {
+  /**
+   * "A", "C" or "D".
+   *
+   * @generated from field: string kind = 1;
+   */
+  kind: string;
+
+  /**
+   * @generated from field: string path = 2;
+   */
+  path: string;
+};
+
+/**
+ * Describes the message hypr.v1.ContainerChange.
+ * Use `create(ContainerChangeSchema)` to create a new message.
+ */
+export const ContainerChangeSchema: GenMessage<ContainerChange> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_containers, 61);
+
+/**
+ * @generated from message hypr.v1.DiffContainerResponse
+ */
+export type DiffContainerResponse = Message<"hypr.v1.DiffContainerResponse"> & {
+  /**
+   * @generated from field: repeated hypr.v1.ContainerChange changes = 1;
+   */
+  changes: ContainerChange[];
+};
+
+/**
+ * Describes the message hypr.v1.DiffContainerResponse.
+ * Use `create(DiffContainerResponseSchema)` to create a new message.
+ */
+export const DiffContainerResponseSchema: GenMessage<DiffContainerResponse> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_containers, 62);
+
+/**
  * @generated from enum hypr.v1.Stream
  */
 export enum Stream {
@@ -1498,6 +2059,88 @@ export const ContainerService: GenService<{
     methodKind: "unary";
     input: typeof UnpauseContainerRequestSchema;
     output: typeof UnpauseContainerResponseSchema;
+  },
+  /**
+   * docker cp out of a container: the first message describes PATH, the next ones carry a tar of it
+   * (entries named from its last component, owners and modes kept).
+   *
+   * @generated from rpc hypr.v1.ContainerService.CopyFrom
+   */
+  copyFrom: {
+    methodKind: "server_streaming";
+    input: typeof CopyFromContainerRequestSchema;
+    output: typeof CopyFromContainerResponseSchema;
+  },
+  /**
+   * docker cp into a container: the first request names the container and an existing directory,
+   * the next ones carry a tar unpacked there; the client decides the names (docker's path rules).
+   *
+   * @generated from rpc hypr.v1.ContainerService.CopyTo
+   */
+  copyTo: {
+    methodKind: "client_streaming";
+    input: typeof CopyToContainerRequestSchema;
+    output: typeof CopyToContainerResponseSchema;
+  },
+  /**
+   * What PATH is in the container (for cp's path rules); exists is false when nothing is there.
+   *
+   * @generated from rpc hypr.v1.ContainerService.StatPath
+   */
+  statPath: {
+    methodKind: "unary";
+    input: typeof StatContainerPathRequestSchema;
+    output: typeof StatContainerPathResponseSchema;
+  },
+  /**
+   * docker top: the container's processes (Kestrel's ps, or the image's ps with ps options).
+   *
+   * @generated from rpc hypr.v1.ContainerService.Top
+   */
+  top: {
+    methodKind: "unary";
+    input: typeof TopContainerRequestSchema;
+    output: typeof TopContainerResponseSchema;
+  },
+  /**
+   * docker stats: one sample per container and round; with stream, a round about every second.
+   *
+   * @generated from rpc hypr.v1.ContainerService.Stats
+   */
+  stats: {
+    methodKind: "server_streaming";
+    input: typeof ContainerStatsRequestSchema;
+    output: typeof ContainerStatsResponseSchema;
+  },
+  /**
+   * docker commit: the writable layer becomes a new layer on top of the container's image.
+   *
+   * @generated from rpc hypr.v1.ContainerService.Commit
+   */
+  commit: {
+    methodKind: "unary";
+    input: typeof CommitContainerRequestSchema;
+    output: typeof CommitContainerResponseSchema;
+  },
+  /**
+   * docker export: a tar of the container's whole filesystem (image and writable layer).
+   *
+   * @generated from rpc hypr.v1.ContainerService.Export
+   */
+  export: {
+    methodKind: "server_streaming";
+    input: typeof ExportContainerRequestSchema;
+    output: typeof ExportContainerResponseSchema;
+  },
+  /**
+   * docker diff: what the writable layer adds (A), changes (C) and deletes (D).
+   *
+   * @generated from rpc hypr.v1.ContainerService.Diff
+   */
+  diff: {
+    methodKind: "unary";
+    input: typeof DiffContainerRequestSchema;
+    output: typeof DiffContainerResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_hypr_v1_containers, 0);

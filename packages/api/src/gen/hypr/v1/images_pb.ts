@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file hypr/v1/images.proto.
  */
 export const file_hypr_v1_images: GenFile = /*@__PURE__*/
-  fileDesc("ChRoeXByL3YxL2ltYWdlcy5wcm90bxIHaHlwci52MSJlCgxCbG9iUHJvZ3Jlc3MSDgoGZGlnZXN0GAEgASgJEg4KBnN0YXR1cxgCIAEoCRISCgpkb25lX2J5dGVzGAMgASgDEhMKC3RvdGFsX2J5dGVzGAQgASgDEgwKBGtpbmQYBSABKAkiMQoQUHVsbEltYWdlUmVxdWVzdBILCgNyZWYYASABKAkSEAoIcGxhdGZvcm0YAiABKAkibgoRUHVsbEltYWdlUmVzcG9uc2USKQoIcHJvZ3Jlc3MYASABKAsyFS5oeXByLnYxLkJsb2JQcm9ncmVzc0gAEiUKBGRvbmUYAiABKAsyFS5oeXByLnYxLkltYWdlU3VtbWFyeUgAQgcKBWV2ZW50Ih8KEFB1c2hJbWFnZVJlcXVlc3QSCwoDcmVmGAEgASgJIlkKEVB1c2hJbWFnZVJlc3BvbnNlEikKCHByb2dyZXNzGAEgASgLMhUuaHlwci52MS5CbG9iUHJvZ3Jlc3NIABIQCgZkaWdlc3QYAiABKAlIAEIHCgVldmVudCKbAQoMSW1hZ2VTdW1tYXJ5EgoKAmlkGAEgASgJEg4KBmRpZ2VzdBgCIAEoCRIMCgR0YWdzGAMgAygJEhIKCnNpemVfYnl0ZXMYBCABKAMSEgoKY3JlYXRlZF9hdBgFIAEoAxIQCghwbGF0Zm9ybRgGIAEoCRITCgtjb25maWdfanNvbhgHIAEoCRISCgpjb250YWluZXJzGAggASgFIjMKEUxpc3RJbWFnZXNSZXF1ZXN0EgsKA2FsbBgBIAEoCBIRCglyZWZlcmVuY2UYAiABKAkiOwoSTGlzdEltYWdlc1Jlc3BvbnNlEiUKBmltYWdlcxgBIAMoCzIVLmh5cHIudjEuSW1hZ2VTdW1tYXJ5IjAKElJlbW92ZUltYWdlUmVxdWVzdBILCgNyZWYYASABKAkSDQoFZm9yY2UYAiABKAgiOAoTUmVtb3ZlSW1hZ2VSZXNwb25zZRIQCgh1bnRhZ2dlZBgBIAMoCRIPCgdkZWxldGVkGAIgAygJIjEKD1RhZ0ltYWdlUmVxdWVzdBIOCgZzb3VyY2UYASABKAkSDgoGdGFyZ2V0GAIgASgJIhIKEFRhZ0ltYWdlUmVzcG9uc2UiIQoRTG9hZEltYWdlc1JlcXVlc3QSDAoEcGF0aBgBIAEoCSI7ChJMb2FkSW1hZ2VzUmVzcG9uc2USJQoGaW1hZ2VzGAEgAygLMhUuaHlwci52MS5JbWFnZVN1bW1hcnkiLwoRU2F2ZUltYWdlc1JlcXVlc3QSDAoEcmVmcxgBIAMoCRIMCgRwYXRoGAIgASgJIhQKElNhdmVJbWFnZXNSZXNwb25zZSJECgxMb2dpblJlcXVlc3QSEAoIcmVnaXN0cnkYASABKAkSEAoIdXNlcm5hbWUYAiABKAkSEAoIcGFzc3dvcmQYAyABKAkiHwoNTG9naW5SZXNwb25zZRIOCgZzdGF0dXMYASABKAkiIQoNTG9nb3V0UmVxdWVzdBIQCghyZWdpc3RyeRgBIAEoCSIhCg5Mb2dvdXRSZXNwb25zZRIPCgdyZW1vdmVkGAEgASgIIiEKElBydW5lSW1hZ2VzUmVxdWVzdBILCgNhbGwYASABKAgiPwoTUHJ1bmVJbWFnZXNSZXNwb25zZRIPCgdkZWxldGVkGAEgAygJEhcKD3JlY2xhaW1lZF9ieXRlcxgCIAEoAyJTCgxCdWlsZFJlcXVlc3QSKAoHb3B0aW9ucxgBIAEoCzIVLmh5cHIudjEuQnVpbGRPcHRpb25zSAASEQoHY29udGV4dBgCIAEoDEgAQgYKBHBhcnQiKAoLQnVpbGRTZWNyZXQSCgoCaWQYASABKAkSDQoFdmFsdWUYAiABKAwipwQKDEJ1aWxkT3B0aW9ucxIXCgpkb2NrZXJmaWxlGAEgASgJSACIAQESFwoPZG9ja2VyZmlsZV9uYW1lGAIgASgJEhkKDGRvY2tlcmlnbm9yZRgDIAEoCUgBiAEBEgwKBHRhZ3MYBCADKAkSOAoKYnVpbGRfYXJncxgFIAMoCzIkLmh5cHIudjEuQnVpbGRPcHRpb25zLkJ1aWxkQXJnc0VudHJ5Eg4KBnRhcmdldBgGIAEoCRIQCghub19jYWNoZRgHIAEoCBIXCg9ub19jYWNoZV9maWx0ZXIYCCADKAkSDAoEcHVsbBgJIAEoCBIxCgZsYWJlbHMYCiADKAsyIS5oeXByLnYxLkJ1aWxkT3B0aW9ucy5MYWJlbHNFbnRyeRIlCgdzZWNyZXRzGAsgAygLMhQuaHlwci52MS5CdWlsZFNlY3JldBIPCgduZXR3b3JrGAwgASgJEhAKCHBsYXRmb3JtGA0gASgJEg4KBmV4cG9ydBgOIAEoCRIaChJjb250ZXh0X3NpemVfYnl0ZXMYDyABKAMSDwoHYnVpbGRlchgQIAEoCRowCg5CdWlsZEFyZ3NFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGi0KC0xhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAFCDQoLX2RvY2tlcmZpbGVCDwoNX2RvY2tlcmlnbm9yZSJsCg5CdWlsZFN0ZXBFdmVudBIKCgJpZBgBIAEoBRIMCgRuYW1lGAIgASgJEg0KBXN0YWdlGAMgASgFEgwKBHN0ZXAYBCABKAUSDgoGc3RhdHVzGAUgASgJEhMKC2R1cmF0aW9uX21zGAYgASgDIjkKDUJ1aWxkTG9nRXZlbnQSCgoCaWQYASABKAUSDgoGc3RyZWFtGAIgASgJEgwKBGRhdGEYAyABKAwiLQoOQnVpbGRQdWxsRXZlbnQSCwoDcmVmGAEgASgJEg4KBnN0YXR1cxgCIAEoCSJbChFCdWlsZFdhcm5pbmdFdmVudBIMCgRydWxlGAEgASgJEg8KB21lc3NhZ2UYAiABKAkSDAoEZmlsZRgDIAEoCRIMCgRsaW5lGAQgASgFEgsKA3VybBgFIAEoCSI5ChFCdWlsZENvbnRleHRFdmVudBIWCg5yZWNlaXZlZF9ieXRlcxgBIAEoAxIMCgRkb25lGAIgASgIIo4BCgtCdWlsZFJlc3VsdBIQCghpbWFnZV9pZBgBIAEoCRIUCgxpbWFnZV9kaWdlc3QYAiABKAkSDAoEdGFncxgDIAMoCRINCgVzdGVwcxgEIAEoBRIUCgxjYWNoZWRfc3RlcHMYBSABKAUSDwoHdm1fcnVucxgGIAEoBRITCgtkdXJhdGlvbl9tcxgHIAEoAyJhCgxCdWlsZEZhaWx1cmUSDAoEY29kZRgBIAEoCRIPCgdtZXNzYWdlGAIgASgJEgwKBGhpbnQYAyABKAkSEQoJZm9ybWF0dGVkGAQgASgJEhEKCWV4aXRfY29kZRgFIAEoBSLTAgoNQnVpbGRSZXNwb25zZRItCgdjb250ZXh0GAEgASgLMhouaHlwci52MS5CdWlsZENvbnRleHRFdmVudEgAEicKBHN0ZXAYAiABKAsyFy5oeXByLnYxLkJ1aWxkU3RlcEV2ZW50SAASJQoDbG9nGAMgASgLMhYuaHlwci52MS5CdWlsZExvZ0V2ZW50SAASJwoEcHVsbBgEIAEoCzIXLmh5cHIudjEuQnVpbGRQdWxsRXZlbnRIABItCgd3YXJuaW5nGAUgASgLMhouaHlwci52MS5CdWlsZFdhcm5pbmdFdmVudEgAEiYKBnJlc3VsdBgGIAEoCzIULmh5cHIudjEuQnVpbGRSZXN1bHRIABIQCgZleHBvcnQYByABKAxIABIoCgdmYWlsdXJlGAggASgLMhUuaHlwci52MS5CdWlsZEZhaWx1cmVIAEIHCgVldmVudCJSChZQcnVuZUJ1aWxkQ2FjaGVSZXF1ZXN0EgsKA2FsbBgBIAEoCBIPCgdmaWx0ZXJzGAIgAygJEhoKEmtlZXBfc3RvcmFnZV9ieXRlcxgDIAEoAyJUChdQcnVuZUJ1aWxkQ2FjaGVSZXNwb25zZRIPCgdlbnRyaWVzGAEgASgFEhcKD3JlY2xhaW1lZF9ieXRlcxgCIAEoAxIPCgdkZWxldGVkGAMgAygJIhgKFkJ1aWxkQ2FjaGVVc2FnZVJlcXVlc3QiewoPQnVpbGRDYWNoZUVudHJ5EgsKA2tleRgBIAEoCRINCgVsYXllchgCIAEoCRISCgpzaXplX2J5dGVzGAMgASgDEhIKCmNyZWF0ZWRfYXQYBCABKAMSFAoMbGFzdF91c2VkX2F0GAUgASgDEg4KBnNoYXJlZBgGIAEoCCJ0ChdCdWlsZENhY2hlVXNhZ2VSZXNwb25zZRIpCgdlbnRyaWVzGAEgAygLMhguaHlwci52MS5CdWlsZENhY2hlRW50cnkSEwoLdG90YWxfYnl0ZXMYAiABKAMSGQoRcmVjbGFpbWFibGVfYnl0ZXMYAyABKAMy8wYKDEltYWdlU2VydmljZRI/CgRQdWxsEhkuaHlwci52MS5QdWxsSW1hZ2VSZXF1ZXN0GhouaHlwci52MS5QdWxsSW1hZ2VSZXNwb25zZTABEj8KBFB1c2gSGS5oeXByLnYxLlB1c2hJbWFnZVJlcXVlc3QaGi5oeXByLnYxLlB1c2hJbWFnZVJlc3BvbnNlMAESPwoETGlzdBIaLmh5cHIudjEuTGlzdEltYWdlc1JlcXVlc3QaGy5oeXByLnYxLkxpc3RJbWFnZXNSZXNwb25zZRJDCgZSZW1vdmUSGy5oeXByLnYxLlJlbW92ZUltYWdlUmVxdWVzdBocLmh5cHIudjEuUmVtb3ZlSW1hZ2VSZXNwb25zZRI6CgNUYWcSGC5oeXByLnYxLlRhZ0ltYWdlUmVxdWVzdBoZLmh5cHIudjEuVGFnSW1hZ2VSZXNwb25zZRI/CgRMb2FkEhouaHlwci52MS5Mb2FkSW1hZ2VzUmVxdWVzdBobLmh5cHIudjEuTG9hZEltYWdlc1Jlc3BvbnNlEj8KBFNhdmUSGi5oeXByLnYxLlNhdmVJbWFnZXNSZXF1ZXN0GhsuaHlwci52MS5TYXZlSW1hZ2VzUmVzcG9uc2USNgoFTG9naW4SFS5oeXByLnYxLkxvZ2luUmVxdWVzdBoWLmh5cHIudjEuTG9naW5SZXNwb25zZRI5CgZMb2dvdXQSFi5oeXByLnYxLkxvZ291dFJlcXVlc3QaFy5oeXByLnYxLkxvZ291dFJlc3BvbnNlEkIKBVBydW5lEhsuaHlwci52MS5QcnVuZUltYWdlc1JlcXVlc3QaHC5oeXByLnYxLlBydW5lSW1hZ2VzUmVzcG9uc2USOgoFQnVpbGQSFS5oeXByLnYxLkJ1aWxkUmVxdWVzdBoWLmh5cHIudjEuQnVpbGRSZXNwb25zZSgBMAESVAoPUHJ1bmVCdWlsZENhY2hlEh8uaHlwci52MS5QcnVuZUJ1aWxkQ2FjaGVSZXF1ZXN0GiAuaHlwci52MS5QcnVuZUJ1aWxkQ2FjaGVSZXNwb25zZRJUCg9CdWlsZENhY2hlVXNhZ2USHy5oeXByLnYxLkJ1aWxkQ2FjaGVVc2FnZVJlcXVlc3QaIC5oeXByLnYxLkJ1aWxkQ2FjaGVVc2FnZVJlc3BvbnNlYgZwcm90bzM");
+  fileDesc("ChRoeXByL3YxL2ltYWdlcy5wcm90bxIHaHlwci52MSJlCgxCbG9iUHJvZ3Jlc3MSDgoGZGlnZXN0GAEgASgJEg4KBnN0YXR1cxgCIAEoCRISCgpkb25lX2J5dGVzGAMgASgDEhMKC3RvdGFsX2J5dGVzGAQgASgDEgwKBGtpbmQYBSABKAkiMQoQUHVsbEltYWdlUmVxdWVzdBILCgNyZWYYASABKAkSEAoIcGxhdGZvcm0YAiABKAkibgoRUHVsbEltYWdlUmVzcG9uc2USKQoIcHJvZ3Jlc3MYASABKAsyFS5oeXByLnYxLkJsb2JQcm9ncmVzc0gAEiUKBGRvbmUYAiABKAsyFS5oeXByLnYxLkltYWdlU3VtbWFyeUgAQgcKBWV2ZW50Ih8KEFB1c2hJbWFnZVJlcXVlc3QSCwoDcmVmGAEgASgJIlkKEVB1c2hJbWFnZVJlc3BvbnNlEikKCHByb2dyZXNzGAEgASgLMhUuaHlwci52MS5CbG9iUHJvZ3Jlc3NIABIQCgZkaWdlc3QYAiABKAlIAEIHCgVldmVudCKbAQoMSW1hZ2VTdW1tYXJ5EgoKAmlkGAEgASgJEg4KBmRpZ2VzdBgCIAEoCRIMCgR0YWdzGAMgAygJEhIKCnNpemVfYnl0ZXMYBCABKAMSEgoKY3JlYXRlZF9hdBgFIAEoAxIQCghwbGF0Zm9ybRgGIAEoCRITCgtjb25maWdfanNvbhgHIAEoCRISCgpjb250YWluZXJzGAggASgFIjMKEUxpc3RJbWFnZXNSZXF1ZXN0EgsKA2FsbBgBIAEoCBIRCglyZWZlcmVuY2UYAiABKAkiOwoSTGlzdEltYWdlc1Jlc3BvbnNlEiUKBmltYWdlcxgBIAMoCzIVLmh5cHIudjEuSW1hZ2VTdW1tYXJ5IjAKElJlbW92ZUltYWdlUmVxdWVzdBILCgNyZWYYASABKAkSDQoFZm9yY2UYAiABKAgiOAoTUmVtb3ZlSW1hZ2VSZXNwb25zZRIQCgh1bnRhZ2dlZBgBIAMoCRIPCgdkZWxldGVkGAIgAygJIjEKD1RhZ0ltYWdlUmVxdWVzdBIOCgZzb3VyY2UYASABKAkSDgoGdGFyZ2V0GAIgASgJIhIKEFRhZ0ltYWdlUmVzcG9uc2UiIQoRTG9hZEltYWdlc1JlcXVlc3QSDAoEcGF0aBgBIAEoCSI7ChJMb2FkSW1hZ2VzUmVzcG9uc2USJQoGaW1hZ2VzGAEgAygLMhUuaHlwci52MS5JbWFnZVN1bW1hcnkiLwoRU2F2ZUltYWdlc1JlcXVlc3QSDAoEcmVmcxgBIAMoCRIMCgRwYXRoGAIgASgJIhQKElNhdmVJbWFnZXNSZXNwb25zZSJECgxMb2dpblJlcXVlc3QSEAoIcmVnaXN0cnkYASABKAkSEAoIdXNlcm5hbWUYAiABKAkSEAoIcGFzc3dvcmQYAyABKAkiHwoNTG9naW5SZXNwb25zZRIOCgZzdGF0dXMYASABKAkiIQoNTG9nb3V0UmVxdWVzdBIQCghyZWdpc3RyeRgBIAEoCSIhCg5Mb2dvdXRSZXNwb25zZRIPCgdyZW1vdmVkGAEgASgIIiEKElBydW5lSW1hZ2VzUmVxdWVzdBILCgNhbGwYASABKAgiPwoTUHJ1bmVJbWFnZXNSZXNwb25zZRIPCgdkZWxldGVkGAEgAygJEhcKD3JlY2xhaW1lZF9ieXRlcxgCIAEoAyJTCgxCdWlsZFJlcXVlc3QSKAoHb3B0aW9ucxgBIAEoCzIVLmh5cHIudjEuQnVpbGRPcHRpb25zSAASEQoHY29udGV4dBgCIAEoDEgAQgYKBHBhcnQiKAoLQnVpbGRTZWNyZXQSCgoCaWQYASABKAkSDQoFdmFsdWUYAiABKAwipwQKDEJ1aWxkT3B0aW9ucxIXCgpkb2NrZXJmaWxlGAEgASgJSACIAQESFwoPZG9ja2VyZmlsZV9uYW1lGAIgASgJEhkKDGRvY2tlcmlnbm9yZRgDIAEoCUgBiAEBEgwKBHRhZ3MYBCADKAkSOAoKYnVpbGRfYXJncxgFIAMoCzIkLmh5cHIudjEuQnVpbGRPcHRpb25zLkJ1aWxkQXJnc0VudHJ5Eg4KBnRhcmdldBgGIAEoCRIQCghub19jYWNoZRgHIAEoCBIXCg9ub19jYWNoZV9maWx0ZXIYCCADKAkSDAoEcHVsbBgJIAEoCBIxCgZsYWJlbHMYCiADKAsyIS5oeXByLnYxLkJ1aWxkT3B0aW9ucy5MYWJlbHNFbnRyeRIlCgdzZWNyZXRzGAsgAygLMhQuaHlwci52MS5CdWlsZFNlY3JldBIPCgduZXR3b3JrGAwgASgJEhAKCHBsYXRmb3JtGA0gASgJEg4KBmV4cG9ydBgOIAEoCRIaChJjb250ZXh0X3NpemVfYnl0ZXMYDyABKAMSDwoHYnVpbGRlchgQIAEoCRowCg5CdWlsZEFyZ3NFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGi0KC0xhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAFCDQoLX2RvY2tlcmZpbGVCDwoNX2RvY2tlcmlnbm9yZSJsCg5CdWlsZFN0ZXBFdmVudBIKCgJpZBgBIAEoBRIMCgRuYW1lGAIgASgJEg0KBXN0YWdlGAMgASgFEgwKBHN0ZXAYBCABKAUSDgoGc3RhdHVzGAUgASgJEhMKC2R1cmF0aW9uX21zGAYgASgDIjkKDUJ1aWxkTG9nRXZlbnQSCgoCaWQYASABKAUSDgoGc3RyZWFtGAIgASgJEgwKBGRhdGEYAyABKAwiLQoOQnVpbGRQdWxsRXZlbnQSCwoDcmVmGAEgASgJEg4KBnN0YXR1cxgCIAEoCSJbChFCdWlsZFdhcm5pbmdFdmVudBIMCgRydWxlGAEgASgJEg8KB21lc3NhZ2UYAiABKAkSDAoEZmlsZRgDIAEoCRIMCgRsaW5lGAQgASgFEgsKA3VybBgFIAEoCSI5ChFCdWlsZENvbnRleHRFdmVudBIWCg5yZWNlaXZlZF9ieXRlcxgBIAEoAxIMCgRkb25lGAIgASgIIo4BCgtCdWlsZFJlc3VsdBIQCghpbWFnZV9pZBgBIAEoCRIUCgxpbWFnZV9kaWdlc3QYAiABKAkSDAoEdGFncxgDIAMoCRINCgVzdGVwcxgEIAEoBRIUCgxjYWNoZWRfc3RlcHMYBSABKAUSDwoHdm1fcnVucxgGIAEoBRITCgtkdXJhdGlvbl9tcxgHIAEoAyJhCgxCdWlsZEZhaWx1cmUSDAoEY29kZRgBIAEoCRIPCgdtZXNzYWdlGAIgASgJEgwKBGhpbnQYAyABKAkSEQoJZm9ybWF0dGVkGAQgASgJEhEKCWV4aXRfY29kZRgFIAEoBSLTAgoNQnVpbGRSZXNwb25zZRItCgdjb250ZXh0GAEgASgLMhouaHlwci52MS5CdWlsZENvbnRleHRFdmVudEgAEicKBHN0ZXAYAiABKAsyFy5oeXByLnYxLkJ1aWxkU3RlcEV2ZW50SAASJQoDbG9nGAMgASgLMhYuaHlwci52MS5CdWlsZExvZ0V2ZW50SAASJwoEcHVsbBgEIAEoCzIXLmh5cHIudjEuQnVpbGRQdWxsRXZlbnRIABItCgd3YXJuaW5nGAUgASgLMhouaHlwci52MS5CdWlsZFdhcm5pbmdFdmVudEgAEiYKBnJlc3VsdBgGIAEoCzIULmh5cHIudjEuQnVpbGRSZXN1bHRIABIQCgZleHBvcnQYByABKAxIABIoCgdmYWlsdXJlGAggASgLMhUuaHlwci52MS5CdWlsZEZhaWx1cmVIAEIHCgVldmVudCJSChZQcnVuZUJ1aWxkQ2FjaGVSZXF1ZXN0EgsKA2FsbBgBIAEoCBIPCgdmaWx0ZXJzGAIgAygJEhoKEmtlZXBfc3RvcmFnZV9ieXRlcxgDIAEoAyJUChdQcnVuZUJ1aWxkQ2FjaGVSZXNwb25zZRIPCgdlbnRyaWVzGAEgASgFEhcKD3JlY2xhaW1lZF9ieXRlcxgCIAEoAxIPCgdkZWxldGVkGAMgAygJIhgKFkJ1aWxkQ2FjaGVVc2FnZVJlcXVlc3QiewoPQnVpbGRDYWNoZUVudHJ5EgsKA2tleRgBIAEoCRINCgVsYXllchgCIAEoCRISCgpzaXplX2J5dGVzGAMgASgDEhIKCmNyZWF0ZWRfYXQYBCABKAMSFAoMbGFzdF91c2VkX2F0GAUgASgDEg4KBnNoYXJlZBgGIAEoCCJ0ChdCdWlsZENhY2hlVXNhZ2VSZXNwb25zZRIpCgdlbnRyaWVzGAEgAygLMhguaHlwci52MS5CdWlsZENhY2hlRW50cnkSEwoLdG90YWxfYnl0ZXMYAiABKAMSGQoRcmVjbGFpbWFibGVfYnl0ZXMYAyABKAMiIgoTSW1hZ2VIaXN0b3J5UmVxdWVzdBILCgNyZWYYASABKAkigQEKEUltYWdlSGlzdG9yeUVudHJ5EgoKAmlkGAEgASgJEhIKCmNyZWF0ZWRfYXQYAiABKAMSEgoKY3JlYXRlZF9ieRgDIAEoCRISCgpzaXplX2J5dGVzGAQgASgDEg8KB2NvbW1lbnQYBSABKAkSEwoLZW1wdHlfbGF5ZXIYBiABKAgiQwoUSW1hZ2VIaXN0b3J5UmVzcG9uc2USKwoHZW50cmllcxgBIAMoCzIaLmh5cHIudjEuSW1hZ2VIaXN0b3J5RW50cnkiVwoQSW1wb3J0SW1hZ2VTdGFydBIRCglyZWZlcmVuY2UYASABKAkSDwoHbWVzc2FnZRgCIAEoCRIPCgdjaGFuZ2VzGAMgAygJEg4KBnNvdXJjZRgEIAEoCSJXChJJbXBvcnRJbWFnZVJlcXVlc3QSKgoFc3RhcnQYASABKAsyGS5oeXByLnYxLkltcG9ydEltYWdlU3RhcnRIABIOCgRkYXRhGAIgASgMSABCBQoDbXNnIiEKE0ltcG9ydEltYWdlUmVzcG9uc2USCgoCaWQYASABKAkygggKDEltYWdlU2VydmljZRI/CgRQdWxsEhkuaHlwci52MS5QdWxsSW1hZ2VSZXF1ZXN0GhouaHlwci52MS5QdWxsSW1hZ2VSZXNwb25zZTABEj8KBFB1c2gSGS5oeXByLnYxLlB1c2hJbWFnZVJlcXVlc3QaGi5oeXByLnYxLlB1c2hJbWFnZVJlc3BvbnNlMAESPwoETGlzdBIaLmh5cHIudjEuTGlzdEltYWdlc1JlcXVlc3QaGy5oeXByLnYxLkxpc3RJbWFnZXNSZXNwb25zZRJDCgZSZW1vdmUSGy5oeXByLnYxLlJlbW92ZUltYWdlUmVxdWVzdBocLmh5cHIudjEuUmVtb3ZlSW1hZ2VSZXNwb25zZRI6CgNUYWcSGC5oeXByLnYxLlRhZ0ltYWdlUmVxdWVzdBoZLmh5cHIudjEuVGFnSW1hZ2VSZXNwb25zZRI/CgRMb2FkEhouaHlwci52MS5Mb2FkSW1hZ2VzUmVxdWVzdBobLmh5cHIudjEuTG9hZEltYWdlc1Jlc3BvbnNlEj8KBFNhdmUSGi5oeXByLnYxLlNhdmVJbWFnZXNSZXF1ZXN0GhsuaHlwci52MS5TYXZlSW1hZ2VzUmVzcG9uc2USNgoFTG9naW4SFS5oeXByLnYxLkxvZ2luUmVxdWVzdBoWLmh5cHIudjEuTG9naW5SZXNwb25zZRI5CgZMb2dvdXQSFi5oeXByLnYxLkxvZ291dFJlcXVlc3QaFy5oeXByLnYxLkxvZ291dFJlc3BvbnNlEkIKBVBydW5lEhsuaHlwci52MS5QcnVuZUltYWdlc1JlcXVlc3QaHC5oeXByLnYxLlBydW5lSW1hZ2VzUmVzcG9uc2USOgoFQnVpbGQSFS5oeXByLnYxLkJ1aWxkUmVxdWVzdBoWLmh5cHIudjEuQnVpbGRSZXNwb25zZSgBMAESVAoPUHJ1bmVCdWlsZENhY2hlEh8uaHlwci52MS5QcnVuZUJ1aWxkQ2FjaGVSZXF1ZXN0GiAuaHlwci52MS5QcnVuZUJ1aWxkQ2FjaGVSZXNwb25zZRJUCg9CdWlsZENhY2hlVXNhZ2USHy5oeXByLnYxLkJ1aWxkQ2FjaGVVc2FnZVJlcXVlc3QaIC5oeXByLnYxLkJ1aWxkQ2FjaGVVc2FnZVJlc3BvbnNlEkYKB0hpc3RvcnkSHC5oeXByLnYxLkltYWdlSGlzdG9yeVJlcXVlc3QaHS5oeXByLnYxLkltYWdlSGlzdG9yeVJlc3BvbnNlEkUKBkltcG9ydBIbLmh5cHIudjEuSW1wb3J0SW1hZ2VSZXF1ZXN0GhwuaHlwci52MS5JbXBvcnRJbWFnZVJlc3BvbnNlKAFiBnByb3RvMw");
 
 /**
  * @generated from message hypr.v1.BlobProgress
@@ -1155,6 +1155,170 @@ export const BuildCacheUsageResponseSchema: GenMessage<BuildCacheUsageResponse> 
   messageDesc(file_hypr_v1_images, 37);
 
 /**
+ * @generated from message hypr.v1.ImageHistoryRequest
+ */
+export type ImageHistoryRequest = Message<"hypr.v1.ImageHistoryRequest"> & {
+  /**
+   * @generated from field: string ref = 1;
+   */
+  ref: string;
+};
+
+/**
+ * Describes the message hypr.v1.ImageHistoryRequest.
+ * Use `create(ImageHistoryRequestSchema)` to create a new message.
+ */
+export const ImageHistoryRequestSchema: GenMessage<ImageHistoryRequest> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_images, 38);
+
+/**
+ * @generated from message hypr.v1.ImageHistoryEntry
+ */
+export type ImageHistoryEntry = Message<"hypr.v1.ImageHistoryEntry"> & {
+  /**
+   * The image id for the newest entry, "<missing>" for the others (as docker shows them).
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * Milliseconds since the epoch; 0 when unknown.
+   *
+   * @generated from field: int64 created_at = 2;
+   */
+  createdAt: bigint;
+
+  /**
+   * @generated from field: string created_by = 3;
+   */
+  createdBy: string;
+
+  /**
+   * @generated from field: int64 size_bytes = 4;
+   */
+  sizeBytes: bigint;
+
+  /**
+   * @generated from field: string comment = 5;
+   */
+  comment: string;
+
+  /**
+   * @generated from field: bool empty_layer = 6;
+   */
+  emptyLayer: boolean;
+};
+
+/**
+ * Describes the message hypr.v1.ImageHistoryEntry.
+ * Use `create(ImageHistoryEntrySchema)` to create a new message.
+ */
+export const ImageHistoryEntrySchema: GenMessage<ImageHistoryEntry> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_images, 39);
+
+/**
+ * @generated from message hypr.v1.ImageHistoryResponse
+ */
+export type ImageHistoryResponse = Message<"hypr.v1.ImageHistoryResponse"> & {
+  /**
+   * @generated from field: repeated hypr.v1.ImageHistoryEntry entries = 1;
+   */
+  entries: ImageHistoryEntry[];
+};
+
+/**
+ * Describes the message hypr.v1.ImageHistoryResponse.
+ * Use `create(ImageHistoryResponseSchema)` to create a new message.
+ */
+export const ImageHistoryResponseSchema: GenMessage<ImageHistoryResponse> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_images, 40);
+
+/**
+ * @generated from message hypr.v1.ImportImageStart
+ */
+export type ImportImageStart = Message<"hypr.v1.ImportImageStart"> & {
+  /**
+   * REPO[:TAG]; empty: untagged.
+   *
+   * @generated from field: string reference = 1;
+   */
+  reference: string;
+
+  /**
+   * @generated from field: string message = 2;
+   */
+  message: string;
+
+  /**
+   * -c: Dockerfile instructions applied to the config.
+   *
+   * @generated from field: repeated string changes = 3;
+   */
+  changes: string[];
+
+  /**
+   * Where the tarball came from (the file name or "-"), kept in the history.
+   *
+   * @generated from field: string source = 4;
+   */
+  source: string;
+};
+
+/**
+ * Describes the message hypr.v1.ImportImageStart.
+ * Use `create(ImportImageStartSchema)` to create a new message.
+ */
+export const ImportImageStartSchema: GenMessage<ImportImageStart> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_images, 41);
+
+/**
+ * @generated from message hypr.v1.ImportImageRequest
+ */
+export type ImportImageRequest = Message<"hypr.v1.ImportImageRequest"> & {
+  /**
+   * @generated from oneof hypr.v1.ImportImageRequest.msg
+   */
+  msg: {
+    /**
+     * @generated from field: hypr.v1.ImportImageStart start = 1;
+     */
+    value: ImportImageStart;
+    case: "start";
+  } | {
+    /**
+     * @generated from field: bytes data = 2;
+     */
+    value: Uint8Array;
+    case: "data";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message hypr.v1.ImportImageRequest.
+ * Use `create(ImportImageRequestSchema)` to create a new message.
+ */
+export const ImportImageRequestSchema: GenMessage<ImportImageRequest> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_images, 42);
+
+/**
+ * @generated from message hypr.v1.ImportImageResponse
+ */
+export type ImportImageResponse = Message<"hypr.v1.ImportImageResponse"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+};
+
+/**
+ * Describes the message hypr.v1.ImportImageResponse.
+ * Use `create(ImportImageResponseSchema)` to create a new message.
+ */
+export const ImportImageResponseSchema: GenMessage<ImportImageResponse> = /*@__PURE__*/
+  messageDesc(file_hypr_v1_images, 43);
+
+/**
  * Images in the daemon's store and the registries it talks to.
  *
  * @generated from service hypr.v1.ImageService
@@ -1275,6 +1439,27 @@ export const ImageService: GenService<{
     methodKind: "unary";
     input: typeof BuildCacheUsageRequestSchema;
     output: typeof BuildCacheUsageResponseSchema;
+  },
+  /**
+   * docker image history: the image's layers and the steps that made them, newest first.
+   *
+   * @generated from rpc hypr.v1.ImageService.History
+   */
+  history: {
+    methodKind: "unary";
+    input: typeof ImageHistoryRequestSchema;
+    output: typeof ImageHistoryResponseSchema;
+  },
+  /**
+   * docker image import: the first request says how, the next ones carry a tarball (plain or
+   * compressed) that becomes the one layer of a new image.
+   *
+   * @generated from rpc hypr.v1.ImageService.Import
+   */
+  import: {
+    methodKind: "client_streaming";
+    input: typeof ImportImageRequestSchema;
+    output: typeof ImportImageResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_hypr_v1_images, 0);
