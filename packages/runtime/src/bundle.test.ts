@@ -73,6 +73,8 @@ describe('config.json', () => {
     ]);
     expect(spec.memoryMiB).toBe(256);
     expect(spec.cpus).toBe(2);
+    // A network namespace without a path is one of the VM's own: no interfaces to take over.
+    expect(spec.netnsPath).toBeUndefined();
     expect(spec.annotations).toEqual({ 'io.podman.annotations.autoremove': 'TRUE' });
   });
 
@@ -85,6 +87,13 @@ describe('config.json', () => {
     expect(spec.process.user).toBe('0:0');
     expect(spec.memoryMiB).toBeUndefined();
     expect(spec.cpus).toBeUndefined();
+  });
+
+  test("the engine's network namespace is the path of the network entry", () => {
+    const dir = bundleDir();
+    const namespaces = [{ type: 'pid' }, { type: 'network', path: '/run/netns/cni-1234' }];
+    const config = { process: { args: ['true'] }, root: { path: 'rootfs' }, linux: { namespaces } };
+    expect(parseBundleConfig(JSON.stringify(config), dir).netnsPath).toBe('/run/netns/cni-1234');
   });
 
   test('a cpuset sizes the VM when there is no quota', () => {

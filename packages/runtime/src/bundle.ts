@@ -30,6 +30,8 @@ export interface BundleSpec {
   mounts: GuestMount[];
   /** Nameservers read from the /etc/resolv.conf the engine bind-mounts, if any. */
   dns: string[];
+  /** The engine's network namespace (linux.namespaces, type network, with a path): the VM takes its interfaces. */
+  netnsPath?: string;
   memoryMiB?: number;
   cpus?: number;
   annotations: Record<string, string>;
@@ -117,7 +119,8 @@ export function parseBundleConfig(text: string, bundle: string, file = join(bund
   const skipped: string[] = [];
   const dns: string[] = [];
   const mounts = parseMounts(r, config.mounts, bundle, skipped, dns);
-  const resources = r.optionalObject(r.optionalObject(config.linux, 'linux')?.resources, 'linux.resources');
+  const linux = r.optionalObject(config.linux, 'linux');
+  const resources = r.optionalObject(linux?.resources, 'linux.resources');
   const annotations: Record<string, string> = {};
   for (const [k, v] of Object.entries(r.optionalObject(config.annotations, 'annotations') ?? {}))
     annotations[k] = r.string(v, `annotations.${k}`);
@@ -129,6 +132,7 @@ export function parseBundleConfig(text: string, bundle: string, file = join(bund
     hostname: r.optionalString(config.hostname, 'hostname') || undefined,
     mounts,
     dns,
+    netnsPath: networkNamespace(r, linux?.namespaces),
     memoryMiB: memoryOf(r, resources),
     cpus: cpusOf(r, resources),
     annotations,
@@ -208,6 +212,20 @@ function readNameservers(path: string): string[] {
   } catch {
     return [];
   }
+}
+
+/** The path of the network namespace the engine made, if it gave one (none: a namespace of the VM's own). */
+function networkNamespace(r: ConfigReader, v: unknown): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v)) r.fail('linux.namespaces', 'is not a list');
+  for (const [i, item] of v.entries()) {
+    const ns = r.object(item, `linux.namespaces[${i}]`);
+    if (ns.type !== 'network') continue;
+    const path = r.optionalString(ns.path, `linux.namespaces[${i}].path`);
+    if (path && !path.startsWith('/')) r.fail(`linux.namespaces[${i}].path`, `is not an absolute path: ${path}`);
+    return path || undefined;
+  }
+  return undefined;
 }
 
 function memoryOf(r: ConfigReader, resources: Json | undefined): number | undefined {

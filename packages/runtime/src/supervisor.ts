@@ -7,10 +7,11 @@
  */
 import { appendFileSync } from 'node:fs';
 import { type Server, type Socket, createServer } from 'node:net';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { HyprError } from '@hypr/core/errors';
 import { type GuestVm, bootGuestVm } from '@hypr/core/vmm';
 import type { BundleSpec } from './bundle.js';
+import { type VmNetwork, takeOverNetwork } from './network.js';
 import { type Reply, type Request, encodeLine, onLines } from './protocol.js';
 import { parseSignal, signalExitCode } from './signals.js';
 import { type ExitRecord, FILES, type StartedRecord, processStartTicks, readJson, writeJsonAtomic } from './state.js';
@@ -45,7 +46,7 @@ export async function runSupervisor(dir: string): Promise<number> {
     parent.tell(`error: ${join(dir, FILES.bundle)} is missing`);
     return 1;
   }
-  const sup = new Supervisor(spec, note);
+  const sup = new Supervisor(basename(dir), spec, note);
   try {
     await sup.listen();
   } catch (e) {
@@ -57,7 +58,7 @@ export async function runSupervisor(dir: string): Promise<number> {
   const exit = await sup.exited;
   writeJsonAtomic(FILES.exit, exit);
   note(`exit: ${JSON.stringify(exit)}`);
-  sup.close();
+  await sup.close();
   await parent.gone;
   return exit.exitCode;
 }
@@ -67,12 +68,14 @@ class Supervisor {
   private phase: 'created' | 'starting' | 'running' | 'stopped' = 'created';
   private server: Server | undefined;
   private pendingSignal: NodeJS.Signals | undefined;
+  private network: VmNetwork | undefined;
   private settle!: (e: ExitRecord) => void;
   readonly exited = new Promise<ExitRecord>((r) => {
     this.settle = r;
   });
 
   constructor(
+    private readonly id: string,
     private readonly spec: BundleSpec,
     private readonly note: (msg: string) => void,
   ) {}
@@ -86,8 +89,10 @@ class Supervisor {
     });
   }
 
-  close(): void {
+  /** Closes the socket and gives the network namespace back as it was. */
+  async close(): Promise<void> {
     this.server?.close();
+    await this.network?.release();
   }
 
   private finish(exitCode: number, error?: string): void {
@@ -145,6 +150,8 @@ class Supervisor {
     const { spec } = this;
     const stdin = !stdinIsNull();
     try {
+      const network = spec.netnsPath ? await takeOverNetwork(spec.netnsPath, this.id) : undefined;
+      this.network = network;
       const vm = await bootGuestVm({
         rootfs: { dir: spec.rootfs },
         argv: spec.process.argv,
@@ -154,6 +161,7 @@ class Supervisor {
         hostname: spec.hostname,
         mounts: spec.mounts,
         ...(spec.dns.length ? { dns: spec.dns } : {}),
+        ...(network ? { netns: network.netns, nics: network.nics } : {}),
         memoryMiB: spec.memoryMiB,
         cpus: spec.cpus,
         exec: true,

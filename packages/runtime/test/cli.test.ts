@@ -3,7 +3,7 @@
  * exec → kill → delete on a busybox root filesystem directory, the program's output going to the
  * file create was given as its stdout, as conmon gives it a pipe.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -47,14 +47,12 @@ function runtime(args: string[], opts: { out?: string } = {}): Promise<Ran> {
   });
 }
 
-async function makeBundle(name: string, process: Record<string, unknown>): Promise<string> {
+async function makeBundle(name: string, process: Record<string, unknown>, linux?: Record<string, unknown>) {
   const bundle = join(dir, name);
   await mkdir(bundle, { recursive: true });
   const rootfs = await makeBusyboxRootfs(bundle);
-  await writeFile(
-    join(bundle, 'config.json'),
-    JSON.stringify({ ociVersion: '1.0.2', process, root: { path: rootfs } }),
-  );
+  const config = { ociVersion: '1.0.2', process, root: { path: rootfs }, ...(linux ? { linux } : {}) };
+  await writeFile(join(bundle, 'config.json'), JSON.stringify(config));
   return bundle;
 }
 
@@ -78,7 +76,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const id of ['c-created', 'c-run']) await runtime(['delete', '--force', id]);
+  for (const id of ['c-created', 'c-run', 'c-net']) await runtime(['delete', '--force', id]);
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -132,6 +130,62 @@ describe('hypr-runtime', () => {
     expect(JSON.parse(readFileSync(join(root, 'c-run', 'exit.json'), 'utf8')).exitCode).toBe(143);
     expect((await runtime(['exec', 'c-run', 'true'])).stderr).toContain('it is stopped');
     expect((await runtime(['delete', 'c-run'])).code).toBe(0);
+  }, 300_000);
+
+  test("the VM takes over the address the engine gave its network namespace's veth", async () => {
+    assertVmPrerequisites();
+    // The engine's side, made by hand: a namespace holding eth0 (10.231.0.2/24), its peer in another.
+    const ns = `hyprrtc${process.pid}`;
+    const peer = `hyprrtp${process.pid}`;
+    const ip = (...args: string[]) => execFileSync('ip', args, { stdio: 'pipe' });
+    try {
+      ip('netns', 'add', ns);
+      ip('netns', 'add', peer);
+      ip('-n', ns, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'veth-peer', 'netns', peer);
+      for (const [n, dev, addr] of [
+        [ns, 'eth0', '10.231.0.2/24'],
+        [peer, 'veth-peer', '10.231.0.1/24'],
+      ]) {
+        ip('-n', n, 'addr', 'add', addr, 'dev', dev);
+        ip('-n', n, 'link', 'set', dev, 'up');
+        ip('-n', n, 'link', 'set', 'lo', 'up');
+      }
+      ip('-n', ns, 'route', 'add', 'default', 'via', '10.231.0.1');
+      const bundle = await makeBundle(
+        'net',
+        { args: ['sh', '-c', 'mkdir -p /w && echo hello-net > /w/index.html && exec httpd -f -p 8080 -h /w'] },
+        { namespaces: [{ type: 'network', path: `/run/netns/${ns}` }] },
+      );
+      const created = await runtime(['create', '--bundle', bundle, 'c-net'], { out: join(dir, 'net.out') });
+      expect(created.code, created.stderr).toBe(0);
+      const started = await runtime(['start', 'c-net']);
+      expect(started.code, started.stderr).toBe(0);
+      let page = '';
+      for (let i = 0; i < 300 && !page.includes('hello-net'); i++) {
+        try {
+          page = execFileSync('ip', ['netns', 'exec', peer, 'curl', '-sf', '-m', '5', 'http://10.231.0.2:8080/'], {
+            encoding: 'utf8',
+            stdio: ['ignore', 'pipe', 'ignore'],
+          });
+        } catch {
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      }
+      // On failure, say what the container printed and what the namespace saw.
+      const diag = () =>
+        readFileSync(join(dir, 'net.out.err'), 'utf8') +
+        execFileSync('sh', ['-c', `ip -n ${ns} -s link; ip netns exec ${ns} tc -s filter show dev eth0 ingress`], {
+          encoding: 'utf8',
+        });
+      expect(page, page.includes('hello-net') ? '' : diag()).toContain('hello-net');
+      expect((await runtime(['kill', 'c-net', 'KILL'])).code).toBe(0);
+      await waitForStatus('c-net', 'stopped');
+      expect((await runtime(['delete', 'c-net'])).code).toBe(0);
+      // The namespace is given back as it was: the TAP is gone.
+      expect(() => ip('-n', ns, 'link', 'show', 'hyprtap0')).toThrow();
+    } finally {
+      for (const n of [ns, peer]) execFileSync('ip', ['netns', 'del', n], { stdio: 'ignore' });
+    }
   }, 300_000);
 
   test('unknown commands and flags are named, with the nearest known one', async () => {
