@@ -136,7 +136,7 @@ describe('podman with --runtime hypr-runtime', () => {
     expect(r.stdout.trim()).toBe('got hello');
   }, 300_000);
 
-  test('run -d, logs, exec and rm -f work on a container that keeps running', async () => {
+  test('run -d, logs, exec, stop and rm work on a container that keeps running', async () => {
     const run = await podman(['run', '-d', '--network', 'none', podmanImage, 'sh', '-c', 'echo started; sleep 600']);
     expect(run.code, run.stderr).toBe(0);
     const id = run.stdout.trim();
@@ -154,7 +154,12 @@ describe('podman with --runtime hypr-runtime', () => {
     expect(exec.stdout.trim()).toBe('inside');
     const failing = await podman(['exec', id, 'sh', '-c', 'exit 5']);
     expect(failing.code).toBe(5);
-    const rm = await podman(['rm', '-f', id]);
+    // stop sends SIGTERM through the runtime: sh has no handler, so it ends at once with 128+15.
+    const stop = await podman(['stop', '-t', '30', id]);
+    expect(stop.code, stop.stderr).toBe(0);
+    const stopped = await podman(['inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', id]);
+    expect(stopped.stdout.trim()).toBe('exited 143');
+    const rm = await podman(['rm', id]);
     expect(rm.code, rm.stderr).toBe(0);
     expect(runtimeContainers()).toEqual([]);
   }, 300_000);
