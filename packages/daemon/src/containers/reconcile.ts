@@ -46,8 +46,12 @@ export async function reconcileContainers(d: ReconcileDeps): Promise<ReconcileRe
       continue;
     }
     // Nothing of a container runs unowned: a hypervisor or virtiofsd left by a shim that died goes.
-    await d.runtime.release(d.store.dirOf(row));
-    if (!isUp(row.state)) continue;
+    const killed = await d.runtime.release(d.store.dirOf(row));
+    if (!isUp(row.state)) {
+      // A start cut short by the previous hyprd's death may have left its TAPs (the lease stays until rm).
+      if (killed.length || row.state === 'created') await d.network?.afterExit(row.id).catch(() => {});
+      continue;
+    }
     await recordExitWhileAway(d, row);
     out.exited.push(row.id);
     if (restartsWithDaemon(row, storedConfig(row))) {

@@ -60,6 +60,17 @@ export class InProcessRuntime implements ContainerRuntime {
       await out.close();
       throw e;
     }
+    // A guest that dies before its program runs (a kernel panic at boot) is a start that failed.
+    if ((await guest.started()) === undefined) {
+      const failure = await guest.wait().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      if (failure) {
+        await out.close();
+        throw failure;
+      }
+    }
     if (guest.pid) await writeFile(join(dir, PID_FILE), String(guest.pid));
     const done: Promise<VmExit> = guest
       .wait()
