@@ -1,5 +1,17 @@
 import { spawn } from 'node:child_process';
-import { chmodSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import {
+  chmodSync,
+  closeSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { type CliResult, type Daemon, type E2eEnv, HYPR, hypr, hyprOk, startDaemon, startE2eEnv } from './helpers.js';
@@ -218,5 +230,141 @@ describe('containers through the management forms and --format', () => {
     const images = await hyprOk(d, ['image', 'prune', '-a', '-f']);
     expect(images).toMatch(/Deleted Images:\ndeleted: sha256:/);
     expect(await hyprOk(d, ['image', 'ls', '-q'])).toBe('');
+  });
+});
+
+/** Runs hypr with stdin from a file and/or stdout into a file (binary tar streams). */
+function hyprFiles(args: string[], files: { stdin?: string; stdout?: string }): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const stdin = files.stdin ? openSync(files.stdin, 'r') : 'ignore';
+    const stdout = files.stdout ? openSync(files.stdout, 'w') : 'pipe';
+    const child = spawn(process.execPath, [HYPR, ...args], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, HYPR_HOST: d.host },
+      stdio: [stdin, stdout, 'pipe'],
+    });
+    let stderr = '';
+    child.stderr?.on('data', (b) => {
+      stderr += b;
+    });
+    child.once('exit', (code) => {
+      for (const fd of [stdin, stdout]) if (typeof fd === 'number') closeSync(fd);
+      resolve({ code: code ?? 128, stdout: '', stderr });
+    });
+  });
+}
+
+describe("a running container's files and processes: cp, top, stats, commit, diff, export", () => {
+  let work: string;
+  beforeAll(async () => {
+    work = mkdtempSync(join(tmpdir(), 'hypr-cp-'));
+    mkdirSync(join(work, 'src/sub'), { recursive: true });
+    writeFileSync(join(work, 'src/a.txt'), 'alpha\n');
+    writeFileSync(join(work, 'src/sub/b.txt'), 'beta\n');
+    await hyprOk(d, ['image', 'pull', '-q', env.image]);
+    await hyprOk(d, ['run', '-d', '--name', 'tools', env.image, 'sleep', '1000']);
+  });
+  afterAll(async () => {
+    await hypr(d, ['rm', '-f', 'tools']);
+    rmSync(work, { recursive: true, force: true });
+  });
+  const inside = (script: string) => hyprOk(d, ['exec', 'tools', 'sh', '-c', script]);
+
+  test("cp into the container: a file, a directory, a directory's contents (/.)", async () => {
+    writeFileSync(join(work, 'in.txt'), 'into-guest\n');
+    await hyprOk(d, ['cp', join(work, 'in.txt'), 'tools:/tmp/in.txt']);
+    await hyprOk(d, ['container', 'cp', join(work, 'src'), 'tools:/tmp/']);
+    await hyprOk(d, ['cp', `${join(work, 'src')}/.`, 'tools:/tmp/contents']);
+    expect(await inside('cat /tmp/in.txt /tmp/src/a.txt /tmp/src/sub/b.txt /tmp/contents/sub/b.txt')).toBe(
+      'into-guest\nalpha\nbeta\nbeta\n',
+    );
+    expect(await inside('ls /tmp/contents')).toBe('a.txt\nsub\n');
+  });
+
+  test('cp out of the container: to a new path, into a directory, contents with /.', async () => {
+    await inside('mkdir -p /data/sub && echo one > /data/one && echo two > /data/sub/two');
+    await hyprOk(d, ['cp', 'tools:/data', join(work, 'new')]);
+    expect(readFileSync(join(work, 'new/sub/two'), 'utf8')).toBe('two\n');
+    mkdirSync(join(work, 'into'));
+    await hyprOk(d, ['cp', 'tools:/data', join(work, 'into')]);
+    expect(readFileSync(join(work, 'into/data/one'), 'utf8')).toBe('one\n');
+    mkdirSync(join(work, 'flat'));
+    await hyprOk(d, ['cp', 'tools:/data/.', join(work, 'flat')]);
+    expect(readdirSync(join(work, 'flat')).sort()).toEqual(['one', 'sub']);
+    await hyprOk(d, ['cp', 'tools:/data/one', join(work, 'flat/renamed')]);
+    expect(readFileSync(join(work, 'flat/renamed'), 'utf8')).toBe('one\n');
+  });
+
+  test('cp with - streams a tar both ways; a missing path is named', async () => {
+    const tar = join(work, 'out.tar');
+    expect(await hyprFiles(['cp', 'tools:/data', '-'], { stdout: tar })).toMatchObject({ code: 0 });
+    expect(execFileSync('tar', ['-tf', tar], { encoding: 'utf8' }).split('\n')).toEqual(
+      expect.arrayContaining(['data/', 'data/one', 'data/sub/two']),
+    );
+    await inside('mkdir -p /fromtar');
+    const up = await hyprFiles(['cp', '-', 'tools:/fromtar'], { stdin: tar });
+    expect(up, up.stderr).toMatchObject({ code: 0 });
+    expect(await inside('cat /fromtar/data/sub/two')).toBe('two\n');
+    const missing = await hypr(d, ['cp', 'tools:/no/such/file', join(work, 'x')]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('Could not find the file /no/such/file in container tools');
+  });
+
+  test("top shows docker's columns and the container's processes", async () => {
+    const lines = (await hyprOk(d, ['top', 'tools'])).trim().split('\n');
+    expect(lines[0]).toMatch(/^UID\s+PID\s+PPID\s+C\s+STIME\s+TTY\s+TIME\s+CMD$/);
+    expect(
+      lines.some((l) => /^root\s+\d+\s+\d+\s+.*sleep 1000$/.test(l)),
+      lines.join('\n'),
+    ).toBe(true);
+    expect(await hyprOk(d, ['container', 'top', 'tools', '--json'])).toContain('"titles"');
+  });
+
+  test('stats --no-stream prints one table with the VM memory, and --format fields', async () => {
+    const [header, row] = (await hyprOk(d, ['stats', '--no-stream'])).trim().split('\n');
+    expect(header).toMatch(/^CONTAINER ID\s+NAME\s+CPU %\s+MEM USAGE \/ LIMIT\s+MEM %\s+NET I\/O\s+BLOCK I\/O\s+PIDS$/);
+    expect(row).toMatch(
+      /^[0-9a-f]{12}\s+tools\s+[\d.]+%\s+[\d.]+\w?i?B \/ [\d.]+\w?i?B\s+[\d.]+%\s+\S+ \/ \S+\s+\S+ \/ \S+\s+\d+$/,
+    );
+    const f = await hyprOk(d, ['stats', '--no-stream', '--format', '{{.Name}} {{.PIDs}}', 'tools']);
+    expect(f).toMatch(/^tools [1-9]\d*\n$/);
+  });
+
+  test('commit makes an image with the changes; diff lists them; history shows the commit', async () => {
+    await inside('echo committed > /c.txt && rm /fromtar/data/one /etc/group');
+    const diff = await hyprOk(d, ['diff', 'tools']);
+    expect(diff.split('\n')).toEqual(expect.arrayContaining(['A /c.txt', 'C /etc', 'D /etc/group']));
+    expect(diff).not.toContain('/etc/hostname');
+    const id = (
+      await hyprOk(d, ['commit', '-m', 'with c.txt', '-c', 'ENV COMMITTED=yes', 'tools', 'e2e/committed:1'])
+    ).trim();
+    expect(id).toMatch(/^sha256:[0-9a-f]{64}$/);
+    const out = await hyprOk(d, [
+      'run',
+      '--rm',
+      'e2e/committed:1',
+      'sh',
+      '-c',
+      'cat /c.txt; echo $COMMITTED; ls /fromtar/data; test -e /etc/group || echo no-group',
+    ]);
+    expect(out).toBe('committed\nyes\nsub\nno-group\n');
+    const history = (await hyprOk(d, ['image', 'history', 'e2e/committed:1'])).trim().split('\n');
+    expect(history[0]).toMatch(/^IMAGE\s+CREATED\s+CREATED BY\s+SIZE\s+COMMENT$/);
+    expect(history[1]).toMatch(new RegExp(`^${id.slice(7, 19)}\\s+.*sleep 1000\\s+\\S+\\s+with c.txt$`));
+    expect(history.length).toBeGreaterThan(2);
+  });
+
+  test('export writes the whole filesystem; image import makes an image of a tarball', async () => {
+    const tar = join(work, 'export.tar');
+    await hyprOk(d, ['export', '-o', tar, 'tools']);
+    const names = execFileSync('tar', ['-tf', tar], { encoding: 'utf8', maxBuffer: 64 << 20 }).split('\n');
+    expect(names).toEqual(expect.arrayContaining(['c.txt', 'fromtar/data/sub/two']));
+    expect(names.some((n) => n.startsWith('bin/'))).toBe(true);
+    expect(names).not.toContain('fromtar/data/one');
+    const id = (
+      await hyprOk(d, ['image', 'import', '-m', 'from export', '-c', 'CMD ["cat", "/c.txt"]', tar, 'e2e/imported:1'])
+    ).trim();
+    expect(id).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(await hyprOk(d, ['run', '--rm', 'e2e/imported:1'])).toBe('committed\n');
+    expect(await hyprOk(d, ['image', 'history', '--format', '{{.Comment}}', 'e2e/imported:1'])).toBe('from export\n');
   });
 });
