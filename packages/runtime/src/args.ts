@@ -62,6 +62,9 @@ export const COMMANDS: Record<string, { flags: FlagSpecs; usage: string }> = {
     },
     usage: 'exec [--process FILE] [--detach] [--pid-file FILE] ID [COMMAND ARG...]',
   },
+  pause: { flags: {}, usage: 'pause ID' },
+  resume: { flags: {}, usage: 'resume ID' },
+  ps: { flags: { format: { kind: 'string', short: 'f' } }, usage: 'ps [--format table|json] ID' },
   features: { flags: {}, usage: 'features' },
 };
 

@@ -10,10 +10,12 @@ import { HyprError, suggest } from '@hypr/core/errors';
 import { COMMANDS, GLOBAL_FLAGS, type GlobalOptions, globalOptions, parseFlags, requireId } from './args.js';
 import { execInContainer } from './exec.js';
 import {
+  containerPids,
   containerState,
   createContainer,
   deleteContainer,
   features,
+  freezeContainer,
   killContainer,
   startContainer,
 } from './lifecycle.js';
@@ -115,6 +117,15 @@ async function run(
     case 'kill':
       await killContainer(g.root, id, rest[1]);
       return 0;
+    case 'pause':
+    case 'resume':
+      await freezeContainer(g.root, id, command === 'pause');
+      return 0;
+    case 'ps': {
+      const pids = containerPids(g.root, id);
+      process.stdout.write(f.format === 'json' ? `${JSON.stringify(pids)}\n` : `PID\n${pids.join('\n')}\n`);
+      return 0;
+    }
     case 'delete':
       await deleteContainer(g.root, id, f.force === true);
       return 0;

@@ -8,7 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigKeyError, HyprError } from '@hypr/core/errors';
 import { loadBundle } from './bundle.js';
-import { type Reply, connectSupervisor, encodeLine, onLines } from './protocol.js';
+import { type Reply, type Request, connectSupervisor, encodeLine, onLines } from './protocol.js';
 import { parseSignal } from './signals.js';
 import {
   type ContainerRecord,
@@ -130,7 +130,7 @@ export function writePidFile(path: string, pid: number): void {
 }
 
 /** Sends one request to the supervisor and waits for its reply. */
-async function request(dir: string, msg: { op: 'start' } | { op: 'kill'; signal: string }): Promise<void> {
+async function request(dir: string, msg: Request): Promise<void> {
   const socket = await connectSupervisor(dir, FILES.socket);
   try {
     const reply = await new Promise<Reply>((resolveReply, reject) => {
@@ -151,6 +151,25 @@ export async function startContainer(root: string, id: string): Promise<void> {
   if (status !== 'created')
     throw new HyprError('CONTAINER_IS_RUNNING', `cannot start container ${id}: it is ${status}`, 'create it anew');
   await request(dir, { op: 'start' });
+}
+
+/** pause / resume: freezes or thaws the whole VM. */
+export async function freezeContainer(root: string, id: string, on: boolean): Promise<void> {
+  const dir = containerDir(root, id);
+  const record = readContainer(root, id);
+  const status = statusOf(readFacts(dir, record));
+  if (status !== (on ? 'running' : 'paused'))
+    throw new HyprError(
+      on ? 'CONTAINER_NOT_RUNNING' : 'CONTAINER_NOT_PAUSED',
+      `cannot ${on ? 'pause' : 'resume'} container ${id}: it is ${status}`,
+    );
+  await request(dir, { op: on ? 'pause' : 'resume' });
+}
+
+/** The container's processes on the host, as runc ps lists them: the supervisor. */
+export function containerPids(root: string, id: string): number[] {
+  const state = containerState(root, id);
+  return state.pid ? [state.pid] : [];
 }
 
 export function containerState(root: string, id: string): OciState {
@@ -186,10 +205,10 @@ export async function deleteContainer(root: string, id: string, force: boolean):
   }
   const facts = readFacts(dir, record);
   const status = statusOf(facts);
-  if (status === 'running' && !force)
+  if ((status === 'running' || status === 'paused') && !force)
     throw new HyprError(
       'CONTAINER_IS_RUNNING',
-      `cannot delete container ${id}: it is running`,
+      `cannot delete container ${id}: it is ${status}`,
       'stop it, or pass --force',
     );
   if (status !== 'stopped') await endSupervisor(dir, record);

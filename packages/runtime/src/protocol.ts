@@ -7,6 +7,8 @@ import { type Socket, connect } from 'node:net';
 
 export type Request =
   | { op: 'start' }
+  | { op: 'pause' }
+  | { op: 'resume' }
   | { op: 'kill'; signal: string }
   | { op: 'exec'; argv: string[]; env: string[]; cwd: string; user: string; stdin: boolean }
   | { op: 'stdin'; data: string }

@@ -5,11 +5,12 @@
  *   ROOT/ID/container.json  ContainerRecord, written by create
  *   ROOT/ID/bundle.json     the BundleSpec the supervisor runs
  *   ROOT/ID/started.json    {startedAt, vmPid, vmPidStartTicks}, written by the supervisor once the program runs
+ *   ROOT/ID/paused          present while the VM is frozen (pause)
  *   ROOT/ID/exit.json       {exitCode, finishedAt, error?}, written by the supervisor at the end
  *   ROOT/ID/sock            the supervisor's socket (JSON lines, protocol.ts)
  *   ROOT/ID/supervisor.log  the supervisor's own diagnostics
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HyprError } from '@hypr/core/errors';
 
@@ -21,6 +22,7 @@ export const FILES = {
   bundle: 'bundle.json',
   started: 'started.json',
   exit: 'exit.json',
+  paused: 'paused',
   socket: 'sock',
   log: 'supervisor.log',
 } as const;
@@ -50,7 +52,7 @@ export interface ExitRecord {
   error?: string;
 }
 
-export type ContainerStatus = 'creating' | 'created' | 'running' | 'stopped';
+export type ContainerStatus = 'created' | 'running' | 'paused' | 'stopped';
 
 /** The state object of the runtime spec, as runc prints it. */
 export interface OciState {
@@ -135,6 +137,7 @@ export interface ContainerFacts {
   alive: boolean;
   started?: StartedRecord;
   exit?: ExitRecord;
+  paused?: boolean;
 }
 
 export function readFacts(dir: string, record: ContainerRecord): ContainerFacts {
@@ -142,12 +145,14 @@ export function readFacts(dir: string, record: ContainerRecord): ContainerFacts 
     alive: supervisorAlive(record),
     started: readJson<StartedRecord>(join(dir, FILES.started)),
     exit: readJson<ExitRecord>(join(dir, FILES.exit)),
+    paused: existsSync(join(dir, FILES.paused)),
   };
 }
 
 export function statusOf(facts: ContainerFacts): ContainerStatus {
   if (facts.exit || !facts.alive) return 'stopped';
-  return facts.started ? 'running' : 'created';
+  if (!facts.started) return 'created';
+  return facts.paused ? 'paused' : 'running';
 }
 
 export function ociState(record: ContainerRecord, status: ContainerStatus): OciState {

@@ -5,7 +5,7 @@
  * `create`), takes kill and exec requests on ROOT/ID/sock, and exits with the program's exit code.
  * Signals sent to it go to the program, as they would to runc's init.
  */
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, rmSync, writeFileSync } from 'node:fs';
 import { type Server, type Socket, createServer } from 'node:net';
 import { basename, join } from 'node:path';
 import { HyprError } from '@hypr/core/errors';
@@ -101,6 +101,20 @@ class Supervisor {
     this.settle({ exitCode, finishedAt: new Date().toISOString(), ...(error ? { error } : {}) });
   }
 
+  /** pause/resume: the whole VM stops (QMP), as runc freezes the container's cgroup. */
+  private async freeze(on: boolean): Promise<void> {
+    const vm = this.vm;
+    if (!vm || this.phase !== 'running')
+      throw new HyprError('CONTAINER_NOT_RUNNING', `cannot ${on ? 'pause' : 'resume'}: the container is ${this.phase}`);
+    if (on) {
+      await vm.pause();
+      writeFileSync(FILES.paused, '');
+    } else {
+      await vm.resume();
+      rmSync(FILES.paused, { force: true });
+    }
+  }
+
   kill(signal: NodeJS.Signals): void {
     this.note(`kill ${signal} in phase ${this.phase}`);
     if (this.phase === 'created') {
@@ -111,6 +125,8 @@ class Supervisor {
     if (this.phase === 'starting') this.pendingSignal = signal;
     const vm = this.vm;
     if (!vm || this.phase !== 'running') return;
+    // Kestrel cannot take a signal while frozen: GuestVm.kill thaws the VM first.
+    rmSync(FILES.paused, { force: true });
     vm.kill(signal);
     if (signal === 'SIGKILL') setTimeout(() => void vm.destroy(), KILL_GRACE_MS).unref();
   }
@@ -132,6 +148,8 @@ class Supervisor {
       first = false;
       try {
         if (req.op === 'start') this.start().then(() => reply({ event: 'reply', ok: true }), fail);
+        else if (req.op === 'pause' || req.op === 'resume')
+          this.freeze(req.op === 'pause').then(() => reply({ event: 'reply', ok: true }), fail);
         else if (req.op === 'kill') {
           this.kill(parseSignal(req.signal));
           reply({ event: 'reply', ok: true });

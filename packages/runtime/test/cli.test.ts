@@ -112,7 +112,7 @@ describe('hypr-runtime', () => {
     expect((await runtime(['delete', '--force', 'c-created'])).code).toBe(0);
   });
 
-  test('start runs the program in a VM; exec runs another; kill ends it with 128+signal', async () => {
+  test('start runs the program in a VM; pause, resume; exec runs another; kill ends it with 128+signal', async () => {
     assertVmPrerequisites();
     const bundle = await makeBundle('run', { args: ['sh', '-c', 'echo hello from the vm; exec sleep 600'], cwd: '/' });
     const out = join(dir, 'run.out');
@@ -121,6 +121,12 @@ describe('hypr-runtime', () => {
     const started = await runtime(['start', 'c-run']);
     expect(started.code, started.stderr).toBe(0);
     expect((await stateOf('c-run')).status).toBe('running');
+    expect((await runtime(['pause', 'c-run'])).code).toBe(0);
+    expect((await stateOf('c-run')).status).toBe('paused');
+    expect((await runtime(['exec', 'c-run', 'true'])).stderr).toContain('it is paused');
+    expect((await runtime(['resume', 'c-run'])).code).toBe(0);
+    const ps = await runtime(['ps', '--format', 'json', 'c-run']);
+    expect(JSON.parse(ps.stdout)).toEqual([(await stateOf('c-run')).pid]);
     const exec = await runtime(['exec', 'c-run', 'sh', '-c', 'echo in the vm; exit 7']);
     expect(exec.stdout).toBe('in the vm\n');
     expect(exec.code).toBe(7);
