@@ -11,7 +11,7 @@ PACKAGES=(
   busybox-static cpio
   docker-registry skopeo umoci apache2-utils
   iproute2 nftables
-  podman conmon containerd
+  podman conmon containerd containernetworking-plugins iptables
   git ca-certificates curl
   # arm64 guests: cross compiler and musl for the kernel and Kestrel, QEMU to emulate them
   gcc-aarch64-linux-gnu musl-dev:arm64 qemu-system-arm
