@@ -97,7 +97,12 @@ export class LayerLoader implements ExtendsSource {
     problems: ComposeProblem[],
   ): { document: LayerDocument; include?: unknown[] } | undefined {
     const { file } = source;
-    if (source.value === null || typeof source.value !== 'object' || Array.isArray(source.value)) {
+    // A plain object only: `!!binary`, `!!set` and `!!omap` make a Uint8Array, a Set or a Map.
+    if (
+      source.value === null ||
+      typeof source.value !== 'object' ||
+      Object.getPrototypeOf(source.value) !== Object.prototype
+    ) {
       problems.push({ path: '', file, line: 1, message: 'top-level object must be a mapping' });
       return undefined;
     }
