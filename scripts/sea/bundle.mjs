@@ -21,7 +21,7 @@ import {
 } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -204,40 +204,13 @@ async function bundleHypr() {
   const tree = join(out, 'hypr/tree');
   rmSync(join(out, 'hypr'), { recursive: true, force: true });
   writeJson(join(tree, 'package.json'), { type: 'module' });
-  const cliDir = join(repo, 'packages/cli');
-  const manifest = JSON.parse(readFileSync(join(cliDir, 'oclif.manifest.json'), 'utf8'));
-  // oclif's explicit strategy: one map of every command, instead of scanning dist/commands.
-  const ids = Object.keys(manifest.commands).sort();
-  const commands = [
-    ...ids.map((id, i) => `import C${i} from './${manifest.commands[id].relativePath.join('/')}';`),
-    "export { default as commandNotFound } from './dist/hooks/command-not-found.js';",
-    `export const COMMANDS = { ${ids.map((id, i) => `${JSON.stringify(id)}: C${i}`).join(', ')} };`,
-  ].join('\n');
-  await bundle(
-    {
-      stdin: {
-        contents: "export { COMMANDS, commandNotFound } from 'hypr-sea-commands';\nimport './bin/run.js';\n",
-        resolveDir: cliDir,
-        loader: 'js',
-      },
-    },
-    'packages/cli/bin/run.js',
-    tree,
-    { plugins: [virtual('hypr-sea-commands', commands, cliDir)] },
-  );
-  const pj = pkgJson('cli');
-  const explicit = { strategy: 'explicit', target: './bin/run.js', identifier: 'COMMANDS' };
-  writeJson(join(tree, 'packages/cli/package.json'), {
-    name: pj.name,
-    version: pj.version,
-    type: 'module',
-    oclif: {
-      ...pj.oclif,
-      commands: explicit,
-      hooks: { command_not_found: { target: './bin/run.js', identifier: 'commandNotFound' } },
-    },
-  });
-  finish('hypr', 'packages/cli/bin/run.js');
+  // The same bundle as the packed @hypr/cli's dist/hypr.mjs, beside its package.json and manifest.
+  const { bundleCli } = await import(pathToFileURL(join(repo, 'packages/cli/scripts/bundle.mjs')).href);
+  await bundleCli(join(tree, 'packages/cli/dist/hypr.mjs'));
+  const { name, version, oclif } = pkgJson('cli');
+  writeJson(join(tree, 'packages/cli/package.json'), { name, version, type: 'module', oclif });
+  copy(join(repo, 'packages/cli/oclif.manifest.json'), join(tree, 'packages/cli/oclif.manifest.json'));
+  finish('hypr', 'packages/cli/dist/hypr.mjs');
 }
 
 const which = process.argv[3];

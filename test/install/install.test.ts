@@ -29,6 +29,9 @@ test(
     expect(out, out).not.toContain('FAIL:');
     expect(status, out).toBe(0);
     expect(out).toContain('ok: @hypr/cli installs without a native module');
+    expect(out).toContain('ok: @hypr/api ships the');
+    expect(out).toContain('ok: @hypr/cli ships its bundle');
+    expect(out).toContain('ok: the installed hyprd prints a systemd unit with its installed paths');
     expect(out).toContain('ok: the installed hyprd + hypr run a container');
     expect(out).toContain('ok: the installed hypr builds an image');
     expect(out).toContain('ok: the installed hypr runs a compose stack up and down');

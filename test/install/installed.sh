@@ -21,7 +21,10 @@ fail() { echo "FAIL: $*"; exit 1; }
 
 # 1. pack (pnpm turns workspace: ranges into versions; the guest package's prepack fills it)
 mkdir -p "$T/tgz"
+host_guest="guest-linux-$(uname -m | sed 's/x86_64/x64/; s/aarch64/arm64/')"
 for p in "$root"/packages/*/; do
+  # A user installs the guest of their own platform (npm picks it by os/cpu); other guests may be unbuilt here.
+  case "$(basename "$p")" in guest-*) [ "$(basename "$p")" = "$host_guest" ] || continue ;; esac
   (cd "$p" && pnpm pack --pack-destination "$T/tgz" >"$T/pack.log" 2>&1) || fail "pnpm pack in $p: $(tail -3 "$T/pack.log")"
 done
 for n in api core daemon cli guest-linux-x64; do ls "$T"/tgz/hypr-$n-*.tgz >/dev/null 2>&1 || fail "no tarball for @hypr/$n"; done
@@ -29,6 +32,9 @@ echo "ok: packed $(ls "$T/tgz" | wc -l) packages ($(du -ch "$T"/tgz/*.tgz | tail
 protos=$(tar -tzf "$T"/tgz/hypr-api-*.tgz | grep -c '^package/proto/hypr/v1/.*\.proto$')
 [ "$protos" = "$(ls "$root"/proto/hypr/v1/*.proto | wc -l)" ] || fail "@hypr/api ships $protos of the .proto files"
 echo "ok: @hypr/api ships the $protos .proto files"
+tar -tzf "$T"/tgz/hypr-cli-*.tgz >"$T/cli.files"
+grep -qx 'package/dist/hypr.mjs' "$T/cli.files" || fail "@hypr/cli ships no dist/hypr.mjs bundle"
+echo "ok: @hypr/cli ships its bundle"
 
 # 2. the CLI's closure installs with no native module (what `npm i -g @hypr/cli` fetches)
 mkdir -p "$T/cli-only"
@@ -71,6 +77,10 @@ bin="$T/app/node_modules/.bin"
 out=\$(timeout 300 "\$bin/hypr-vm" --rootfs "$T/rootfs" -- sh -c 'echo installed-ok; exit 4' 2>"$T/vm.err"); rc=\$?
 [ "\$rc" = 4 ] && [ "\$out" = installed-ok ] || { echo "FAIL: hypr-vm: rc=\$rc out='\$out' \$(tail -3 "$T/vm.err")"; exit 1; }
 echo "ok: the installed hypr-vm boots a VM (exit code and output came back)"
+unit=\$("\$bin/hyprd" --print-service systemd)
+want="ExecStart=\$(readlink -f "\$(command -v node)") $T/app/node_modules/@hypr/daemon/bin/hyprd.js --data-root /var/lib/hypr"
+echo "\$unit" | grep -q "^\$want " || { echo "FAIL: hyprd --print-service systemd: \$(echo "\$unit" | grep ExecStart), want \$want"; exit 1; }
+echo "ok: the installed hyprd prints a systemd unit with its installed paths"
 sock="$T/hyprd.sock"
 ip netns exec $NS "\$bin/hyprd" -H "unix://\$sock" --data-root "$T/state" >"$T/hyprd.log" 2>&1 & d=\$!
 for i in \$(seq 200); do [ -S "\$sock" ] && break; sleep 0.1; done
