@@ -1,6 +1,7 @@
 /**
  * hypr-runtime under real engines from Debian: Podman (through conmon) and containerd (through its
- * runc shim, `ctr run --runc-binary`) run a busybox image as HYPR microVMs. Everything runs in a
+ * runc shim, `ctr run --runc-binary`) run a busybox image as HYPR microVMs; Podman's bridge network
+ * and `-p` reach a VM that took over the container's network namespace. Everything runs in a
  * network namespace this file makes, with private storage and state for both engines and for the
  * runtime (--root), so nothing is left on the host.
  */
@@ -31,7 +32,10 @@ interface Ran {
 /** Runs a command inside the test's network namespace; never throws on a non-zero exit. */
 function inNs(args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<Ran> {
   return new Promise((resolve, reject) => {
-    const child = spawn('ip', ['netns', 'exec', NS, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    // nsenter enters only the network namespace: `ip netns exec` would give each command a mount
+    // namespace of its own, and podman's `rm` could not see the namespace `run` bound under
+    // /run/netns, so the CNI teardown (and its address lease) would be skipped.
+    const child = spawn('nsenter', [`--net=/run/netns/${NS}`, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));
@@ -163,6 +167,26 @@ describe('podman with --runtime hypr-runtime', () => {
     expect(rm.code, rm.stderr).toBe(0);
     expect(runtimeContainers()).toEqual([]);
   }, 300_000);
+
+  test("run -p reaches a server in the VM, which took over the address podman's network gave it", async () => {
+    const server = 'mkdir -p /w && echo hello-net > /w/index.html && exec httpd -f -p 8080 -h /w';
+    const run = await podman(['run', '-d', '-p', '18080:8080', podmanImage, 'sh', '-c', server]);
+    expect(run.code, run.stderr).toBe(0);
+    const id = run.stdout.trim();
+    const get = async (url: string) => (await inNs(['curl', '-sf', '-m', '5', url])).stdout;
+    let page = '';
+    for (let i = 0; i < 150 && !page.includes('hello-net'); i++) {
+      page = await get('http://127.0.0.1:18080/');
+      if (!page.includes('hello-net')) await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(page).toContain('hello-net');
+    // The VM's own eth0 holds the address podman's network gave the container, and answers on it.
+    const inVm = await podman(['exec', id, 'ip', '-4', '-o', 'addr', 'show', 'eth0']);
+    const address = /inet (\d+\.\d+\.\d+\.\d+)\//.exec(inVm.stdout)?.[1];
+    expect(address, inVm.stdout + inVm.stderr).toBeDefined();
+    expect(await get(`http://${address}:8080/`)).toContain('hello-net');
+    expect((await podman(['rm', '-f', id])).code).toBe(0);
+  }, 300_000);
 });
 
 describe('containerd with its runc shim driving hypr-runtime', () => {
@@ -173,7 +197,9 @@ describe('containerd with its runc shim driving hypr-runtime', () => {
     await mkdir(state, { recursive: true });
     const address = ['--address', join(dir, 'containerd.sock')];
     const storage = ['--root', join(state, 'root'), '--state', join(state, 'state')];
-    containerd = spawn('ip', ['netns', 'exec', NS, 'containerd', ...storage, ...address], { stdio: 'ignore' });
+    containerd = spawn('nsenter', [`--net=/run/netns/${NS}`, 'containerd', ...storage, ...address], {
+      stdio: 'ignore',
+    });
     for (let i = 0; i < 600 && !existsSync(join(dir, 'containerd.sock')); i++)
       await new Promise((r) => setTimeout(r, 100));
     const imported = await ctr('images', 'import', '--base-name', 'localhost/busybox', join(dir, 'oci.tar'));
