@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ComposeValidationError, loadCompose } from '../../packages/core/src/compose/index.js';
 import { createDockerignoreMatcher, expandWord, parseDockerfile } from '../../packages/core/src/dockerfile/index.js';
 import { HyprError } from '../../packages/core/src/errors.js';
-import { parseDaemonConfig } from '../../packages/daemon/src/config/config.js';
+import { DEFAULT_UNPACK_LIMITS, resolveUnpackLimits } from '../../packages/core/src/image/unpack-limits.js';
+import { parseDaemonConfig, unpackLimitsOf } from '../../packages/daemon/src/config/config.js';
 import { HYPR } from '../e2e/helpers.js';
 
 let dir: string;
@@ -157,6 +158,8 @@ describe('daemon.json sets the unpack limits', () => {
     expect(c['unpack-max-ratio']).toBe(500);
     expect(c['unpack-max-bytes']).toBe(100 * 1024 ** 3);
     expect(parseDaemonConfig({})['unpack-max-bytes']).toBeUndefined();
+    expect(unpackLimitsOf(c)).toEqual({ maxExpansionRatio: 500, maxImageBytes: 100 * 1024 ** 3 });
+    expect(resolveUnpackLimits(unpackLimitsOf(parseDaemonConfig({})), {})).toEqual(DEFAULT_UNPACK_LIMITS);
   });
 
   test('a bad value names the key', () => {

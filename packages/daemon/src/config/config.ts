@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseSizeBytes } from '@hypr/api/units';
-import { ConfigKeyError, DEFAULT_MEMORY_MIB } from '@hypr/core';
+import { ConfigKeyError, DEFAULT_MEMORY_MIB, type UnpackLimits } from '@hypr/core';
 import { z } from 'zod';
 
 const positive = z.number({ message: 'must be a positive number' }).positive('must be a positive number');
@@ -67,6 +67,11 @@ export type DaemonConfig = z.infer<typeof daemonConfigSchema>;
 export type NetworkConfig = Pick<DaemonConfig, 'bridge' | 'bip' | 'default-address-pools'>;
 
 export const DEFAULT_CONFIG: DaemonConfig = daemonConfigSchema.parse({});
+
+/** The unpack limits daemon.json sets, for getRootfsDisk; unset ones come from the environment, then core. */
+export function unpackLimitsOf(config: DaemonConfig): Partial<UnpackLimits> {
+  return { maxExpansionRatio: config['unpack-max-ratio'], maxImageBytes: config['unpack-max-bytes'] };
+}
 
 /** `["default-address-pools", 0, "size"]` → `default-address-pools[0].size`. */
 function keyPath(path: readonly (string | number)[]): string {
