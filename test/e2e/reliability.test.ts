@@ -1,13 +1,24 @@
 /**
  * Nothing orphaned, nothing leaked (#23): kill -9 of a container's shim, of its hypervisor, and of
  * hyprd while a container starts; after each, `hypr ps -a` says the truth and `rm -f` leaves no
- * hypervisor, shim, virtiofsd, TAP or address lease. hyprd runs in a network namespace this test
+ * hypervisor, shim, virtiofsd, TAP or address lease; and another local user reads nothing under
+ * the data root, a container's environment least of all. hyprd runs in a network namespace this test
  * makes (real bridge, TAPs and leases, all gone with the namespace); the image comes in with `hypr
  * load`. A last daemon boots guests with a Kestrel that exits at once: the kernel panics, and the
  * start fails with the reason.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -121,6 +132,16 @@ beforeAll(async () => {
   index.manifests[0].annotations['io.containerd.image.name'] = IMAGE;
   await writeFile(join(layout, 'index.json'), JSON.stringify(index));
   execFileSync('tar', ['-cf', join(dir, 'image.tar'), '-C', layout, '.']);
+  // An install an older HYPR made under a lax umask: hyprd makes it private when it starts.
+  chmodSync(dir, 0o711);
+  mkdirSync(join(home, 'volumes'), { recursive: true });
+  writeFileSync(join(home, 'hypr.db'), '');
+  for (const [p, mode] of [
+    [home, 0o755],
+    [join(home, 'volumes'), 0o755],
+    [join(home, 'hypr.db'), 0o644],
+  ] as const)
+    chmodSync(p, mode);
   await startDaemonInNs();
   await hyprOk(d, ['load', '-i', join(dir, 'image.tar')]);
 });
@@ -142,6 +163,35 @@ afterAll(async () => {
     }
     if (dir) await rm(dir, { recursive: true, force: true });
   }
+});
+
+/** Every path under `root`, walked as root. */
+function walk(root: string): string[] {
+  return readdirSync(root, { withFileTypes: true }).flatMap((e) => {
+    const p = join(root, e.name);
+    return e.isDirectory() ? [p, ...walk(p)] : [p];
+  });
+}
+
+test("another local user reads nothing under the data root, a container's secret least of all", async () => {
+  const secret = `hunter2-${process.pid}`;
+  await hyprOk(d, ['run', '-d', '--name', 'sec', '-e', `DB_PASSWORD=${secret}`, IMAGE, 'sleep', '600']);
+  const probe = `hyprrel${process.pid}`;
+  execFileSync('useradd', ['--no-create-home', '--shell', '/usr/sbin/nologin', probe]);
+  try {
+    const readsAs = (path: string) => {
+      const argv = statSync(path).isDirectory() ? ['ls', path] : ['cat', path];
+      return spawnSync('runuser', ['-u', probe, '--', ...argv], { stdio: 'ignore' }).status === 0;
+    };
+    const small = (p: string) => statSync(p).isFile() && statSync(p).size < 16 << 20; // not the disk images
+    const holders = walk(home).filter((p) => small(p) && readFileSync(p).includes(secret));
+    expect(holders.length).toBeGreaterThan(0); // the check below has something to protect
+    expect([home, ...walk(home)].filter(readsAs)).toEqual([]);
+    expect(statSync(home).mode & 0o777).toBe(0o711);
+  } finally {
+    execFileSync('userdel', [probe]);
+  }
+  await hyprOk(d, ['rm', '-f', 'sec']);
 });
 
 test('kill -9 of the shim takes its VM and virtiofsd down; ps -a says exited; rm -f leaves nothing', async () => {

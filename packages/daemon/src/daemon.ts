@@ -58,11 +58,15 @@ export function daemonVersion(): string {
  * The data root holds every container's environment (passwords included): it is 0711 (others may
  * reach a socket placed in it, never list it) and everything directly in it is its owner's alone —
  * directories 0700, files 0600 — whatever the umask, also in an install an older HYPR made. What is
- * created later is private where it is created (state database, images, containers).
+ * created later is private where it is created (state database, pid and lock files).
  */
-function makeDataRootPrivate(data: string, socketPath: string): void {
+function makeDataRootPrivate(paths: HyprPaths, socketPath: string): void {
+  const data = paths.data;
   mkdirSync(data, { recursive: true, mode: 0o711 });
   chmodSync(data, 0o711);
+  // Made now, so that none is born with the umask's mode when first used (a first stack, volume, build).
+  for (const dir of [paths.images, paths.containers, paths.volumes, join(data, 'stacks'), join(data, 'build')])
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
   for (const e of readdirSync(data, { withFileTypes: true })) {
     const path = join(data, e.name);
     if (path === socketPath || !(e.isDirectory() || e.isFile())) continue;
@@ -150,7 +154,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   const host = opts.host ?? env.HYPR_HOST;
   const socketPath = host ? parseHost(host) : paths.socket;
   const log = opts.logger;
-  makeDataRootPrivate(paths.data, socketPath);
+  makeDataRootPrivate(paths, socketPath);
   const release = acquireDaemonLock(join(paths.data, 'hyprd.pid'), paths.data);
   let state: HyprState | undefined;
   try {
