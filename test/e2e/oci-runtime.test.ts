@@ -110,21 +110,29 @@ afterAll(async () => {
 }, 120_000);
 
 describe('podman with --runtime hypr-runtime', () => {
-  test('run --rm runs the program in a VM of its own kernel, with its output and exit code', async () => {
+  test('run --rm runs the program in a VM of its own kernel, with its output, exit code and -v', async () => {
+    // A bind mount (-v) of a host directory is shared into the VM.
+    const shared = join(dir, 'shared');
+    await mkdir(shared, { recursive: true });
+    await writeFile(join(shared, 'note.txt'), 'from the host\n');
+    const program = 'uname -r; cat /data/note.txt; echo to-stderr >&2; exit 3';
     const r = await podman([
       'run',
       '--rm',
       '--network',
       'none',
+      '-v',
+      `${shared}:/data:ro`,
       podmanImage,
       'sh',
       '-c',
-      'uname -r; echo to-stderr >&2; exit 3',
+      program,
     ]);
     expect(r.code, r.stderr).toBe(3);
-    const kernel = r.stdout.trim();
+    const [kernel, note] = r.stdout.trim().split('\n');
     expect(kernel).not.toBe('');
     expect(kernel).not.toBe(release());
+    expect(note).toBe('from the host');
     expect(r.stderr).toContain('to-stderr');
     expect(runtimeContainers()).toEqual([]);
   }, 300_000);
