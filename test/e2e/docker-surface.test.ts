@@ -309,6 +309,21 @@ describe("a running container's files and processes: cp, top, stats, commit, dif
     expect(missing.stderr).toContain('Could not find the file /no/such/file in container tools');
   });
 
+  test('cp out of a stopped container reads its image and writable layer', async () => {
+    await hyprOk(d, ['run', '--name', 'stopped-cp', env.image, 'sh', '-c', 'echo kept > /kept.txt']);
+    try {
+      await hyprOk(d, ['cp', 'stopped-cp:/kept.txt', join(work, 'kept.txt')]);
+      expect(readFileSync(join(work, 'kept.txt'), 'utf8')).toBe('kept\n');
+      await hyprOk(d, ['cp', 'stopped-cp:/etc/passwd', join(work, 'passwd')]);
+      expect(readFileSync(join(work, 'passwd'), 'utf8')).toMatch(/^root:/);
+      const into = await hypr(d, ['cp', join(work, 'kept.txt'), 'stopped-cp:/tmp/']);
+      expect(into.code).toBe(1);
+      expect(into.stderr).toContain('is not running');
+    } finally {
+      await hypr(d, ['rm', 'stopped-cp']);
+    }
+  });
+
   test("top shows docker's columns and the container's processes", async () => {
     const lines = (await hyprOk(d, ['top', 'tools'])).trim().split('\n');
     expect(lines[0]).toMatch(/^UID\s+PID\s+PPID\s+C\s+STIME\s+TTY\s+TIME\s+CMD$/);

@@ -143,15 +143,26 @@ export async function diffContainer(d: CommitDeps, text: string): Promise<{ kind
   }
 }
 
+/** The container's whole filesystem under WORK/rootfs: the image's layers, then its writable layer. */
+export async function flattenContainer(
+  d: CommitDeps,
+  row: ContainerRow,
+  work: string,
+  signal?: AbortSignal,
+): Promise<string> {
+  const tarPath = await writeLayerFile(d, row, work, false);
+  const root = join(work, 'rootfs');
+  await unpackImage(d.images, imageOf(d, row), root, { signal });
+  await unpackLayer(root, createReadStream(tarPath), { signal });
+  return root;
+}
+
 /** docker export: the container's whole filesystem (image layers, then its writable layer) as a tar. */
 export async function* exportContainer(d: CommitDeps, text: string, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
   const row = d.store.resolve(text);
   const work = await mkdtemp(join(tmpdir(), 'hypr-export-'));
   try {
-    const tarPath = await writeLayerFile(d, row, work, false);
-    const root = join(work, 'rootfs');
-    await unpackImage(d.images, imageOf(d, row), root, { signal });
-    await unpackLayer(root, createReadStream(tarPath), { signal });
+    const root = await flattenContainer(d, row, work, signal);
     const entries = (await readdir(root)).sort();
     if (!entries.length) return;
     const pack = createTar({ cwd: root, portable: false, preservePaths: false }, entries);

@@ -24,6 +24,7 @@ import { filterContainers } from './ps-filter.js';
 import { type ReconcileResult, reconcileContainers } from './reconcile.js';
 import { RunningContainers } from './running.js';
 import type { ContainerRuntime } from './runtime/runtime.js';
+import { copyFromStopped } from './stopped-copy.js';
 import { ContainerStore } from './store.js';
 import { type ContainerStatsSample, type TopStatsDeps, statsRounds, topContainer } from './top-stats.js';
 import type {
@@ -258,7 +259,11 @@ export class Orchestrator {
     return statPath(this.topStatsDeps(), text, path);
   }
 
+  /** A running container through Kestrel; a stopped one from its image and writable layer. */
   copyFrom(text: string, path: string, followLink = false) {
+    const row = this.store.resolve(text);
+    const live = this.running.has(row.id) || row.state === 'running' || row.state === 'paused';
+    if (!live && row.state !== 'restarting') return copyFromStopped(this.commitDeps(), row, path, followLink);
     return copyFromContainer(this.topStatsDeps(), text, path, followLink);
   }
 

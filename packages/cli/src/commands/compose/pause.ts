@@ -10,7 +10,7 @@ export default class ComposePause extends ComposeCommand {
   async run(): Promise<string[]> {
     const { flags, argv } = await this.parseCompose<ComposeGlobalFlags>(ComposePause);
     const { name } = this.projectOf(flags);
-    const { containers } = await this.client.stacks.containers({ name, services: argv, all: false });
+    const { containers } = await this.client.stacks.containers({ name, services: argv, all: true });
     const done: string[] = [];
     for (const c of containers.filter((x) => x.state === 'running')) {
       await this.client.containers.pause({ id: c.id });

@@ -10,7 +10,7 @@ export default class ComposeUnpause extends ComposeCommand {
   async run(): Promise<string[]> {
     const { flags, argv } = await this.parseCompose<ComposeGlobalFlags>(ComposeUnpause);
     const { name } = this.projectOf(flags);
-    const { containers } = await this.client.stacks.containers({ name, services: argv, all: false });
+    const { containers } = await this.client.stacks.containers({ name, services: argv, all: true });
     const done: string[] = [];
     for (const c of containers.filter((x) => x.state === 'paused')) {
       await this.client.containers.unpause({ id: c.id });
