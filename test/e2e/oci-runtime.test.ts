@@ -178,7 +178,18 @@ describe('podman with --runtime hypr-runtime', () => {
 
   test("run -p reaches a server in the VM, which took over the address podman's network gave it", async () => {
     const server = 'mkdir -p /w && echo hello-net > /w/index.html && exec httpd -f -p 8080 -h /w';
-    const run = await podman(['run', '-d', '-p', '18080:8080', podmanImage, 'sh', '-c', server]);
+    const run = await podman([
+      'run',
+      '-d',
+      '-p',
+      '18080:8080',
+      '--add-host',
+      'db.example:10.1.2.3',
+      podmanImage,
+      'sh',
+      '-c',
+      server,
+    ]);
     expect(run.code, run.stderr).toBe(0);
     const id = run.stdout.trim();
     const get = async (url: string) => (await inNs(['curl', '-sf', '-m', '5', url])).stdout;
@@ -193,6 +204,8 @@ describe('podman with --runtime hypr-runtime', () => {
     const address = /inet (\d+\.\d+\.\d+\.\d+)\//.exec(inVm.stdout)?.[1];
     expect(address, inVm.stdout + inVm.stderr).toBeDefined();
     expect(await get(`http://${address}:8080/`)).toContain('hello-net');
+    // Podman's /etc/hosts entries (--add-host) are in the VM's.
+    expect((await podman(['exec', id, 'cat', '/etc/hosts'])).stdout).toMatch(/10\.1\.2\.3\s+db\.example/);
     expect((await podman(['rm', '-f', id])).code).toBe(0);
   }, 300_000);
 });

@@ -28,6 +28,7 @@ function podmanConfig(bundle: string) {
       { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'newinstance'] },
       { destination: '/run', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=755', 'size=65536k'] },
       { destination: '/etc/resolv.conf', type: 'bind', source: join(bundle, 'resolv.conf'), options: ['bind', 'ro'] },
+      { destination: '/etc/hosts', type: 'bind', source: join(bundle, 'hosts'), options: ['bind'] },
       { destination: '/data', type: 'bind', source: join(bundle, 'data'), options: ['rbind', 'ro'] },
       { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['ro'] },
       { destination: '/mnt/nfs', type: 'nfs', source: 'server:/x', options: [] },
@@ -45,6 +46,10 @@ function bundleDir(): string {
   mkdirSync(join(dir, 'rootfs'));
   mkdirSync(join(dir, 'data'));
   writeFileSync(join(dir, 'resolv.conf'), 'search example\nnameserver 10.0.2.3\nnameserver 1.1.1.1\n');
+  writeFileSync(
+    join(dir, 'hosts'),
+    '127.0.0.1 localhost\n::1 localhost ip6-localhost\n# podman\n10.88.0.5 db db.local\n10.88.0.1 host.containers.internal\n',
+  );
   return dir;
 }
 
@@ -67,8 +72,14 @@ describe('config.json', () => {
       { type: 'share', hostPath: join(dir, 'data'), target: '/data', readOnly: true },
     ]);
     expect(spec.dns).toEqual(['10.0.2.3', '1.1.1.1']);
+    expect(spec.hosts).toEqual([
+      { name: 'db', address: '10.88.0.5' },
+      { name: 'db.local', address: '10.88.0.5' },
+      { name: 'host.containers.internal', address: '10.88.0.1' },
+    ]);
     expect(spec.skipped).toEqual([
       `/etc/resolv.conf: only directories can be shared into a VM (${join(dir, 'resolv.conf')})`,
+      `/etc/hosts: only directories can be shared into a VM (${join(dir, 'hosts')})`,
       '/mnt/nfs: mount type nfs is not supported in a VM',
     ]);
     expect(spec.memoryMiB).toBe(256);

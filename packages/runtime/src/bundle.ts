@@ -30,6 +30,8 @@ export interface BundleSpec {
   mounts: GuestMount[];
   /** Nameservers read from the /etc/resolv.conf the engine bind-mounts, if any. */
   dns: string[];
+  /** Entries of the /etc/hosts the engine bind-mounts (--add-host, pod hostAliases), beyond localhost. */
+  hosts: { name: string; address: string }[];
   /** The engine's network namespace (linux.namespaces, type network, with a path): the VM takes its interfaces. */
   netnsPath?: string;
   memoryMiB?: number;
@@ -117,8 +119,8 @@ export function parseBundleConfig(text: string, bundle: string, file = join(bund
   if (!rootPath) r.fail('root.path', 'is empty', 'name the root filesystem directory, relative to the bundle');
   if (config.process === undefined) r.fail('process', 'is missing', 'a container needs a process to run');
   const skipped: string[] = [];
-  const dns: string[] = [];
-  const mounts = parseMounts(r, config.mounts, bundle, skipped, dns);
+  const files: EngineFiles = { dns: [], hosts: [] };
+  const mounts = parseMounts(r, config.mounts, bundle, skipped, files);
   const linux = r.optionalObject(config.linux, 'linux');
   const resources = r.optionalObject(linux?.resources, 'linux.resources');
   const annotations: Record<string, string> = {};
@@ -131,7 +133,8 @@ export function parseBundleConfig(text: string, bundle: string, file = join(bund
     process: parseProcess(config.process, file, 'process'),
     hostname: r.optionalString(config.hostname, 'hostname') || undefined,
     mounts,
-    dns,
+    dns: files.dns,
+    hosts: files.hosts,
     netnsPath: networkNamespace(r, linux?.namespaces),
     memoryMiB: memoryOf(r, resources),
     cpus: cpusOf(r, resources),
@@ -167,7 +170,13 @@ function underGuestOwned(dest: string): boolean {
 }
 
 /** Mounts the VM can make: bind mounts of directories (shared into the VM) and tmpfs. */
-function parseMounts(r: ConfigReader, v: unknown, bundle: string, skipped: string[], dns: string[]): GuestMount[] {
+/** What the engine's bind-mounted /etc files say, for Kestrel to write into the guest's own. */
+interface EngineFiles {
+  dns: string[];
+  hosts: { name: string; address: string }[];
+}
+
+function parseMounts(r: ConfigReader, v: unknown, bundle: string, skipped: string[], files: EngineFiles): GuestMount[] {
   if (v === undefined || v === null) return [];
   if (!Array.isArray(v)) r.fail('mounts', 'is not a list');
   const out: GuestMount[] = [];
@@ -187,7 +196,8 @@ function parseMounts(r: ConfigReader, v: unknown, bundle: string, skipped: strin
     const isBind = type === 'bind' || options.includes('bind') || options.includes('rbind');
     if (!isBind) return void skipped.push(`${target}: mount type ${type || '(none)'} is not supported in a VM`);
     const hostPath = isAbsolute(source) ? source : join(bundle, source);
-    if (target === '/etc/resolv.conf') dns.push(...readNameservers(hostPath));
+    if (target === '/etc/resolv.conf') files.dns.push(...readNameservers(hostPath));
+    if (target === '/etc/hosts') files.hosts.push(...readHosts(hostPath));
     if (!isDirectory(hostPath))
       return void skipped.push(`${target}: only directories can be shared into a VM (${hostPath})`);
     out.push({ type: 'share', hostPath, target, readOnly: options.includes('ro') });
@@ -226,6 +236,23 @@ function networkNamespace(r: ConfigReader, v: unknown): string | undefined {
     return path || undefined;
   }
   return undefined;
+}
+
+/** "ADDRESS NAME…" lines, without the loopback and IPv6 boilerplate Kestrel writes itself. */
+function readHosts(path: string): { name: string; address: string }[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return [];
+  }
+  const out: { name: string; address: string }[] = [];
+  for (const line of text.split('\n')) {
+    const [address, ...names] = line.replace(/#.*/, '').trim().split(/\s+/);
+    if (!address || /^(127\.|::1$|fe00::|ff0[0-9a-f]::)/i.test(address)) continue;
+    for (const name of names) if (name && name !== 'localhost') out.push({ name, address });
+  }
+  return out;
 }
 
 function memoryOf(r: ConfigReader, resources: Json | undefined): number | undefined {

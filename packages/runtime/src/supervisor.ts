@@ -179,6 +179,7 @@ class Supervisor {
         hostname: spec.hostname,
         mounts: spec.mounts,
         ...(spec.dns.length ? { dns: spec.dns } : {}),
+        ...(spec.hosts.length ? { hosts: spec.hosts } : {}),
         ...(network ? { netns: network.netns, nics: network.nics } : {}),
         memoryMiB: spec.memoryMiB,
         cpus: spec.cpus,
