@@ -49,7 +49,7 @@ describe('the compose loader refuses hostile YAML with the file and line', () =>
     ['an alias cycle in a list', `a: &a [*a]\n${service}`, 1, /alias \*a refers to a value that contains it/],
     ['an alias cycle in a mapping', `x-a: &a {b: *a}\n${service}`, 1, /alias \*a refers to a value that contains it/],
     ['include of a path list that is empty', `include: [{path: []}]\n${service}`, 1, /names no file/],
-    ['include of an empty name', `include: [""]\n${service}`, 1, /names no file/],
+    ['include of an empty name (the project directory)', `include: [""]\n${service}`, 1, /is a directory, not a file/],
     ['include of a directory', `include: ["sub"]\n${service}`, 1, /is a directory, not a file/],
     ['an unresolved alias', 'services:\n  s:\n    image: *nope\n', 3, /unknown anchor 'nope'/],
     ['a merge key of a scalar', 'x-a: &a 3\nservices:\n  s:\n    <<: *a\n    image: x\n', 4, /map merge requires map/],

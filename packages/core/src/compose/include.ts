@@ -63,9 +63,8 @@ export function applyIncludes(
 
 function loadInclude(ctx: IncludeContext, spec: IncludeSpec, at: string): ComposeLayer | undefined {
   const { loader, file } = ctx;
-  const named = list(spec.path);
-  const paths = named.map((p) => resolve(ctx.baseDir, p));
-  if (paths.length === 0 || named.some((p) => p === '')) {
+  const paths = list(spec.path).map((p) => resolve(ctx.baseDir, p));
+  if (paths.length === 0) {
     loader.report(file, `${at}.path`, 'names no file', 'give the path of the compose file to include');
     return undefined;
   }

@@ -121,7 +121,7 @@ describe('the loader never crashes', () => {
       'non-string key in services.a.environment: 1',
     ],
     ['include of an empty path list', 'include: [{path: []}]\nservices:\n  a: {image: x}\n', 1, 'names no file'],
-    ['include of an empty path', 'include: [""]\nservices:\n  a: {image: x}\n', 1, 'names no file'],
+    ['include of an empty path', 'include: [""]\nservices:\n  a: {image: x}\n', 1, 'is a directory, not a file'],
   ])('%s', (_name, text, line, message) => {
     const problems = problemsOf(text);
     const p = problems.find((x) => x.message.includes(message));
