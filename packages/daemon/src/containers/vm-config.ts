@@ -3,7 +3,7 @@
  * stored config turned into the runtime's VmConfig.
  */
 import { join } from 'node:path';
-import { type GuestMount, HyprError, type ImageStore, type Logger, getRootfsDisk } from '@hypr/core';
+import { type GuestMount, HyprError, type ImageStore, type Logger, type UnpackLimits, getRootfsDisk } from '@hypr/core';
 import type { VmConfig } from './runtime/runtime.js';
 import type { StoredContainerConfig } from './types.js';
 
@@ -20,6 +20,8 @@ export class RootfsDisks {
   constructor(
     private readonly images: ImageStore,
     private readonly logger: Logger,
+    /** daemon.json's unpack limits (unpackLimitsOf), the same the disk made at pull time obeys. */
+    private readonly limits?: Partial<UnpackLimits>,
   ) {}
 
   get(digest: string): Promise<string> {
@@ -28,7 +30,9 @@ export class RootfsDisks {
       const image = this.images.getImage(digest);
       if (!image)
         return Promise.reject(new HyprError('IMAGE_NOT_FOUND', `the image ${digest} of this container is gone`));
-      p = getRootfsDisk(this.images, image, { worker: true, logger: this.logger }).then((d) => d.path);
+      p = getRootfsDisk(this.images, image, { worker: true, limits: this.limits, logger: this.logger }).then(
+        (d) => d.path,
+      );
       this.disks.set(digest, p);
       p.catch(() => this.disks.delete(digest));
     }

@@ -21,7 +21,7 @@ import {
   saveImages,
   saveRegistryCredentials,
 } from '@hypr/core';
-import type { DaemonConfig } from '../config/index.js';
+import { type DaemonConfig, unpackLimitsOf } from '../config/index.js';
 import { buildCacheLayers } from './build-cache.js';
 
 /** The image side of hyprd: the store plus registry access configured from daemon.json. */
@@ -70,7 +70,11 @@ export class ImageManager {
    */
   async prepareDisk(image: ImageRecord): Promise<void> {
     try {
-      await getRootfsDisk(this.store, image, { worker: true, logger: this.logger });
+      await getRootfsDisk(this.store, image, {
+        worker: true,
+        limits: unpackLimitsOf(this.config),
+        logger: this.logger,
+      });
     } catch (e) {
       this.logger.warn(
         { image: image.digest, err: (e as Error).message },
