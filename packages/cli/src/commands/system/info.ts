@@ -41,6 +41,8 @@ export default class Info extends HyprCommand {
       MemTotal: Number(i.memoryBytes),
       DefaultCPUs: i.defaultCpus,
       DefaultMemory: Number(i.defaultMemoryBytes),
+      Dependencies: i.dependencies.map((d) => ({ Name: d.name, Required: d.required, OK: d.ok, Detail: d.detail })),
+      Warnings: i.warnings,
     };
     if (this.jsonEnabled()) return doc;
     if (flags.format) {
@@ -74,6 +76,8 @@ export default class Info extends HyprCommand {
         ` Socket: unix://${i.socket}`,
       ].join('\n'),
     );
+    // As docker info: each warning on stderr after the table, so scripts reading stdout are not disturbed.
+    for (const w of i.warnings) process.stderr.write(`WARNING: ${w}\n`);
     return doc;
   }
 }
