@@ -52,6 +52,7 @@ test('pull makes the image disk, so the first run unpacks nothing', async () => 
   await hyprOk(d, ['pull', '-q', env.image]);
   expect(disks()).toHaveLength(1);
   expect(disksMade()).toBe(1);
+  expect(d.log()).toMatch(/"inWorker":true.*"rootfs disk made"/); // off hyprd's event loop
   expect(await hyprOk(d, ['run', '--rm', env.image, 'echo', 'first'])).toBe('first\n');
   expect(disksMade()).toBe(1);
 });
