@@ -127,7 +127,11 @@ export class ImageBuilder {
         { image: result.imageId, tags: result.tags, steps: result.steps.length, cached: result.cachedSteps },
         'image built',
       );
-      if (opts.export !== 'tar') return result;
+      if (opts.export !== 'tar') {
+        // Ready at first run, as pulled and loaded images are.
+        await this.images.prepareDisk(result.image);
+        return result;
+      }
       keep = true;
       return { ...result, exportTar: exportImageTar(this.images.store, result.image, work, hooks.signal) };
     } finally {
