@@ -119,7 +119,9 @@ describe('hostile images through hyprd', () => {
     await runRefused(ref, /the image config says sha256:0{64}/);
   });
 
-  test('writes through symlinks to host paths land inside the container', async () => {
+  // Last, and one VM for two checks: the daemon and its store still pull, unpack and boot after the
+  // hostile images, and this image's writes through symlinks to host paths stay in the container.
+  test('after them, an image writing through symlinks to host paths runs, its files inside', async () => {
     const name = `hypr-escape-${process.pid}`;
     const { ref } = await pushBusyboxImage(env.registry, 'evil/symlink:1', {
       extraLayers: [
@@ -132,11 +134,6 @@ describe('hostile images through hyprd', () => {
     expect(out).toBe('pwnedpwned');
     await expect(lstat(`/${name}-abs`)).rejects.toThrow();
     await expect(lstat(`/${name}-rel`)).rejects.toThrow();
-    expect(await snapshot(canary)).toBe(canarySnapshot);
-  });
-
-  test('the daemon and its store keep working after the hostile images', async () => {
-    expect(await hyprOk(d, ['run', '--rm', env.image, 'echo', 'still-ok'])).toBe('still-ok\n');
     expect(await snapshot(canary)).toBe(canarySnapshot);
   });
 });
