@@ -30,14 +30,39 @@ function writeAtomic(path: string, data: string): void {
   renameSync(`${path}.tmp`, path);
 }
 
+/** At most this much output waits for the first attached client. */
+const EARLY_OUTPUT_MAX_BYTES = 1 << 20;
+
 /** The clients of one shim: who is attached to the output, and how the exit reaches them all. */
 class ShimClients {
   readonly all = new Set<Socket>();
   readonly attached = new Set<Socket>();
+  /**
+   * Output kept for the first client to attach (containers with a terminal or stdin, which hyprd
+   * attaches to live): clients connect once the program runs, and by then a shell may have printed
+   * its prompt.
+   */
+  private early: string[] | undefined;
+  private earlyBytes = 0;
+
+  keepEarlyOutput(): void {
+    this.early = [];
+  }
+
+  attach(c: Socket): void {
+    this.attached.add(c);
+    for (const line of this.early ?? []) c.write(line);
+    this.early = undefined;
+  }
 
   broadcast(stream: 'stdout' | 'stderr', b: Buffer): void {
-    if (this.attached.size === 0) return;
+    if (this.attached.size === 0 && !this.early) return;
     const line = encodeShimLine({ event: 'out', stream, data: b.toString('base64') });
+    if (this.early) {
+      if (this.earlyBytes + line.length <= EARLY_OUTPUT_MAX_BYTES) this.early.push(line);
+      this.earlyBytes += line.length;
+      return;
+    }
     for (const c of this.attached) if (!c.destroyed) c.write(line);
   }
 
@@ -126,7 +151,7 @@ function serveClient(c: Socket, vm: GuestVm, config: ShimVmConfig, clients: Shim
       case 'kill':
         return vm.kill(req.signal);
       case 'attach':
-        return void clients.attached.add(c);
+        return clients.attach(c);
       case 'stdin':
         return config.stdin ? vm.writeStdin(fromBase64(req.data)) : undefined;
       case 'close-stdin':
@@ -189,6 +214,7 @@ export async function runShim(dir: string): Promise<number> {
   let vm: GuestVm | undefined;
   try {
     const config = JSON.parse(readFileSync(join(dir, SHIM_FILES.config), 'utf8')) as ShimVmConfig;
+    if (config.tty || config.stdin) clients.keepEarlyOutput();
     const booted = await bootFromConfig(dir, config, clients);
     const running = booted.vm;
     vm = running;
