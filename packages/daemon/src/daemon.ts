@@ -11,7 +11,7 @@ import {
   parseHost,
 } from '@hypr/api';
 import { type HyprPaths, type HyprState, ImageStore, type Logger, openState, resolvePaths } from '@hypr/core';
-import { loadDaemonConfig } from './config/index.js';
+import { loadDaemonConfig, unpackLimitsOf } from './config/index.js';
 import { Orchestrator, selectRuntime } from './containers/index.js';
 import { ImageBuilder, ImageManager, buildCacheUsage } from './images/index.js';
 import { acquireDaemonLock } from './lock.js';
@@ -107,6 +107,7 @@ async function buildParts(state: HyprState, paths: HyprPaths, socketPath: string
     logger: log,
     network: networks,
     volumes,
+    unpackLimits: unpackLimitsOf(config),
   });
   await orchestrator.reconcile();
   const stacks = new StackOrchestrator({

@@ -5,7 +5,7 @@
  * exec.ts (logs, attach, exec), health-watch.ts, events.ts (the event ring), reconcile.ts.
  */
 import type { EventEmitter } from 'node:events';
-import type { HyprState, ImageStore, Logger } from '@hypr/core';
+import type { HyprState, ImageStore, Logger, UnpackLimits } from '@hypr/core';
 import type { NetworkManager } from '../networks/index.js';
 import type { VolumeManager } from '../volumes/index.js';
 import { type CommitDeps, type CommitOptions, commitContainer, diffContainer, exportContainer } from './commit.js';
@@ -52,6 +52,8 @@ export interface OrchestratorDeps {
   network?: NetworkManager;
   /** Named and anonymous volumes; absent: containers cannot have volumes. */
   volumes?: VolumeManager;
+  /** daemon.json's unpack limits, for a disk made at start (the one made at pull obeys them too). */
+  unpackLimits?: Partial<UnpackLimits>;
 }
 
 export class Orchestrator {
@@ -79,7 +81,7 @@ export class Orchestrator {
       running: this.running,
       health: this.health,
       runtime: d.runtime,
-      disks: new RootfsDisks(d.images, d.logger),
+      disks: new RootfsDisks(d.images, d.logger, d.unpackLimits),
       logger: d.logger,
       network: d.network,
       volumes: d.volumes,
