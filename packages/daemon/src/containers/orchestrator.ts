@@ -327,7 +327,14 @@ export class Orchestrator {
   /** Re-adopts VMs that outlived the previous daemon and records the exits of those that did not. */
   reconcile(): Promise<ReconcileResult> {
     const { runtime, logger, network } = this.d;
-    return reconcileContainers({ store: this.store, runtime, lifecycle: this.lifecycle, logger, network });
+    return reconcileContainers({
+      store: this.store,
+      runtime,
+      lifecycle: this.lifecycle,
+      logger,
+      network,
+      containersDir: this.d.containersDir,
+    });
   }
 
   /** Daemon shutdown: detach from VMs when they outlive the daemon, else stop them. */
