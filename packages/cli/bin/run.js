@@ -9,6 +9,14 @@
 import { readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
+// `hypr --version` / `-v` is docker's client-only one-liner ("Docker version 27.3.1, build …"): answered
+// here, before any module loads; `hypr version` is the command that also asks the daemon.
+if (versionOnly(process.argv.slice(2))) {
+  const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+  process.stdout.write(`Hypr version ${version}\n`);
+  process.exit(0);
+}
+
 const bundled = globalThis.__hyprCliBundled === true;
 const bundle = new URL('../dist/hypr.mjs', import.meta.url);
 if (!bundled && bundleIsCurrent()) {
@@ -54,4 +62,12 @@ function bundleConfig() {
     hooks: { command_not_found: { target, identifier: 'commandNotFound' } },
   };
   return { root, pjson };
+}
+
+/** `-v`/`--version` after only docker's global -H/--host flags. */
+function versionOnly(args) {
+  let i = 0;
+  while (i < args.length && (args[i] === '-H' || args[i] === '--host' || args[i].startsWith('--host=')))
+    i += args[i].includes('=') ? 1 : 2;
+  return args.length === i + 1 && (args[i] === '-v' || args[i] === '--version');
 }
