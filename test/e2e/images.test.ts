@@ -27,6 +27,11 @@ test('pull shows progress, then images lists it like docker', async () => {
   expect(out).toContain(`Pulling ${env.image}`);
   expect(out).toMatch(/[a-f0-9]{12}: Pull complete/);
   expect(out).toMatch(/Digest: sha256:[a-f0-9]{64}/);
+  // docker's two endings: something came over the wire, or nothing had to
+  expect(out).toContain(`Status: Downloaded newer image for ${env.image}`);
+  const again = await hyprOk(d, ['pull', env.image]);
+  expect(again).toContain(`Status: Image is up to date for ${env.image}`);
+  expect(again).not.toContain('Pull complete');
   const [header, row] = (await hyprOk(d, ['images'])).trim().split('\n');
   expect(header).toMatch(/^REPOSITORY\s+TAG\s+IMAGE ID\s+CREATED\s+SIZE$/);
   expect(row).toMatch(

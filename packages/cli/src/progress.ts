@@ -28,7 +28,9 @@ export class ProgressView {
     this.tty = Boolean(out.isTTY);
   }
 
-  update(p: { digest: string; status: string; doneBytes: bigint; totalBytes: bigint }): void {
+  update(p: { digest: string; status: string; doneBytes: bigint; totalBytes: bigint; kind?: string }): void {
+    // docker lists layers only: the image's config blob is not one.
+    if (p.kind === 'config') return;
     const id = p.digest.replace(/^sha256:/, '').slice(0, 12);
     const prev = this.blobs.get(id);
     const blob = { status: p.status, doneBytes: Number(p.doneBytes), totalBytes: Number(p.totalBytes) };

@@ -12,13 +12,21 @@ export async function pullWithProgress(
   const out = opts.out ?? process.stdout;
   const view = opts.quiet ? undefined : new ProgressView(out);
   if (!opts.quiet) out.write(`Pulling ${ref}\n`);
+  // As docker: "Downloaded newer image" when a blob came over the wire, "Image is up to date" when all were here.
+  let downloaded = false;
   for await (const m of client.images.pull({ ref, platform: opts.platform ?? '' })) {
-    if (m.event.case === 'progress') view?.update(m.event.value);
-    else if (m.event.case === 'done') {
+    if (m.event.case === 'progress') {
+      const { kind, status } = m.event.value;
+      if (kind === 'layer' && (status === 'downloading' || status === 'done')) downloaded = true;
+      view?.update(m.event.value);
+    } else if (m.event.case === 'done') {
       const img = m.event.value;
       if (!opts.quiet) {
+        const name = familiarName(img.tags[0] ?? ref);
         out.write(`Digest: ${img.digest}\n`);
-        out.write(`Status: Image is up to date for ${familiarName(img.tags[0] ?? ref)}\n`);
+        out.write(
+          downloaded ? `Status: Downloaded newer image for ${name}\n` : `Status: Image is up to date for ${name}\n`,
+        );
       }
       return { digest: img.digest, id: img.id, tags: img.tags };
     }
