@@ -1,26 +1,7 @@
 // HYPR installed as users install it: packed tarballs, npm, the checkout hidden (test/install/installed.sh).
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-
-/** Runs the script without blocking the worker (vitest talks to it while the script runs for minutes). */
-function runScript(path: string, timeoutMs: number): Promise<{ status: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn('bash', [path], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (b) => {
-      out += b;
-    });
-    child.stderr.on('data', (b) => {
-      out += b;
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, out });
-    });
-  });
-}
+import { runScript } from './run-script.js';
 
 test(
   'the packed packages install outside the checkout and run VMs, containers, builds and stacks',
