@@ -5,12 +5,11 @@
  * a user's would); each `up` is followed by an untimed `down`. Medians of BENCH_RUNS (default 3)
  * interleaved rounds. `--record` writes docs/benchmarks.md.
  */
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { detectAccelerator } from '../packages/core/src/index.js';
-import { HYPR, hyprOk } from '../test/e2e/helpers.js';
-import { median, startDaemonInNetns } from './lib.js';
+import { hyprOk } from '../test/e2e/helpers.js';
+import { median, startDaemonInNetns, timedHypr } from './lib.js';
 import { recordSection } from './record.js';
 
 const runs = Number(process.env.BENCH_RUNS ?? 3);
@@ -25,18 +24,7 @@ const stack = (n: number) =>
     (_, i) => `  s${i}:\n    image: ${image}\n    command: ["sleep", "600"]\n    stop_grace_period: 1s\n`,
   ).join('')}`;
 
-/** Runs the CLI as a user types it (a new process each time) and returns its wall time in ms. */
-function timed(args: string[]): number {
-  const t = performance.now();
-  const r = spawnSync(process.execPath, [HYPR, ...args], {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, HYPR_HOST: d.host },
-    encoding: 'utf8',
-    timeout: 600_000,
-  });
-  const ms = performance.now() - t;
-  if (r.status !== 0) throw new Error(`hypr ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-  return ms;
-}
+const timed = (args: string[]): number => timedHypr(d.host, args);
 
 try {
   const files = [1, services].map((n) => {

@@ -6,13 +6,13 @@
  * blobs and the read-only disks, after pulling the base and an image of the base plus a small layer.
  * Medians of BENCH_RUNS (default 3) rounds. `--record` writes docs/benchmarks.md.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { detectAccelerator } from '../packages/core/src/index.js';
 import type { TarMemoryEntry } from '../packages/core/src/index.js';
-import { HYPR, hyprOk, startDaemon, startE2eEnv } from '../test/e2e/helpers.js';
-import { median } from './lib.js';
+import { hyprOk, startDaemon, startE2eEnv } from '../test/e2e/helpers.js';
+import { median, timedHypr } from './lib.js';
 import { recordSection } from './record.js';
 
 const runs = Number(process.env.BENCH_RUNS ?? 3);
@@ -34,17 +34,7 @@ const env = await startE2eEnv([
 const d = await startDaemon({ dir: env.dir });
 const [big, baseRef, childRef] = env.refs;
 
-function timed(args: string[]): number {
-  const t = performance.now();
-  const r = spawnSync(process.execPath, [HYPR, ...args], {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, HYPR_HOST: d.host },
-    encoding: 'utf8',
-    timeout: 600_000,
-  });
-  const ms = performance.now() - t;
-  if (r.status !== 0) throw new Error(`hypr ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-  return ms;
-}
+const timed = (args: string[]): number => timedHypr(d.host, args);
 /** Bytes allocated on the host under a path (du), in MiB. */
 const usedMiB = (p: string) => Number(execFileSync('du', ['-sk', p], { encoding: 'utf8' }).split('\t')[0]) / 1024;
 

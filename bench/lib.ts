@@ -1,5 +1,5 @@
 /** Pieces every benchmark shares: the median, and the raw-QEMU side that HYPR is compared with. */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -7,7 +7,20 @@ import { join } from 'node:path';
 import { type Accelerator, QemuAdapter, type VmmCommand, encodeJob } from '../packages/core/src/index.js';
 import { writeCpio } from '../packages/core/src/rootfs/initramfs.js';
 import { buildBusyboxImage, writeTestOciLayout } from '../packages/core/test/helpers/busybox-image.js';
-import { HYPRD, hyprOk } from '../test/e2e/helpers.js';
+import { HYPR, HYPRD, hyprOk } from '../test/e2e/helpers.js';
+
+/** Runs the CLI against `host` as a user types it (a new process each time) and returns its wall time in ms. */
+export function timedHypr(host: string, args: string[]): number {
+  const t = performance.now();
+  const r = spawnSync(process.execPath, [HYPR, ...args], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, HYPR_HOST: host },
+    encoding: 'utf8',
+    timeout: 600_000,
+  });
+  const ms = performance.now() - t;
+  if (r.status !== 0) throw new Error(`hypr ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  return ms;
+}
 
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
