@@ -11,6 +11,7 @@ PACKAGES=(
   busybox-static cpio
   docker-registry skopeo umoci apache2-utils
   iproute2 nftables
+  systemd
   podman conmon containerd containernetworking-plugins iptables
   git ca-certificates curl
   # arm64 guests: cross compiler and musl for the kernel and Kestrel, QEMU to emulate them
