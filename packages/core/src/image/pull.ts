@@ -9,7 +9,7 @@ import {
   imageRepositoryName,
   parseImageRef,
 } from '../registry/index.js';
-import type { ImageRecord, ImageStore } from './image-store.js';
+import type { AddImageInput, ImageRecord, ImageStore } from './image-store.js';
 import {
   type ImageDescriptor,
   type ImagePlatform,
@@ -19,7 +19,7 @@ import {
   parseManifest,
   selectPlatformManifest,
 } from './manifest.js';
-import { BlobDigestMismatchError, type BlobWriter } from './store.js';
+import { BlobDigestMismatchError, type BlobStore, type BlobWriter } from './store.js';
 
 /** One progress event per change of a blob's state, and while bytes stream. */
 export interface PullProgress {
@@ -109,7 +109,7 @@ export async function fetchBlobToStore(
   client: RegistryClient,
   repository: string,
   desc: ImageDescriptor,
-  store: ImageStore,
+  blobs: BlobStore,
   opts: {
     signal?: AbortSignal;
     retries?: number;
@@ -119,12 +119,9 @@ export async function fetchBlobToStore(
   } = {},
 ): Promise<void> {
   const log = (opts.logger ?? silentLogger).child({ digest: desc.digest });
-  if ((await store.blobs.blobSize(desc.digest)) === desc.size) return;
+  if ((await blobs.blobSize(desc.digest)) === desc.size) return;
   const retries = opts.retries ?? 4;
-  let writer: BlobWriter = await store.blobs.createWriter(
-    { digest: desc.digest, sizeBytes: desc.size },
-    client.registry,
-  );
+  let writer: BlobWriter = await blobs.createWriter({ digest: desc.digest, sizeBytes: desc.size }, client.registry);
   for (let attempt = 0; ; attempt++) {
     try {
       const offset = writer.bytesWritten;
@@ -141,7 +138,7 @@ export async function fetchBlobToStore(
       if (offset > 0 && res.status !== 206) {
         log.debug({ offset }, 'registry ignored the range; restarting the blob');
         await writer.abort();
-        writer = await store.blobs.createWriter({ digest: desc.digest, sizeBytes: desc.size }, client.registry);
+        writer = await blobs.createWriter({ digest: desc.digest, sizeBytes: desc.size }, client.registry);
       }
       if (!res.body) throw new HyprError('REGISTRY_BLOB_SHORT', `blob ${desc.digest} came with no body`);
       for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
@@ -190,13 +187,32 @@ export async function pullImage(
   opts: PullImageOptions = {},
 ): Promise<ImageRecord> {
   const ref = typeof reference === 'string' ? parseImageRef(reference) : reference;
+  const fetched = await fetchImage(store.blobs, ref, opts);
+  const record = store.addImage(fetched, ref.tag ? [ref] : []);
+  (opts.logger ?? silentLogger).debug(
+    { op: 'pull', ref: formatImageRef(ref), digest: record.digest, layers: record.layers.length },
+    'pulled',
+  );
+  return record;
+}
+
+/**
+ * The download half of a pull: every blob of the image into `blobs` (verified), and what the
+ * store needs to record it. Touches no database, so it runs as well in a process of its own.
+ */
+export async function fetchImage(
+  blobs: BlobStore,
+  reference: string | ImageRef,
+  opts: PullImageOptions = {},
+): Promise<AddImageInput> {
+  const ref = typeof reference === 'string' ? parseImageRef(reference) : reference;
   const log = (opts.logger ?? silentLogger).child({ op: 'pull', ref: formatImageRef(ref) });
   const platform = opts.platform ?? hostPlatform();
   const clients = createRegistryClients(ref.registry, opts);
   let lastError: unknown;
   for (const client of clients) {
     try {
-      return await pullFrom(client, store, ref, platform, opts, log);
+      return await fetchFrom(client, blobs, ref, platform, opts, log);
     } catch (e) {
       lastError = e;
       if (opts.signal?.aborted || client === clients[clients.length - 1]) break;
@@ -206,14 +222,14 @@ export async function pullImage(
   throw lastError;
 }
 
-async function pullFrom(
+async function fetchFrom(
   client: RegistryClient,
-  store: ImageStore,
+  blobs: BlobStore,
   ref: ImageRef,
   platform: ImagePlatform,
   opts: PullImageOptions,
   log: Logger,
-): Promise<ImageRecord> {
+): Promise<AddImageInput> {
   const repo = ref.repository;
   const signal = opts.signal;
   let fetched = await client.getManifest(repo, ref.digest ?? ref.tag ?? 'latest', signal);
@@ -221,7 +237,7 @@ async function pullFrom(
   let indexDigest: string | undefined;
   if (parsed.kind === 'index') {
     indexDigest = fetched.digest;
-    await store.blobs.writeBlob(fetched.bytes, { digest: fetched.digest });
+    await blobs.writeBlob(fetched.bytes, { digest: fetched.digest });
     const chosen = selectPlatformManifest(parsed.index, platform);
     log.debug({ digest: chosen.digest, platform: chosen.platform }, 'platform selected');
     fetched = await client.getManifest(repo, chosen.digest, signal);
@@ -244,8 +260,8 @@ async function pullFrom(
     doneBytes: number,
   ) => opts.onProgress?.({ digest: d.digest, kind, status, doneBytes, totalBytes: d.size });
   // Config first: small, and it must parse before layers are worth fetching.
-  await fetchBlobToStore(client, repo, manifest.config, store, retry);
-  const config = parseImageConfig(await store.blobs.readBlob(manifest.config.digest));
+  await fetchBlobToStore(client, repo, manifest.config, blobs, retry);
+  const config = parseImageConfig(await blobs.readBlob(manifest.config.digest));
   if (config.rootfs.diff_ids.length !== manifest.layers.length) {
     throw new HyprError(
       'IMAGE_CONFIG_INVALID',
@@ -255,31 +271,26 @@ async function pullFrom(
   progress('config', manifest.config, 'done', manifest.config.size);
   const unique = [...new Map(manifest.layers.map((l) => [l.digest, l])).values()];
   await runPool(unique, opts.concurrency ?? 3, async (layer) => {
-    if ((await store.blobs.blobSize(layer.digest)) === layer.size) {
+    if ((await blobs.blobSize(layer.digest)) === layer.size) {
       progress('layer', layer, 'exists', layer.size);
       return;
     }
     progress('layer', layer, 'downloading', 0);
-    await fetchBlobToStore(client, repo, layer, store, {
+    await fetchBlobToStore(client, repo, layer, blobs, {
       ...retry,
       onBytes: (n) => progress('layer', layer, 'downloading', n),
     });
     progress('layer', layer, 'done', layer.size);
   });
   // The manifest blob goes in last: its presence means the image is whole.
-  await store.blobs.writeBlob(fetched.bytes, { digest: fetched.digest });
-  const record = store.addImage(
-    {
-      digest: fetched.digest,
-      mediaType: parsed.mediaType,
-      configDigest: manifest.config.digest,
-      config,
-      layers: manifest.layers,
-      indexDigest,
-      source: imageRepositoryName(ref),
-    },
-    ref.tag ? [ref] : [],
-  );
-  log.debug({ digest: record.digest, layers: manifest.layers.length }, 'pulled');
-  return record;
+  await blobs.writeBlob(fetched.bytes, { digest: fetched.digest });
+  return {
+    digest: fetched.digest,
+    mediaType: parsed.mediaType,
+    configDigest: manifest.config.digest,
+    config,
+    layers: manifest.layers,
+    indexDigest,
+    source: imageRepositoryName(ref),
+  };
 }

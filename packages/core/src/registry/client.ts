@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { type ErrorCode, HyprError } from '../errors.js';
 import { type Logger, silentLogger } from '../log.js';
 import { type RegistryCredentialResolver, type RegistryCredentials, parseAuthChallenge } from './auth.js';
+import { type StreamResponse, getStream } from './http-stream.js';
 import { MANIFEST_ACCEPT } from './media-types.js';
 import { DOCKER_HUB, DOCKER_HUB_API, isLoopbackRegistry } from './reference.js';
 
@@ -104,6 +105,22 @@ export class RegistryClient {
 
   /** One HTTP request with auth and retries. Returns the response whatever its status, except 401 after auth. */
   async request(method: string, pathOrUrl: string, o: RequestOptions): Promise<Response> {
+    return this.send(method, pathOrUrl, o, (url, headers) =>
+      fetch(url, { method, headers, body: o.body, signal: o.signal, redirect: 'follow' }),
+    );
+  }
+
+  /** `request` for a GET whose body is streamed: over node's http client (see getStream). */
+  private requestStream(pathOrUrl: string, o: RequestOptions): Promise<StreamResponse> {
+    return this.send('GET', pathOrUrl, o, (url, headers) => getStream(url, { headers, signal: o.signal }));
+  }
+
+  private async send<R extends Response | StreamResponse>(
+    method: string,
+    pathOrUrl: string,
+    o: RequestOptions,
+    transport: (url: string, headers: Record<string, string>) => Promise<R>,
+  ): Promise<R> {
     const url = pathOrUrl.startsWith('http') ? pathOrUrl : `${this.baseUrl}${pathOrUrl}`;
     const scopes = this.scopeKey(o);
     const key = scopes.join(' ');
@@ -113,9 +130,9 @@ export class RegistryClient {
       const headers: Record<string, string> = { 'user-agent': this.opts.userAgent ?? 'hypr/0.1', ...o.headers };
       const auth = this.tokens.get(key) ?? this.basic;
       if (auth) headers.authorization = auth;
-      let res: Response;
+      let res: R;
       try {
-        res = await fetch(url, { method, headers, body: o.body, signal: o.signal, redirect: 'follow' });
+        res = await transport(url, headers);
       } catch (e) {
         if (o.signal?.aborted) throw o.signal.reason;
         if (o.noRetry || attempt >= this.retries) {
@@ -277,10 +294,10 @@ export class RegistryClient {
     repository: string,
     digest: string,
     opts: { offsetBytes?: number; signal?: AbortSignal } = {},
-  ): Promise<Response> {
+  ): Promise<StreamResponse> {
     const headers: Record<string, string> = {};
     if (opts.offsetBytes) headers.range = `bytes=${opts.offsetBytes}-`;
-    const res = await this.request('GET', `/v2/${repository}/blobs/${digest}`, {
+    const res = await this.requestStream(`/v2/${repository}/blobs/${digest}`, {
       repository,
       headers,
       signal: opts.signal,
@@ -412,7 +429,7 @@ export class RegistryClient {
     return new URL(loc, `${this.baseUrl}/`).toString();
   }
 
-  private async failure(res: Response, what: string): Promise<RegistryError> {
+  private async failure(res: Response | StreamResponse, what: string): Promise<RegistryError> {
     const text = await res.text().catch(() => '');
     const detail = summariseErrors(text) || `HTTP ${res.status} ${res.statusText}`;
     if (res.status === 404) {
