@@ -42,62 +42,87 @@ int mount_at(const char *src, const char *target, const char *type, unsigned lon
 	return 0;
 }
 
-static int mount_proc_sys(const char *prefix)
+/* The kernel's filesystems under a prefix: /proc and /sys (the first two), then the VM's whole /dev. */
+static const struct {
+	char src[9], dir[8], type[9];
+	unsigned flags;
+	const char *data;
+} kernel_fs[] = {
+	{ "proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL },
+	{ "sysfs", "sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL },
+	{ "devtmpfs", "dev", "devtmpfs", MS_NOSUID, "mode=0755" },
+	{ "devpts", "dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620" },
+	{ "shm", "dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777" },
+};
+
+static int mount_kernel_table(const char *prefix, int n)
 {
 	char p[256];
 
-	snprintf(p, sizeof(p), "%s/proc", prefix);
-	if (mount_at("proc", p, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
-		return -1;
-	snprintf(p, sizeof(p), "%s/sys", prefix);
-	return mount_at("sysfs", p, "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	for (int i = 0; i < n; i++) {
+		snprintf(p, sizeof(p), "%s/%s", prefix, kernel_fs[i].dir);
+		if (mount_at(kernel_fs[i].src, p, kernel_fs[i].type, kernel_fs[i].flags, kernel_fs[i].data) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 /* /proc, /sys and the VM's whole /dev: for kestrel itself and for build steps. */
 int mount_kernel_fs(const char *prefix)
 {
-	char p[256];
+	return mount_kernel_table(prefix, 5);
+}
 
-	if (mount_proc_sys(prefix) < 0)
-		return -1;
-	snprintf(p, sizeof(p), "%s/dev", prefix);
-	if (mount_at("devtmpfs", p, "devtmpfs", MS_NOSUID, "mode=0755") < 0)
-		return -1;
-	snprintf(p, sizeof(p), "%s/dev/pts", prefix);
-	if (mount_at("devpts", p, "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620") < 0)
-		return -1;
-	snprintf(p, sizeof(p), "%s/dev/shm", prefix);
-	if (mount_at("shm", p, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
-		return -1;
-	return 0;
+/* R is a 9p share, one disk, or one disk per image layer, bottom first ("/dev/vda,/dev/vdb"). Each
+ * is mounted read-only at /mnt/lN, N counted from the top as overlayfs's lowerdir lists them, the
+ * bottom one (or the only one) at /mnt/lower, where build.c stacks its steps; a disk is ext4 or
+ * erofs (the job's T, else whichever mounts). */
+static int mount_lower(char *lowerdir, size_t size)
+{
+	static const char types[2][6] = { "ext4", "erofs" };
+	/* Cut in place at each ',': job.root is not read again but by the message of a failure. */
+	char *devs = (char *)job.root, *dev, *dir, *comma;
+	size_t len = 0;
+
+	for (int i = 0;; i++) {
+		int ok = -1;
+
+		comma = strrchr(devs, ',');
+		dev = comma ? comma + 1 : devs;
+		/* Each directory is written in place in LOWERDIR, after a ':' from the second on. */
+		dir = lowerdir + len + (i > 0);
+		if (comma)
+			len += snprintf(dir - (i > 0), size - len, &":/mnt/l%d"[i == 0], i);
+		else
+			len += snprintf(dir - (i > 0), size - len, &":/mnt/lower"[i == 0]);
+		errno = E2BIG; /* too many layer disks for LOWERDIR */
+		if (len >= size)
+			ok = -1;
+		else if (mkdir_p(dir, 0755) < 0)
+			return fail("mkdir", dir);
+		else if (strncmp(dev, "9p:", 3) == 0)
+			ok = mount(dev + 3, dir, "9p", MS_RDONLY, "trans=virtio,version=9p2000.L,msize=262144,cache=loose");
+		for (int t = 0; t < 2 && ok < 0 && *dev == '/' && len < size; t++)
+			if (!job.rootfs_type || strcmp(job.rootfs_type, types[t]) == 0)
+				ok = mount(dev, dir, types[t], MS_RDONLY, NULL);
+		if (ok < 0)
+			return fail("mount root filesystem", dev);
+		if (!comma)
+			return 0;
+		*comma = '\0';
+	}
 }
 
 int mount_root(void)
 {
-	const char *lower = "/mnt/lower";
+	char data[600] = "lowerdir=";
 
 	if (!job.root || !*job.root) {
 		errno = EINVAL;
 		return fail("mount", "root (the job names no root filesystem)");
 	}
-	if (strncmp(job.root, "9p:", 3) == 0) {
-		if (mount_at(job.root + 3, lower, "9p", MS_RDONLY,
-			     "trans=virtio,version=9p2000.L,msize=262144,cache=loose") < 0)
-			return -1;
-	} else {
-		const char *types[2] = { "ext4", "erofs" };
-		int ok = -1;
-
-		if (mkdir_p(lower, 0755) < 0)
-			return fail("mkdir", lower);
-		for (int i = 0; i < 2 && ok < 0; i++) {
-			if (job.rootfs_type && strcmp(job.rootfs_type, types[i]) != 0)
-				continue;
-			ok = mount(job.root, lower, types[i], MS_RDONLY, NULL);
-		}
-		if (ok < 0)
-			return fail("mount root filesystem", job.root);
-	}
+	if (mount_lower(data + 9, 512) < 0)
+		return -1;
 	/* The image stays read-only; the container's writes land in the upper layer: a disk that
 	 * persists across stop/start when the host gives one, else a tmpfs. */
 	if (job.upper_dev && *job.upper_dev) {
@@ -111,8 +136,8 @@ int mount_root(void)
 		say("open /mnt/rw: %s (the writable layer is not synced at the end)", strerror(errno));
 	if (mkdir_p("/mnt/rw/upper", 0755) < 0 || mkdir_p("/mnt/rw/work", 0755) < 0)
 		return fail("mkdir", "/mnt/rw/upper");
-	if (mount_at("overlay", NEWROOT, "overlay", 0,
-		     "lowerdir=/mnt/lower,upperdir=/mnt/rw/upper,workdir=/mnt/rw/work") < 0)
+	strcat(data, ",upperdir=/mnt/rw/upper,workdir=/mnt/rw/work");
+	if (mount_at("overlay", NEWROOT, "overlay", 0, data) < 0)
 		return -1;
 	return 0;
 }
@@ -120,7 +145,7 @@ int mount_root(void)
 /* Mount options: ro/nosuid/nodev/noexec become flags, the rest is filesystem data (appended to data). */
 static unsigned long mount_flags(char *options, char *data, size_t size)
 {
-	static const struct { const char *name; unsigned long flag; } known[] = {
+	static const struct { char name[7]; unsigned flag; } known[] = {
 		{ "ro", MS_RDONLY }, { "rw", 0 }, { "nosuid", MS_NOSUID }, { "nodev", MS_NODEV }, { "noexec", MS_NOEXEC },
 	};
 	unsigned long flags = 0;
@@ -262,7 +287,7 @@ static int mount_container_dev(const char *root)
 
 int switch_root(void)
 {
-	if (mount_proc_sys(NEWROOT) < 0 || mount_container_dev(NEWROOT) < 0)
+	if (mount_kernel_table(NEWROOT, 2) < 0 || mount_container_dev(NEWROOT) < 0)
 		return -1;
 	if (chdir(NEWROOT) < 0)
 		return fail("chdir", NEWROOT);

@@ -18,7 +18,7 @@ import {
   utimesSync,
   writeSync,
 } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { HyprError } from '../errors.js';
 import { type Logger, silentLogger } from '../log.js';
 import { runCommand } from '../process.js';
@@ -39,6 +39,17 @@ export interface UnpackOptions {
   layerName?: string;
   /** Uncompressed bytes of the image's earlier layers, counted against `limits.maxImageBytes`. */
   imageBytesBefore?: number;
+  /**
+   * `apply` (default): whiteouts remove what earlier layers unpacked into the same root. `record`:
+   * the root holds this layer alone (a layer disk); whiteouts are listed in the stats, to become
+   * overlayfs ones, and nothing is removed.
+   */
+  whiteouts?: 'apply' | 'record';
+  /**
+   * Unpack only this path of the image (e.g. `/etc/nginx`, a volume's copy-up): entries under it,
+   * and directories above it; other entries are skipped. Hard links to files outside it are skipped.
+   */
+  only?: string;
   signal?: AbortSignal;
   logger?: Logger;
 }
@@ -54,6 +65,10 @@ export interface UnpackStats {
   diffId: string;
   /** Size of the uncompressed tar. */
   tarBytes: number;
+  /** With `whiteouts: 'record'`: paths (relative to the root) this layer deletes from lower layers. */
+  whiteoutPaths?: string[];
+  /** With `whiteouts: 'record'`: directories (relative to the root) that hide lower layers' content. */
+  opaqueDirs?: string[];
 }
 
 export class UnsafeLayerError extends HyprError {
@@ -107,6 +122,11 @@ function splitEntryPath(path: string): string[] {
   return parts;
 }
 
+/** Whether `path` is `dir` or inside it (both as clean components). */
+function isUnder(path: readonly string[], dir: readonly string[]): boolean {
+  return path.length >= dir.length && dir.every((c, i) => path[i] === c);
+}
+
 /**
  * Unpacks layers into one directory. Every path is resolved *inside* the root as a chroot would:
  * symlinks met on the way (planted by this or an earlier layer) are followed with `/` meaning the
@@ -118,6 +138,8 @@ export class LayerUnpacker {
   private readonly log: Logger;
   private readonly owners: boolean;
   private readonly devices: boolean;
+  private readonly recordWhiteouts: boolean;
+  private readonly only?: string[];
 
   constructor(
     readonly root: string,
@@ -126,6 +148,8 @@ export class LayerUnpacker {
     this.log = (opts.logger ?? silentLogger).child({ op: 'unpack' });
     this.owners = opts.preserveOwnership ?? isRoot();
     this.devices = opts.allowDevices ?? isRoot();
+    this.recordWhiteouts = opts.whiteouts === 'record';
+    this.only = opts.only === undefined ? undefined : splitEntryPath(opts.only);
   }
 
   /**
@@ -204,7 +228,12 @@ export class LayerUnpacker {
       const parts = splitEntryPath(header.path);
       if (parts.length === 0) continue; // the root itself: keep the target's own metadata
       const name = parts[parts.length - 1];
+      if (this.only && !this.wanted(parts, header.type)) continue;
       const parent = await this.resolveDir(parts.slice(0, -1), header.path);
+      if (this.recordWhiteouts && name.startsWith(WHITEOUT)) {
+        this.recordWhiteout(stats, parent, name, header.path);
+        continue;
+      }
       if (name === OPAQUE) {
         stats.whiteouts++;
         for (const child of readdirSync(parent)) {
@@ -256,6 +285,14 @@ export class LayerUnpacker {
           lutimesSync(dst, header.mtime, header.mtime);
           break;
         case 'link': {
+          if (this.only && !isUnder(splitEntryPath(header.linkpath), this.only)) {
+            created.delete(dst);
+            stats.skipped.push({
+              path: header.path,
+              reason: `hard link to ${header.linkpath}, outside ${this.opts.only}`,
+            });
+            break;
+          }
           const target = await this.resolveLinkTarget(header);
           linkSync(target, dst);
           break;
@@ -303,6 +340,31 @@ export class LayerUnpacker {
     }
     this.log.debug({ entries: stats.entries, bytes: stats.bytes }, 'layer unpacked');
     return stats;
+  }
+
+  /** `only`: entries under the path, and the directories above it (symlinks there are not followed out). */
+  private wanted(parts: readonly string[], type: TarHeader['type']): boolean {
+    const only = this.only ?? [];
+    const last = parts[parts.length - 1];
+    if (last === OPAQUE) return isUnder(only, parts.slice(0, -1)) || isUnder(parts.slice(0, -1), only);
+    const whiteout = last.startsWith(WHITEOUT);
+    const path = whiteout ? [...parts.slice(0, -1), last.slice(WHITEOUT.length)] : parts;
+    return isUnder(path, only) || (isUnder(only, path) && (type === 'directory' || whiteout));
+  }
+
+  /** A layer unpacked alone: its whiteouts are kept as a list, to become overlayfs whiteouts. */
+  private recordWhiteout(stats: UnpackStats, parent: string, name: string, entryPath: string): void {
+    stats.whiteouts++;
+    const dir = relative(this.root, parent);
+    if (name === OPAQUE) {
+      (stats.opaqueDirs ??= []).push(dir);
+      return;
+    }
+    if (name.startsWith(`${WHITEOUT}${WHITEOUT}`)) return; // other aufs metadata
+    const target = name.slice(WHITEOUT.length);
+    if (target === '' || target === '.' || target === '..')
+      throw new UnsafeLayerError(entryPath, `is a whiteout of "${target}"`);
+    (stats.whiteoutPaths ??= []).push(dir ? `${dir}/${target}` : target);
   }
 
   private async resolveLinkTarget(header: TarHeader): Promise<string> {

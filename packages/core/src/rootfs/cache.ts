@@ -6,6 +6,7 @@ import { type Logger, silentLogger } from '../log.js';
 import { type RootfsDisk, type RootfsDiskJob, rootfsDiskPath } from './disk-job.js';
 import { buildDiskInWorker, diskWorkerAvailable } from './disk-worker-client.js';
 import { type RootfsDiskFormat, createRootfsDisk } from './ext4.js';
+import { buildLayerDisk, layerDiskDir, layerDiskNames } from './layer-disks.js';
 
 /** Bump when the way disks are made changes, so old cached disks are not reused. */
 const DISK_VERSION = 'hypr-rootfs-v1';
@@ -77,15 +78,30 @@ export async function getRootfsDisk(
 ): Promise<RootfsDisk> {
   const found = await findRootfsDisk(store, image, opts);
   if (found) return found;
-  const job = diskJob(store, image, opts);
+  return buildDiskOnce(diskJob(store, image, opts), opts);
+}
+
+/**
+ * Makes the disk of `job` (a flattened image or one layer), in a worker thread when asked; callers
+ * asking for the same disk while it is being made wait for that one build.
+ */
+export function buildDiskOnce(
+  job: RootfsDiskJob,
+  opts: Pick<GetRootfsDiskOptions, 'worker' | 'signal' | 'logger'> = {},
+): Promise<RootfsDisk> {
   const path = rootfsDiskPath(job);
   let pending = building.get(path);
   if (!pending) {
-    const log = (opts.logger ?? silentLogger).child({ op: 'rootfs', image: image.digest, key: job.key.slice(0, 12) });
+    const log = (opts.logger ?? silentLogger).child({
+      op: job.layer === undefined ? 'rootfs' : 'layer-disk',
+      image: job.image.digest,
+      key: job.key.slice(0, 12),
+    });
     const started = Date.now();
     const inWorker = opts.worker === true && diskWorkerAvailable();
-    pending = (inWorker ? buildDiskInWorker(job) : buildRootfsDisk(job, { logger: opts.logger })).then((d) => {
-      log.debug({ totalMs: Date.now() - started, sizeBytes: d.sizeBytes, inWorker }, 'rootfs disk made');
+    const build = job.layer === undefined ? buildRootfsDisk : buildLayerDisk;
+    pending = (inWorker ? buildDiskInWorker(job) : build(job, { logger: opts.logger })).then((d) => {
+      log.debug({ totalMs: Date.now() - started, sizeBytes: d.sizeBytes, inWorker }, 'disk made');
       return d;
     });
     building.set(path, pending);
@@ -143,13 +159,25 @@ export async function buildRootfsDisk(
   }
 }
 
-/** Removes cached disks that no stored image uses any more (and builds left by a killed process). */
+/**
+ * Removes cached disks (flattened and per layer) that no stored image uses any more, and builds left
+ * by a killed process: a layer's disk stays while any image has that layer.
+ */
 export async function pruneRootfsCache(store: ImageStore, opts: { cacheDir?: string } = {}): Promise<string[]> {
   const dir = opts.cacheDir ?? join(store.root, 'rootfs');
   const keep = new Set<string>();
   for (const img of store.listImages()) {
     for (const f of ['ext4', 'erofs'] as const) keep.add(`${rootfsCacheKey(img.config.rootfs.diff_ids, f)}.${f}`);
   }
+  keep.add('layers');
+  const layers = layerDiskDir(dir);
+  const removed = await pruneDir(dir, keep);
+  for (const name of await pruneDir(layers, layerDiskNames(store))) removed.push(`layers/${name}`);
+  return removed;
+}
+
+/** Removes from `dir` what `keep` does not name, and builds left there over an hour ago. */
+async function pruneDir(dir: string, keep: ReadonlySet<string>): Promise<string[]> {
   const removed: string[] = [];
   for (const name of await readdir(dir).catch(() => [] as string[])) {
     const p = join(dir, name);

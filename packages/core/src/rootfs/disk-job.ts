@@ -23,6 +23,8 @@ export interface RootfsDiskJob {
   dir: string;
   key: string;
   limits?: Partial<UnpackLimits>;
+  /** Set: make the disk of this one layer (its index in image.layers), not the flattened image. */
+  layer?: number;
 }
 
 /** Where a job's disk lives: `<dir>/<key>.<format>`. */

@@ -11,7 +11,14 @@ import type { Child } from '../process.js';
 import type { VmSpec } from './spec.js';
 import { findVirtiofsd, startVirtiofsd } from './virtiofsd.js';
 
-export type RootfsSource = { dir: string } | { disk: string; type?: 'ext4' | 'erofs' };
+/**
+ * The image's root: a host directory (9p), one read-only disk, or one read-only disk per layer,
+ * bottom first, that Kestrel stacks with overlayfs.
+ */
+export type RootfsSource =
+  | { dir: string }
+  | { disk: string; type?: 'ext4' | 'erofs' }
+  | { disks: string[]; type?: 'ext4' };
 
 /** A filesystem mounted in the guest before the program starts. */
 export type GuestMount =
@@ -20,7 +27,7 @@ export type GuestMount =
   | { type: 'tmpfs'; target: string; options?: string };
 
 export interface GuestStorage {
-  /** The job's root: "/dev/vda" or "9p:rootfs". */
+  /** The job's root: "/dev/vda", the layer disks "/dev/vda,/dev/vdb,…" (bottom first), or "9p:rootfs". */
   root: string;
   rootfsType?: 'ext4' | 'erofs';
   /** The writable layer's device in the guest, when there is a disk for it. */
@@ -39,22 +46,31 @@ export interface GuestStorageOptions {
   build?: { commandsDir: string; sharedDir: string };
 }
 
+/** The guest's name of the i-th virtio disk: vda … vdz, then vdaa … (as Linux names them). */
+function guestDisk(i: number): string {
+  const letter = (n: number) => String.fromCharCode(97 + n);
+  return `/dev/vd${i < 26 ? letter(i) : letter(Math.floor(i / 26) - 1) + letter(i % 26)}`;
+}
+
 /** Checks every source and lays the storage out; nothing starts here. */
 export function planGuestStorage(opts: GuestStorageOptions): GuestStorage {
   const { rootfs } = opts;
   if ('dir' in rootfs) {
     if (!existsSync(rootfs.dir) || !statSync(rootfs.dir).isDirectory())
       throw new HyprError('ROOTFS_NOT_FOUND', `root filesystem directory ${rootfs.dir} does not exist`);
-  } else if (!existsSync(rootfs.disk)) {
-    throw new HyprError('ROOTFS_NOT_FOUND', `root filesystem disk ${rootfs.disk} does not exist`);
   }
-  // Disks appear in the guest in the order they are given: the rootfs disk (if any) first.
-  const disks: VmSpec['disks'] = 'disk' in rootfs ? [{ path: rootfs.disk, readOnly: true }] : [];
+  const rootDisks = 'disk' in rootfs ? [rootfs.disk] : 'disks' in rootfs ? rootfs.disks : [];
+  if ('disks' in rootfs && rootDisks.length === 0)
+    throw new HyprError('ROOTFS_NOT_FOUND', 'the root filesystem is a list of layer disks, but the list is empty');
+  for (const d of rootDisks)
+    if (!existsSync(d)) throw new HyprError('ROOTFS_NOT_FOUND', `root filesystem disk ${d} does not exist`);
+  // Disks appear in the guest in the order they are given: the rootfs disks (if any) first.
+  const disks: VmSpec['disks'] = rootDisks.map((path) => ({ path, readOnly: true }));
   let upperDevice: string | undefined;
   if (opts.writableDisk) {
     if (!existsSync(opts.writableDisk))
       throw new HyprError('WRITABLE_DISK_NOT_FOUND', `writable layer disk ${opts.writableDisk} does not exist`);
-    upperDevice = `/dev/vd${String.fromCharCode(97 + disks.length)}`;
+    upperDevice = guestDisk(disks.length);
     disks.push({ path: opts.writableDisk, readOnly: false });
   }
   const shares: VmSpec['shares'] = 'dir' in rootfs ? [{ tag: 'rootfs', hostPath: rootfs.dir, readOnly: true }] : [];
@@ -80,8 +96,9 @@ export function planGuestStorage(opts: GuestStorageOptions): GuestStorage {
     shares.push({ tag: 'hyprshared', hostPath: opts.build.sharedDir, readOnly: false });
   }
   return {
-    root: 'dir' in rootfs ? '9p:rootfs' : '/dev/vda',
-    rootfsType: 'disk' in rootfs ? rootfs.type : undefined,
+    // Layer disks: "/dev/vda,/dev/vdb,…", bottom first (guest/PROTOCOL.md, key R).
+    root: 'dir' in rootfs ? '9p:rootfs' : rootDisks.map((_, i) => guestDisk(i)).join(','),
+    rootfsType: 'dir' in rootfs ? undefined : rootfs.type,
     upperDevice,
     disks,
     shares,
