@@ -431,8 +431,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: hypr-shim DIR (see shim/PROTOCOL.md)\n");
 		return 2;
 	}
-	/* fd 3, when it is a pipe, is hyprd waiting for "ready": take it before any open can reuse 3. */
-	int ready = fstat(3, &st) == 0 && S_ISFIFO(st.st_mode) ? 3 : -1;
+	/*
+	 * fd 3, when it is a pipe (Node gives a socket pair), is hyprd waiting for "ready": take it
+	 * before any open can reuse the number.
+	 */
+	int ready = fstat(3, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) ? 3 : -1;
 	if (ready >= 0)
 		fcntl(ready, F_SETFD, FD_CLOEXEC);
 	S.dir = argv[1];
