@@ -184,7 +184,6 @@ async function bundleHyprd() {
     { plugins: [register] },
   );
   const core = join(repo, 'packages/core');
-  await bundle({ entryPoints: [join(core, 'dist/cli/hypr-shim.js')] }, 'packages/core/dist/cli/hypr-shim.js', tree);
   await bundle(
     { entryPoints: [join(core, 'dist/rootfs/disk-worker.js')] },
     'packages/core/dist/rootfs/disk-worker.js',
@@ -196,7 +195,9 @@ async function bundleHyprd() {
   const sqlite = dirname(createRequire(join(daemonDir, 'package.json')).resolve('better-sqlite3/package.json'));
   copy(join(sqlite, 'build/Release/better_sqlite3.node'), join(tree, 'native/better_sqlite3.node'));
   for (const f of ['vmlinux', 'kestrel']) copy(join(repo, 'guest/out', f), join(tree, 'guest', f));
-  chmodSync(join(tree, 'guest/kestrel'), 0o755);
+  // The per-container supervisor (shim/hypr-shim.c) sits with the guest, as in @hypr/guest-linux-<arch>.
+  copy(join(repo, 'shim/out/hypr-shim'), join(tree, 'guest/hypr-shim'));
+  for (const f of ['kestrel', 'hypr-shim']) chmodSync(join(tree, 'guest', f), 0o755);
   finish('hyprd', 'packages/daemon/bin/hyprd.js');
 }
 

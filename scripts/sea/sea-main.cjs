@@ -4,8 +4,8 @@
 // ~/.cache/hypr), each checked against its sha256, and the bundle is run from there. Node 20's SEA
 // main cannot import() ES modules, so a one-line CommonJS loader in the cache does it.
 //
-// The same binary runs the other scripts of its tree: hyprd starts a container's shim as
-// `process.execPath <tree>/…/hypr-shim.js DIR`, which for a single executable is this binary again.
+// The same binary runs the other scripts of its tree (`process.execPath <tree>/…/x.js ARGS`), which
+// for a single executable is this binary again.
 const { createHash } = require('node:crypto');
 const fs = require('node:fs');
 const { createRequire } = require('node:module');
@@ -84,7 +84,7 @@ function main() {
   const tree = path.join(root, 'tree');
   if (index.files.some((f) => f.path === 'guest/vmlinux') && !process.env.HYPR_GUEST_DIR)
     process.env.HYPR_GUEST_DIR = path.join(tree, 'guest');
-  // `binary <tree>/x.js ARGS` runs that script of the tree (a shim, started by hyprd); else the entry.
+  // `binary <tree>/x.js ARGS` runs that script of the tree; else the entry.
   const arg = process.argv[2];
   const own = arg && path.isAbsolute(arg) && arg.startsWith(`${tree}${path.sep}`) && arg.endsWith('.js');
   const script = own ? arg : path.join(tree, index.entry);

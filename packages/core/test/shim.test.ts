@@ -64,12 +64,16 @@ describe('the container shim', () => {
     const owner = execFile(process.execPath, ['--input-type=module', '-e', script]);
     await new Promise<void>((resolve) => owner.stdout?.on('data', (d) => String(d).includes('up') && resolve()));
     owner.kill('SIGKILL');
-    await new Promise((r) => setTimeout(r, 1500));
+    const killedAt = new Date().toISOString();
+    await new Promise((r) => setTimeout(r, 3000));
     const state = readShimState(dir);
     expect(isAlive(state?.vmPid)).toBe(true);
+    // Nobody was connected meanwhile: the shim kept the log on its own.
+    const whileDown = (await logLines(dir)).filter((l) => l.time > killedAt);
+    expect(whileDown.length).toBeGreaterThanOrEqual(1);
+    expect(whileDown.every((l) => l.log === 'tick\n' && l.stream === 'stdout')).toBe(true);
     const shim = await connectShim(dir);
     expect(shim).toBeDefined();
-    await waitFor(async () => ((await logLines(dir)).length >= 2 ? true : undefined));
     const exit = await shim!.stop('SIGKILL', 1000);
     expect(exit.exitCode).toBe(137);
     await waitFor(() => !isAlive(state?.vmPid));
@@ -85,6 +89,22 @@ describe('the container shim', () => {
     const exit = await waitFor(() => readShimExit(dir));
     expect(exit.exitCode).toBe(4);
     expect(await connectShim(dir)).toBeUndefined();
+  });
+
+  test('exit.json is whole whenever it is there', async () => {
+    const dir = join(work, 'h');
+    const shim = await startShim({ dir, vm: { rootfs: { dir: rootfs }, argv: ['sh', '-c', 'exit 3'], env: [] } });
+    shim.close();
+    // Read it as fast as we can while the VM ends: it is missing or complete, never half written.
+    let text: string | undefined;
+    while (text === undefined) {
+      try {
+        text = await readFile(join(dir, 'exit.json'), 'utf8');
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      }
+    }
+    expect(JSON.parse(text)).toMatchObject({ exitCode: 3, finishedAt: expect.any(String) });
   });
 
   test('a VM that cannot start is reported with its reason', async () => {

@@ -6,20 +6,19 @@ export const EXEC_FRAME_MAX = 65535;
 
 export type ExecFrameType = 'O' | 'I' | 'C' | 'R' | 'S' | 'P' | 'o' | 'e' | 'E' | 'x';
 
-export interface ExecFrame {
-  type: ExecFrameType;
+export type ExecFrame = Frame<ExecFrameType>;
+
+/** A frame in this format, whatever its channel: Kestrel's exec channel, or a shim's socket. */
+export interface Frame<T extends string = string> {
+  type: T;
   session: number;
   payload: Buffer;
 }
 
-export function encodeExecFrame(
-  type: ExecFrameType,
-  session: number,
-  payload: Buffer | string = Buffer.alloc(0),
-): Buffer[] {
+/** One frame (several when the payload is over 65535 bytes: an open record must fit in one). */
+export function encodeFrame(type: string, session: number, payload: Buffer | string = Buffer.alloc(0)): Buffer[] {
   const data = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
   const frames: Buffer[] = [];
-  // Larger payloads (stdin) are split; an open record must fit in one frame.
   for (let off = 0; off === 0 || off < data.length; off += EXEC_FRAME_MAX) {
     const chunk = data.subarray(off, off + EXEC_FRAME_MAX);
     const head = Buffer.from([type.charCodeAt(0), session, chunk.length >> 8, chunk.length & 0xff]);
@@ -28,17 +27,25 @@ export function encodeExecFrame(
   return frames;
 }
 
+export function encodeExecFrame(
+  type: ExecFrameType,
+  session: number,
+  payload: Buffer | string = Buffer.alloc(0),
+): Buffer[] {
+  return encodeFrame(type, session, payload);
+}
+
 /** Incremental parser: push bytes, get whole frames. */
-export class ExecFrameReader {
+export class FrameReader<T extends string = string> {
   private buf: Buffer = Buffer.alloc(0);
-  constructor(private readonly onFrame: (f: ExecFrame) => void) {}
+  constructor(private readonly onFrame: (f: Frame<T>) => void) {}
   push(chunk: Buffer): void {
     this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
     while (this.buf.length >= 4) {
       const len = (this.buf[2] << 8) | this.buf[3];
       if (this.buf.length < 4 + len) break;
       const frame = {
-        type: String.fromCharCode(this.buf[0]) as ExecFrameType,
+        type: String.fromCharCode(this.buf[0]) as T,
         session: this.buf[1],
         payload: this.buf.subarray(4, 4 + len),
       };
@@ -47,3 +54,6 @@ export class ExecFrameReader {
     }
   }
 }
+
+/** The exec channel's frames. */
+export class ExecFrameReader extends FrameReader<ExecFrameType> {}

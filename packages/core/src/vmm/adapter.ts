@@ -56,6 +56,9 @@ export interface VmmAdapter {
   readonly arch: GuestArch;
   readonly transport: VmTransport;
   buildCommand(spec: VmSpec, accel: Accelerator): VmmCommand;
+  /** What must exist on the host before buildCommand's command runs (cloud-hypervisor's vsock links). */
+  prepare?(spec: VmSpec): Promise<void>;
+  /** Prepares, then runs the hypervisor in this process. */
   start(spec: VmSpec, opts: StartVmOptions): Promise<VmInstance>;
 }
 

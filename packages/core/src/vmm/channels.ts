@@ -77,6 +77,22 @@ export interface GuestChannelSet {
   destroy(): void;
 }
 
+/** The channels a guest expects, in its order: each a socket under dir on which the hypervisor connects. */
+export function guestChannelSpecs(dir: string, o: { exec?: boolean; stdin?: boolean }): VmChannel[] {
+  const spec = (name: string, vsockPort: number): VmChannel => ({
+    name: `hypr.${name}`,
+    socketPath: join(dir, `${name}.sock`),
+    vsockPort,
+  });
+  return [
+    spec('control', 1024),
+    spec('stdout', 1025),
+    spec('stderr', 1026),
+    ...(o.exec ? [spec('exec', 1027)] : []),
+    ...(o.stdin ? [spec('stdin', 1028)] : []),
+  ];
+}
+
 /** Listens on every channel of a VM under dir (its work directory). */
 export async function openGuestChannels(dir: string, h: GuestChannelHandlers): Promise<GuestChannelSet> {
   const opened: Channel[] = [];
@@ -91,24 +107,13 @@ export async function openGuestChannels(dir: string, h: GuestChannelHandlers): P
     const stdin = h.stdin ? await listen('stdin', () => {}) : undefined;
     const stdout = await listen('stdout', h.onStdout);
     const stderr = await listen('stderr', h.onStderr);
-    const spec = (name: string, vsockPort: number): VmChannel => ({
-      name: `hypr.${name}`,
-      socketPath: join(dir, `${name}.sock`),
-      vsockPort,
-    });
     return {
       control,
       stdout,
       stderr,
       exec,
       stdin,
-      specs: [
-        spec('control', 1024),
-        spec('stdout', 1025),
-        spec('stderr', 1026),
-        ...(exec ? [spec('exec', 1027)] : []),
-        ...(stdin ? [spec('stdin', 1028)] : []),
-      ],
+      specs: guestChannelSpecs(dir, { exec: !!exec, stdin: !!stdin }),
       outputClosed: async () => {
         await Promise.all([control.closed, stdout.closed, stderr.closed]);
       },

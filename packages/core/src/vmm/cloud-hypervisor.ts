@@ -72,10 +72,15 @@ export class CloudHypervisorAdapter implements VmmAdapter {
     return { binary: this.binary, args };
   }
 
+  /** Links each channel's socket where hybrid vsock hands the guest's connections (`<vsock socket>_<port>`). */
+  async prepare(spec: VmSpec): Promise<void> {
+    await linkHybridVsockChannels(CloudHypervisorAdapter.vsockSocket(spec), spec.channels);
+  }
+
   async start(spec: VmSpec, opts: StartVmOptions): Promise<VmInstance> {
     opts.log?.debug({ vmm: this.name, vm: spec.name }, 'starting hypervisor');
     const command = this.buildCommand(spec, opts.accel);
-    await linkHybridVsockChannels(CloudHypervisorAdapter.vsockSocket(spec), spec.channels);
+    await this.prepare(spec);
     return startVmmProcess(command, { ...opts, packageHint: this.packageHint });
   }
 }

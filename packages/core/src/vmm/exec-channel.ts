@@ -28,7 +28,7 @@ export function createGuestExec(): GuestExec {
   const sessions = new Map<number, ExecSessionHandle>();
   const reader = new ExecFrameReader((f) => {
     const s = sessions.get(f.session);
-    const event = toEvent(f);
+    const event = execEvent(f);
     if (!s || !event) return;
     s.deliver(event);
     if (s.ended) sessions.delete(f.session);
@@ -60,7 +60,8 @@ export function createGuestExec(): GuestExec {
   };
 }
 
-function toEvent(f: ExecFrame): ExecEvent | undefined {
+/** What an exec frame from the guest means for its session (undefined: a type from a newer guest). */
+export function execEvent(f: Pick<ExecFrame, 'payload'> & { type: string }): ExecEvent | undefined {
   switch (f.type) {
     case 'P':
       return { kind: 'started', pid: Number(f.payload.toString()) };
@@ -72,6 +73,6 @@ function toEvent(f: ExecFrame): ExecEvent | undefined {
     case 'x':
       return { kind: 'exit', exitCode: Number(f.payload.toString()) };
     default:
-      return undefined; // a frame type this host does not know: from a newer guest
+      return undefined;
   }
 }

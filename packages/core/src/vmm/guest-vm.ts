@@ -13,21 +13,16 @@ import { GuestEventReader, encodeJob, signalCommand, stopCommand } from '../gues
 import { type Logger, silentLogger } from '../log.js';
 import type { Child } from '../process.js';
 import { type AcceleratorChoice, detectAccelerator } from './accel.js';
-import type { VmInstance, VmmAdapter } from './adapter.js';
-import { type GuestChannelSet, openGuestChannels } from './channels.js';
+import type { VmInstance, VmmAdapter, VmmCommand } from './adapter.js';
+import { type GuestChannelSet, guestChannelSpecs, openGuestChannels } from './channels.js';
 import { createGuestExec } from './exec-channel.js';
 import type { ExecOptions, ExecSession } from './exec-session.js';
 import { guestArtifacts, writeGuestInitrd } from './guest-files.js';
-import {
-  type GuestMount,
-  type GuestStorage,
-  type RootfsSource,
-  planGuestStorage,
-  startShareDaemons,
-} from './guest-storage.js';
+import { type GuestMount, type GuestStorage, type RootfsSource, planGuestStorage } from './guest-storage.js';
 import { type ProcessTable, copyFromGuest, copyToGuest, listProcesses } from './guest-tools.js';
 import { selectAdapter } from './select.js';
 import { DEFAULT_CPUS, DEFAULT_MEMORY_MIB, type VmChannel, type VmSpec } from './spec.js';
+import { startVirtiofsd, virtiofsdArgs } from './virtiofsd.js';
 import { type VmStats, controlUnsupported } from './vm-control.js';
 import { type GuestReport, type GuestVmResult, settleVm } from './vm-result.js';
 
@@ -234,16 +229,74 @@ function vmSpec(
   };
 }
 
-export async function bootGuestVm(opts: GuestVmOptions): Promise<GuestVm> {
-  const log = (opts.logger ?? silentLogger).child({ op: 'vm' });
-  const accel = opts.accel ?? detectAccelerator();
+/** A virtiofsd the hypervisor needs running (it connects to `socket`) before it starts. */
+export interface VmHelper {
+  binary: string;
+  args: string[];
+  socket: string;
+  /** The shared directory it serves. */
+  source: string;
+}
+
+/** A VM laid out and ready to start: nothing runs yet. */
+export interface PreparedGuestVm {
+  adapter: VmmAdapter;
+  accel: AcceleratorChoice;
+  spec: VmSpec;
+  /** The hypervisor's command line. */
+  command: VmmCommand;
+  /** One virtiofsd per virtio-fs share, started before the hypervisor. */
+  helpers: VmHelper[];
+}
+
+function noticeTcg(accel: AcceleratorChoice, log: Logger): void {
   if (accel.accel === 'tcg' && !noticeShown) {
     noticeShown = true;
     log.warn({ reason: accel.reason }, 'no usable KVM: guests run under TCG emulation');
   }
+}
+
+/** The virtio-fs shares' daemons, each with its socket in `work` (set on the share for the spec). */
+function virtiofsHelpers(storage: GuestStorage, work: string): VmHelper[] {
+  const binary = storage.virtiofsd;
+  if (!binary) return [];
+  return storage.shares
+    .filter((s) => s.virtiofsSocket !== undefined)
+    .map((share) => {
+      share.virtiofsSocket = join(work, `vfs-${share.tag}.sock`);
+      return {
+        binary,
+        args: virtiofsdArgs(share.virtiofsSocket, share.hostPath),
+        socket: share.virtiofsSocket,
+        source: share.hostPath,
+      };
+    });
+}
+
+/**
+ * Lays a VM out in `work` (its initramfs with the job, the socket paths of its channels, console
+ * and control) and returns what to run: the hypervisor's command line and the helpers it needs.
+ * bootGuestVm runs it in this process; a shim (shim.ts) runs it detached.
+ */
+export async function prepareGuestVm(
+  opts: GuestVmOptions,
+  vm: { work: string; name: string; channels: VmChannel[] },
+): Promise<PreparedGuestVm> {
+  const log = (opts.logger ?? silentLogger).child({ op: 'vm' });
+  const accel = opts.accel ?? detectAccelerator();
+  noticeTcg(accel, log);
   const adapter = opts.adapter ?? selectAdapter(accel.accel);
   const { kernel, kestrel } = guestArtifacts(opts);
   const storage = planGuestStorage(opts);
+  const helpers = virtiofsHelpers(storage, vm.work);
+  const initrdPath = await writeGuestInitrd(vm.work, kestrel, guestJob(opts, storage, vm.name));
+  const spec = vmSpec(opts, storage, { ...vm, kernel, initrdPath });
+  await adapter.prepare?.(spec);
+  return { adapter, accel, spec, command: adapter.buildCommand(spec, accel.accel), helpers };
+}
+
+export async function bootGuestVm(opts: GuestVmOptions): Promise<GuestVm> {
+  const log = (opts.logger ?? silentLogger).child({ op: 'vm' });
   const started = Date.now();
   const work = await mkdtemp(join(tmpdir(), 'hypr-vm-'));
   const name = work.slice(-6);
@@ -266,8 +319,10 @@ export async function bootGuestVm(opts: GuestVmOptions): Promise<GuestVm> {
     await rm(work, { recursive: true, force: true });
   };
   try {
-    await startShareDaemons(storage, work, log, fsDaemons);
-    const initrdPath = await writeGuestInitrd(work, kestrel, guestJob(opts, storage, name));
+    const specs = guestChannelSpecs(work, { exec: !!exec, stdin: opts.stdin });
+    const { adapter, accel, spec, helpers } = await prepareGuestVm(opts, { work, name, channels: specs });
+    for (const h of helpers)
+      fsDaemons.push(await startVirtiofsd({ binary: h.binary, socketPath: h.socket, source: h.source, logger: log }));
     const reader = guestEventReader(report, opts, log, programStart.settle);
     channels = await openGuestChannels(work, {
       onControl: (b) => reader.push(b),
@@ -282,7 +337,6 @@ export async function bootGuestVm(opts: GuestVmOptions): Promise<GuestVm> {
       ...(exec ? { onExec: (b: Buffer) => exec.push(b) } : {}),
       stdin: opts.stdin,
     });
-    const spec = vmSpec(opts, storage, { name, kernel, initrdPath, work, channels: channels.specs });
     instance = await adapter.start(spec, { accel: accel.accel, signal: opts.signal, log });
     instance.exited.then(
       () => programStart.settle(undefined),
@@ -295,27 +349,27 @@ export async function bootGuestVm(opts: GuestVmOptions): Promise<GuestVm> {
         void instance?.stop();
       }, opts.timeoutMs);
     }
+    return guestVmHandle({
+      opts,
+      adapter,
+      accel,
+      vm: instance,
+      channels,
+      work,
+      started,
+      report,
+      output,
+      timedOut: () => timedOut,
+      programStart,
+      cleanup,
+      exec,
+    });
   } catch (e) {
     await instance?.stop();
     await cleanup();
     programStart.settle(undefined);
     throw e;
   }
-  return guestVmHandle({
-    opts,
-    adapter,
-    accel,
-    vm: instance,
-    channels,
-    work,
-    started,
-    report,
-    output,
-    timedOut: () => timedOut,
-    programStart,
-    cleanup,
-    exec,
-  });
 }
 
 /** Resolves once the VM has ended and its last output has arrived; cleans up exactly once. */

@@ -39,8 +39,9 @@ async function connectSocket(path: string, waitMs = 10_000): Promise<Socket> {
   }
 }
 
-export async function connectQmp(path: string, opts: { timeoutMs?: number } = {}): Promise<QmpClient> {
-  const socket = await connectSocket(path);
+/** `waitMs`: how long a missing socket is waited for (default 10 s; 0 fails at once). */
+export async function connectQmp(path: string, opts: { timeoutMs?: number; waitMs?: number } = {}): Promise<QmpClient> {
+  const socket = await connectSocket(path, opts.waitMs);
   const pending = new Map<number, Pending>();
   let nextId = 1;
   let greeted!: () => void;

@@ -9,8 +9,8 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { basename } from 'node:path';
 
-/** What runs a container: the shim (node …/hypr-shim.js DIR), the hypervisor, virtiofsd. */
-const CONTAINER_PROCESS = /^(hypr-shim\.js|qemu-system-.*|cloud-hypervisor|virtiofsd|vfkit)$/;
+/** What runs a container: the shim (hypr-shim DIR), the hypervisor, virtiofsd. */
+const CONTAINER_PROCESS = /^(hypr-shim|qemu-system-.*|cloud-hypervisor|virtiofsd|vfkit)$/;
 
 /** A pid and the start time /proc gave it (clock ticks since boot), to tell it from a reused pid. */
 export interface RecordedProcess {
@@ -41,7 +41,7 @@ export function processStartTicks(pid: number | undefined): number | undefined {
 }
 
 function isContainerProcess(argv: readonly string[]): boolean {
-  // argv[0] is the binary (node for the shim, setpriv for a moment before it execs the hypervisor).
+  // argv[0] is the binary (ip or setpriv for a moment before they exec the hypervisor).
   return argv.slice(0, 5).some((a) => CONTAINER_PROCESS.test(basename(a)));
 }
 

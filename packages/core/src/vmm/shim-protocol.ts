@@ -1,18 +1,11 @@
 /**
- * The contract between a shim (vmm/shim-server.ts, run by cli/hypr-shim.ts) and its clients
- * (vmm/shim.ts): the files in the shim's directory and what travels on its socket, DIR/shim.sock —
- * one JSON object per line each way, bytes (output, stdin) in base64. A client sends requests; the
- * shim sends events — the container's output to attached clients, exec session events to the
- * client that opened the session, and the exit to everyone as the last line. The shim listens once
- * the program runs: a client that connects knows the guest booted.
- *
- *   config.json     the ShimVmConfig it runs           shim.sock   requests and events (JSON lines)
- *   state.json      ShimState: pid, vmPid, start times shim.log    the shim's own diagnostics
- *   container.log   {"log","stream","time"} per line   exit.json   ShimExit, written atomically at the end
+ * The contract between a shim (shim/hypr-shim.c, a small static C program) and its client
+ * (vmm/shim.ts), written down in shim/PROTOCOL.md: the files in the container's directory, what
+ * `shim.args` tells the shim to run, and the frames on its socket.
  */
-import type { GuestVmOptions } from './guest-vm.js';
+import type { GuestVmOptions, PreparedGuestVm } from './guest-vm.js';
 
-/** What the shim boots: the JSON-serialisable part of GuestVmOptions. */
+/** What the shim boots: the JSON-serialisable part of GuestVmOptions (kept in config.json). */
 export type ShimVmConfig = Pick<
   GuestVmOptions,
   | 'rootfs'
@@ -51,8 +44,8 @@ export interface ShimExit {
 }
 
 /**
- * Written when the shim starts (pid) and again once the program runs (vmPid). The start times (clock
- * ticks since boot, from /proc) tell these processes from later ones that reuse their pids.
+ * Written when the shim starts (pid) and again once the hypervisor runs (vmPid). The start times
+ * (clock ticks since boot, from /proc) tell these processes from later ones that reuse their pids.
  */
 export interface ShimState {
   pid: number;
@@ -63,59 +56,34 @@ export interface ShimState {
 }
 
 export const SHIM_FILES = {
+  args: 'shim.args',
   config: 'config.json',
   socket: 'shim.sock',
   state: 'state.json',
   exit: 'exit.json',
   log: 'container.log',
   shimLog: 'shim.log',
+  /** The VM's own files: initramfs, channel sockets, console log, QMP socket, the hypervisor's log. */
+  vm: 'vm',
 } as const;
 
-export type ShimRequest =
-  | { op: 'stop'; signal?: string; graceMs?: number }
-  | { op: 'kill'; signal?: string }
-  | { op: 'attach' }
-  | { op: 'stdin'; data: string }
-  | { op: 'close-stdin' }
-  | { op: 'resize'; rows: number; cols: number }
-  | {
-      op: 'exec';
-      id: string;
-      argv: string[];
-      env?: string[];
-      workdir?: string;
-      user?: string;
-      tty?: { rows: number; cols: number };
-    }
-  | { op: 'exec-stdin'; id: string; data: string }
-  | { op: 'exec-close-stdin'; id: string }
-  | { op: 'exec-resize'; id: string; rows: number; cols: number }
-  | { op: 'exec-signal'; id: string; signal: string }
-  /** Requests answered with a `reply` event of the same id. */
-  | { op: 'pause' | 'resume' | 'is-paused' | 'stats'; id: string };
+/** Client → shim frame types (besides the exec frames O I C R S). */
+export const TO_SHIM = { attach: 'a', stdin: 'i', closeStdin: 'c', control: 'k', stop: 't' } as const;
+/** Shim → client frame types (besides the exec frames P o e E x). */
+export const FROM_SHIM = { up: 'U', stdout: '1', stderr: '2', exit: 'X' } as const;
 
-export type ShimEvent =
-  | { event: 'out'; stream: 'stdout' | 'stderr'; data: string }
-  | { event: 'exec-started'; id: string; pid: number }
-  | { event: 'exec-out'; id: string; stream: 'stdout' | 'stderr'; data: string }
-  | { event: 'exec-exit'; id: string; exitCode: number; error?: string }
-  | { event: 'reply'; id: string; ok: true; result?: unknown }
-  | { event: 'reply'; id: string; ok: false; error: string; code?: string }
-  | ({ event: 'exit' } & ShimExit);
-
-export function encodeShimLine(msg: ShimRequest | ShimEvent): string {
-  return `${JSON.stringify(msg)}\n`;
+/** shim.args: what the shim runs, as NUL-terminated `K=value` records (shim/PROTOCOL.md). */
+export function encodeShimArgs(
+  vm: Pick<PreparedGuestVm, 'adapter' | 'command' | 'helpers' | 'spec'>,
+  o: { vmmLog: string; stopGraceMs?: number; keepEarlyOutput?: boolean },
+): Buffer {
+  const records: string[] = [`V=${vm.command.binary}`, ...vm.command.args.map((a) => `v=${a}`)];
+  records.push(`H=${o.vmmLog}`, `K=${vm.spec.consoleLogPath}`, `N=${vm.adapter.binary}`);
+  for (const h of vm.helpers) records.push(`F=${h.binary}`, ...h.args.map((a) => `f=${a}`), `w=${h.socket}`);
+  for (const c of vm.spec.channels) records.push(`c=${c.name.replace(/^hypr\./, '')}\t${c.socketPath}`);
+  if (o.stopGraceMs !== undefined) records.push(`G=${Math.max(0, Math.round(o.stopGraceMs))}`);
+  if (o.keepEarlyOutput) records.push('B=1');
+  for (const r of records)
+    if (r.includes('\0')) throw new Error(`a shim argument holds a NUL byte: ${JSON.stringify(r.slice(0, 80))}`);
+  return Buffer.from(records.map((r) => `${r}\0`).join(''), 'utf8');
 }
-
-/** A line from the other side, or undefined when it is not JSON (a half-written line is dropped). */
-export function parseShimLine<T extends ShimRequest | ShimEvent>(line: string): T | undefined {
-  try {
-    const msg = JSON.parse(line) as unknown;
-    return msg && typeof msg === 'object' ? (msg as T) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-export const toBase64 = (d: Buffer | string): string => (typeof d === 'string' ? Buffer.from(d) : d).toString('base64');
-export const fromBase64 = (s: string | undefined): Buffer => Buffer.from(s ?? '', 'base64');

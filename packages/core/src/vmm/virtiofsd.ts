@@ -22,6 +22,11 @@ export function findVirtiofsd(
   return CANDIDATES.find((c) => existsSync(c));
 }
 
+/** virtiofsd's arguments: serve `source` on `socketPath`, sandboxed by chroot. */
+export function virtiofsdArgs(socketPath: string, source: string): string[] {
+  return [`--socket-path=${socketPath}`, '-o', `source=${source}`, '-o', 'cache=auto', '-o', 'sandbox=chroot'];
+}
+
 export async function startVirtiofsd(opts: {
   binary: string;
   socketPath: string;
@@ -29,11 +34,11 @@ export async function startVirtiofsd(opts: {
   logger?: Logger;
   timeoutMs?: number;
 }): Promise<Child> {
-  const child = spawnChild(
-    opts.binary,
-    [`--socket-path=${opts.socketPath}`, '-o', `source=${opts.source}`, '-o', 'cache=auto', '-o', 'sandbox=chroot'],
-    { log: opts.logger, killAfterMs: 1000, packageHint: 'qemu-system-x86 (virtiofsd)' },
-  );
+  const child = spawnChild(opts.binary, virtiofsdArgs(opts.socketPath, opts.source), {
+    log: opts.logger,
+    killAfterMs: 1000,
+    packageHint: 'qemu-system-x86 (virtiofsd)',
+  });
   let failed: unknown;
   child.exited.then(
     () => {

@@ -52,10 +52,24 @@ interface QmpGuestStats {
   'last-update': number;
 }
 
-export function createQmpControl(socketPath: string, memoryMiB: number): VmControl {
+/**
+ * QMP control of one VM. By default one connection is kept for the control's life; `perRequest`
+ * connects for each command and closes after, for clients that share a VM with others (QEMU serves
+ * one QMP connection at a time: a second waits until the first closes).
+ */
+export function createQmpControl(socketPath: string, memoryMiB: number, o: { perRequest?: boolean } = {}): VmControl {
   let client: Promise<QmpClient> | undefined;
   let pollingOn = false;
   const qmp = async <T>(command: string, args?: Record<string, unknown>): Promise<T> => {
+    if (o.perRequest) {
+      // The socket exists from the hypervisor's start: a missing one is a VM not (or no longer) there.
+      const c = await connectQmp(socketPath, { waitMs: 0 });
+      try {
+        return await c.execute<T>(command, args);
+      } finally {
+        c.close();
+      }
+    }
     client ??= connectQmp(socketPath);
     try {
       return await (await client).execute<T>(command, args);

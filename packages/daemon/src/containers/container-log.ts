@@ -4,9 +4,8 @@
  * the daemon reads, tails and follows it. Survives daemon restarts as it is only a file.
  */
 import { once } from 'node:events';
-import { type WriteStream, createWriteStream } from 'node:fs';
+import { type FSWatcher, type WriteStream, createWriteStream, watch } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
 
 export type LogStream = 'stdout' | 'stderr';
 
@@ -128,6 +127,48 @@ export interface FollowLogOptions extends ReadLogOptions {
   pollMs?: number;
 }
 
+/**
+ * Wakes a follower as soon as the log grows (inotify through fs.watch) or `until` settles, and at
+ * the latest after pollMs (a file replaced or a watch the platform cannot give).
+ */
+function logWaker(path: string, until: Promise<unknown> | undefined, signal: AbortSignal | undefined) {
+  let wake: (() => void) | undefined;
+  // A change while nobody waits (between two reads) makes the next wait return at once.
+  let missed = false;
+  const nudge = () => {
+    const w = wake;
+    wake = undefined;
+    if (w) w();
+    else missed = true;
+  };
+  let watcher: FSWatcher | undefined;
+  try {
+    watcher = watch(path, { persistent: false }, nudge);
+    watcher.on('error', () => {});
+  } catch {
+    /* no such file yet, or no watch here: polling alone */
+  }
+  void until?.then(nudge, nudge);
+  return {
+    wait: (pollMs: number) =>
+      new Promise<void>((resolve) => {
+        if (missed) {
+          missed = false;
+          return resolve();
+        }
+        const timer = setTimeout(nudge, pollMs);
+        const onAbort = () => nudge();
+        signal?.addEventListener('abort', onAbort, { once: true });
+        wake = () => {
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        };
+      }),
+    close: () => watcher?.close(),
+  };
+}
+
 /** The stored entries (filtered and tailed), then with `follow` new entries as they are written. */
 export async function* readContainerLog(path: string, o: FollowLogOptions = {}): AsyncGenerator<LogEntry> {
   let { entries, offset } = await readFrom(path, o.fromOffset ?? 0);
@@ -146,14 +187,17 @@ export async function* readContainerLog(path: string, o: FollowLogOptions = {}):
       ended = true;
     },
   );
-  const pollMs = o.pollMs ?? 50;
-  while (!o.signal?.aborted) {
-    const wasEnded = ended;
-    const next = await readFrom(path, offset);
-    offset = next.offset;
-    for (const e of next.entries) if (keep(e, o)) yield e;
-    if (wasEnded) return;
-    // One abort listener per wait, removed when the wait ends (a follower polls thousands of times).
-    await sleep(pollMs, undefined, { signal: o.signal }).catch(() => {});
+  const waker = logWaker(path, o.until, o.signal);
+  try {
+    while (!o.signal?.aborted) {
+      const wasEnded = ended;
+      const next = await readFrom(path, offset);
+      offset = next.offset;
+      for (const e of next.entries) if (keep(e, o)) yield e;
+      if (wasEnded) return;
+      await waker.wait(o.pollMs ?? 250);
+    }
+  } finally {
+    waker.close();
   }
 }

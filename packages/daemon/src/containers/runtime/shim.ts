@@ -1,3 +1,4 @@
+import { dirname } from 'node:path';
 import {
   type Logger,
   type ShimClient,
@@ -46,7 +47,8 @@ export class ShimRuntime implements ContainerRuntime {
   async start(dir: string, vm: VmConfig): Promise<VmHandle> {
     let client: ShimClient;
     try {
-      client = await startShim({ dir, vm });
+      // Containers' directories are siblings: a spare writable disk waits beside them.
+      client = await startShim({ dir, vm, spareDir: dirname(dir) });
     } catch (e) {
       // A program that ends before the first connection (a fast `true`) is an exit, not a failure.
       const exit = readShimExit(dir);
