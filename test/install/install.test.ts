@@ -12,6 +12,7 @@ test(
     expect(out).toContain('ok: @hypr/cli installs without a native module');
     expect(out).toContain('ok: @hypr/api ships the');
     expect(out).toContain('ok: @hypr/cli ships its bundle');
+    expect(out).toMatch(/ok: @hypr\/guest-linux-\w+ ships hypr-shim/);
     expect(out).toContain('ok: the installed hyprd prints a systemd unit with its installed paths');
     expect(out).toContain('ok: the installed hyprd + hypr run a container');
     expect(out).toContain('ok: the installed hypr builds an image');

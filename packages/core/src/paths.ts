@@ -95,7 +95,9 @@ export function verifyGuest(dir: string, manifestPath: string, pkg: string): voi
   } catch (e) {
     throw new HyprError('GUEST_CORRUPT', `${manifestPath} is not a guest manifest`, reinstall, { cause: e });
   }
-  for (const name of ['vmlinux', 'kestrel']) {
+  // hypr-shim (the host's per-container supervisor) is checked where the manifest lists it: older packages lack it.
+  const names = ['vmlinux', 'kestrel', ...(manifest.files?.['hypr-shim'] ? ['hypr-shim'] : [])];
+  for (const name of names) {
     const want = manifest.files?.[name];
     const file = join(dir, name);
     if (!want || !existsSync(file)) {

@@ -5,12 +5,16 @@
  * frames on shim.sock, the processes. shim.test.ts runs the shim with a real VM.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { type Socket, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { HyprError } from '../src/errors.js';
+import { verifyGuest } from '../src/paths.js';
+import { findShimBinary } from '../src/vmm/shim-binary.js';
 import { processStartTicks } from '../src/vmm/shim-processes.js';
 
 const repo = resolve(fileURLToPath(import.meta.url), '../../../..');
@@ -499,5 +503,37 @@ describe('hypr-shim with a fake hypervisor', () => {
     expect(exit).toMatchObject({ exitCode: 255 });
     expect(exit.error).toBe(`${s.dir}/shim.args: channel 'console' is not one of control stdout stderr exec stdin`);
     expect(existsSync(join(s.dir, 'shim.sock'))).toBe(false);
+  });
+});
+
+describe('finding hypr-shim', () => {
+  test('HYPR_SHIM_BINARY first, then the checkout’s shim/out', () => {
+    expect(findShimBinary({ HYPR_SHIM_BINARY: SHIM })).toBe(SHIM);
+    expect(findShimBinary({})).toBe(SHIM);
+    let err: unknown;
+    try {
+      findShimBinary({ HYPR_SHIM_BINARY: join(work, 'no-such-shim') });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(HyprError);
+    expect(err).toMatchObject({ code: 'SHIM_MISSING', message: expect.stringContaining('no-such-shim') });
+  });
+
+  test('a guest package whose manifest lists hypr-shim has it checked', () => {
+    const dir = join(work, 'guest-package');
+    mkdirSync(dir);
+    const files: Record<string, string> = { vmlinux: 'K', kestrel: 'P', 'hypr-shim': 'S' };
+    const manifest = { files: {} as Record<string, { sha256: string; sizeBytes: number }> };
+    for (const [name, text] of Object.entries(files)) {
+      writeFileSync(join(dir, name), text);
+      manifest.files[name] = { sha256: createHash('sha256').update(text).digest('hex'), sizeBytes: text.length };
+    }
+    writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
+    expect(() => verifyGuest(dir, join(dir, 'manifest.json'), '@hypr/guest-linux-x64')).not.toThrow();
+    writeFileSync(join(dir, 'hypr-shim'), 'tampered');
+    expect(() => verifyGuest(dir, join(dir, 'manifest.json'), '@hypr/guest-linux-x64')).toThrow(
+      /hypr-shim does not match @hypr\/guest-linux-x64's manifest/,
+    );
   });
 });
