@@ -9,7 +9,7 @@ import { mkdir } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { type GuestMount, HyprError } from '@hypr/core';
 import { type MountSpec, parseMountFlag, parseTmpfsFlag, parseVolumeFlag, parseVolumesFrom } from '../volumes/index.js';
-import type { ResolvedMount, VolumeManager } from '../volumes/index.js';
+import type { ImageFiles, ResolvedMount, VolumeManager } from '../volumes/index.js';
 
 export interface MountRequest {
   volumes?: string[];
@@ -192,7 +192,7 @@ function kindOf(path: string): 'dir' | 'other' | 'missing' {
  */
 export async function prepareGuestMounts(
   mounts: ResolvedMount[],
-  o: { volumes?: VolumeManager; firstStart: boolean; rootfsDisk: () => Promise<string> },
+  o: { volumes?: VolumeManager; firstStart: boolean; imageFiles: () => Promise<ImageFiles> },
 ): Promise<GuestMount[]> {
   const out: GuestMount[] = [];
   for (const m of mounts) {
@@ -207,7 +207,7 @@ export async function prepareGuestMounts(
           `the volume ${m.name} mounted at ${m.target} is gone`,
           'recreate the container',
         );
-      if (o.firstStart && !m.noCopy) await o.volumes.copyUp(m.name, await o.rootfsDisk(), m.target);
+      if (o.firstStart && !m.noCopy) await o.volumes.copyUp(m.name, await o.imageFiles(), m.target);
     } else if (m.createSource) await mkdir(m.source, { recursive: true });
     out.push({ type: 'share', hostPath: m.source, target: m.target, readOnly: m.readOnly });
   }

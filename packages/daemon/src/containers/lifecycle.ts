@@ -73,9 +73,9 @@ export class ContainerLifecycle {
     const mounts = await prepareGuestMounts(config.mounts ?? [], {
       volumes: this.d.volumes,
       firstStart: !row.startedAt,
-      rootfsDisk: () => disks.get(row.imageDigest),
+      imageFiles: () => disks.filesOf(row.imageDigest),
     });
-    const vm = vmConfigOf(config, dir, await disks.get(row.imageDigest), mounts);
+    const vm = vmConfigOf(config, dir, await disks.rootfsOf(row.imageDigest), mounts);
     const net = await this.d.network?.beforeStart(row.id);
     if (net) Object.assign(vm, net);
     let handle: VmHandle;

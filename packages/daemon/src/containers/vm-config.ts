@@ -1,21 +1,33 @@
 /**
- * The VM a container runs in: its rootfs disk (one per image, cached), its writable layer, and the
+ * The VM a container runs in: its image's read-only disks (one flattened disk per image, or one disk
+ * per layer shared between images with HYPR_LAYER_DISKS=1; cached), its writable layer, and the
  * stored config turned into the runtime's VmConfig.
  */
 import { join } from 'node:path';
-import { type GuestMount, HyprError, type ImageStore, type Logger, type UnpackLimits, getRootfsDisk } from '@hypr/core';
+import {
+  type GuestMount,
+  HyprError,
+  type ImageRootfs,
+  type ImageStore,
+  type Logger,
+  type RootfsSource,
+  type UnpackLimits,
+  getImageRootfs,
+  unpackImage,
+} from '@hypr/core';
+import type { ImageFiles } from '../volumes/index.js';
 import type { VmConfig } from './runtime/runtime.js';
 import type { StoredContainerConfig } from './types.js';
 
 const WRITABLE_DISK_MIB = 1024;
 
 /**
- * The read-only rootfs disk of each image, made once per image even when containers start together.
+ * The read-only disks of each image, made once per image even when containers start together.
  * Usually made already when the image was stored (ImageManager.prepareDisk); else made here, off the
  * event loop.
  */
 export class RootfsDisks {
-  private readonly disks = new Map<string, Promise<string>>();
+  private readonly disks = new Map<string, Promise<ImageRootfs>>();
 
   constructor(
     private readonly images: ImageStore,
@@ -24,19 +36,39 @@ export class RootfsDisks {
     private readonly limits?: Partial<UnpackLimits>,
   ) {}
 
-  get(digest: string): Promise<string> {
+  get(digest: string): Promise<ImageRootfs> {
     let p = this.disks.get(digest);
     if (!p) {
       const image = this.images.getImage(digest);
       if (!image)
         return Promise.reject(new HyprError('IMAGE_NOT_FOUND', `the image ${digest} of this container is gone`));
-      p = getRootfsDisk(this.images, image, { worker: true, limits: this.limits, logger: this.logger }).then(
-        (d) => d.path,
-      );
+      p = getImageRootfs(this.images, image, { worker: true, limits: this.limits, logger: this.logger });
       this.disks.set(digest, p);
       p.catch(() => this.disks.delete(digest));
     }
     return p;
+  }
+
+  /** What the guest boots from: the image's disk, or its layer disks bottom first. */
+  async rootfsOf(digest: string): Promise<RootfsSource> {
+    const { disks, layered } = await this.get(digest);
+    return layered ? { disks: disks.map((d) => d.path), type: 'ext4' } : { disk: disks[0].path, type: 'ext4' };
+  }
+
+  /**
+   * Where a volume's copy-up reads the image's files: the flattened disk (debugfs), or, with layer
+   * disks, the layers themselves, unpacked for that one path with every whiteout honoured.
+   */
+  async filesOf(digest: string): Promise<ImageFiles> {
+    const { disks, layered } = await this.get(digest);
+    if (!layered) return { disk: disks[0].path };
+    return {
+      unpack: async (imagePath, into) => {
+        const image = this.images.getImage(digest);
+        if (!image) throw new HyprError('IMAGE_NOT_FOUND', `the image ${digest} of this container is gone`);
+        await unpackImage(this.images, image, into, { only: imagePath, limits: this.limits, logger: this.logger });
+      },
+    };
   }
 }
 
@@ -44,11 +76,11 @@ export class RootfsDisks {
 export function vmConfigOf(
   config: StoredContainerConfig,
   dir: string,
-  rootfsDisk: string,
+  rootfs: RootfsSource,
   mounts: GuestMount[],
 ): VmConfig {
   return {
-    rootfs: { disk: rootfsDisk, type: 'ext4' },
+    rootfs,
     argv: config.argv,
     env: config.env,
     workdir: config.workdir,

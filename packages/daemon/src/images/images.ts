@@ -10,7 +10,7 @@ import {
   RegistryClient,
   createCredentialResolver,
   formatPlatform,
-  getRootfsDisk,
+  getImageRootfs,
   loadImages,
   parseImageRef,
   parsePlatform,
@@ -63,14 +63,14 @@ export class ImageManager {
   }
 
   /**
-   * Makes the image's read-only root disk now (in a worker thread), so that its first `run` finds
-   * it ready instead of unpacking for seconds. Called when an image is stored: pull, load, build.
-   * A failure is logged, not thrown: the image is stored all the same, and `run` tries again and
+   * Makes the image's read-only root disk (or its layer disks, HYPR_LAYER_DISKS=1) now, in a worker
+   * thread, so that its first `run` finds it ready instead of unpacking for seconds. Called when an
+   * image is stored: pull, load, build. A failure is logged, not thrown: the image is stored all the same, and `run` tries again and
    * reports why it cannot.
    */
   async prepareDisk(image: ImageRecord): Promise<void> {
     try {
-      await getRootfsDisk(this.store, image, {
+      await getImageRootfs(this.store, image, {
         worker: true,
         limits: unpackLimitsOf(this.config),
         logger: this.logger,

@@ -41,6 +41,12 @@ export type ResolvedMount =
     }
   | { type: 'tmpfs'; target: string; options: string; flag: 'tmpfs' | 'mount' };
 
+/**
+ * Where copy-up reads an image's files: its flattened ext4 disk, or a function that unpacks one path
+ * of the image (from its layers) under a directory, at the same path.
+ */
+export type ImageFiles = { disk: string } | { unpack: (imagePath: string, into: string) => Promise<void> };
+
 export class VolumeManager {
   constructor(
     private readonly state: HyprState,
@@ -222,20 +228,27 @@ export class VolumeManager {
   /**
    * docker's copy-up: an empty volume mounted where the image has a directory is first filled with
    * that directory's content (modes, owners and symlinks kept), read from the image's ext4 disk
-   * with debugfs, so no loop mount or root is needed.
+   * with debugfs, so no loop mount or root is needed, or, with layer disks, from its layers.
    */
-  async copyUp(name: string, rootfsDisk: string, imagePath: string): Promise<boolean> {
+  async copyUp(name: string, files: ImageFiles, imagePath: string): Promise<boolean> {
     const data = this.dataPath(name);
     if ((await readdir(data).catch(() => ['?'])).length) return false;
     const tmp = join(this.dir, name, `.copyup-${randomBytes(4).toString('hex')}`);
     await mkdir(tmp, { recursive: true });
     try {
-      await runCommand('debugfs', ['-R', `rdump "${imagePath}" ${tmp}`, rootfsDisk], { packageHint: 'e2fsprogs' });
-      const entries = await readdir(tmp);
-      if (entries.length !== 1) return false; // nothing at that path in the image
-      const src = join(tmp, entries[0]);
-      const st = await lstat(src);
-      if (!st.isDirectory()) return false;
+      let src: string;
+      if ('disk' in files) {
+        await runCommand('debugfs', ['-R', `rdump "${imagePath}" ${tmp}`, files.disk], { packageHint: 'e2fsprogs' });
+        const entries = await readdir(tmp);
+        if (entries.length !== 1) return false; // nothing at that path in the image
+        src = join(tmp, entries[0]);
+      } else {
+        // Only real directories lead there: the unpack follows no symlink of the image out of tmp.
+        await files.unpack(imagePath, tmp);
+        src = join(tmp, imagePath);
+      }
+      const st = await lstat(src).catch(() => undefined);
+      if (!st?.isDirectory()) return false;
       for (const e of await readdir(src)) await rename(join(src, e), join(data, e));
       await chmod(data, st.mode & 0o7777);
       await chown(data, st.uid, st.gid).catch(() => {});
