@@ -101,7 +101,8 @@ export function buildDiskOnce(
     const inWorker = opts.worker === true && diskWorkerAvailable();
     const build = job.layer === undefined ? buildRootfsDisk : buildLayerDisk;
     pending = (inWorker ? buildDiskInWorker(job) : build(job, { logger: opts.logger })).then((d) => {
-      log.debug({ totalMs: Date.now() - started, sizeBytes: d.sizeBytes, inWorker }, 'disk made');
+      const what = job.layer === undefined ? 'rootfs disk made' : 'layer disk made';
+      log.debug({ totalMs: Date.now() - started, sizeBytes: d.sizeBytes, inWorker }, what);
       return d;
     });
     building.set(path, pending);

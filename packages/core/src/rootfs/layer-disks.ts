@@ -9,7 +9,7 @@ import { mkdir, mkdtemp, open, rename, rm, stat, utimes, writeFile } from 'node:
 import { dirname, join } from 'node:path';
 import { HyprError } from '../errors.js';
 import { BlobStore, type ImageRecord, type ImageStore, LayerUnpacker } from '../image/index.js';
-import { type Logger, silentLogger } from '../log.js';
+import type { Logger } from '../log.js';
 import { runCommand } from '../process.js';
 import { type RootfsDisk, type RootfsDiskJob, rootfsDiskPath } from './disk-job.js';
 import { createExt4Image } from './ext4.js';
@@ -124,7 +124,6 @@ export async function buildLayerDisk(
   const index = job.layer ?? 0;
   const layer = job.image.layers[index];
   const path = rootfsDiskPath(job);
-  const log = (opts.logger ?? silentLogger).child({ op: 'layer-disk', layer: layer.digest });
   await mkdir(job.dir, { recursive: true });
   const work = await mkdtemp(join(job.dir, '.build-'));
   try {
@@ -158,7 +157,6 @@ export async function buildLayerDisk(
         await fh.close();
       }
       await rename(tmp, path);
-      log.debug({ sizeBytes, whiteouts: stats.whiteouts }, 'layer disk made');
       return { path, format: 'ext4', key: job.key, sizeBytes, cached: false };
     } finally {
       await rm(tmp, { force: true });
