@@ -10,8 +10,13 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { QemuAdapter, detectAccelerator, encodeJob, guestArtifacts, runVm } from '../packages/core/src/index.js';
-import { writeCpio } from '../packages/core/src/rootfs/initramfs.js';
+import {
+  DEFAULT_CPUS,
+  DEFAULT_MEMORY_MIB,
+  detectAccelerator,
+  guestArtifacts,
+  runVm,
+} from '../packages/core/src/index.js';
 import { hypr, hyprOk, startDaemon, startE2eEnv } from '../test/e2e/helpers.js';
 import { median, rawQemuTrue } from './lib.js';
 import { recordSection } from './record.js';
@@ -31,9 +36,11 @@ try {
   const rootfsDir = join(d.home, 'images', 'rootfs');
   const disk = join(rootfsDir, readdirSync(rootfsDir).find((f) => f.endsWith('.ext4')) ?? '');
 
-  // The raw hypervisor: same kernel, same disk, a prebuilt initramfs, channels to /dev/null.
+  // The raw hypervisor: same kernel, same disk, the same VM size as hyprd gives a container (its
+  // defaults), a prebuilt initramfs, channels to /dev/null.
   const work = mkdtempSync(join(tmpdir(), 'hypr-bench-'));
-  const raw = rawQemuTrue({ kernel, kestrel, accel: accel.accel, work, root: { disk } });
+  const size = { cpus: DEFAULT_CPUS, memoryMiB: DEFAULT_MEMORY_MIB };
+  const raw = rawQemuTrue({ kernel, kestrel, accel: accel.accel, work, root: { disk }, ...size });
 
   const rawTimes: number[] = [];
   const coreTimes: number[] = [];
@@ -43,7 +50,7 @@ try {
     execFileSync(raw.binary, raw.args, { stdio: 'ignore' });
     rawTimes.push(performance.now() - t);
     t = performance.now();
-    const r = await runVm({ rootfs: { disk, type: 'ext4' }, argv: ['true'], env: ['PATH=/bin'], accel });
+    const r = await runVm({ rootfs: { disk, type: 'ext4' }, argv: ['true'], env: ['PATH=/bin'], accel, ...size });
     coreTimes.push(performance.now() - t);
     if (r.exitCode !== 0) throw new Error(`runVm exited ${r.exitCode}`);
     t = performance.now();
@@ -102,7 +109,7 @@ try {
     `hypr ps (empty)                   ${ms(median(psTimes))}     ${ms(median(nodeTimes))} (node -e 0)            ${(median(psTimes) / median(nodeTimes)).toFixed(2)}×   ${ms(median(psTimes) - median(nodeTimes))}`,
   ].join('\n');
   const memory = [
-    `idle containers (sleep 600, 256 MiB VMs): ${idle}`,
+    `idle containers (sleep 600, ${DEFAULT_MEMORY_MIB} MiB, ${DEFAULT_CPUS} vCPU VMs, hyprd's default): ${idle}`,
     `hypervisor RSS per container: ${mib(vmBytes / idle)}`,
     `shim RSS per container: ${mib(shimBytes / idle)}`,
     `daemon RSS growth per container: ${mib(daemonGrowth / idle)}`,

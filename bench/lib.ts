@@ -38,6 +38,9 @@ export function rawQemuTrue(opts: {
   accel: Accelerator;
   work: string;
   root: { dir: string } | { disk: string };
+  /** The VM's size (default 1 vCPU, 256 MiB); give hyprd's defaults to compare with `hypr run`. */
+  cpus?: number;
+  memoryMiB?: number;
 }): VmmCommand {
   const initrd = join(opts.work, 'initrd.cpio');
   const job =
@@ -58,8 +61,8 @@ export function rawQemuTrue(opts: {
       kernelPath: opts.kernel,
       initrdPath: initrd,
       cmdline: 'console=ttyS0 reboot=t panic=-1 quiet',
-      cpus: 1,
-      memoryMiB: 256,
+      cpus: opts.cpus ?? 1,
+      memoryMiB: opts.memoryMiB ?? 256,
       disks: 'disk' in opts.root ? [{ path: opts.root.disk, readOnly: true }] : [],
       shares: 'dir' in opts.root ? [{ tag: 'rootfs', hostPath: opts.root.dir, readOnly: true }] : [],
       nics: [],

@@ -1,5 +1,5 @@
-import { execFileSync } from 'node:child_process';
 import { HyprError } from '../errors.js';
+import { findExecutable } from '../process.js';
 import type { VmmAdapter, VmmName } from './adapter.js';
 import { CloudHypervisorAdapter } from './cloud-hypervisor.js';
 import { type GuestArch, hostGuestArch } from './platform.js';
@@ -7,13 +7,9 @@ import { QemuAdapter } from './qemu.js';
 import type { Accelerator } from './spec.js';
 import { VfkitAdapter } from './vfkit.js';
 
+/** On PATH, found without running anything (this runs on every container start). */
 function onPath(binary: string): boolean {
-  try {
-    execFileSync('sh', ['-c', 'command -v "$0"', binary], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
+  return findExecutable(binary) !== undefined;
 }
 
 const VMM_NAMES: readonly VmmName[] = ['qemu', 'cloud-hypervisor', 'vfkit'];

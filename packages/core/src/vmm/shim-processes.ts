@@ -99,8 +99,9 @@ export async function endShimProcesses(
   const find = () => findShimProcesses(dir, opts.recorded);
   let pids = find();
   const graceEnd = Date.now() + (opts.graceMs ?? 0);
-  while (pids.length && Date.now() < graceEnd) {
-    await sleep(50);
+  // A shim ends a moment after its exit frame: look again soon, then less often.
+  for (let i = 0; pids.length && Date.now() < graceEnd; i++) {
+    await sleep(i < 20 ? 10 : 50);
     pids = find();
   }
   const killed = new Set<number>();
