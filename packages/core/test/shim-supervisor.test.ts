@@ -273,6 +273,7 @@ describe('hypr-shim with a fake hypervisor', () => {
     const c = await Client.connect(s.dir);
     await c.waitFrame((f) => f.type === 'U', 'U');
     c.send('t', 0, 'TERM 300');
+    c.sock.end(); // half-closed: it still hears the exit
     const x = await c.waitFrame((f) => f.type === 'X', 'X');
     expect(seen(s.dir)).toContain('control STOP TERM 300');
     expect(JSON.parse(x.payload.toString())).toMatchObject({ exitCode: 137 });
@@ -458,6 +459,34 @@ describe('hypr-shim with a fake hypervisor', () => {
     const logged = logEntries(s.dir);
     expect(logged.length).toBe(lines);
     expect(logged.at(-1)?.log.slice(0, 8)).toBe(String(lines - 1).padStart(8, '0'));
+  });
+
+  test('a channel to the guest that does not drain stops the shim reading its clients', async () => {
+    const total = 8 << 20;
+    const go = join(work, 'flow-in-go');
+    const s = await startShim('flow-in', [
+      STARTED(1),
+      { pause: 'stdin' },
+      { until: 'file', path: go },
+      { resume: 'stdin' },
+      { until: 'stdin-bytes', n: total },
+      EXIT(0),
+      { exit: 0 },
+    ]);
+    const c = await Client.connect(s.dir);
+    await c.waitFrame((f) => f.type === 'U', 'U');
+    const chunk = Buffer.alloc(60_000, 'y');
+    for (let sent = 0; sent < total; sent += chunk.length) c.send('i', 0, chunk.subarray(0, total - sent));
+    // Watched for 3 s: a shim without flow control would read all 8 MiB into itself in far less.
+    let maxRss = 0;
+    for (const end = Date.now() + 3000; Date.now() < end; ) {
+      maxRss = Math.max(maxRss, rssKiB(s.proc.pid!));
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(maxRss).toBeLessThan(4096);
+    writeFileSync(go, '');
+    expect(await s.exited).toBe(0);
+    expect(seen(s.dir)).toContain(`stdin-bytes ${total}`);
   });
 
   test('helpers start first; the hypervisor waits for their paths; they end after it', async () => {

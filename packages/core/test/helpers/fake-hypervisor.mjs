@@ -4,7 +4,8 @@
 // lines, stdin, exec frames) goes to DIR/fake-seen.log, one line each, for the test to read.
 //
 // Steps, run in order: {out: CHANNEL, text | hex, repeat?} · {until: 'control', line} (a control
-// line that starts with it) · {until: 'stdin', text} · {until: 'stdin-eof'} · {exec: true} (answer
+// line that starts with it) · {until: 'stdin', text} · {until: 'stdin-eof'} · {until: 'stdin-bytes',
+// n} · {until: 'file', path} · {pause | resume: CHANNEL} (stop reading it) · {exec: true} (answer
 // exec frames: echo, cat, sleep, fail) · {exists: PATH} (noted) · {console: TEXT} (append to K) · {say: TEXT} (own stderr,
 // hence H) · {wait: MS} · {big: CHANNEL, lines, width} · {exit: CODE} · {kill: SIGNAL} · {hang: true}
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
@@ -62,9 +63,13 @@ sockets.control?.on('data', (b) => {
   }
   wake();
 });
+let stdinBytes = 0;
 sockets.stdin?.on('data', (b) => {
-  stdinText += b.toString('utf8');
-  seen(`stdin ${b.toString('hex')}`);
+  stdinBytes += b.length;
+  if (stdinBytes <= 4096) {
+    stdinText += b.toString('utf8');
+    seen(`stdin ${b.toString('hex')}`);
+  }
   wake();
 });
 sockets.stdin?.on('end', () => {
@@ -142,6 +147,15 @@ for (const step of steps) {
     await until(() => stdinText.includes(step.text));
   } else if (step.until === 'stdin-eof') {
     await until(() => stdinEnded);
+  } else if (step.until === 'stdin-bytes') {
+    await until(() => stdinBytes >= step.n);
+    seen(`stdin-bytes ${stdinBytes}`);
+  } else if (step.until === 'file') {
+    while (!existsSync(step.path)) await new Promise((r) => setTimeout(r, 20));
+  } else if (step.pause) {
+    sockets[step.pause].pause();
+  } else if (step.resume) {
+    sockets[step.resume].resume();
   } else if (step.exec) {
     serveExec();
   } else if (step.exists) {
