@@ -379,6 +379,9 @@ static void tick(void)
 		if (S.vm_exited) {
 			S.phase = P_DRAIN;
 			S.drain_deadline = now_ms() + DRAIN_MS;
+			/* A hypervisor that connected, wrote and ended at once may still wait in a backlog. */
+			for (int i = 0; i < CH_COUNT; i++)
+				channel_accept(&S.ch[i]);
 		} else if (S.stop_deadline && now_ms() >= S.stop_deadline) {
 			note("the stop's grace + %d s passed: SIGKILL to the hypervisor", STOP_KILL_EXTRA_MS / 1000);
 			kill(S.vm_pid, SIGKILL);

@@ -150,6 +150,7 @@ const char *signal_name(int sig);
 int listen_unix(const char *path, int backlog, char *err, size_t errlen);
 struct pollfd *serve_poll(int *nfds, int drain);
 void serve_events(struct pollfd *fds, int nfds);
+void channel_accept(struct channel *c);
 void request_stop(const char *signal, long grace_ms);
 void clients_finish(const char *exit_json, size_t len);
 int outputs_ended(void);

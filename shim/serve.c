@@ -417,6 +417,17 @@ static void channel_write(struct channel *c)
 	}
 }
 
+/* The hypervisor connects once to each channel. */
+void channel_accept(struct channel *c)
+{
+	int fd = c->lfd >= 0 ? accept4(c->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC) : -1;
+	if (fd < 0)
+		return;
+	close(c->lfd);
+	c->lfd = -1;
+	c->fd = fd;
+}
+
 static void add(int fd, short events, enum kind kind, int index, int *n)
 {
 	if (*n >= pmax) {
@@ -498,17 +509,9 @@ void serve_events(struct pollfd *fds, int nfds)
 		case K_SOCK:
 			client_accept();
 			break;
-		case K_LISTEN: {
-			struct channel *c = &S.ch[i];
-			int fd = accept4(c->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-			if (fd >= 0) {
-				/* The hypervisor connects once. */
-				close(c->lfd);
-				c->lfd = -1;
-				c->fd = fd;
-			}
+		case K_LISTEN:
+			channel_accept(&S.ch[i]);
 			break;
-		}
 		case K_CHANNEL: {
 			struct channel *c = &S.ch[i];
 			if (re & POLLOUT)
