@@ -1,14 +1,15 @@
 import { connect } from 'node:net';
-import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { type Client, createClient } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
+import { type HyprClientOptions, resolveSocketPath } from './client-socket.js';
 import { ContainerService } from './gen/hypr/v1/containers_pb.js';
 import { ImageService } from './gen/hypr/v1/images_pb.js';
 import { NetworkService } from './gen/hypr/v1/networks_pb.js';
 import { StackService } from './gen/hypr/v1/stacks_pb.js';
 import { SystemService } from './gen/hypr/v1/system_pb.js';
 import { VolumeService } from './gen/hypr/v1/volumes_pb.js';
+
+export * from './client-socket.js';
 
 /** The services of hyprd, over one connection. */
 export interface HyprClient {
@@ -19,37 +20,6 @@ export interface HyprClient {
   readonly system: Client<typeof SystemService>;
   readonly stacks: Client<typeof StackService>;
   readonly volumes: Client<typeof VolumeService>;
-}
-
-export interface HyprClientOptions {
-  /** `unix:///path/hyprd.sock` or a bare path; default HYPR_HOST, then the platform default. */
-  host?: string;
-  env?: NodeJS.ProcessEnv;
-}
-
-/**
- * The socket hyprd listens on by default, as core's resolvePaths places it: /run/hypr as root,
- * else $XDG_RUNTIME_DIR/hypr, else <HYPR_HOME or ~/.local/share/hypr>/hypr.
- */
-export function defaultSocketPath(env: NodeJS.ProcessEnv = process.env, isRoot = process.getuid?.() === 0): string {
-  if (isRoot) return '/run/hypr/hyprd.sock';
-  const data = resolve(env.HYPR_HOME ?? join(env.XDG_DATA_HOME ?? join(homedir(), '.local/share'), 'hypr'));
-  return join(env.XDG_RUNTIME_DIR ?? data, 'hypr', 'hyprd.sock');
-}
-
-/** Parses a HYPR_HOST value: `unix:///path`, `unix:path` or a plain path. */
-export function parseHost(host: string): string {
-  if (host.startsWith('unix://')) return host.slice('unix://'.length);
-  if (host.startsWith('unix:')) return host.slice('unix:'.length);
-  if (host.includes('://')) throw new Error(`unsupported host ${host}: only unix:///path sockets are served`);
-  return host;
-}
-
-/** Where the client connects: the option, else HYPR_HOST, else the default socket. */
-export function resolveSocketPath(opts: HyprClientOptions = {}): string {
-  const env = opts.env ?? process.env;
-  const host = opts.host ?? env.HYPR_HOST;
-  return host ? parseHost(host) : defaultSocketPath(env);
 }
 
 /** A client for hyprd on its Unix socket (gRPC over HTTP/2). */
