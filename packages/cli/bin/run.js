@@ -4,8 +4,9 @@
 // hypr: docker's global -H/--host goes before the command (`hypr -H unix:///x.sock ps`); oclif
 // only knows per-command flags, so take it (and --help/-v aliases docker has) off argv here.
 //
-// The packed @hypr/cli (and the single executable) carry dist/hypr.mjs, this file and every command
-// bundled into one module (scripts/bundle.mjs): when it is there, this file only imports it.
+// `pnpm build` writes dist/bundle/ (this file, oclif and a chunk per command, scripts/bundle.mjs); the
+// packed @hypr/cli and the single executable also carry dist/hypr.mjs, all of it in one module. When a
+// current bundle is there, this file only imports it.
 import { readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -17,13 +18,12 @@ if (versionOnly(process.argv.slice(2))) {
   process.exit(0);
 }
 
-const bundled = globalThis.__hyprCliBundled === true;
-const bundle = new URL('../dist/hypr.mjs', import.meta.url);
-if (!bundled && bundleIsCurrent()) {
-  await import(bundle.href);
+// Inside a bundle, scripts/bundle.mjs sets this to the bundle's entry, relative to the package.
+const bundled = globalThis.__hyprCliBundled;
+const entry = bundled ? undefined : currentBundle();
+if (entry) {
+  await import(entry.href);
 } else {
-  const { execute } = await import('@oclif/core');
-  const { hoistComposeGlobals } = await import('../dist/compose-argv.js');
   const argv = process.argv.slice(2);
   while (argv.length) {
     const a = argv[0];
@@ -38,24 +38,48 @@ if (!bundled && bundleIsCurrent()) {
       break;
     } else break;
   }
-  execute({ args: hoistComposeGlobals(argv), dir: import.meta.url, loadOptions: bundled ? bundleConfig() : undefined });
-}
-
-/** The bundle is there and no build came after it (a `pnpm pack` cut short leaves one behind in a checkout). */
-function bundleIsCurrent() {
-  try {
-    const manifest = statSync(new URL('../oclif.manifest.json', import.meta.url), { throwIfNoEntry: false });
-    return statSync(bundle).mtimeMs >= (manifest?.mtimeMs ?? 0);
-  } catch {
-    return false;
+  // `hypr ps` with its common flags is answered without oclif (src/fast-ps.ts); else, or if it fails, oclif runs.
+  if (!(argv[0] === 'ps' && (await (await import('../dist/fast-ps.js')).fastPs(argv.slice(1))))) {
+    // oclif is CommonJS: in a split bundle its chunk has only a default export
+    const oclif = await import('@oclif/core');
+    const { execute } = oclif.default ?? oclif;
+    const { hoistComposeGlobals } = await import('../dist/compose-argv.js');
+    const loadOptions = bundled ? bundleConfig(bundled) : undefined;
+    execute({ args: hoistComposeGlobals(argv), dir: import.meta.url, loadOptions });
   }
 }
 
+/**
+ * The bundle to run, if it is current: dist/bundle/hypr.mjs (written by `pnpm build`, a chunk per command)
+ * while no file in its inputs.json is newer (this file, the manifest, one file of each tsc output tree it
+ * took modules from: this package's, @hypr/api's, @hypr/core's; the pnpm lock), else dist/hypr.mjs (the
+ * packed package's single module) when no build came after it. A stale bundle is never run: the modules
+ * under dist/ are, as tsc wrote them.
+ */
+function currentBundle() {
+  const split = new URL('../dist/bundle/hypr.mjs', import.meta.url);
+  try {
+    const made = statSync(split).mtimeMs;
+    const inputs = JSON.parse(readFileSync(new URL('../dist/bundle/inputs.json', import.meta.url), 'utf8'));
+    const root = new URL('../', import.meta.url);
+    if (inputs.every((f) => !(statSync(new URL(f, root), { throwIfNoEntry: false })?.mtimeMs > made))) return split;
+  } catch {
+    /* no split bundle */
+  }
+  const single = new URL('../dist/hypr.mjs', import.meta.url);
+  try {
+    const manifest = statSync(new URL('../oclif.manifest.json', import.meta.url), { throwIfNoEntry: false });
+    if (statSync(single).mtimeMs >= (manifest?.mtimeMs ?? 0)) return single;
+  } catch {
+    /* no bundle at all: the modules */
+  }
+  return undefined;
+}
+
 /** In the bundle, oclif takes its commands and hook from the bundle's exports instead of dist/. */
-function bundleConfig() {
+function bundleConfig(target) {
   const root = fileURLToPath(new URL('..', import.meta.url));
   const pjson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
-  const target = './dist/hypr.mjs';
   pjson.oclif = {
     ...pjson.oclif,
     commands: { strategy: 'explicit', target, identifier: 'COMMANDS' },

@@ -6,7 +6,7 @@
 // embeds it in the single executable. Starting one 1.4 MB module is cheaper than resolving and
 // compiling a few hundred small ones (docs/benchmarks.md, "CLI start-up").
 // Usage: node scripts/bundle.mjs [OUTFILE]   (default dist/hypr.mjs; run after tsc and manifest.js)
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -32,10 +32,9 @@ function virtual(name, contents) {
  * (`new URL('../../package.json', import.meta.url)` in dist/commands/version.js still finds the
  * package.json), computed from where the bundle sits.
  */
-function ownUrls() {
-  // The bundle always sits in the package's dist/ (here, in the packed tarball, in the single
-  // executable's tree), so the package root is one level up from it.
-  const up = '..';
+function ownUrls(up) {
+  // `up` leads from the bundle's files to the package root: `..` from dist/hypr.mjs (here, in the packed
+  // tarball, in the single executable's tree), `../..` from dist/bundle/*.mjs.
   return {
     name: 'hypr-own-urls',
     setup(b) {
@@ -51,50 +50,149 @@ function ownUrls() {
   };
 }
 
-/** Writes the bundle to OUTFILE, which must be `<a copy of this package>/dist/<name>.mjs`. */
-export async function bundleCli(outfile = join(pkg, 'dist/hypr.mjs')) {
-  const { build } = await import('esbuild');
+/** The command map: `COMMANDS` for oclif's explicit strategy, each command imported (`lazy`: on first use). */
+function commandsModule(lazy) {
   const manifest = JSON.parse(readFileSync(join(pkg, 'oclif.manifest.json'), 'utf8'));
   const ids = Object.keys(manifest.commands).sort();
-  const commands = [
-    ...ids.map((id, i) => `import C${i} from './${manifest.commands[id].relativePath.join('/')}';`),
-    "export { default as commandNotFound } from './dist/hooks/command-not-found.js';",
-    `export const COMMANDS = { ${ids.map((id, i) => `${JSON.stringify(id)}: C${i}`).join(', ')} };`,
-  ].join('\n');
-  await build({
-    stdin: {
+  const file = (id) => `./${manifest.commands[id].relativePath.join('/')}`;
+  const hook = './dist/hooks/command-not-found.js';
+  if (!lazy)
+    return {
+      ids,
       contents: [
-        "import 'hypr-bundled';",
-        "export { COMMANDS, commandNotFound } from 'hypr-commands';",
-        "import './bin/run.js';",
+        ...ids.map((id, i) => `import C${i} from '${file(id)}';`),
+        `export { default as commandNotFound } from '${hook}';`,
+        `export const COMMANDS = { ${ids.map((id, i) => `${JSON.stringify(id)}: C${i}`).join(', ')} };`,
       ].join('\n'),
-      resolveDir: pkg,
-      loader: 'js',
-    },
+    };
+  // oclif takes a command from the map only to call its static run(argv, config) (after setting id and
+  // plugin on it): a stand-in that imports the real class then, so `hypr ps` compiles only ps's chunk.
+  return {
+    ids,
+    contents: [
+      'function lazy(load) {',
+      '  const stub = { async run(argv, config) {',
+      '    const C = (await load()).default;',
+      '    C.id = stub.id; C.plugin = stub.plugin;',
+      '    return C.run(argv, config);',
+      '  } };',
+      '  return stub;',
+      '}',
+      `export async function commandNotFound(opts) { return (await import('${hook}')).default.call(this, opts); }`,
+      `export const COMMANDS = { ${ids.map((id) => `${JSON.stringify(id)}: lazy(() => import('${file(id)}'))`).join(', ')} };`,
+    ].join('\n'),
+  };
+}
+
+/** esbuild options both bundles share: ESM for node 20, `require` available, this package's own URLs. */
+function commonOptions(contents, lazy) {
+  return {
     bundle: true,
     platform: 'node',
     format: 'esm',
     target: 'node20',
-    outfile: resolve(outfile),
     // oclif reads a tsconfig.json with typescript only in a development tree: 9 MB left out.
     external: ['typescript', 'ts-node'],
     banner: {
       js: "import { createRequire as __hyprCR } from 'node:module'; const require = __hyprCR(import.meta.url);",
     },
     plugins: [
-      virtual('hypr-bundled', 'globalThis.__hyprCliBundled = true;'),
-      virtual('hypr-commands', commands),
-      ownUrls(),
+      virtual(
+        'hypr-entry',
+        [
+          "import 'hypr-bundled';",
+          "export { COMMANDS, commandNotFound } from 'hypr-commands';",
+          "import './bin/run.js';",
+        ].join('\n'),
+      ),
+      virtual(
+        'hypr-bundled',
+        `globalThis.__hyprCliBundled = ${JSON.stringify(lazy ? './dist/bundle/hypr.mjs' : './dist/hypr.mjs')};`,
+      ),
+      virtual('hypr-commands', contents),
+      ownUrls(lazy ? '../..' : '..'),
+      apiSocketForFastPaths(),
     ],
     logLevel: 'warning',
     legalComments: 'none',
     minifySyntax: true,
     minifyWhitespace: true,
-  });
+  };
+}
+
+/**
+ * The fast paths (dist/fast-*.js) take from @hypr/api only the socket's place: resolved to its own
+ * module, client-socket.js. Through the package's index, esbuild would put them in the chunk of every
+ * service's descriptors and the Connect client, all of which `hypr ps` would then load (the package
+ * has no subpath export for it; importing a name client-socket.js lacks fails the build).
+ */
+function apiSocketForFastPaths() {
+  return {
+    name: 'hypr-api-socket',
+    setup(b) {
+      b.onResolve({ filter: /^@hypr\/api$/ }, (args) =>
+        /[\\/]dist[\\/]fast-[^\\/]+\.js$/.test(args.importer)
+          ? { path: resolve(pkg, '../api/dist/client-socket.js') }
+          : undefined,
+      );
+    },
+  };
+}
+
+/** Writes the bundle to OUTFILE, which must be `<a copy of this package>/dist/<name>.mjs`: one module (the single executable). */
+export async function bundleCli(outfile = join(pkg, 'dist/hypr.mjs')) {
+  const { build } = await import('esbuild');
+  const { ids, contents } = commandsModule(false);
+  await build({ ...commonOptions(contents, false), entryPoints: ['hypr-entry'], outfile: resolve(outfile) });
   return { outfile: resolve(outfile), commands: ids.length };
 }
 
+/**
+ * Writes OUTDIR (`<a copy of this package>/dist/bundle`): hypr.mjs, the entry (bin/run.js and oclif), a chunk
+ * per command loaded when that command runs, the chunks they share, and inputs.json (files of this checkout,
+ * relative to the package, that a build rewrites: bin/run.js uses the bundle only while none is newer).
+ */
+export async function bundleCliSplit(outdir = join(pkg, 'dist/bundle')) {
+  const { build } = await import('esbuild');
+  const { ids, contents } = commandsModule(true);
+  rmSync(outdir, { recursive: true, force: true });
+  const { metafile } = await build({
+    ...commonOptions(contents, true),
+    entryPoints: { hypr: 'hypr-entry' },
+    outdir: resolve(outdir),
+    splitting: true,
+    chunkNames: '[name]-[hash]',
+    outExtension: { '.js': '.mjs' },
+    metafile: true,
+  });
+  // tsc rewrites every file of its output tree on each build: one file per tree the bundle took modules
+  // from stands for all of them (a stat costs ~0.2 ms here, every input would cost 50 ms per command).
+  const trees = new Map();
+  for (const input of Object.keys(metafile.inputs)) {
+    const rel = relative(pkg, resolve(input)).split(sep).join('/');
+    const tree = rel.match(/^(?:\.\.\/[^/]+\/)?dist\//)?.[0];
+    if (tree && !trees.has(tree)) trees.set(tree, rel);
+  }
+  // bin/run.js is in the bundle too; oclif reads the manifest; a pnpm install rewrites its lock file.
+  const lock = resolve(pkg, '../../node_modules/.pnpm/lock.yaml');
+  const watched = [
+    'bin/run.js',
+    'oclif.manifest.json',
+    ...trees.values(),
+    ...(existsSync(lock) ? [relative(pkg, lock)] : []),
+  ];
+  writeFileSync(join(outdir, 'inputs.json'), `${JSON.stringify(watched)}\n`);
+  return { outdir: resolve(outdir), commands: ids.length, watched, chunks: Object.keys(metafile.outputs).length };
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { outfile, commands } = await bundleCli(process.argv[2]);
-  console.log(`bundle: ${relative(process.cwd(), outfile)} (${commands} commands)`);
+  if (process.argv[2] === '--split') {
+    const { outdir, commands, chunks, watched } = await bundleCliSplit(process.argv[3]);
+    console.log(
+      `bundle: ${relative(process.cwd(), outdir)} (${commands} commands, ${chunks} files; used while none is newer: ${watched.join(' ')})`,
+    );
+  } else {
+    const { outfile, commands } = await bundleCli(process.argv[2]);
+    console.log(`bundle: ${relative(process.cwd(), outfile)} (${commands} commands)`);
+  }
 }

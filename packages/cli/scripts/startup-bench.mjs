@@ -1,52 +1,81 @@
 #!/usr/bin/env node
-// CLI start-up, bundled against unbundled (docs/benchmarks.md, "CLI start-up"): copies the built
-// package twice into a temp dir (node_modules linked to the workspace's), one copy with
-// dist/hypr.mjs (scripts/bundle.mjs), and times `hypr --version` and `hypr ps` in each beside
-// `node -e 0`, interleaved, median of N runs. No daemon: HYPR_HOST points at a socket nobody
-// listens on, so both commands fail fast after the CLI has started (what is measured is start-up).
+// CLI start-up (docs/benchmarks.md, "CLI start-up"): copies the built package (timestamps kept,
+// node_modules linked to the workspace's) three times into a temp dir: without a bundle (the modules
+// tsc wrote), with dist/hypr.mjs (one module, what the single executable runs) and with dist/bundle/
+// (a chunk per command, what `pnpm build` writes), and times `hypr --version`, `hypr ps` and
+// `hypr run --rm IMAGE true` in each beside `node -e 0`, interleaved, median of N runs. `ps` asks a
+// real hyprd (packages/daemon, started on a temp socket and home, no containers: the list is empty);
+// `run` gets a socket nobody listens on, so it fails at its first RPC (what is measured is the
+// start-up up to that call, and the error message).
 // Usage: node scripts/startup-bench.mjs [N=15]
-import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bundleCli } from './bundle.mjs';
+import { bundleCli, bundleCliSplit } from './bundle.mjs';
 
 const pkg = join(dirname(fileURLToPath(import.meta.url)), '..');
 const runs = Number(process.argv[2] ?? 15);
 const tmp = mkdtempSync(join(tmpdir(), 'hypr-startup-'));
+let daemon;
 try {
+  mkdirSync(join(tmp, 'home'));
+  writeFileSync(join(tmp, 'home/daemon.json'), JSON.stringify({ bridge: 'none' }));
+  const socket = join(tmp, 'hyprd.sock');
+  daemon = spawn(process.execPath, [join(pkg, '../daemon/bin/hyprd.js'), '-H', `unix://${socket}`], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, HYPR_HOME: join(tmp, 'home') },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let log = '';
+  daemon.stderr.on('data', (b) => {
+    log += b;
+  });
   const copy = (name) => {
     const dir = join(tmp, name);
     for (const f of ['bin', 'dist', 'package.json', 'oclif.manifest.json'])
-      cpSync(join(pkg, f), join(dir, f), { recursive: true });
+      cpSync(join(pkg, f), join(dir, f), { recursive: true, preserveTimestamps: true });
+    rmSync(join(dir, 'dist/bundle'), { recursive: true, force: true });
+    rmSync(join(dir, 'dist/hypr.mjs'), { force: true });
     symlinkSync(join(pkg, 'node_modules'), join(dir, 'node_modules'));
     return join(dir, 'bin/run.js');
   };
-  const plain = copy('plain');
-  const bundled = copy('bundled');
-  await bundleCli(join(tmp, 'bundled/dist/hypr.mjs'));
-  const cases = {
-    'node -e 0': ['-e', '0'],
-    'hypr --version (modules)': [plain, '--version'],
-    'hypr --version (bundle)': [bundled, '--version'],
-    'hypr ps (modules)': [plain, 'ps'],
-    'hypr ps (bundle)': [bundled, 'ps'],
+  const kinds = { modules: copy('modules'), single: copy('single'), split: copy('split') };
+  await bundleCli(join(tmp, 'single/dist/hypr.mjs'));
+  await bundleCliSplit(join(tmp, 'split/dist/bundle'));
+  if (!existsSync(join(tmp, 'split/dist/bundle/hypr.mjs'))) throw new Error('no split bundle');
+  const nobody = `unix://${join(tmp, 'nobody.sock')}`;
+  const commands = {
+    '--version': [nobody, '--version'],
+    ps: [`unix://${socket}`, 'ps'],
+    'run --rm': [nobody, 'run', '--rm', 'bench/none:1', 'true'],
   };
-  const env = { ...process.env, HYPR_HOST: `unix://${join(tmp, 'nobody.sock')}` };
+  const cases = { 'node -e 0': [undefined, '-e', '0'] };
+  for (const [label, [host, ...args]] of Object.entries(commands))
+    for (const [kind, bin] of Object.entries(kinds)) cases[`hypr ${label} (${kind})`] = [host, bin, ...args];
+  for (let i = 0; !existsSync(socket); i++) {
+    if (i > 600 || daemon.exitCode !== null) throw new Error(`hyprd did not start: ${log}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
   const times = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
-  for (let i = 0; i < runs; i++)
-    for (const [name, args] of Object.entries(cases)) {
+  const load = [];
+  for (let i = 0; i < runs; i++) {
+    load.push(loadavg()[0]);
+    for (const [name, [host, ...args]] of Object.entries(cases)) {
       const start = process.hrtime.bigint();
-      spawnSync(process.execPath, args, { stdio: 'ignore', env });
+      const r = spawnSync(process.execPath, args, { stdio: 'ignore', env: { ...process.env, HYPR_HOST: host } });
+      if (host && !host.endsWith('nobody.sock') && r.status !== 0) throw new Error(`${name} failed`);
       times[name].push(Number(process.hrtime.bigint() - start) / 1e6);
     }
-  const median = (a) => a.sort((x, y) => x - y)[a.length >> 1];
+  }
+  const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
   const base = median(times['node -e 0']);
-  console.log(`case                        median    × node -e 0   (${runs} interleaved runs)`);
+  console.log(`case                          median    × node -e 0   (${runs} interleaved runs)`);
   for (const [name, t] of Object.entries(times))
-    console.log(`${name.padEnd(28)}${`${median(t).toFixed(0)} ms`.padStart(8)}    ${(median(t) / base).toFixed(2)}×`);
-  console.log(`Node ${process.version}, ${cpus().length} × ${cpus()[0].model}, load ${loadavg()[0].toFixed(1)}`);
+    console.log(`${name.padEnd(30)}${`${median(t).toFixed(0)} ms`.padStart(8)}    ${(median(t) / base).toFixed(2)}×`);
+  const [lo, hi] = [Math.min(...load), Math.max(...load)].map((x) => x.toFixed(1));
+  console.log(`Node ${process.version}, ${cpus().length} × ${cpus()[0].model}, load average ${lo}–${hi}`);
 } finally {
+  daemon?.kill('SIGTERM');
   rmSync(tmp, { recursive: true, force: true });
 }

@@ -1,49 +1,8 @@
 import type { ContainerSummary } from '@hypr/api';
-import { goTime, humanDuration, humanSize } from '@hypr/api/units';
 import { Flags } from '@oclif/core';
-import { renderColumns } from '../format/table.js';
 import { formatRows } from '../format/template.js';
 import { HyprCommand } from '../hypr-command.js';
-
-const TITLES: Record<string, string> = {
-  ID: 'CONTAINER ID',
-  Image: 'IMAGE',
-  Command: 'COMMAND',
-  CreatedAt: 'CREATED AT',
-  RunningFor: 'CREATED',
-  Ports: 'PORTS',
-  State: 'STATE',
-  Status: 'STATUS',
-  Size: 'SIZE',
-  Names: 'NAMES',
-  Labels: 'LABELS',
-  Mounts: 'MOUNTS',
-  Networks: 'NETWORKS',
-};
-
-/** One row as docker's formatter sees it: the fields `--format` templates use. */
-export function psRow(c: ContainerSummary, noTrunc: boolean, now = Date.now()) {
-  const command = `"${c.command}"`;
-  const labels = Object.entries(c.labels)
-    .map(([k, v]) => `${k}=${v}`)
-    .join(',');
-  return {
-    ID: noTrunc ? c.id : c.id.slice(0, 12),
-    Image: c.image,
-    Command: noTrunc || command.length <= 22 ? command : `${command.slice(0, 20)}…"`,
-    CreatedAt: goTime(Number(c.createdAt)),
-    RunningFor: `${humanDuration(now - Number(c.createdAt))} ago`,
-    Ports: c.ports.join(', '),
-    State: c.state,
-    Status: c.status,
-    Size: humanSize(Number(c.sizeBytes)),
-    Names: c.name,
-    Labels: labels,
-    Mounts: '',
-    Networks: c.networks.join(','),
-    Label: (k: string) => c.labels[k] ?? '',
-  };
-}
+import { PS_TITLES, psIds, psRow, psTable } from '../ps-table.js';
 
 export default class Ps extends HyprCommand {
   static override summary = 'List containers';
@@ -85,23 +44,16 @@ export default class Ps extends HyprCommand {
     if (this.jsonEnabled()) return containers;
     const noTrunc = flags['no-trunc'];
     if (flags.quiet) {
-      for (const c of containers) this.out(noTrunc ? c.id : c.id.slice(0, 12));
+      if (containers.length) this.out(psIds(containers, noTrunc));
       return containers;
     }
     const rows = containers.map((c) => psRow(c, noTrunc));
     if (flags.format && flags.format !== 'table') {
-      const text = formatRows(flags.format, rows, TITLES);
+      const text = formatRows(flags.format, rows, PS_TITLES);
       if (text) this.out(text);
       return containers;
     }
-    const header = ['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'];
-    if (flags.size) header.push('SIZE');
-    const table = rows.map((r) => {
-      const cols = [r.ID, r.Image, r.Command, r.RunningFor, r.Status, r.Ports, r.Names];
-      if (flags.size) cols.push(r.Size);
-      return cols;
-    });
-    this.out(renderColumns([header, ...table]));
+    this.out(psTable(rows, flags.size));
     return containers;
   }
 }
