@@ -1,8 +1,8 @@
 /*
  * hypr-shim: the per-container supervisor (shim/PROTOCOL.md is its contract). Read in this order:
  *   hypr-shim.c  main: shim.args, the start-up steps, the poll loop, the exit status
- *   serve.c      the channels to the guest and the clients on shim.sock: frames, exec routing,
- *                flow control
+ *   serve.c      the poll set: the channels to the guest, the listening sockets, flow control
+ *   clients.c    the clients on shim.sock: frames, attached output, exec routing, stop, the exit
  *   io.c         growable buffers, JSON escaping, container.log, atomic files, times
  *   spawn.c      starting the helpers and the hypervisor, signals, reaping, /proc start times
  */
@@ -128,6 +128,7 @@ void buf_drop(struct buf *b, size_t n);
 void buf_free(struct buf *b);
 size_t buf_size(const struct buf *b);
 int buf_frame(struct buf *b, char type, uint8_t id, const void *d, size_t n);
+void buf_frames(struct buf *b, void (*fn)(void *, uint8_t, uint8_t, const char *, size_t), void *ctx);
 size_t json_escape(char *dst, const char *src, size_t n);
 void log_output(int stream, const char *d, size_t n);
 void log_flush(void);
@@ -148,11 +149,22 @@ const char *signal_name(int sig);
 
 /* serve.c */
 int listen_unix(const char *path, int backlog, char *err, size_t errlen);
+struct buf *to_guest(int ch);
 struct pollfd *serve_poll(int *nfds, int drain);
 void serve_events(struct pollfd *fds, int nfds);
 void channel_accept(struct channel *c);
-void request_stop(const char *signal, long grace_ms);
-void clients_finish(const char *exit_json, size_t len);
 int outputs_ended(void);
+
+/* clients.c */
+int clients_full(void);
+void send_client(struct client *c, char type, uint8_t id, const void *d, size_t n);
+void broadcast(char type, const char *d, size_t n);
+void exec_from_guest(void *ctx, uint8_t type, uint8_t g, const char *p, size_t n);
+void request_stop(const char *signal, long grace_ms);
+void client_accept(void);
+void client_read(struct client *c, short revents);
+void client_write(struct client *c);
+void client_drop(struct client *c);
+void clients_finish(const char *exit_json, size_t len);
 
 #endif

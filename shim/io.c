@@ -61,6 +61,19 @@ int buf_frame(struct buf *b, char type, uint8_t id, const void *d, size_t n)
 	return 0;
 }
 
+/* Calls fn for each whole frame in b, leaving a partial one for the next read. */
+void buf_frames(struct buf *b, void (*fn)(void *, uint8_t, uint8_t, const char *, size_t), void *ctx)
+{
+	while (buf_size(b) >= 4) {
+		const unsigned char *h = (const unsigned char *)b->p + b->off;
+		size_t n = (size_t)h[2] << 8 | h[3];
+		if (buf_size(b) < 4 + n)
+			return;
+		fn(ctx, h[0], h[1], (const char *)h + 4, n);
+		buf_drop(b, 4 + n);
+	}
+}
+
 /* The length of the valid UTF-8 sequence at s, 0 when it is not one (overlong, surrogate, cut). */
 static size_t utf8_len(const unsigned char *s, size_t n)
 {
