@@ -3,6 +3,7 @@ export * from './decompress.js';
 export * from './image-store.js';
 export * from './manifest.js';
 export * from './pull.js';
+export * from './pull-process-client.js';
 export * from './push.js';
 export * from './run-config.js';
 export * from './store.js';

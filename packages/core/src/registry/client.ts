@@ -210,7 +210,7 @@ export class RegistryClient {
       );
     }
     const realm = new URL(challenge.params.realm);
-    let res: Response;
+    let res: Response | StreamResponse;
     if (creds?.identityToken) {
       const form = new URLSearchParams({
         grant_type: 'refresh_token',
@@ -226,9 +226,10 @@ export class RegistryClient {
       const headers: Record<string, string> = {};
       if (creds?.username)
         headers.authorization = `Basic ${Buffer.from(`${creds.username}:${creds.password ?? ''}`).toString('base64')}`;
-      res = await fetch(realm, { headers, signal });
+      res = await getStream(realm.toString(), { headers, signal });
     }
     if (!res.ok) {
+      await res.body?.cancel().catch(() => {});
       throw new RegistryError(
         'REGISTRY_UNAUTHORIZED',
         `token request to ${realm.host} for ${scopes.join(' ')} failed: HTTP ${res.status}`,
@@ -245,15 +246,17 @@ export class RegistryClient {
 
   /** Fetches a manifest or index by tag or digest; verifies it when asked by digest. */
   async getManifest(repository: string, reference: string, signal?: AbortSignal): Promise<FetchedManifest> {
-    const res = await this.request('GET', `/v2/${repository}/manifests/${reference}`, {
+    const res = await this.requestStream(`/v2/${repository}/manifests/${reference}`, {
       repository,
       headers: { accept: MANIFEST_ACCEPT },
       signal,
     });
     if (!res.ok) throw await this.failure(res, `manifest ${repository}:${reference}`);
     const declared = Number(res.headers.get('content-length') ?? 0);
-    if (declared > MAX_MANIFEST_BYTES)
+    if (declared > MAX_MANIFEST_BYTES) {
+      await res.body.cancel();
       throw new RegistryError('IMAGE_MANIFEST_INVALID', `manifest is ${declared} bytes, too large`);
+    }
     const bytes = Buffer.from(await res.arrayBuffer());
     if (bytes.length > MAX_MANIFEST_BYTES) throw new RegistryError('IMAGE_MANIFEST_INVALID', 'manifest too large');
     const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;

@@ -2,10 +2,10 @@ import { type IncomingMessage, request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 
 /**
- * The part of a fetch `Response` the registry client reads, over node's own http client. Blob
- * downloads go through it: node's native parser hands the socket's buffers straight to the
- * reader, where fetch (undici) copies them through WebAssembly and web streams. For the same
- * four blobs that is about 30 MiB less resident memory, and undici is never loaded.
+ * The part of a fetch `Response` the registry client reads, over node's own http client. A pull's
+ * GETs (manifests, tokens, blobs) go through it: node's native parser hands the socket's buffers
+ * straight to the reader, where fetch (undici) copies them through WebAssembly and web streams.
+ * For the same four blobs that is about 30 MiB less resident memory, and undici is never loaded.
  */
 export interface StreamResponse {
   readonly status: number;
@@ -15,6 +15,8 @@ export interface StreamResponse {
   readonly headers: { get(name: string): string | null };
   readonly body: AsyncIterable<Uint8Array> & { cancel(): Promise<void> };
   text(): Promise<string>;
+  arrayBuffer(): Promise<ArrayBuffer>;
+  json(): Promise<unknown>;
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -26,6 +28,12 @@ function send(url: URL, headers: Record<string, string>, signal?: AbortSignal): 
     req.once('error', reject);
     req.end();
   });
+}
+
+async function readAll(msg: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of msg) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
 }
 
 function wrap(msg: IncomingMessage, url: URL): StreamResponse {
@@ -48,9 +56,14 @@ function wrap(msg: IncomingMessage, url: URL): StreamResponse {
     },
     body,
     async text() {
-      const chunks: Buffer[] = [];
-      for await (const c of msg) chunks.push(c as Buffer);
-      return Buffer.concat(chunks).toString('utf8');
+      return (await readAll(msg)).toString('utf8');
+    },
+    async arrayBuffer() {
+      const b = await readAll(msg);
+      return b.buffer.slice(b.byteOffset, b.byteOffset + b.length) as ArrayBuffer;
+    },
+    async json() {
+      return JSON.parse((await readAll(msg)).toString('utf8'));
     },
   };
 }

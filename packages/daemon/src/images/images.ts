@@ -15,7 +15,7 @@ import {
   parseImageRef,
   parsePlatform,
   pruneRootfsCache,
-  pullImage,
+  pullImageInProcess,
   pushImage,
   removeRegistryCredentials,
   saveImages,
@@ -48,12 +48,19 @@ export class ImageManager {
     };
   }
 
+  /**
+   * `docker pull`. The download runs in a process of its own (hyprd's event loop only relays
+   * progress, and the memory of streaming goes back to the system when it exits), then the disk
+   * is made in a worker thread.
+   */
   async pull(
     ref: string,
     opts: { platform?: string; onProgress?: (p: PullProgress) => void; signal?: AbortSignal } = {},
   ): Promise<ImageRecord> {
-    const image = await pullImage(this.store, parseImageRef(ref), {
-      ...this.access(),
+    const { credentials: _, ...access } = this.access();
+    const image = await pullImageInProcess(this.store, parseImageRef(ref), {
+      ...access,
+      authFile: this.authFile,
       platform: opts.platform ? parsePlatform(opts.platform) : undefined,
       onProgress: opts.onProgress,
       signal: opts.signal,
