@@ -1,6 +1,7 @@
 /*
  * hypr-shim: the per-container supervisor (shim/PROTOCOL.md is its contract). Read in this order:
- *   hypr-shim.c  main: shim.args, the start-up steps, the poll loop, the exit status
+ *   hypr-shim.c  main: shim.args, the start-up steps, the poll loop
+ *   exit.c       exit.json: the status Kestrel reported, or why the VM gave none
  *   serve.c      the poll set: the channels to the guest, the listening sockets, flow control
  *   clients.c    the clients on shim.sock: frames, attached output, exec routing, stop, the exit
  *   io.c         growable buffers, JSON escaping, container.log, atomic files, times
@@ -121,6 +122,11 @@ struct shim {
 };
 
 extern struct shim S;
+
+/* exit.c */
+void unlink_sockets(void);
+void write_exit(int code, const char *guest_error, const char *error);
+void write_vm_exit(void);
 
 /* io.c */
 int buf_put(struct buf *b, const void *d, size_t n);
