@@ -4,6 +4,8 @@
  * and writes DIR/exit.json when the VM ends. It needs nothing from hyprd once started, so a
  * container keeps running and logging while hyprd is down.
  */
+#include <dirent.h>
+
 #include "hypr-shim.h"
 
 struct shim S;
@@ -260,6 +262,27 @@ static int poll_timeout(void)
 	return left < 0 ? 0 : left > 60000 ? 60000 : (int)left;
 }
 
+/*
+ * Descriptors the shim was started with, other than 0–2 and the ready pipe, are closed: the
+ * hypervisor and helpers would inherit them and hold them for the container's life.
+ */
+static void close_inherited(int keep)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int fds[256], n = 0;
+	if (!d)
+		return;
+	while ((e = readdir(d)) && n < (int)(sizeof(fds) / sizeof(fds[0]))) {
+		int fd = atoi(e->d_name);
+		if (fd > 2 && fd != keep && fd != dirfd(d))
+			fds[n++] = fd;
+	}
+	closedir(d);
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
+}
+
 /* fds 0–2: /dev/null and DIR/shim.log, whatever the shim was started with. */
 static void own_stdio(void)
 {
@@ -294,6 +317,7 @@ int main(int argc, char **argv)
 	int ready = fstat(3, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) ? 3 : -1;
 	if (ready >= 0)
 		fcntl(ready, F_SETFD, FD_CLOEXEC);
+	close_inherited(ready);
 	S.dir = argv[1];
 	S.sock = S.log_fd = -1;
 	S.sigpipe[0] = S.sigpipe[1] = -1;

@@ -188,8 +188,9 @@ static void log_entry(int stream, const char *s, size_t n)
 	iso_time(t, sizeof(t), 1);
 	k += (size_t)snprintf(entry + k, sizeof(entry) - k, "\",\"stream\":\"%s\",\"time\":\"%s\"}\n",
 			      stream == CH_STDOUT ? "stdout" : "stderr", t);
-	if (S.log_fd >= 0 && write(S.log_fd, entry, k) != (ssize_t)k)
-		note("write %s/container.log: %s", S.dir, strerror(errno));
+	static int failed; /* said once: a full disk would otherwise fill shim.log too */
+	if (S.log_fd >= 0 && write(S.log_fd, entry, k) != (ssize_t)k && !failed++)
+		note("write %s/container.log: %s (further failures are not noted)", S.dir, strerror(errno));
 }
 
 /* The partial line of each stream (stdout, stderr), waiting for its end. */

@@ -6,7 +6,17 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { type Socket, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -424,6 +434,24 @@ describe('hypr-shim with a fake hypervisor', () => {
     }, 'vmPid');
     expect(alive(state.vmPid)).toBe(true);
     s.proc.kill('SIGKILL');
+    await waitFor(() => !alive(state.vmPid), 'the hypervisor to end');
+  });
+
+  test('the hypervisor inherits stdin, stdout and stderr only', async () => {
+    const dir = join(work, 'fds');
+    mkdirSync(dir);
+    const records = ['V=/bin/sleep', 'v=1000', `H=${dir}/hypervisor.log`, `c=control\t${dir}/control.sock`];
+    writeFileSync(join(dir, 'shim.args'), records.map((r) => `${r}\0`).join(''));
+    // fd 4: something the shim's parent left open, which the hypervisor must not hold for its life.
+    const proc = spawn(SHIM, [dir], { stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe'] });
+    started.push(proc);
+    const state = await waitFor(() => {
+      const st = existsSync(join(dir, 'state.json')) ? readJson(dir, 'state.json') : undefined;
+      return st?.vmPid ? st : undefined;
+    }, 'vmPid');
+    expect(readdirSync(`/proc/${state.vmPid}/fd`).sort()).toEqual(['0', '1', '2']);
+    expect(readlinkSync(`/proc/${state.vmPid}/fd/1`)).toBe(`${dir}/hypervisor.log`);
+    proc.kill('SIGKILL');
     await waitFor(() => !alive(state.vmPid), 'the hypervisor to end');
   });
 
