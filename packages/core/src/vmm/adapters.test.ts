@@ -30,7 +30,7 @@ describe('QEMU microvm command line', () => {
     const { binary, args } = new QemuAdapter().buildCommand(spec, 'tcg');
     expect(binary).toBe('qemu-system-x86_64');
     const p = pairs(args);
-    expect(p).toContain('-accel tcg');
+    expect(p).toContain('-accel tcg,tb-size=16');
     expect(p).toContain('-cpu max');
     expect(p).toContain('-M microvm,x-option-roms=off,acpi=off,isa-serial=on,rtc=off');
     expect(p).toContain('-smp 2');
@@ -41,7 +41,7 @@ describe('QEMU microvm command line', () => {
     expect(args).toContain('-no-reboot');
     expect(args).toContain('-nodefaults');
   });
-  test('KVM uses the host CPU', () => {
+  test('KVM uses the host CPU and has no translation cache to size', () => {
     const p = pairs(new QemuAdapter().buildCommand(spec, 'kvm').args);
     expect(p).toContain('-accel kvm');
     expect(p).toContain('-cpu host');
@@ -79,7 +79,7 @@ describe('QEMU virt command line for an arm64 guest', () => {
     expect(binary).toBe('qemu-system-aarch64');
     const p = pairs(args);
     expect(p).toContain('-M virt,gic-version=3');
-    expect(p).toContain('-accel tcg');
+    expect(p).toContain('-accel tcg,tb-size=16');
     expect(p).toContain('-cpu max,pauth-impdef=on');
     expect(p).toContain('-kernel /k/vmlinux');
     expect(p).toContain('-append console=ttyAMA0 quiet');
@@ -91,7 +91,7 @@ describe('QEMU virt command line for an arm64 guest', () => {
   test("a guest of another architecture than the host's is emulated even where KVM is usable", () => {
     const foreign = hostGuestArch() === 'arm64' ? 'x64' : 'arm64';
     const p = pairs(new QemuAdapter({ arch: foreign }).buildCommand(spec, 'kvm').args);
-    expect(p).toContain('-accel tcg');
+    expect(p).toContain('-accel tcg,tb-size=16');
   });
   test('a string is still the binary of an x86_64 QEMU', () => {
     const q = new QemuAdapter('/opt/qemu/bin/qemu-system-x86_64');
