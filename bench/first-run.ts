@@ -3,15 +3,19 @@
  * warm run of it: an 80 MiB image of busybox plus 2,000 files (host-milliseconds.sh's), pushed to a
  * local registry; each round removes the image (and with prune its blobs and disk), pulls it, runs it
  * once (first) and once more (warm). (2) Disk use of two images sharing a 90 MiB base: the stored
- * blobs and the read-only disks, after pulling the base and an image of the base plus a small layer.
+ * blobs and the read-only disks, after pulling the base and an image of the base plus a small layer,
+ * with one flattened disk per image (the default) and with one disk per layer (a second hyprd with
+ * HYPR_LAYER_DISKS=1); the pull, first and warm runs of (1) are timed on both, interleaved.
  * Medians of BENCH_RUNS (default 3) rounds. `--record` writes docs/benchmarks.md.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { detectAccelerator } from '../packages/core/src/index.js';
 import type { TarMemoryEntry } from '../packages/core/src/index.js';
-import { hyprOk, startDaemon, startE2eEnv } from '../test/e2e/helpers.js';
+import { HYPRD, hyprOk, startDaemon, startE2eEnv } from '../test/e2e/helpers.js';
 import { median, timedHypr } from './lib.js';
 import { recordSection } from './record.js';
 
@@ -32,30 +36,71 @@ const env = await startE2eEnv([
   { name: 'child:1', opts: { extraLayers: [base, [{ path: 'etc/child', type: 'file', data: 'child\n' }]] } },
 ]);
 const d = await startDaemon({ dir: env.dir });
+const dl = await startLayerDisksDaemon(env.dir);
 const [big, baseRef, childRef] = env.refs;
 
-const timed = (args: string[]): number => timedHypr(d.host, args);
 /** Bytes allocated on the host under a path (du), in MiB. */
 const usedMiB = (p: string) => Number(execFileSync('du', ['-sk', p], { encoding: 'utf8' }).split('\t')[0]) / 1024;
+
+/** A second hyprd beside startDaemon's, on the same registry, with one disk per layer. */
+async function startLayerDisksDaemon(dir: string): Promise<{ host: string; home: string; stop(): Promise<void> }> {
+  const home = join(dir, 'home-layers');
+  mkdirSync(home, { recursive: true });
+  writeFileSync(join(home, 'daemon.json'), JSON.stringify({ bridge: 'none' }));
+  const socket = join(dir, 'hyprd-layers.sock');
+  const logPath = join(dir, 'hyprd-layers.log');
+  const fd = openSync(logPath, 'a');
+  const proc = spawn(process.execPath, [HYPRD, '-H', `unix://${socket}`], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, HYPR_HOME: home, HYPR_LAYER_DISKS: '1' },
+    stdio: ['ignore', fd, fd],
+  });
+  closeSync(fd);
+  const exited = new Promise((r) => proc.once('exit', r));
+  while (!(existsSync(socket) && readFileSync(logPath, 'utf8').includes('hyprd listening'))) {
+    if (proc.exitCode !== null) throw new Error(`hyprd did not start:\n${readFileSync(logPath, 'utf8')}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    host: `unix://${socket}`,
+    home,
+    async stop() {
+      proc.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** One round on one daemon: the image removed and pruned, pulled, run once (first) and once more (warm). */
+async function round(host: string, into: { pulls: number[]; firsts: number[]; warms: number[] }): Promise<void> {
+  await hyprOk({ host }, ['rmi', '-f', big]).catch(() => '');
+  await hyprOk({ host }, ['image', 'prune', '-a', '-f']);
+  into.pulls.push(timedHypr(host, ['pull', '-q', big]));
+  into.firsts.push(timedHypr(host, ['run', '--rm', big, 'true']));
+  into.warms.push(timedHypr(host, ['run', '--rm', big, 'true']));
+}
+
+/** Disk use after pulling the base and the child on one daemon: blobs, and the read-only disks. */
+async function sharedBaseUse(host: string, home: string): Promise<{ blobs: number; disks: number }> {
+  await hyprOk({ host }, ['rmi', '-f', big]);
+  await hyprOk({ host }, ['image', 'prune', '-a', '-f']);
+  await hyprOk({ host }, ['pull', '-q', baseRef]);
+  await hyprOk({ host }, ['pull', '-q', childRef]);
+  const images = join(home, 'images');
+  return { blobs: usedMiB(join(images, 'blobs')), disks: usedMiB(join(images, 'rootfs')) };
+}
 
 try {
   const pulls: number[] = [];
   const firsts: number[] = [];
   const warms: number[] = [];
+  const layered = { pulls: [] as number[], firsts: [] as number[], warms: [] as number[] };
   for (let i = 0; i < runs; i++) {
-    await hyprOk(d, ['rmi', '-f', big]).catch(() => '');
-    await hyprOk(d, ['image', 'prune', '-a', '-f']);
-    pulls.push(timed(['pull', '-q', big]));
-    firsts.push(timed(['run', '--rm', big, 'true']));
-    warms.push(timed(['run', '--rm', big, 'true']));
+    await round(d.host, { pulls, firsts, warms });
+    await round(dl.host, layered);
   }
-  await hyprOk(d, ['rmi', '-f', big]);
-  await hyprOk(d, ['image', 'prune', '-a', '-f']);
-  await hyprOk(d, ['pull', '-q', baseRef]);
-  await hyprOk(d, ['pull', '-q', childRef]);
-  const images = join(d.home, 'images');
-  const blobs = usedMiB(join(images, 'blobs'));
-  const disks = usedMiB(join(images, 'rootfs'));
+  const flatUse = await sharedBaseUse(d.host, d.home);
+  const layerUse = await sharedBaseUse(dl.host, dl.home);
+  const { blobs, disks } = flatUse;
 
   const s = (x: number) => `${(x / 1000).toFixed(2)} s`;
   const f = median(firsts);
@@ -65,16 +110,31 @@ try {
     `first run --rm IMAGE true after pull         ${s(f)}    ${s(w)} (warm run)    ${(f / w).toFixed(2)}×`,
     `pull (80 MiB, 2,000 files; disk included)    ${s(median(pulls))}`,
   ].join('\n');
+  const mib = (x: number) => `${x.toFixed(0)} MiB`.padEnd(16);
   const use = [
     'two images sharing a 90 MiB base (base, base + one small layer), pulled:',
-    `  layer blobs    ${blobs.toFixed(0)} MiB`,
-    `  rootfs disks   ${disks.toFixed(0)} MiB`,
-    `  total          ${(blobs + disks).toFixed(0)} MiB`,
+    '                   flattened disks   layer disks',
+    `  layer blobs      ${mib(blobs)}  ${mib(layerUse.blobs)}`,
+    `  read-only disks  ${mib(disks)}  ${mib(layerUse.disks)}`,
+    `  total            ${mib(blobs + disks)}  ${mib(layerUse.blobs + layerUse.disks)}`,
   ].join('\n');
+  const both = (name: string, a: number[], b: number[]) =>
+    `${name.padEnd(40)} ${s(median(a)).padEnd(10)} ${s(median(b)).padEnd(12)} ${(median(b) / median(a)).toFixed(2)}×`;
+  const times = [
+    'case (the image of the first part)       flattened  layer disks  ratio',
+    both('pull (disks made)', pulls, layered.pulls),
+    both('first run --rm IMAGE true after pull', firsts, layered.firsts),
+    both('warm run --rm IMAGE true', warms, layered.warms),
+  ].join('\n');
+  const layerFacts = `all runs (ms), layer disks: pull ${layered.pulls.map((x) => x.toFixed(0)).join(' ')}; first ${layered.firsts.map((x) => x.toFixed(0)).join(' ')}; warm ${layered.warms.map((x) => x.toFixed(0)).join(' ')}; load average ${loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')}`;
   const facts = `accelerator: ${accel.accel} (${accel.reason}); ${runs} rounds, median; all runs (ms): first ${firsts.map((x) => x.toFixed(0)).join(' ')}; warm ${warms.map((x) => x.toFixed(0)).join(' ')}`;
   console.log(table);
   console.log(use);
+  console.log(times);
   console.log(facts);
+  console.log(layerFacts);
   if (process.argv.includes('--record')) {
     recordSection(
       'First run',
@@ -82,10 +142,11 @@ try {
     );
     recordSection(
       'Layer sharing',
-      `\`pnpm bench:first-run\` (second part): disk use on the host after pulling an image of busybox plus a 90 MiB layer, and an image of the same two layers plus a small one. \`du\` of the image store's blobs and of its read-only disks.\n\n\`\`\`\n${use}\n\`\`\``,
+      `\`pnpm bench:first-run\` (second part): disk use on the host after pulling an image of busybox plus a 90 MiB layer, and an image of the same two layers plus a small one, on a hyprd with one flattened disk per image (the default) and on one with a disk per layer (\`HYPR_LAYER_DISKS=1\`). \`du\` of the image store's blobs and of its read-only disks. Then the first part's pull, first and warm runs on both, interleaved round by round.\n\n\`\`\`\n${use}\n\n${times}\n\`\`\`\n\n${layerFacts}.`,
     );
   }
 } finally {
+  await dl.stop();
   await d.shutdown();
   await env.cleanup();
 }

@@ -17,10 +17,12 @@ import { createExt4Image } from './ext4.js';
 /** Bump when the way layer disks are made changes, so old ones are not reused. */
 const LAYER_DISK_VERSION = 'hypr-layer-v1';
 
+/** Virtio-mmio transports of QEMU's microvm: every disk, share, NIC, the channels and the balloon take one. */
+export const MICROVM_VIRTIO_TRANSPORTS = 24;
+
 /**
- * Layers a guest gets as disks of their own; an image with more gets one flattened disk. QEMU's
- * microvm has 24 virtio-mmio transports: the rest serve the console channels, the balloon, the
- * writable layer, NICs and shared directories.
+ * Layers a guest gets as disks of their own; an image with more gets one flattened disk. The other
+ * 8 transports serve the channels, the balloon, the writable layer, NICs and shared directories.
  */
 export const MAX_LAYER_DISKS = 16;
 

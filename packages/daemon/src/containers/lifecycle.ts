@@ -75,7 +75,7 @@ export class ContainerLifecycle {
       firstStart: !row.startedAt,
       imageFiles: () => disks.filesOf(row.imageDigest),
     });
-    const vm = vmConfigOf(config, dir, await disks.rootfsOf(row.imageDigest), mounts);
+    const vm = vmConfigOf(config, dir, await disks.rootfsOf(row.imageDigest, mounts), mounts);
     const net = await this.d.network?.beforeStart(row.id);
     if (net) Object.assign(vm, net);
     let handle: VmHandle;

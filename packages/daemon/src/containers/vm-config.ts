@@ -10,9 +10,11 @@ import {
   type ImageRootfs,
   type ImageStore,
   type Logger,
+  MICROVM_VIRTIO_TRANSPORTS,
   type RootfsSource,
   type UnpackLimits,
   getImageRootfs,
+  getRootfsDisk,
   unpackImage,
 } from '@hypr/core';
 import type { ImageFiles } from '../volumes/index.js';
@@ -49,10 +51,23 @@ export class RootfsDisks {
     return p;
   }
 
-  /** What the guest boots from: the image's disk, or its layer disks bottom first. */
-  async rootfsOf(digest: string): Promise<RootfsSource> {
+  /**
+   * What the guest boots from: the image's disk, or its layer disks bottom first. `mounts` are the
+   * VM's other mounts: when its shares leave too few virtio transports for the layers, the VM gets
+   * the flattened disk (made now if it is not there).
+   */
+  async rootfsOf(digest: string, mounts: readonly GuestMount[] = []): Promise<RootfsSource> {
     const { disks, layered } = await this.get(digest);
-    return layered ? { disks: disks.map((d) => d.path), type: 'ext4' } : { disk: disks[0].path, type: 'ext4' };
+    // Besides disks and shares: the channels, the balloon, the writable layer and a NIC.
+    const others = mounts.filter((m) => m.type === 'share').length + 4;
+    if (layered && disks.length + others <= MICROVM_VIRTIO_TRANSPORTS)
+      return { disks: disks.map((d) => d.path), type: 'ext4' };
+    const image = this.images.getImage(digest);
+    if (layered && image) {
+      const flat = await getRootfsDisk(this.images, image, { worker: true, limits: this.limits, logger: this.logger });
+      return { disk: flat.path, type: 'ext4' };
+    }
+    return { disk: disks[0].path, type: 'ext4' };
   }
 
   /**
