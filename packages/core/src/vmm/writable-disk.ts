@@ -2,6 +2,9 @@ import { existsSync } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { runCommand } from '../process.js';
 
+/** How long after a start its spare is replaced. */
+const SPARE_DELAY_MS = 250;
+
 /** Spares being made now (by path), so two starts never make the same one twice. */
 const making = new Set<string>();
 
@@ -21,13 +24,20 @@ async function makeDisk(path: string, sizeMiB: number): Promise<void> {
   }
 }
 
-/** Makes the next spare in the background; a failure only means the next start runs mkfs itself. */
+/**
+ * Makes the next spare in the background; a failure only means the next start runs mkfs itself.
+ * Its spawn (a fork of this process, tens of ms when it is large) waits until the start that took
+ * the spare has gone on: the hypervisor is booting by then.
+ */
 function refillSpare(spare: string, sizeMiB: number): void {
-  if (making.has(spare) || existsSync(spare)) return;
+  if (making.has(spare)) return;
   making.add(spare);
-  makeDisk(spare, sizeMiB)
-    .catch(() => {})
-    .finally(() => making.delete(spare));
+  setTimeout(() => {
+    if (existsSync(spare)) return making.delete(spare);
+    makeDisk(spare, sizeMiB)
+      .catch(() => {})
+      .finally(() => making.delete(spare));
+  }, SPARE_DELAY_MS).unref();
 }
 
 /**

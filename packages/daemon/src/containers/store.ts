@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { HyprError, type HyprState, containers } from '@hypr/core';
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { containerStatus } from './container-status.js';
 import { generateId, generateName } from './ids.js';
 import type { ContainerRow, ContainerView, StoredContainerConfig } from './types.js';
@@ -22,17 +22,28 @@ export function storedConfig(row: ContainerRow): StoredContainerConfig {
 export type NewContainerRow = typeof containers.$inferInsert;
 
 export class ContainerStore {
+  // The hot reads, built once: a container's start and exit read its row a dozen times.
+  private readonly allRows;
+  private readonly rowById;
+
   constructor(
     private readonly state: HyprState,
     private readonly containersDir: string,
-  ) {}
+  ) {
+    this.allRows = state.db.select().from(containers).prepare();
+    this.rowById = state.db
+      .select()
+      .from(containers)
+      .where(eq(containers.id, sql.placeholder('id')))
+      .prepare();
+  }
 
   all(): ContainerRow[] {
-    return this.state.db.select().from(containers).all();
+    return this.allRows.all();
   }
 
   get(id: string): ContainerRow | undefined {
-    return this.state.db.select().from(containers).where(eq(containers.id, id)).get();
+    return this.rowById.get({ id });
   }
 
   /** A container by full id, name (`web` or `/web`) or unique id prefix. */
