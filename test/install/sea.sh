@@ -55,6 +55,9 @@ h run --rm sea/bb:1 sh -c 'exit 3' 2>/dev/null; rc=\$?
 [ "\$rc" = 3 ] || { echo "FAIL: the exit status came back as \$rc, not 3"; exit 1; }
 echo "ok: the exit status comes back"
 ls -d "$T"/home/.cache/hypr/sea/hyprd-* >/dev/null 2>&1 || { echo "FAIL: nothing extracted under ~/.cache/hypr/sea"; exit 1; }
+[ -x "\$(ls -d "$T"/home/.cache/hypr/sea/hyprd-*/tree/guest/hypr-shim | head -1)" ] \
+  || { echo "FAIL: the single-executable hyprd carries no hypr-shim"; exit 1; }
+echo "ok: the container ran under the hypr-shim the single executable carries"
 kill \$d; wait \$d 2>/dev/null
 SH
 unshare -m --propagation private bash "$T/hidden.sh" || exit 1

@@ -12,6 +12,7 @@ test(
     expect(out).toContain('ok: hyprd --print-service systemd starts the single executable itself');
     expect(out).toContain('ok: the single-executable hyprd + hypr run a container with no node and no checkout');
     expect(out).toContain('ok: the exit status comes back');
+    expect(out).toContain('ok: the container ran under the hypr-shim the single executable carries');
   },
   13 * 60_000,
 );
