@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { TarMemoryEntry } from '../src/image/tar-writer.js';
 import { unpackImage } from '../src/image/unpack-image.js';
 import { getImageRootfs, getLayerDisks, layerDisksEnabled, pruneRootfsCache } from '../src/rootfs/index.js';
+import { planGuestStorage } from '../src/vmm/guest-storage.js';
 import { runVm } from '../src/vmm/guest-vm.js';
 import { createWritableDisk } from '../src/vmm/writable-disk.js';
 import { type TestStore, loadTestImage, openTestStore } from './helpers/build-store.js';
@@ -60,6 +61,20 @@ describe('layer disks', () => {
   test('are off unless HYPR_LAYER_DISKS=1', () => {
     expect(layerDisksEnabled({})).toBe(false);
     expect(layerDisksEnabled({ HYPR_LAYER_DISKS: '1' })).toBe(true);
+  });
+
+  test('layer disks come first, read-only, bottom first; the writable disk after them', async () => {
+    const { disks } = await getImageRootfs(ts.store, image('base:1'), { layers: true });
+    const rw = join(ts.dir, 'plan-rw.ext4');
+    await createWritableDisk(rw, 16);
+    const plan = planGuestStorage({ rootfs: { disks: disks.map((d) => d.path), type: 'ext4' }, writableDisk: rw });
+    expect(plan.root).toBe('/dev/vda,/dev/vdb');
+    expect(plan.upperDevice).toBe('/dev/vdc');
+    expect(plan.disks.map((d) => d.readOnly)).toEqual([true, true, false]);
+    expect(() => planGuestStorage({ rootfs: { disks: [] } })).toThrow(/list of layer disks, but the list is empty/);
+    expect(() => planGuestStorage({ rootfs: { disks: [disks[0].path, join(ts.dir, 'gone.ext4')] } })).toThrow(
+      /gone\.ext4 does not exist/,
+    );
   });
 
   test('images sharing a base share its layer disks; prune keeps a disk while an image has its layer', async () => {
