@@ -102,7 +102,7 @@ static void stop_from_client(const char *p, size_t n)
 		char *end;
 		long v = strtol(num, &end, 10);
 		if (end != num && v >= 0)
-			grace = v;
+			grace = v < GRACE_MAX_MS ? v : GRACE_MAX_MS;
 	}
 	request_stop(k ? sig : "TERM", grace);
 }

@@ -106,7 +106,7 @@ static int parse_record(char *rec, const char *path, char *err, size_t errlen)
 		long ms = strtol(v, &end, 10);
 		if (!*v || *end || ms < 0)
 			return bad_args(err, errlen, path, "G=%s is not a number of milliseconds", v);
-		S.grace_ms = ms;
+		S.grace_ms = ms < GRACE_MAX_MS ? ms : GRACE_MAX_MS;
 		return 0;
 	}
 	case 'B':

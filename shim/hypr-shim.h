@@ -41,6 +41,7 @@
 #define GUEST_SESSIONS 16
 #define HELPER_WAIT_MS 10000
 #define STOP_KILL_EXTRA_MS 5000
+#define GRACE_MAX_MS 2147483647L /* ~24 days: a longer grace is that one, and no deadline overflows */
 #define DRAIN_MS 1000
 #define FLUSH_MS 1000
 #define HELPER_TERM_MS 1000
