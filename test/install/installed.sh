@@ -29,7 +29,8 @@ for p in "$root"/packages/*/; do
 done
 for n in api core daemon cli guest-linux-x64; do ls "$T"/tgz/hypr-$n-*.tgz >/dev/null 2>&1 || fail "no tarball for @hypr/$n"; done
 echo "ok: packed $(ls "$T/tgz" | wc -l) packages ($(du -ch "$T"/tgz/*.tgz | tail -1 | cut -f1))"
-tar -tzf "$T"/tgz/hypr-$host_guest-*.tgz | grep -qx 'package/hypr-shim' || fail "@hypr/$host_guest ships no hypr-shim"
+tar -tzf "$T"/tgz/hypr-$host_guest-*.tgz >"$T/guest.files"   # a file: grep -q would end tar early (pipefail)
+grep -qx 'package/hypr-shim' "$T/guest.files" || fail "@hypr/$host_guest ships no hypr-shim"
 echo "ok: @hypr/$host_guest ships hypr-shim"
 protos=$(tar -tzf "$T"/tgz/hypr-api-*.tgz | grep -c '^package/proto/hypr/v1/.*\.proto$')
 [ "$protos" = "$(ls "$root"/proto/hypr/v1/*.proto | wc -l)" ] || fail "@hypr/api ships $protos of the .proto files"
