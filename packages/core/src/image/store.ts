@@ -32,6 +32,9 @@ export class BlobDigestMismatchError extends HyprError {
   }
 }
 
+/** How many bytes a BlobWriter gathers before it writes them (a socket hands over 16–64 KiB at a time). */
+const WRITE_BATCH_BYTES = 1 << 20;
+
 export interface BlobExpectation {
   digest?: string;
   sizeBytes?: number;
@@ -45,6 +48,9 @@ export class BlobWriter {
   private readonly hash = createHash('sha256');
   private written = 0;
   private done = false;
+  /** Chunks hashed but not yet in the file: written in batches, one system call instead of dozens. */
+  private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
 
   constructor(
     private readonly store: BlobStore,
@@ -66,12 +72,23 @@ export class BlobWriter {
       );
     }
     this.hash.update(chunk);
-    let off = 0;
-    while (off < chunk.length) {
-      const { bytesWritten } = await this.fh.write(chunk, off, chunk.length - off);
-      off += bytesWritten;
-    }
     this.written += chunk.length;
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    if (this.pendingBytes >= WRITE_BATCH_BYTES) await this.flush();
+  }
+
+  /** Writes the pending chunks to the file, in order. */
+  private async flush(): Promise<void> {
+    if (!this.pendingBytes) return;
+    const chunks = this.pending;
+    const total = this.pendingBytes;
+    this.pending = [];
+    this.pendingBytes = 0;
+    const { bytesWritten } = await this.fh.writev(chunks);
+    if (bytesWritten === total) return;
+    const rest = Buffer.concat(chunks).subarray(bytesWritten); // a short write: rare, finish it plainly
+    for (let off = 0; off < rest.length; ) off += (await this.fh.write(rest, off, rest.length - off)).bytesWritten;
   }
 
   /** Verifies, fsyncs and moves the blob into place; returns its digest. Aborts (and throws) on mismatch. */
@@ -87,6 +104,7 @@ export class BlobWriter {
       if (this.expected.digest && this.expected.digest !== digest) {
         throw new BlobDigestMismatchError(this.expected.digest, digest, this.source);
       }
+      await this.flush();
       await this.fh.sync();
       await this.fh.close();
       this.done = true;
