@@ -1,13 +1,14 @@
 import { connect } from 'node:net';
-import { type Client, createClient } from '@connectrpc/connect';
+import type { Client } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
+import { createLazyClient } from './client-lazy.js';
 import { type HyprClientOptions, resolveSocketPath } from './client-socket.js';
-import { ContainerService } from './gen/hypr/v1/containers_pb.js';
-import { ImageService } from './gen/hypr/v1/images_pb.js';
-import { NetworkService } from './gen/hypr/v1/networks_pb.js';
-import { StackService } from './gen/hypr/v1/stacks_pb.js';
-import { SystemService } from './gen/hypr/v1/system_pb.js';
-import { VolumeService } from './gen/hypr/v1/volumes_pb.js';
+import type { ContainerService } from './gen/hypr/v1/containers_pb.js';
+import type { ImageService } from './gen/hypr/v1/images_pb.js';
+import type { NetworkService } from './gen/hypr/v1/networks_pb.js';
+import type { StackService } from './gen/hypr/v1/stacks_pb.js';
+import type { SystemService } from './gen/hypr/v1/system_pb.js';
+import type { VolumeService } from './gen/hypr/v1/volumes_pb.js';
 
 export * from './client-socket.js';
 
@@ -22,7 +23,7 @@ export interface HyprClient {
   readonly volumes: Client<typeof VolumeService>;
 }
 
-/** A client for hyprd on its Unix socket (gRPC over HTTP/2). */
+/** A client for hyprd on its Unix socket (gRPC over HTTP/2); each service's descriptor loads at its first call. */
 export function createHyprClient(opts: HyprClientOptions = {}): HyprClient {
   const socketPath = resolveSocketPath(opts);
   const transport = createGrpcTransport({
@@ -31,12 +32,15 @@ export function createHyprClient(opts: HyprClientOptions = {}): HyprClient {
   });
   return {
     socketPath,
-    containers: createClient(ContainerService, transport),
-    images: createClient(ImageService, transport),
-    networks: createClient(NetworkService, transport),
-    system: createClient(SystemService, transport),
-    stacks: createClient(StackService, transport),
-    volumes: createClient(VolumeService, transport),
+    containers: createLazyClient(
+      async () => (await import('./gen/hypr/v1/containers_pb.js')).ContainerService,
+      transport,
+    ),
+    images: createLazyClient(async () => (await import('./gen/hypr/v1/images_pb.js')).ImageService, transport),
+    networks: createLazyClient(async () => (await import('./gen/hypr/v1/networks_pb.js')).NetworkService, transport),
+    system: createLazyClient(async () => (await import('./gen/hypr/v1/system_pb.js')).SystemService, transport),
+    stacks: createLazyClient(async () => (await import('./gen/hypr/v1/stacks_pb.js')).StackService, transport),
+    volumes: createLazyClient(async () => (await import('./gen/hypr/v1/volumes_pb.js')).VolumeService, transport),
   };
 }
 
