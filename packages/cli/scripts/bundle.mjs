@@ -6,7 +6,7 @@
 // embeds it in the single executable. Starting one 1.4 MB module is cheaper than resolving and
 // compiling a few hundred small ones (docs/benchmarks.md, "CLI start-up").
 // Usage: node scripts/bundle.mjs [OUTFILE]   (default dist/hypr.mjs; run after tsc and manifest.js)
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -28,26 +28,69 @@ function virtual(name, contents) {
 }
 
 /**
- * import.meta.url of each module of this package becomes that module's own place in the package
- * (`new URL('../../package.json', import.meta.url)` in dist/commands/version.js still finds the
- * package.json), computed from where the bundle sits.
+ * Rewrites this package's own modules as they enter the bundle:
+ * - import.meta.url of each becomes that module's own place in the package (`new URL('../../package.json',
+ *   import.meta.url)` in dist/commands/version.js still finds the package.json), computed from where the
+ *   bundle sits; `up` leads from the bundle's files to the package root: `..` from dist/hypr.mjs (here, in
+ *   the packed tarball, in the single executable's tree), `../..` from dist/bundle/*.mjs;
+ * - with `apiModules` (export name → file of @hypr/api), `import { A, B } from '@hypr/api'` imports each
+ *   name from the module that defines it: through the package's index, every command's chunk would
+ *   carry (and evaluate) every service's descriptors, which its client loads on first use instead.
  */
-function ownUrls(up) {
-  // `up` leads from the bundle's files to the package root: `..` from dist/hypr.mjs (here, in the packed
-  // tarball, in the single executable's tree), `../..` from dist/bundle/*.mjs.
+function ownSources(up, apiModules) {
   return {
-    name: 'hypr-own-urls',
+    name: 'hypr-own-sources',
     setup(b) {
       b.onLoad({ filter: /\.js$/ }, (args) => {
         if (!args.path.startsWith(pkg + sep) || args.path.includes(`${sep}node_modules${sep}`)) return undefined;
-        const text = readFileSync(args.path, 'utf8');
-        if (!text.includes('import.meta.url')) return undefined;
-        const rel = relative(pkg, args.path).split(sep).join('/');
-        const url = `new URL(${JSON.stringify(`${up}/${rel}`)}, import.meta.url).href`;
-        return { contents: text.replaceAll('import.meta.url', url), loader: 'js' };
+        let text = readFileSync(args.path, 'utf8');
+        const urls = text.includes('import.meta.url');
+        const api = apiModules && text.includes("from '@hypr/api'");
+        if (!urls && !api) return undefined;
+        if (urls) {
+          const rel = relative(pkg, args.path).split(sep).join('/');
+          text = text.replaceAll('import.meta.url', `new URL(${JSON.stringify(`${up}/${rel}`)}, import.meta.url).href`);
+        }
+        if (api)
+          text = text.replace(/import\s*\{([^}]*)\}\s*from\s*'@hypr\/api';/g, (_, names) =>
+            apiImports(names, apiModules),
+          );
+        return { contents: text, loader: 'js' };
       });
     },
   };
+}
+
+/** `import { names } from '@hypr/api'` as one import per defining module (unknown names stay on the index). */
+function apiImports(names, apiModules) {
+  const byFile = new Map();
+  for (const spec of names
+    .split(',')
+    .map((n) => n.trim())
+    .filter(Boolean)) {
+    const file = apiModules.get(spec.split(/\s+as\s+/)[0]) ?? '@hypr/api';
+    byFile.set(file, [...(byFile.get(file) ?? []), spec]);
+  }
+  return [...byFile].map(([file, specs]) => `import { ${specs.join(', ')} } from ${JSON.stringify(file)};`).join(' ');
+}
+
+/** Each export of @hypr/api's index and the module of its dist that defines it. */
+async function apiExportFiles() {
+  const dist = resolve(pkg, '../api/dist');
+  const files = [
+    ...['client-socket.js', 'client-lazy.js', 'client.js', 'units.js'],
+    ...readdirSync(join(dist, 'gen/hypr/v1'))
+      .filter((f) => f.endsWith('_pb.js'))
+      .map((f) => `gen/hypr/v1/${f}`),
+  ];
+  const modules = new Map();
+  for (const f of files) {
+    const path = join(dist, f);
+    if (!existsSync(path)) continue;
+    for (const name of Object.keys(await import(pathToFileURL(path).href)))
+      if (!modules.has(name)) modules.set(name, path);
+  }
+  return modules;
 }
 
 /** The command map: `COMMANDS` for oclif's explicit strategy, each command imported (`lazy`: on first use). */
@@ -85,7 +128,7 @@ function commandsModule(lazy) {
 }
 
 /** esbuild options both bundles share: ESM for node 20, `require` available, this package's own URLs. */
-function commonOptions(contents, lazy) {
+function commonOptions(contents, lazy, apiModules) {
   return {
     bundle: true,
     platform: 'node',
@@ -110,32 +153,12 @@ function commonOptions(contents, lazy) {
         `globalThis.__hyprCliBundled = ${JSON.stringify(lazy ? './dist/bundle/hypr.mjs' : './dist/hypr.mjs')};`,
       ),
       virtual('hypr-commands', contents),
-      ownUrls(lazy ? '../..' : '..'),
-      apiSocketForFastPaths(),
+      ownSources(lazy ? '../..' : '..', apiModules),
     ],
     logLevel: 'warning',
     legalComments: 'none',
     minifySyntax: true,
     minifyWhitespace: true,
-  };
-}
-
-/**
- * The fast paths (dist/fast-*.js) take from @hypr/api only the socket's place: resolved to its own
- * module, client-socket.js. Through the package's index, esbuild would put them in the chunk of every
- * service's descriptors and the Connect client, all of which `hypr ps` would then load (the package
- * has no subpath export for it; importing a name client-socket.js lacks fails the build).
- */
-function apiSocketForFastPaths() {
-  return {
-    name: 'hypr-api-socket',
-    setup(b) {
-      b.onResolve({ filter: /^@hypr\/api$/ }, (args) =>
-        /[\\/]dist[\\/]fast-[^\\/]+\.js$/.test(args.importer)
-          ? { path: resolve(pkg, '../api/dist/client-socket.js') }
-          : undefined,
-      );
-    },
   };
 }
 
@@ -157,7 +180,7 @@ export async function bundleCliSplit(outdir = join(pkg, 'dist/bundle')) {
   const { ids, contents } = commandsModule(true);
   rmSync(outdir, { recursive: true, force: true });
   const { metafile } = await build({
-    ...commonOptions(contents, true),
+    ...commonOptions(contents, true, await apiExportFiles()),
     entryPoints: { hypr: 'hypr-entry' },
     outdir: resolve(outdir),
     splitting: true,
@@ -185,7 +208,7 @@ export async function bundleCliSplit(outdir = join(pkg, 'dist/bundle')) {
   return { outdir: resolve(outdir), commands: ids.length, watched, chunks: Object.keys(metafile.outputs).length };
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   if (process.argv[2] === '--split') {
     const { outdir, commands, chunks, watched } = await bundleCliSplit(process.argv[3]);
     console.log(
