@@ -70,6 +70,14 @@ export async function pullImageInProcess(
   return record;
 }
 
+/** The pull process's environment: PATH and HOME, and what decides which TLS certificates it trusts. */
+function childEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const k of ['PATH', 'HOME', 'NODE_EXTRA_CA_CERTS', 'SSL_CERT_FILE', 'SSL_CERT_DIR'])
+    if (process.env[k] !== undefined) env[k] = process.env[k];
+  return env;
+}
+
 /** Runs the pull process for one image and returns what it fetched into `storeRoot`. */
 export async function fetchImageInProcess(
   storeRoot: string,
@@ -90,6 +98,7 @@ export async function fetchImageInProcess(
     logLevel: log.level,
   };
   const child = spawnChild(process.execPath, [fileURLToPath(ENTRY)], {
+    env: childEnv(),
     stdio: ['pipe', 'pipe', 'inherit'],
     signal: opts.signal,
     killAfterMs: 5_000,

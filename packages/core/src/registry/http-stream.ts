@@ -21,10 +21,16 @@ export interface StreamResponse {
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
+/** A connection that sends nothing for this long fails (and a pull retries it), as fetch's did. */
+const IDLE_TIMEOUT_MS = 300_000;
+
 function send(url: URL, headers: Record<string, string>, signal?: AbortSignal): Promise<IncomingMessage> {
   const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'GET', headers, signal }, resolve);
+    const req = request(url, { method: 'GET', headers, signal, timeout: IDLE_TIMEOUT_MS }, resolve);
+    req.once('timeout', () =>
+      req.destroy(new Error(`${url.host} sent nothing for ${IDLE_TIMEOUT_MS / 1000} s (GET ${url.pathname})`)),
+    );
     req.once('error', reject);
     req.end();
   });
