@@ -148,16 +148,19 @@ async function measureDaemon(ref: string, dir: string, rounds: number) {
   return { idle, during, pulls };
 }
 
-/** The same figures before the pull moved out of hyprd (commit 9ce151a, this machine, 2026-12-02). */
+/** Before the download left hyprd (commit 9ce151a, this machine): the same figures, and a real hyprd on a smaller image. */
 const BEFORE = [
-  "Before (commit 9ce151a: the download on hyprd's event loop through fetch, the disk in its worker thread), same",
-  'image and method, load average 15–25 (bench) and 2 (hyprd):',
+  "Before (commit 9ce151a: the download on hyprd's event loop through fetch and web streams, then the disk in its",
+  'worker thread). This image: 3.54 s against 4.31 s, **0.82×**, on a quiet host (2026-11-25); peak memory of the',
+  'largest process 182 MiB through tsx, 127–150 MiB on plain node (2026-12-02, load 15–25). A real hyprd pulling a',
+  '100 MiB image (busybox + 4 layers of 25 MiB random data), RSS sampled every 20 ms, `containers.list` every 50 ms:',
   '',
   '```',
-  'pull + unpack + ext4 disk         3.54 s (quiet host, 2026-11-25)   0.82× skopeo + umoci + mkfs.ext4',
-  'peak memory (largest process)     182 MiB (through tsx; 127–150 MiB on plain node)',
-  'hyprd RSS during `hypr pull`      102 MiB before, 201 MiB peak (+99 MiB; +38 MiB downloading, the rest in the disk worker)',
-  'containers.list during a pull     median 15 ms, p95 62 ms, max 100 ms (idle: median 8 ms, p95 27 ms, max 55 ms)',
+  '                               before (load 2)                      after (load 14, same script)',
+  'hyprd RSS during the pull      102 → 201 MiB (+99)                  98–100 → 152–161 MiB (+52–61)',
+  '  while downloading            +38 MiB                              +4 MiB (the pull process: 61–72 MiB)',
+  'containers.list during it      median 15, p95 62, max 100 ms        median 31–39, p95 92–132, max 160–379 ms',
+  'containers.list idle           median 8, p95 27, max 55 ms          median 26–29, p95 87–237, max 250–368 ms',
   '```',
 ].join('\n');
 
@@ -240,7 +243,7 @@ try {
     '```',
     '',
     'HYPR runs as hyprd does: the download in a process of its own (node:http, layers 3 at a time, hashed while they',
-    "stream, a minor GC per MiB), then the disk in a worker thread: one pass per layer through node-tar's parser, no",
+    "stream, a minor GC per 4 MiB), then the disk in a worker thread: one pass per layer through node-tar's parser, no",
     'temporary copy, and the same `mkfs.ext4 -d`. umoci also writes an mtree manifest of the tree, which HYPR does not',
     "need. HYPR's peak is the larger of its node process (its worker included) and the pull process; skopeo, umoci and",
     'mkfs.ext4 are separate small Go/C processes.',
