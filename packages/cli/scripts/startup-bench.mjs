@@ -57,22 +57,37 @@ try {
     if (i > 600 || daemon.exitCode !== null) throw new Error(`hyprd did not start: ${log}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+  // CPU time (user + system, from GNU time when installed) says less about a loaded host than wall time.
+  const time = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
   const times = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
+  const cpu = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
   const load = [];
   for (let i = 0; i < runs; i++) {
     load.push(loadavg()[0]);
     for (const [name, [host, ...args]] of Object.entries(cases)) {
       const start = process.hrtime.bigint();
-      const r = spawnSync(process.execPath, args, { stdio: 'ignore', env: { ...process.env, HYPR_HOST: host } });
-      if (host && !host.endsWith('nobody.sock') && r.status !== 0) throw new Error(`${name} failed`);
+      const env = { ...process.env, HYPR_HOST: host };
+      const [cmd, argv] = time ? [time, ['-f', '%U %S', process.execPath, ...args]] : [process.execPath, args];
+      const r = spawnSync(cmd, argv, { stdio: ['ignore', 'ignore', 'pipe'], env, encoding: 'utf8' });
       times[name].push(Number(process.hrtime.bigint() - start) / 1e6);
+      if (host && !host.endsWith('nobody.sock') && r.status !== 0) throw new Error(`${name} failed: ${r.stderr}`);
+      const [user, sys] = (r.stderr.trim().split('\n').pop() ?? '').split(' ').map(Number);
+      if (time) cpu[name].push((user + sys) * 1000);
     }
   }
   const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
   const base = median(times['node -e 0']);
-  console.log(`case                          median    × node -e 0   (${runs} interleaved runs)`);
-  for (const [name, t] of Object.entries(times))
-    console.log(`${name.padEnd(30)}${`${median(t).toFixed(0)} ms`.padStart(8)}    ${(median(t) / base).toFixed(2)}×`);
+  const cpuBase = time && median(cpu['node -e 0']);
+  console.log(
+    `case                          median    × node -e 0${time ? '   CPU time  × node -e 0' : ''}   (${runs} runs)`,
+  );
+  for (const [name, t] of Object.entries(times)) {
+    const wall = `${`${median(t).toFixed(0)} ms`.padStart(8)}    ${(median(t) / base).toFixed(2)}×`;
+    const c = time
+      ? `${`${median(cpu[name]).toFixed(0)} ms`.padStart(12)}    ${(median(cpu[name]) / cpuBase).toFixed(2)}×`
+      : '';
+    console.log(`${name.padEnd(30)}${wall}${c}`);
+  }
   const [lo, hi] = [Math.min(...load), Math.max(...load)].map((x) => x.toFixed(1));
   console.log(`Node ${process.version}, ${cpus().length} × ${cpus()[0].model}, load average ${lo}–${hi}`);
 } finally {
