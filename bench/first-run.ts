@@ -5,16 +5,20 @@
  * once (first) and once more (warm). (2) Disk use of two images sharing a 90 MiB base: the stored
  * blobs and the read-only disks, after pulling the base and an image of the base plus a small layer,
  * with one flattened disk per image (the default) and with one disk per layer (a second hyprd with
- * HYPR_LAYER_DISKS=1); the pull, first and warm runs of (1) are timed on both, interleaved.
- * Medians of BENCH_RUNS (default 3) rounds. `--record` writes docs/benchmarks.md.
+ * HYPR_LAYER_DISKS=1); the pull, first and warm runs of (1) are timed on both, interleaved. (3) Boot
+ * times from a flattened disk and from layer disks. Medians of BENCH_RUNS (default 3) rounds.
+ * `--record` writes docs/benchmarks.md's "First run"; its "Layer sharing" (figures of (2) and (3),
+ * and how layer disks work) is kept by hand.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { detectAccelerator } from '../packages/core/src/index.js';
-import type { TarMemoryEntry } from '../packages/core/src/index.js';
+import { detectAccelerator, getImageRootfs, runVm } from '../packages/core/src/index.js';
+import type { RootfsSource, TarMemoryEntry } from '../packages/core/src/index.js';
+import { loadTestImage, openTestStore } from '../packages/core/test/helpers/build-store.js';
+import { buildBusyboxImage } from '../packages/core/test/helpers/busybox-image.js';
 import { HYPRD, hyprOk, startDaemon, startE2eEnv } from '../test/e2e/helpers.js';
 import { median, timedHypr } from './lib.js';
 import { recordSection } from './record.js';
@@ -89,6 +93,48 @@ async function sharedBaseUse(host: string, home: string): Promise<{ blobs: numbe
   return { blobs: usedMiB(join(images, 'blobs')), disks: usedMiB(join(images, 'rootfs')) };
 }
 
+/**
+ * (3) Boot to the exit of `true`, from @hypr/core (no daemon, no CLI): the child image (busybox, a
+ * 9 MiB layer, a small one) from its flattened disk and from its three layer disks, interleaved.
+ */
+async function bootTimes(): Promise<string> {
+  const ts = await openTestStore();
+  try {
+    const small = [{ path: 'etc/child', type: 'file' as const, data: 'child\n' }];
+    await loadTestImage(
+      ts.store,
+      await buildBusyboxImage({ extraLayers: [files('usr/share/base', 90, 102400), small] }),
+      'child:1',
+    );
+    const image = ts.store.findImage('child:1');
+    if (!image) throw new Error('child:1 is not in the bench store');
+    const flat = (await getImageRootfs(ts.store, image, { layers: false })).disks[0].path;
+    const layers = (await getImageRootfs(ts.store, image, { layers: true })).disks.map((x) => x.path);
+    const a: number[] = [];
+    const b: number[] = [];
+    const boot = async (rootfs: RootfsSource, into: number[]) => {
+      const t = performance.now();
+      const r = await runVm({ rootfs, argv: ['true'] });
+      if (r.exitCode !== 0) throw new Error(`true exited ${r.exitCode}`);
+      into.push(performance.now() - t);
+    };
+    for (let i = 0; i < runs; i++) {
+      await boot({ disk: flat, type: 'ext4' }, a);
+      await boot({ disks: layers, type: 'ext4' }, b);
+    }
+    const ms = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(' ');
+    return [
+      'boot → exit (true), runVm     flattened  3 layer disks  ratio',
+      `child image                   ${(median(a) / 1000).toFixed(2)} s     ${(median(b) / 1000).toFixed(2)} s         ${(median(b) / median(a)).toFixed(2)}×`,
+      `all runs (ms): flattened ${ms(a)}; layer disks ${ms(b)}; load average ${loadavg()
+        .map((x) => x.toFixed(1))
+        .join(' ')}`,
+    ].join('\n');
+  } finally {
+    await ts.close();
+  }
+}
+
 try {
   const pulls: number[] = [];
   const firsts: number[] = [];
@@ -135,14 +181,11 @@ try {
   console.log(times);
   console.log(facts);
   console.log(layerFacts);
+  console.log(await bootTimes());
   if (process.argv.includes('--record')) {
     recordSection(
       'First run',
       `\`pnpm bench:first-run\`: a real hyprd, a local registry, an 80 MiB image of busybox plus 2,000 random 41 KiB files (the image of ../shared/acceptance/host-milliseconds.sh). Each round removes the image and prunes (its blobs and disk go), pulls it, then times \`hypr run --rm IMAGE true\` twice as a user types it: the first run after the pull and a warm one.\n\n\`\`\`\n${table}\n\`\`\`\n\n${facts}.`,
-    );
-    recordSection(
-      'Layer sharing',
-      `\`pnpm bench:first-run\` (second part): disk use on the host after pulling an image of busybox plus a 90 MiB layer, and an image of the same two layers plus a small one, on a hyprd with one flattened disk per image (the default) and on one with a disk per layer (\`HYPR_LAYER_DISKS=1\`). \`du\` of the image store's blobs and of its read-only disks. Then the first part's pull, first and warm runs on both, interleaved round by round.\n\n\`\`\`\n${use}\n\n${times}\n\`\`\`\n\n${layerFacts}.`,
     );
   }
 } finally {

@@ -85,12 +85,12 @@ describe('layer disks', () => {
     expect(top.disks).toHaveLength(3);
     expect(top.disks.slice(0, 2).map((d) => d.path)).toEqual(base.disks.map((d) => d.path));
     expect(top.disks.slice(0, 2).every((d) => d.cached)).toBe(true); // made once, for base:1
-    const layerDir = join(ts.store.root, 'rootfs', 'layers');
+    const layerDir = join(ts.store.root, 'rootfs');
     expect((await readdir(layerDir)).filter((n) => n.endsWith('.ext4'))).toHaveLength(3);
 
     ts.store.removeImage(image('top:1').digest, { force: true });
     const removed = await pruneRootfsCache(ts.store);
-    expect(removed).toEqual([`layers/${top.disks[2].key}.ext4`]);
+    expect(removed).toEqual([`${top.disks[2].key}.ext4`]);
     for (const d of base.disks) expect((await stat(d.path)).isFile()).toBe(true);
     await loadTestImage(ts.store, await buildBusyboxImage({ extraLayers: [BASE_EXTRA, TOP] }), 'top:1');
   });

@@ -6,7 +6,7 @@ import { type Logger, silentLogger } from '../log.js';
 import { type RootfsDisk, type RootfsDiskJob, rootfsDiskPath } from './disk-job.js';
 import { buildDiskInWorker, diskWorkerAvailable } from './disk-worker-client.js';
 import { type RootfsDiskFormat, createRootfsDisk } from './ext4.js';
-import { buildLayerDisk, layerDiskDir, layerDiskNames } from './layer-disks.js';
+import { buildLayerDisk, layerDiskNames } from './layer-disks.js';
 
 /** Bump when the way disks are made changes, so old cached disks are not reused. */
 const DISK_VERSION = 'hypr-rootfs-v1';
@@ -101,8 +101,8 @@ export function buildDiskOnce(
     const inWorker = opts.worker === true && diskWorkerAvailable();
     const build = job.layer === undefined ? buildRootfsDisk : buildLayerDisk;
     pending = (inWorker ? buildDiskInWorker(job) : build(job, { logger: opts.logger })).then((d) => {
-      const what = job.layer === undefined ? 'rootfs disk made' : 'layer disk made';
-      log.debug({ totalMs: Date.now() - started, sizeBytes: d.sizeBytes, inWorker }, what);
+      const layer = job.layer !== undefined;
+      log.debug({ totalMs: Date.now() - started, sizeBytes: d.sizeBytes, inWorker, layer }, 'rootfs disk made');
       return d;
     });
     building.set(path, pending);
@@ -170,11 +170,8 @@ export async function pruneRootfsCache(store: ImageStore, opts: { cacheDir?: str
   for (const img of store.listImages()) {
     for (const f of ['ext4', 'erofs'] as const) keep.add(`${rootfsCacheKey(img.config.rootfs.diff_ids, f)}.${f}`);
   }
-  keep.add('layers');
-  const layers = layerDiskDir(dir);
-  const removed = await pruneDir(dir, keep);
-  for (const name of await pruneDir(layers, layerDiskNames(store))) removed.push(`layers/${name}`);
-  return removed;
+  for (const name of layerDiskNames(store)) keep.add(name);
+  return pruneDir(dir, keep);
 }
 
 /** Removes from `dir` what `keep` does not name, and builds left there over an hour ago. */

@@ -36,11 +36,6 @@ export function layerDiskKey(diffId: string): string {
   return createHash('sha256').update(`${LAYER_DISK_VERSION}\next4\n${diffId}`).digest('hex');
 }
 
-/** Where layer disks live under a rootfs cache directory. */
-export function layerDiskDir(cacheDir: string): string {
-  return join(cacheDir, 'layers');
-}
-
 /** The job making the disk of the image's layer `index` (it crosses into a worker thread). */
 export function layerDiskJob(
   storeRoot: string,
@@ -53,7 +48,7 @@ export function layerDiskJob(
     storeRoot,
     image,
     format: 'ext4',
-    dir: layerDiskDir(cacheDir),
+    dir: cacheDir, // beside the flattened disks: the key's hash names what a file is
     key: layerDiskKey(image.config.rootfs.diff_ids[index]),
     limits,
     layer: index,
@@ -150,7 +145,7 @@ export async function buildLayerDisk(
       });
     const tmp = join(job.dir, `.${job.key}.${randomBytes(4).toString('hex')}.tmp`);
     try {
-      const { sizeBytes } = await createExt4Image(tree, tmp, { label: 'hypr-layer', signal: opts.signal });
+      const { sizeBytes } = await createExt4Image(tree, tmp, { signal: opts.signal });
       await writeOverlayWhiteouts(tmp, work, stats.whiteoutPaths ?? [], stats.opaqueDirs ?? []);
       const fh = await open(tmp, 'r+');
       try {
