@@ -4,7 +4,7 @@
  * scripts/build-shim.sh); `hypr-shim` beside the guest package's manifest for this host
  * (`@hypr/guest-<platform>-<arch>`, which npm users install with @hypr/core).
  */
-import { constants, accessSync } from 'node:fs';
+import { constants, accessSync, chmodSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HyprError } from '../errors.js';
@@ -49,6 +49,15 @@ export function findShimBinary(env: NodeJS.ProcessEnv = process.env): string {
   }
   const packaged = join(guestDir, 'hypr-shim');
   if (isExecutable(packaged)) return packaged;
+  // The package declares it a bin, so npm and pnpm install it executable; another installer may not.
+  if (existsSync(packaged)) {
+    try {
+      chmodSync(packaged, 0o755);
+    } catch {
+      /* not ours to change: the error below says what to do */
+    }
+    if (isExecutable(packaged)) return packaged;
+  }
   throw new HyprError(
     'SHIM_MISSING',
     `hypr-shim is in neither ${checkout} nor ${packaged}`,
