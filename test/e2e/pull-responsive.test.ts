@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { type Server, type Socket, connect, createServer } from 'node:net';
 import { afterAll, beforeAll, expect, test, vi } from 'vitest';
 import { type Daemon, type E2eEnv, HYPR, hypr, hyprOk, startDaemon, startE2eEnv, waitFor } from './helpers.js';
@@ -46,6 +47,11 @@ async function startGateProxy(target: { host: string; port: number }, holdAfterB
   return {
     port,
     isHolding: () => heldOnce,
+    /** Holds again: connections opened from now on stop after `holdAfterBytes`. */
+    hold() {
+      held = true;
+      heldOnce = false;
+    },
     release() {
       held = false;
       for (const resume of waiting) resume();
@@ -67,6 +73,7 @@ let ref: string;
 beforeAll(async () => {
   env = await startE2eEnv([
     { name: 'busybox:latest' },
+    { name: 'other:1', opts: { extraLayers: [[{ path: 'other.bin', type: 'file', data: randomBytes(8 * MiB) }]] } },
     {
       name: 'large:1',
       opts: { extraLayers: data.map((bytes, i) => [{ path: `data${i}.bin`, type: 'file' as const, data: bytes }]) },
@@ -128,4 +135,41 @@ test('ps answers and lists the containers all through a large pull, and the pull
   for (const i of [0, 3])
     expect(sums).toContain(`${createHash('sha256').update(data[i]).digest('hex')}  /data${i}.bin`);
   expect(await hyprOk(d, ['images'])).toContain(`127.0.0.1:${proxy.port}/large`);
+});
+
+/** Processes whose parent is `ppid` and whose command line contains `text`. */
+function childrenOf(ppid: number, text: string): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (parent === ppid && readFileSync(`/proc/${name}/cmdline`, 'utf8').includes(text)) pids.push(Number(name));
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return pids;
+}
+
+const alive = (pid: number) =>
+  existsSync(`/proc/${pid}`) && !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+
+test('a pull process does not outlive hyprd killed with -9 mid-download', async () => {
+  proxy.hold();
+  const pull = spawn(process.execPath, [HYPR, 'pull', '-q', `127.0.0.1:${proxy.port}/other:1`], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, HYPR_HOST: d.host },
+    stdio: 'ignore',
+  });
+  try {
+    await waitFor(async () => proxy.isHolding(), 120_000, 'the pull to be downloading');
+    const [pid] = childrenOf(d.pid, 'pull-process.js');
+    expect(pid).toBeGreaterThan(0);
+    await d.crash();
+    await waitFor(async () => !alive(pid), 60_000, `pull process ${pid} to end with hyprd`);
+  } finally {
+    proxy.release();
+    pull.kill();
+  }
 });
