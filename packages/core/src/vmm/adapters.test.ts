@@ -3,7 +3,7 @@ import { detectAccelerator } from './accel.js';
 import { guestCmdline } from './adapter.js';
 import { CloudHypervisorAdapter } from './cloud-hypervisor.js';
 import { guestArchOfPlatform, hostGuestArch } from './platform.js';
-import { QemuAdapter } from './qemu.js';
+import { QemuAdapter, tcgCacheMiB } from './qemu.js';
 import { chooseAdapter, selectAdapter } from './select.js';
 import type { VmSpec } from './spec.js';
 import { VfkitAdapter } from './vfkit.js';
@@ -30,7 +30,7 @@ describe('QEMU microvm command line', () => {
     const { binary, args } = new QemuAdapter().buildCommand(spec, 'tcg');
     expect(binary).toBe('qemu-system-x86_64');
     const p = pairs(args);
-    expect(p).toContain('-accel tcg,tb-size=16');
+    expect(p).toContain('-accel tcg');
     expect(p).toContain('-cpu max');
     expect(p).toContain('-M microvm,x-option-roms=off,acpi=off,isa-serial=on,rtc=off');
     expect(p).toContain('-smp 2');
@@ -40,6 +40,17 @@ describe('QEMU microvm command line', () => {
     expect(p).toContain('-append console=ttyS0 quiet pci=off');
     expect(args).toContain('-no-reboot');
     expect(args).toContain('-nodefaults');
+  });
+  test('HYPR_TCG_CACHE_MIB caps the translation cache; QEMU keeps its own without it', () => {
+    expect(tcgCacheMiB({})).toBeUndefined();
+    expect(tcgCacheMiB({ HYPR_TCG_CACHE_MIB: ' 16 ' })).toBe(16);
+    const capped = new QemuAdapter({ tcgCacheMiB: tcgCacheMiB({ HYPR_TCG_CACHE_MIB: '16' }) });
+    expect(pairs(capped.buildCommand(spec, 'tcg').args)).toContain('-accel tcg,tb-size=16');
+    expect(pairs(capped.buildCommand(spec, 'kvm').args)).toContain('-accel kvm');
+    for (const bad of ['0', '16M', '-1', '1.5'])
+      expect(() => tcgCacheMiB({ HYPR_TCG_CACHE_MIB: bad })).toThrow(
+        expect.objectContaining({ code: 'CONFIG_INVALID', message: `HYPR_TCG_CACHE_MIB=${bad} is not a size in MiB` }),
+      );
   });
   test('KVM uses the host CPU and has no translation cache to size', () => {
     const p = pairs(new QemuAdapter().buildCommand(spec, 'kvm').args);
@@ -79,7 +90,7 @@ describe('QEMU virt command line for an arm64 guest', () => {
     expect(binary).toBe('qemu-system-aarch64');
     const p = pairs(args);
     expect(p).toContain('-M virt,gic-version=3');
-    expect(p).toContain('-accel tcg,tb-size=16');
+    expect(p).toContain('-accel tcg');
     expect(p).toContain('-cpu max,pauth-impdef=on');
     expect(p).toContain('-kernel /k/vmlinux');
     expect(p).toContain('-append console=ttyAMA0 quiet');
@@ -91,7 +102,7 @@ describe('QEMU virt command line for an arm64 guest', () => {
   test("a guest of another architecture than the host's is emulated even where KVM is usable", () => {
     const foreign = hostGuestArch() === 'arm64' ? 'x64' : 'arm64';
     const p = pairs(new QemuAdapter({ arch: foreign }).buildCommand(spec, 'kvm').args);
-    expect(p).toContain('-accel tcg,tb-size=16');
+    expect(p).toContain('-accel tcg');
   });
   test('a string is still the binary of an x86_64 QEMU', () => {
     const q = new QemuAdapter('/opt/qemu/bin/qemu-system-x86_64');

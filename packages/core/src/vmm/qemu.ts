@@ -1,3 +1,4 @@
+import { HyprError } from '../errors.js';
 import {
   type StartVmOptions,
   type VmInstance,
@@ -30,12 +31,23 @@ const ARCHES = {
 } as const;
 
 /**
- * TCG's translation cache, in MiB. QEMU 7.2 reserves 1 GiB by default and keeps every page it has
- * translated into resident until the cache fills: 28 MiB after an idle guest's boot, up to 1 GiB
- * for a busy guest. 16 MiB holds what a boot keeps using (boot and a CPU-bound workload cost the
- * same CPU time with 16 MiB as with 1 GiB, docs/vm.md "Host memory per container") and bounds it.
+ * The cap on TCG's translation cache, in MiB: HYPR_TCG_CACHE_MIB when set, else none (QEMU 7.2's
+ * own: 1 GiB reserved, of which what the guest has translated stays resident: 29 MiB after a boot,
+ * 95 MiB after a Node program). A cap below that saves memory and costs CPU: with 16, an idle
+ * guest holds 12 MiB less, but a Node program retranslates its code 15 times and takes 29 % more
+ * CPU time (docs/vm.md, "Host memory per container"), so the default is QEMU's.
  */
-export const TCG_TB_SIZE_MIB = 16;
+export function tcgCacheMiB(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const v = env.HYPR_TCG_CACHE_MIB?.trim();
+  if (!v) return undefined;
+  if (!/^\d+$/.test(v) || Number(v) < 1)
+    throw new HyprError(
+      'CONFIG_INVALID',
+      `HYPR_TCG_CACHE_MIB=${v} is not a size in MiB`,
+      "give a whole number of MiB such as 16, or unset it for QEMU's default",
+    );
+  return Number(v);
+}
 
 /**
  * QEMU: `microvm` for x86_64 guests, `virt` for arm64 guests. A guest of another architecture than
@@ -48,10 +60,17 @@ export class QemuAdapter implements VmmAdapter {
   readonly binary: string;
   readonly packageHint: string;
 
-  /** A string is the binary (x86_64 guests), as before; or the guest architecture and an optional binary. */
-  constructor(o: string | { arch?: GuestArch; binary?: string } = {}) {
-    const { arch = 'x64', binary } = typeof o === 'string' ? { binary: o } : o;
+  /** TCG's translation cache cap in MiB (tcgCacheMiB), or undefined for QEMU's default. */
+  readonly tcgCacheMiB: number | undefined;
+
+  /**
+   * A string is the binary (x86_64 guests), as before; or the guest architecture, an optional
+   * binary and the translation cache cap (default: HYPR_TCG_CACHE_MIB).
+   */
+  constructor(o: string | { arch?: GuestArch; binary?: string; tcgCacheMiB?: number } = {}) {
+    const { arch = 'x64', binary, tcgCacheMiB: cache = tcgCacheMiB() } = typeof o === 'string' ? { binary: o } : o;
     this.arch = arch;
+    this.tcgCacheMiB = cache;
     this.binary = binary ?? ARCHES[arch].binary;
     this.packageHint = ARCHES[arch].packageHint;
   }
@@ -69,7 +88,7 @@ export class QemuAdapter implements VmmAdapter {
       '-M',
       a.machine,
       '-accel',
-      accel === 'kvm' ? 'kvm' : `tcg,tb-size=${TCG_TB_SIZE_MIB}`,
+      accel === 'kvm' ? 'kvm' : this.tcgCacheMiB ? `tcg,tb-size=${this.tcgCacheMiB}` : 'tcg',
       '-cpu',
       cpu,
       '-smp',
