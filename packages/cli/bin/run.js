@@ -38,8 +38,15 @@ if (entry) {
       break;
     } else break;
   }
-  // `hypr ps` with its common flags is answered without oclif (src/fast-ps.ts); else, or if it fails, oclif runs.
-  if (!(argv[0] === 'ps' && (await (await import('../dist/fast-ps.js')).fastPs(argv.slice(1))))) {
+  // `hypr ps` (and `container ls|list|ps`) with its common flags is answered without oclif (src/fast-ps.ts);
+  // else, or if that fails, oclif runs.
+  const psArgs =
+    argv[0] === 'ps'
+      ? argv.slice(1)
+      : argv[0] === 'container' && ['ls', 'list', 'ps'].includes(argv[1])
+        ? argv.slice(2)
+        : undefined;
+  if (!(psArgs && (await (await import('../dist/fast-ps.js')).fastPs(psArgs)))) {
     // oclif is CommonJS: in a split bundle its chunk has only a default export
     const oclif = await import('@oclif/core');
     const { execute } = oclif.default ?? oclif;
