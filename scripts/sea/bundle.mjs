@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Bundles hyprd and hypr with esbuild for the single executables (scripts/build-sea.sh) and lays out
 // what each binary carries: a tree that mirrors the repository where the code looks for files
-// beside itself (import.meta.url), so the bundles find drizzle/, the shim, the disk worker, the
+// beside itself (import.meta.url), so the bundles find drizzle/, the pull process, the disk worker, the
 // guest and the SQLite addon as they do in an installed package. Usage: bundle.mjs OUTDIR
 //
 //   OUTDIR/<bin>/tree/…        the files the binary extracts (bundles, migrations, guest, addon)
@@ -187,6 +187,12 @@ async function bundleHyprd() {
   await bundle(
     { entryPoints: [join(core, 'dist/rootfs/disk-worker.js')] },
     'packages/core/dist/rootfs/disk-worker.js',
+    tree,
+  );
+  // hyprd downloads each pull in a process of its own: this binary again, running this script.
+  await bundle(
+    { entryPoints: [join(core, 'dist/image/pull-process.js')] },
+    'packages/core/dist/image/pull-process.js',
     tree,
   );
   copy(join(core, 'drizzle'), join(tree, 'packages/core/drizzle'));
