@@ -13,7 +13,7 @@
  * `--record` writes docs/benchmarks.md, section "Host memory per idle container".
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeJob } from '../packages/core/src/guest/index.js';
@@ -223,6 +223,21 @@ function measurePodman(): { conmon: Usage[]; container: Usage[] } | string {
   }
 }
 
+/** conmon runs `podman container cleanup` on podman's storage after the container ends: wait for it. */
+async function podmanDone(root: string): Promise<void> {
+  const using = () =>
+    readdirSync('/proc')
+      .filter((d) => /^\d+$/.test(d))
+      .some((d) => {
+        try {
+          return readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(root);
+        } catch {
+          return false;
+        }
+      });
+  for (let i = 0; i < 100 && using(); i++) await new Promise((r) => setTimeout(r, 100));
+}
+
 function tarOf(dir: string): Buffer {
   return execFileSync('tar', ['-C', dir, '-c', '.'], { maxBuffer: 64 << 20 });
 }
@@ -232,7 +247,8 @@ const hypr = await measureHypr();
 const capped = await measureHypr(CAPPED_MIB);
 const plain = await measurePlainQemu();
 const pod = measurePodman();
-rmSync(work, { recursive: true, force: true });
+await podmanDone(join(work, 'podman'));
+rmSync(work, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
 
 const f = (n: number) => `${n.toFixed(1)}`.padStart(7);
 const row = (what: string, u: Usage) =>
