@@ -34,8 +34,8 @@ const ARCHES = {
  * The cap on TCG's translation cache, in MiB: HYPR_TCG_CACHE_MIB when set, else none (QEMU 7.2's
  * own: 1 GiB reserved, of which what the guest has translated stays resident: 29 MiB after a boot,
  * 95 MiB after a Node program). A cap below that saves memory and costs CPU: with 16, an idle
- * guest holds 12 MiB less, but a Node program retranslates its code 15 times and takes 29 % more
- * CPU time (docs/vm.md, "Host memory per container"), so the default is QEMU's.
+ * guest holds 17 MiB less, but a Node program retranslates its code 15 times and takes 16–29 %
+ * more CPU time (docs/vm.md, "Host memory per container"), so the default is QEMU's.
  */
 export function tcgCacheMiB(env: NodeJS.ProcessEnv = process.env): number | undefined {
   const v = env.HYPR_TCG_CACHE_MIB?.trim();
