@@ -4,8 +4,8 @@
  * local registry; each round removes the image (and with prune its blobs and disk), pulls it, runs it
  * once (first) and once more (warm). (2) Disk use of two images sharing a 90 MiB base: the stored
  * blobs and the read-only disks, after pulling the base and an image of the base plus a small layer,
- * with one flattened disk per image (the default) and with one disk per layer (a second hyprd with
- * HYPR_LAYER_DISKS=1); the pull, first and warm runs of (1) are timed on both, interleaved. (3) Boot
+ * with one disk per layer (the default) and with one flattened disk per image (a second hyprd with
+ * HYPR_LAYER_DISKS=0); the pull, first and warm runs of (1) are timed on both, interleaved. (3) Boot
  * times from a flattened disk and from layer disks. Medians of BENCH_RUNS (default 3) rounds.
  * `--record` writes docs/benchmarks.md's "First run"; its "Layer sharing" (figures of (2) and (3),
  * and how layer disks work) is kept by hand.
@@ -40,22 +40,22 @@ const env = await startE2eEnv([
   { name: 'child:1', opts: { extraLayers: [base, [{ path: 'etc/child', type: 'file', data: 'child\n' }]] } },
 ]);
 const d = await startDaemon({ dir: env.dir });
-const dl = await startLayerDisksDaemon(env.dir);
+const df = await startFlattenedDaemon(env.dir);
 const [big, baseRef, childRef] = env.refs;
 
 /** Bytes allocated on the host under a path (du), in MiB. */
 const usedMiB = (p: string) => Number(execFileSync('du', ['-sk', p], { encoding: 'utf8' }).split('\t')[0]) / 1024;
 
-/** A second hyprd beside startDaemon's, on the same registry, with one disk per layer. */
-async function startLayerDisksDaemon(dir: string): Promise<{ host: string; home: string; stop(): Promise<void> }> {
-  const home = join(dir, 'home-layers');
+/** A second hyprd beside startDaemon's, on the same registry, with one flattened disk per image. */
+async function startFlattenedDaemon(dir: string): Promise<{ host: string; home: string; stop(): Promise<void> }> {
+  const home = join(dir, 'home-flattened');
   mkdirSync(home, { recursive: true });
   writeFileSync(join(home, 'daemon.json'), JSON.stringify({ bridge: 'none' }));
-  const socket = join(dir, 'hyprd-layers.sock');
-  const logPath = join(dir, 'hyprd-layers.log');
+  const socket = join(dir, 'hyprd-flattened.sock');
+  const logPath = join(dir, 'hyprd-flattened.log');
   const fd = openSync(logPath, 'a');
   const proc = spawn(process.execPath, [HYPRD, '-H', `unix://${socket}`], {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, HYPR_HOME: home, HYPR_LAYER_DISKS: '1' },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, HYPR_HOME: home, HYPR_LAYER_DISKS: '0' },
     stdio: ['ignore', fd, fd],
   });
   closeSync(fd);
@@ -139,14 +139,14 @@ try {
   const pulls: number[] = [];
   const firsts: number[] = [];
   const warms: number[] = [];
-  const layered = { pulls: [] as number[], firsts: [] as number[], warms: [] as number[] };
+  const flattened = { pulls: [] as number[], firsts: [] as number[], warms: [] as number[] };
   for (let i = 0; i < runs; i++) {
     await round(d.host, { pulls, firsts, warms });
-    await round(dl.host, layered);
+    await round(df.host, flattened);
   }
-  const flatUse = await sharedBaseUse(d.host, d.home);
-  const layerUse = await sharedBaseUse(dl.host, dl.home);
-  const { blobs, disks } = flatUse;
+  const layerUse = await sharedBaseUse(d.host, d.home);
+  const { blobs, disks } = await sharedBaseUse(df.host, df.home);
+  const layered = { pulls, firsts, warms };
 
   const s = (x: number) => `${(x / 1000).toFixed(2)} s`;
   const f = median(firsts);
@@ -168,11 +168,11 @@ try {
     `${name.padEnd(40)} ${s(median(a)).padEnd(10)} ${s(median(b)).padEnd(12)} ${(median(b) / median(a)).toFixed(2)}×`;
   const times = [
     'case (the image of the first part)       flattened  layer disks  ratio',
-    both('pull (disks made)', pulls, layered.pulls),
-    both('first run --rm IMAGE true after pull', firsts, layered.firsts),
-    both('warm run --rm IMAGE true', warms, layered.warms),
+    both('pull (disks made)', flattened.pulls, layered.pulls),
+    both('first run --rm IMAGE true after pull', flattened.firsts, layered.firsts),
+    both('warm run --rm IMAGE true', flattened.warms, layered.warms),
   ].join('\n');
-  const layerFacts = `all runs (ms), layer disks: pull ${layered.pulls.map((x) => x.toFixed(0)).join(' ')}; first ${layered.firsts.map((x) => x.toFixed(0)).join(' ')}; warm ${layered.warms.map((x) => x.toFixed(0)).join(' ')}; load average ${loadavg()
+  const layerFacts = `all runs (ms), flattened: pull ${flattened.pulls.map((x) => x.toFixed(0)).join(' ')}; first ${flattened.firsts.map((x) => x.toFixed(0)).join(' ')}; warm ${flattened.warms.map((x) => x.toFixed(0)).join(' ')}; load average ${loadavg()
     .map((x) => x.toFixed(1))
     .join(' ')}`;
   const facts = `accelerator: ${accel.accel} (${accel.reason}); ${runs} rounds, median; all runs (ms): first ${firsts.map((x) => x.toFixed(0)).join(' ')}; warm ${warms.map((x) => x.toFixed(0)).join(' ')}`;
@@ -189,7 +189,7 @@ try {
     );
   }
 } finally {
-  await dl.stop();
+  await df.stop();
   await d.shutdown();
   await env.cleanup();
 }

@@ -58,9 +58,9 @@ const image = (ref: string) => {
 };
 
 describe('layer disks', () => {
-  test('are off unless HYPR_LAYER_DISKS=1', () => {
-    expect(layerDisksEnabled({})).toBe(false);
-    expect(layerDisksEnabled({ HYPR_LAYER_DISKS: '1' })).toBe(true);
+  test('are on unless HYPR_LAYER_DISKS=0', () => {
+    expect(layerDisksEnabled({})).toBe(true);
+    expect(layerDisksEnabled({ HYPR_LAYER_DISKS: '0' })).toBe(false);
   });
 
   test('layer disks come first, read-only, bottom first; the writable disk after them', async () => {

@@ -26,9 +26,9 @@ export const MICROVM_VIRTIO_TRANSPORTS = 24;
  */
 export const MAX_LAYER_DISKS = 16;
 
-/** The environment switch (`HYPR_LAYER_DISKS=1`) that turns layer disks on while they are opt-in. */
+/** Layer disks are the default; `HYPR_LAYER_DISKS=0` in hyprd's environment gives every image one flattened disk. */
 export function layerDisksEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
-  return env.HYPR_LAYER_DISKS === '1' || env.HYPR_LAYER_DISKS === 'true';
+  return env.HYPR_LAYER_DISKS !== '0' && env.HYPR_LAYER_DISKS !== 'false';
 }
 
 /** The cache key of one layer's disk. */

@@ -1,7 +1,7 @@
 /**
- * The VM a container runs in: its image's read-only disks (one flattened disk per image, or one disk
- * per layer shared between images with HYPR_LAYER_DISKS=1; cached), its writable layer, and the
- * stored config turned into the runtime's VmConfig.
+ * The VM a container runs in: its image's read-only disks (one disk per layer, shared between
+ * images; one flattened disk per image with HYPR_LAYER_DISKS=0 or where layers do not fit; cached),
+ * its writable layer, and the stored config turned into the runtime's VmConfig.
  */
 import { join } from 'node:path';
 import {

@@ -70,10 +70,10 @@ export class ImageManager {
   }
 
   /**
-   * Makes the image's read-only root disk (or its layer disks, HYPR_LAYER_DISKS=1) now, in a worker
-   * thread, so that its first `run` finds it ready instead of unpacking for seconds. Called when an
-   * image is stored: pull, load, build. A failure is logged, not thrown: the image is stored all the same, and `run` tries again and
-   * reports why it cannot.
+   * Makes the image's read-only disks (one per layer; HYPR_LAYER_DISKS=0: one flattened disk) now,
+   * in a worker thread, so that its first `run` finds them ready instead of unpacking for seconds.
+   * Called when an image is stored: pull, load, build. A failure is logged, not thrown: the image is
+   * stored all the same, and `run` tries again and reports why it cannot.
    */
   async prepareDisk(image: ImageRecord): Promise<void> {
     try {
