@@ -42,6 +42,9 @@ describe('the container shim', () => {
       dir,
       vm: { rootfs: { dir: rootfs }, argv: ['sh', '-c', 'echo hello; echo warn >&2; exec sleep 1000'], env: [] },
     });
+    // The client knows the hypervisor's pid once the program runs (hyprd shows it as the container's).
+    expect(shim.state.vmPid).not.toBe(shim.state.pid);
+    expect(isAlive(shim.state.vmPid)).toBe(true);
     const lines = await waitFor(async () => {
       const l = await logLines(dir);
       return l.length >= 2 ? l : undefined;

@@ -109,7 +109,8 @@ function execSessions(send: (type: string, id: number, payload?: Buffer | string
   };
 }
 
-export function shimConnection(dir: string, state: ShimState, socket: Socket): ShimConnection {
+export function shimConnection(dir: string, initial: ShimState, socket: Socket): ShimConnection {
+  let state = initial;
   let exitInfo: ShimExit | undefined;
   let closedByUs = false;
   const waiters: ((e: ShimExit) => void)[] = [];
@@ -133,6 +134,8 @@ export function shimConnection(dir: string, state: ShimState, socket: Socket): S
   const onFrame = (f: Frame) => {
     switch (f.type) {
       case FROM_SHIM.up:
+        // The shim wrote the hypervisor's pid before the program could start: read it now.
+        state = readShimState(dir) ?? state;
         return markRunning(true);
       case FROM_SHIM.stdout:
       case FROM_SHIM.stderr:
@@ -176,7 +179,9 @@ export function shimConnection(dir: string, state: ShimState, socket: Socket): S
   };
   return {
     dir,
-    state,
+    get state() {
+      return state;
+    },
     running,
     wait,
     exec,
