@@ -149,6 +149,14 @@ describe('layer disks', () => {
     expect(r.layered).toBe(false);
   });
 
+  test('the image total is capped across its layer disks, as for a flattened disk', async () => {
+    const big = [file('opt/big.bin', 'x'.repeat(3 << 20))];
+    await loadTestImage(ts.store, await buildBusyboxImage({ extraLayers: [big, big] }), 'capped:1');
+    await expect(
+      getLayerDisks(ts.store, image('capped:1'), { limits: { maxImageBytes: 12 << 20 } }),
+    ).rejects.toMatchObject({ code: 'IMAGE_TOO_LARGE' });
+  });
+
   test('unpacking one path of an image (a volume copy-up) honours the whiteouts of every layer', async () => {
     const out = join(ts.dir, 'only');
     await unpackImage(ts.store, image('top:1'), out, { only: '/srv/www' });

@@ -25,6 +25,8 @@ export interface RootfsDiskJob {
   limits?: Partial<UnpackLimits>;
   /** Set: make the disk of this one layer (its index in image.layers), not the flattened image. */
   layer?: number;
+  /** A layer's disk: bytes of the image's layers below it, counted against `limits.maxImageBytes`. */
+  imageBytesBefore?: number;
 }
 
 /** Where a job's disk lives: `<dir>/<key>.<format>`. */

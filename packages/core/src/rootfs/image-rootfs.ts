@@ -23,7 +23,11 @@ export interface GetImageRootfsOptions extends GetRootfsDiskOptions {
   layers?: boolean;
 }
 
-/** The disk of each of the image's layers, bottom first, made where missing (one at a time). */
+/**
+ * The disk of each of the image's layers, bottom first, made where missing (one at a time). The
+ * image's total obeys `maxImageBytes` as a flattened disk's unpack does: the disks below a layer
+ * (their size, a little over their content) count as the bytes before it.
+ */
 export async function getLayerDisks(
   store: ImageStore,
   image: ImageRecord,
@@ -31,9 +35,12 @@ export async function getLayerDisks(
 ): Promise<RootfsDisk[]> {
   const cacheDir = opts.cacheDir ?? join(store.root, 'rootfs');
   const disks: RootfsDisk[] = [];
+  let imageBytesBefore = 0;
   for (const i of image.layers.keys()) {
-    const job = layerDiskJob(store.root, image, i, cacheDir, opts.limits);
-    disks.push((await findLayerDisk(rootfsDiskPath(job), job.key)) ?? (await buildDiskOnce(job, opts)));
+    const job = { ...layerDiskJob(store.root, image, i, cacheDir, opts.limits), imageBytesBefore };
+    const disk = (await findLayerDisk(rootfsDiskPath(job), job.key)) ?? (await buildDiskOnce(job, opts));
+    disks.push(disk);
+    imageBytesBefore += disk.sizeBytes;
   }
   return disks;
 }

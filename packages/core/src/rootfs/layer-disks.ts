@@ -131,6 +131,7 @@ export async function buildLayerDisk(
       limits: job.limits,
       layerName: layer.digest,
       diffId: job.image.config.rootfs.diff_ids[index],
+      imageBytesBefore: job.imageBytesBefore,
       whiteouts: 'record',
       signal: opts.signal,
       logger: opts.logger,
