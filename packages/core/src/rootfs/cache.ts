@@ -1,11 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, open, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BlobStore, type ImageRecord, type ImageStore, type UnpackLimits, unpackImage } from '../image/index.js';
 import { type Logger, silentLogger } from '../log.js';
 import { type RootfsDisk, type RootfsDiskJob, rootfsDiskPath } from './disk-job.js';
 import { buildDiskInWorker, diskWorkerAvailable } from './disk-worker-client.js';
-import { type RootfsDiskFormat, createRootfsDisk } from './ext4.js';
+import { type RootfsDiskFormat, createRootfsDisk, syncAndRename } from './ext4.js';
 import { buildLayerDisk, layerDiskNames } from './layer-disks.js';
 
 /** Bump when the way disks are made changes, so old cached disks are not reused. */
@@ -144,13 +144,7 @@ export async function buildRootfsDisk(
     const tmp = join(dir, `.${key}.${randomBytes(4).toString('hex')}.tmp`);
     try {
       const { sizeBytes } = await createRootfsDisk(tree, tmp, format, { signal: opts.signal, logger: opts.logger });
-      const fh = await open(tmp, 'r+');
-      try {
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      await rename(tmp, path);
+      await syncAndRename(tmp, path);
       return { path, format, key, sizeBytes, cached: false };
     } finally {
       await rm(tmp, { force: true });

@@ -1,4 +1,4 @@
-import { lstat, open, readdir, rm } from 'node:fs/promises';
+import { lstat, open, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Logger, silentLogger } from '../log.js';
 import { runCommand } from '../process.js';
@@ -106,4 +106,15 @@ export function createRootfsDisk(
   opts: CreateDiskOptions = {},
 ): Promise<{ sizeBytes: number }> {
   return format === 'erofs' ? createErofsImage(srcDir, outPath, opts) : createExt4Image(srcDir, outPath, opts);
+}
+
+/** Puts a finished disk image in place: its data on disk first, then one rename (a crash leaves the old or the new). */
+export async function syncAndRename(tmp: string, path: string): Promise<void> {
+  const fh = await open(tmp, 'r+');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, path);
 }

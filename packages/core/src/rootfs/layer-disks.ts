@@ -5,14 +5,14 @@
  * `trusted.overlay.opaque=y` on a directory that hides what lower layers hold.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, open, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { HyprError } from '../errors.js';
 import { BlobStore, type ImageRecord, type ImageStore, LayerUnpacker } from '../image/index.js';
 import type { Logger } from '../log.js';
 import { runCommand } from '../process.js';
 import { type RootfsDisk, type RootfsDiskJob, rootfsDiskPath } from './disk-job.js';
-import { createExt4Image } from './ext4.js';
+import { createExt4Image, syncAndRename } from './ext4.js';
 
 /** Bump when the way layer disks are made changes, so old ones are not reused. */
 const LAYER_DISK_VERSION = 'hypr-layer-v1';
@@ -148,13 +148,7 @@ export async function buildLayerDisk(
     try {
       const { sizeBytes } = await createExt4Image(tree, tmp, { signal: opts.signal });
       await writeOverlayWhiteouts(tmp, work, stats.whiteoutPaths ?? [], stats.opaqueDirs ?? []);
-      const fh = await open(tmp, 'r+');
-      try {
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      await rename(tmp, path);
+      await syncAndRename(tmp, path);
       return { path, format: 'ext4', key: job.key, sizeBytes, cached: false };
     } finally {
       await rm(tmp, { force: true });

@@ -4,22 +4,16 @@
  * scripts/build-shim.sh); `hypr-shim` beside the guest package's manifest for this host
  * (`@hypr/guest-<platform>-<arch>`, which npm users install with @hypr/core).
  */
-import { constants, accessSync, chmodSync, existsSync } from 'node:fs';
+import { chmodSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HyprError } from '../errors.js';
 import { guestPackageName, resolveGuestDir } from '../paths.js';
+import { findExecutable } from '../process.js';
 
 const BUILD_HINT = 'run scripts/build-shim.sh in a checkout, or reinstall the guest package';
 
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
+const isExecutable = (path: string): boolean => findExecutable(path) !== undefined;
 
 export function findShimBinary(env: NodeJS.ProcessEnv = process.env): string {
   if (env.HYPR_SHIM_BINARY) {
