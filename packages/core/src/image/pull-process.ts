@@ -59,6 +59,10 @@ try {
   process.exitCode = 0;
 } catch (e) {
   const err = HyprError.from(e);
+  aborter.abort(err); // the other blobs still downloading stop and clean up
   await send({ type: 'error', code: err.code, message: err.message, hint: err.hint });
   process.exitCode = 1;
 }
+// The result is sent: whatever still holds the event loop (a response nobody read) may not keep
+// hyprd waiting for this process.
+setTimeout(() => process.exit(), 1000).unref();

@@ -133,8 +133,10 @@ export async function fetchBlobToStore(
           throw e;
         });
       const length = res.headers.get('content-length');
-      if (res.status === 200 && length !== null && Number(length) !== desc.size)
+      if (res.status === 200 && length !== null && Number(length) !== desc.size) {
+        await res.body?.cancel().catch(() => {}); // its socket would otherwise stay open
         throw sizeMismatch(desc, client, Number(length));
+      }
       if (offset > 0 && res.status !== 206) {
         log.debug({ offset }, 'registry ignored the range; restarting the blob');
         await writer.abort();
