@@ -10,6 +10,14 @@
 import { readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
+// A reader that stops early (`hypr info | grep -q …`, `hypr images | head -1`) closes the pipe: the rest
+// of the output was not wanted, which is no failure. Exit 0 quietly instead of dying of EPIPE.
+for (const stream of [process.stdout, process.stderr])
+  stream.on('error', (e) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
+
 // `hypr --version` / `-v` is docker's client-only one-liner ("Docker version 27.3.1, build …"): answered
 // here, before any module loads; `hypr version` is the command that also asks the daemon.
 if (versionOnly(process.argv.slice(2))) {
