@@ -4,12 +4,9 @@
  * 9p), and the mount records Kestrel reads from the job (guest/PROTOCOL.md, key `m`).
  */
 import { existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { HyprError } from '../errors.js';
-import type { Logger } from '../log.js';
-import type { Child } from '../process.js';
 import type { VmSpec } from './spec.js';
-import { findVirtiofsd, startVirtiofsd } from './virtiofsd.js';
+import { findVirtiofsd } from './virtiofsd.js';
 
 /**
  * The image's root: a host directory (9p), one read-only disk, or one read-only disk per layer,
@@ -105,15 +102,4 @@ export function planGuestStorage(opts: GuestStorageOptions): GuestStorage {
     mountRecords,
     virtiofsd,
   };
-}
-
-/** Starts one virtiofsd per virtio-fs share, its socket in dir; the caller stops them. */
-export async function startShareDaemons(storage: GuestStorage, dir: string, log: Logger, into: Child[]): Promise<void> {
-  const binary = storage.virtiofsd;
-  if (!binary) return;
-  for (const share of storage.shares) {
-    if (share.virtiofsSocket === undefined) continue;
-    share.virtiofsSocket = join(dir, `vfs-${share.tag}.sock`);
-    into.push(await startVirtiofsd({ binary, socketPath: share.virtiofsSocket, source: share.hostPath, logger: log }));
-  }
 }
