@@ -11,17 +11,17 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  DEFAULT_CPUS,
-  DEFAULT_MEMORY_MIB,
   detectAccelerator,
   guestArtifacts,
   runVm,
 } from '../packages/core/src/index.js';
+import { daemonConfigSchema } from '../packages/daemon/src/config/index.js';
 import { hypr, hyprOk, startDaemon, startE2eEnv } from '../test/e2e/helpers.js';
 import { median, rawQemuTrue } from './lib.js';
 import { recordSection } from './record.js';
 
 const runs = Number(process.env.BENCH_RUNS ?? 10);
+const defaults = daemonConfigSchema.parse({});
 const idle = Number(process.env.BENCH_IDLE ?? 5);
 const accel = detectAccelerator();
 const { kernel, kestrel } = guestArtifacts();
@@ -37,9 +37,9 @@ try {
   const disk = join(rootfsDir, readdirSync(rootfsDir).find((f) => f.endsWith('.ext4')) ?? '');
 
   // The raw hypervisor: same kernel, same disk, the same VM size as hyprd gives a container (its
-  // defaults), a prebuilt initramfs, channels to /dev/null.
+  // daemon.json defaults), a prebuilt initramfs, channels to /dev/null.
   const work = mkdtempSync(join(tmpdir(), 'hypr-bench-'));
-  const size = { cpus: DEFAULT_CPUS, memoryMiB: DEFAULT_MEMORY_MIB };
+  const size = { cpus: defaults['default-cpus'], memoryMiB: defaults['default-memory-mib'] };
   const raw = rawQemuTrue({ kernel, kestrel, accel: accel.accel, work, root: { disk }, ...size });
 
   const rawTimes: number[] = [];
@@ -109,7 +109,7 @@ try {
     `hypr ps (empty)                   ${ms(median(psTimes))}     ${ms(median(nodeTimes))} (node -e 0)            ${(median(psTimes) / median(nodeTimes)).toFixed(2)}×   ${ms(median(psTimes) - median(nodeTimes))}`,
   ].join('\n');
   const memory = [
-    `idle containers (sleep 600, ${DEFAULT_MEMORY_MIB} MiB, ${DEFAULT_CPUS} vCPU VMs, hyprd's default): ${idle}`,
+    `idle containers (sleep 600, ${defaults['default-memory-mib']} MiB, ${defaults['default-cpus']} vCPU VMs, hyprd's default): ${idle}`,
     `hypervisor RSS per container: ${mib(vmBytes / idle)}`,
     `shim RSS per container: ${mib(shimBytes / idle)}`,
     `daemon RSS growth per container: ${mib(daemonGrowth / idle)}`,

@@ -32,7 +32,7 @@ describe('QEMU microvm command line', () => {
     const p = pairs(args);
     expect(p).toContain('-accel tcg');
     expect(p).toContain('-cpu max');
-    expect(p).toContain('-M microvm,x-option-roms=off,acpi=off,isa-serial=on,rtc=off');
+    expect(p).toContain('-M microvm,x-option-roms=off,acpi=off,isa-serial=on,rtc=on');
     expect(p).toContain('-smp 2');
     expect(p).toContain('-m 512M');
     expect(p).toContain('-kernel /k/vmlinux');

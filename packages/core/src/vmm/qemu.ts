@@ -16,8 +16,11 @@ const ARCHES = {
   x64: {
     binary: 'qemu-system-x86_64',
     packageHint: 'qemu-system-x86',
-    // No PCI, no firmware, virtio-mmio devices, PVH boot of vmlinux.
-    machine: 'microvm,x-option-roms=off,acpi=off,isa-serial=on,rtc=off',
+    // No PCI, no firmware, virtio-mmio devices, PVH boot of vmlinux. The CMOS RTC stays: without it
+    // Linux (no kvmclock under TCG) polls the missing clock's update bit for its full 1 s timeout at
+    // boot ("Unable to read current time from RTC") whenever its TSC calibration succeeded, which
+    // was every other boot here: 1.0–1.3 s with the RTC, 2.0–2.4 s without (docs/benchmarks.md).
+    machine: 'microvm,x-option-roms=off,acpi=off,isa-serial=on,rtc=on',
     console: 'ttyS0',
   },
   arm64: {
