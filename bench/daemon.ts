@@ -10,11 +10,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  detectAccelerator,
-  guestArtifacts,
-  runVm,
-} from '../packages/core/src/index.js';
+import { detectAccelerator, guestArtifacts, runVm } from '../packages/core/src/index.js';
 import { daemonConfigSchema } from '../packages/daemon/src/config/index.js';
 import { hypr, hyprOk, startDaemon, startE2eEnv } from '../test/e2e/helpers.js';
 import { median, rawQemuTrue } from './lib.js';
