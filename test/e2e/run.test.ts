@@ -22,9 +22,12 @@ let env: E2eEnv & { refs: string[] };
 let d: Daemon;
 let image: string;
 let configured: string;
+/** Pushed to the registry, never pulled: `hypr run` pulls it. */
+let unpulled: string;
 beforeAll(async () => {
   env = await startE2eEnv([
     { name: 'busybox:latest' },
+    { name: 'unpulled:1' },
     {
       name: 'configured:1',
       opts: {
@@ -39,7 +42,7 @@ beforeAll(async () => {
       },
     },
   ]);
-  [image, configured] = env.refs;
+  [image, unpulled, configured] = env.refs;
   d = await startDaemon({ dir: env.dir });
   await hyprOk(d, ['pull', '-q', image]);
   await hyprOk(d, ['pull', '-q', configured]);
@@ -50,6 +53,23 @@ afterAll(async () => {
 });
 
 const inspect = async (name: string) => JSON.parse(await hyprOk(d, ['inspect', name]))[0];
+
+// `hypr run` is served without oclif (packages/cli/src/fast-run.ts) until the create fails; then oclif runs it
+// from the start: these are the runs it hands over.
+describe('run of an image that is not here', () => {
+  test('pulls it first, as docker run does', async () => {
+    const r = await hypr(d, ['run', '--rm', unpulled, 'echo', 'hi']);
+    expect(r, r.stderr).toMatchObject({ code: 0, stdout: 'hi\n' });
+    expect(r.stderr).toContain(`Unable to find image '${unpulled}' locally`);
+  });
+
+  test("--pull never: docker's error and status, and no container left", async () => {
+    const r = await hypr(d, ['run', '--rm', '--pull', 'never', `${unpulled}-missing`, 'true']);
+    expect(r).toMatchObject({ code: 125 });
+    expect(r.stderr).toContain(`No such image: ${unpulled}-missing`);
+    expect(await hyprOk(d, ['ps', '-a', '-q'])).toBe('');
+  });
+});
 
 describe('run attached', () => {
   test('prints stdout and stderr and exits with the container exit code; --rm removes it', async () => {

@@ -46,15 +46,17 @@ if (entry) {
       break;
     } else break;
   }
-  // `hypr ps` (and `container ls|list|ps`) with its common flags is answered without oclif (src/fast-ps.ts);
-  // else, or if that fails, oclif runs.
-  const psArgs =
-    argv[0] === 'ps'
-      ? argv.slice(1)
-      : argv[0] === 'container' && ['ls', 'list', 'ps'].includes(argv[1])
-        ? argv.slice(2)
-        : undefined;
-  if (!(psArgs && (await (await import('../dist/fast-ps.js')).fastPs(psArgs)))) {
+  // `hypr ps` (and `container ls|list|ps`) with its common flags, and `hypr run` (and `container run`), are
+  // served without oclif (src/fast-ps.ts, src/fast-run.ts); else, or when they decline, oclif runs.
+  const sub = argv[0] === 'container' ? 1 : 0;
+  const psArgs = (sub ? ['ls', 'list', 'ps'] : ['ps']).includes(argv[sub]) ? argv.slice(sub + 1) : undefined;
+  const runArgs = argv[sub] === 'run' ? argv.slice(sub + 1) : undefined;
+  const served = psArgs
+    ? await (await import('../dist/fast-ps.js')).fastPs(psArgs)
+    : runArgs
+      ? await (await import('../dist/fast-run.js')).fastRun(runArgs)
+      : false;
+  if (!served) {
     // oclif is CommonJS: in a split bundle its chunk has only a default export
     const oclif = await import('@oclif/core');
     const { execute } = oclif.default ?? oclif;

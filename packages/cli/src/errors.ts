@@ -5,20 +5,10 @@ import { readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ConnectError } from '@connectrpc/connect';
 import { type DaemonConnectionProblem, daemonConnectionProblem } from '@hypr/api';
-import { type ErrorCode, HyprError, isErrorCode } from '@hypr/core/errors';
+import { HyprError, isErrorCode } from '@hypr/core/errors';
+import { CliError } from './cli-error.js';
 
-/** A failure the CLI reports itself, with docker's exit status. */
-export class CliError extends HyprError {
-  constructor(
-    message: string,
-    readonly exitCode = 1,
-    hint?: string,
-    code: ErrorCode = 'CLI_FAILED',
-    options?: ErrorOptions,
-  ) {
-    super(code, message, hint, options);
-  }
-}
+export { CliError } from './cli-error.js';
 
 /** The daemon's stable error code (HyprError.code) of a ConnectError, when it sent one. */
 export function hyprCode(e: unknown): string | undefined {

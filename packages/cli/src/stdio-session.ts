@@ -1,7 +1,7 @@
 // The client side of an attached session (run -i/-t, attach, exec): the terminal in raw mode, stdin
 // and window size sent as requests, output written as it comes, the exit status returned.
-import { Stream } from '@hypr/api';
-import { CliError } from './hypr-command.js';
+// No protobuf or oclif here: the fast path of `hypr run` (fast-run.ts) uses it with JSON messages.
+import { CliError } from './cli-error.js';
 
 class Queue<T> {
   private items: T[] = [];
@@ -36,7 +36,7 @@ export interface SessionInput<Req> {
 }
 
 export interface SessionOutput {
-  output?: { stream: Stream; data: Uint8Array };
+  output?: { stderr: boolean; data: Uint8Array };
   exit?: { exitCode: number; error: string };
 }
 
@@ -83,7 +83,7 @@ export async function runSession<Req, Res>(o: {
     for await (const res of o.call(requests)) {
       const m = o.read(res);
       if (m.output) {
-        const toStderr = m.output.stream === Stream.STDERR;
+        const toStderr = m.output.stderr;
         (toStderr ? process.stderr : process.stdout).write(m.output.data);
         if (toStderr) stderrTail = (stderrTail + Buffer.from(m.output.data).toString('utf8')).slice(-2048);
       } else if (m.exit) {

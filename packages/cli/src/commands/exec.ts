@@ -1,5 +1,5 @@
 import { create } from '@bufbuild/protobuf';
-import { type ExecRequest, ExecRequestSchema, type ExecResponse } from '@hypr/api';
+import { type ExecRequest, ExecRequestSchema, type ExecResponse, Stream } from '@hypr/api';
 import { Flags } from '@oclif/core';
 import { resolveEnv } from '../docker-args.js';
 import { CliError, HyprCommand } from '../hypr-command.js';
@@ -52,7 +52,11 @@ export default class Exec extends HyprCommand {
       tty,
       call: (requests) => this.client.containers.exec(requests),
       read: (res) =>
-        res.msg.case === 'output' ? { output: res.msg.value } : res.msg.case === 'exit' ? { exit: res.msg.value } : {},
+        res.msg.case === 'output'
+          ? { output: { stderr: res.msg.value.stream === Stream.STDERR, data: res.msg.value.data } }
+          : res.msg.case === 'exit'
+            ? { exit: res.msg.value }
+            : {},
     });
     return this.exit(code) as never;
   }

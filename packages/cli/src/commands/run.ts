@@ -1,6 +1,6 @@
 import { create } from '@bufbuild/protobuf';
 import { Code, ConnectError } from '@connectrpc/connect';
-import { type AttachRequest, AttachRequestSchema, type AttachResponse, type ContainerSpec } from '@hypr/api';
+import { type AttachRequest, AttachRequestSchema, type AttachResponse, type ContainerSpec, Stream } from '@hypr/api';
 import { Flags } from '@oclif/core';
 import { CliError, HyprCommand, hyprCode } from '../hypr-command.js';
 import { pullWithProgress } from '../pull.js';
@@ -100,7 +100,7 @@ export async function attachAndStart(
     call: (requests) => cmd.client.containers.attach(requests),
     read: (res) =>
       res.event.case === 'output'
-        ? { output: res.event.value }
+        ? { output: { stderr: res.event.value.stream === Stream.STDERR, data: res.event.value.data } }
         : res.event.case === 'exit'
           ? { exit: res.event.value }
           : {},
