@@ -3,7 +3,7 @@
 // commands/ps.ts. Anything else, or any failure before output (no daemon, an error from hyprd, an
 // answer it does not read), returns false and the command runs through oclif, which prints the error
 // or result as always: ps only reads, so asking twice changes nothing.
-import { resolveSocketPath } from '@hypr/api';
+import { resolveSocketPath } from '@hypr/api/client-socket';
 import { callJson } from './connect-json.js';
 import { type PsSource, psIds, psRow, psTable } from './ps-table.js';
 

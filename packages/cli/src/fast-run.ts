@@ -5,7 +5,7 @@
 // the create — returns false before anything exists in hyprd, and oclif runs the command from the start
 // and reports as always (a create that failed left nothing behind). Once the container exists, this path
 // sees the run through and reports its errors itself.
-import { resolveSocketPath } from '@hypr/api';
+import { resolveSocketPath } from '@hypr/api/client-socket';
 import { CliError } from './cli-error.js';
 import { ConnectJsonError, callJson, openJsonStream } from './connect-json.js';
 import { CREATE_FLAG_SHAPES, type FastFlagShape, type SpecInit, containerSpecInit } from './container-spec.js';
