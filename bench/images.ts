@@ -30,16 +30,18 @@ const HYPR_CHILD = `
 const [dir, ref] = process.argv.slice(2);
 const dist = ${JSON.stringify(pathToFileURL(resolve('packages/core/dist')).href)};
 const core = await import(dist + '/index.js');
-const { getRootfsDisk } = await import(dist + '/rootfs/index.js');
+const { getImageRootfs } = await import(dist + '/rootfs/index.js');
 const t0 = performance.now();
 const state = core.openState(dir + '/hypr.db');
 const store = await core.ImageStore.open(dir + '/images', state);
-const image = await core.pullImageInProcess(store, ref);
+const image = await core.pullImageInProcess(store, ref, { layerDisks: { cacheDir: dir + '/images/rootfs' } });
 const tPull = performance.now();
-const disk = await getRootfsDisk(store, image, { worker: true });
+const { disks, layered } = await getImageRootfs(store, image, { worker: true });
 const t1 = performance.now();
 state.close();
-process.stdout.write(JSON.stringify({ ms: t1 - t0, pullMs: tPull - t0, diskMs: t1 - tPull, sizeBytes: disk.sizeBytes }) + '\\n');
+const sizeBytes = disks.reduce((n, d) => n + d.sizeBytes, 0);
+const made = disks.filter((d) => !d.cached).length; // made after the pull, in a worker: none when all went well
+process.stdout.write(JSON.stringify({ ms: t1 - t0, pullMs: tPull - t0, diskMs: t1 - tPull, sizeBytes, layered, made }) + '\\n');
 process.exit(0);
 `;
 

@@ -9,11 +9,13 @@ import {
   ImageStore,
   type ImageStore as ImageStoreType,
   type PullProgress,
+  getImageRootfs,
+  layerDiskKey,
   openState,
   pullImageInProcess,
   pullProcessAvailable,
 } from '../dist/index.js';
-import { type TestImage, buildBusyboxImage, pushTestImage } from './helpers/busybox-image.js';
+import { type TestImage, buildBusyboxImage, buildImage, pushTestImage } from './helpers/busybox-image.js';
 import { type TestRegistry, startRegistry } from './helpers/registry.js';
 
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
@@ -83,5 +85,49 @@ test('cancelling a pull stops its process and leaves no partial blob', async () 
   });
   await expect(pull).rejects.toThrow('cancelled by the test');
   expect(await partials()).toEqual([]);
+  expect(store.listImages()).toEqual([]);
+});
+
+const rootfsDir = () => join(dir, 'images', 'rootfs');
+/** Scratch trees and half-made disks a build leaves while it runs (`.build-*`, `.<key>.*.tmp`). */
+const scratch = async () => (await readdir(rootfsDir()).catch(() => [] as string[])).filter((f) => f.startsWith('.'));
+
+test('with layer disks asked for, the pull process makes each layer’s disk as it arrives', async () => {
+  const record = await pullImageInProcess(store, ref, { layerDisks: { cacheDir: rootfsDir() } });
+  const disks = (await readdir(rootfsDir())).filter((f) => f.endsWith('.ext4')).sort();
+  expect(disks).toEqual(image.diffIds.map((d) => `${layerDiskKey(d)}.ext4`).sort());
+  expect(await scratch()).toEqual([]);
+  // hyprd's getImageRootfs finds them made: nothing is unpacked on its side
+  const rootfs = await getImageRootfs(store, record, { layers: true });
+  expect(rootfs.layered).toBe(true);
+  expect(rootfs.disks.map((d) => d.cached)).toEqual(image.layers.map(() => true));
+});
+
+test('a layer that cannot be unpacked: the image is stored, no disk or scratch is left, the run says why', async () => {
+  const evil = await buildImage([[{ path: 'h', type: 'link', linkpath: '../../../../etc/passwd' }]]);
+  const evilRef = await pushTestImage(registry, 'proc-evil:1', evil);
+  const record = await pullImageInProcess(store, evilRef, { layerDisks: { cacheDir: rootfsDir() } });
+  expect(await store.blobs.hasBlob(evil.layers[0])).toBe(true);
+  expect(await readdir(rootfsDir()).catch(() => [])).toEqual([]);
+  await expect(getImageRootfs(store, record, { layers: true })).rejects.toMatchObject({
+    code: 'IMAGE_LAYER_UNSAFE',
+    message: expect.stringContaining(evil.layers[0]),
+  });
+});
+
+test('cancelling a pull that makes disks leaves no partial blob, disk or scratch tree', async () => {
+  const abort = new AbortController();
+  let bytes = 0;
+  const pull = pullImageInProcess(store, ref, {
+    signal: abort.signal,
+    layerDisks: { cacheDir: rootfsDir() },
+    onProgress: (p) => {
+      bytes += p.status === 'downloading' ? p.doneBytes : 0;
+      if (bytes > 2 << 20) abort.abort(new Error('cancelled by the test'));
+    },
+  });
+  await expect(pull).rejects.toThrow('cancelled by the test');
+  expect(await partials()).toEqual([]);
+  expect(await scratch()).toEqual([]);
   expect(store.listImages()).toEqual([]);
 });

@@ -13,7 +13,9 @@ import {
 } from '../registry/index.js';
 import type { AddImageInput, ImageRecord, ImageStore } from './image-store.js';
 import type { ImagePlatform } from './manifest.js';
+import type { PullDiskOptions } from './pull-disks.js';
 import { type PullImageOptions, type PullProgress, pullImage } from './pull.js';
+import { type UnpackLimits, resolveUnpackLimits } from './unpack-limits.js';
 
 /** What the pull process is asked to do: plain data, one JSON line on its stdin. */
 export interface PullProcessJob {
@@ -27,6 +29,8 @@ export interface PullProcessJob {
   dockerConfigFile?: string;
   concurrency?: number;
   logLevel?: string;
+  /** Set: make each layer's disk in the pull process as the layer arrives (hyprd then finds them made). */
+  layerDisks?: PullDiskOptions;
 }
 
 /** What the pull process says, one JSON line each on its stdout. */
@@ -42,9 +46,15 @@ export function pullProcessAvailable(): boolean {
   return existsSync(fileURLToPath(ENTRY));
 }
 
-export interface PullInProcessOptions extends Omit<PullImageOptions, 'credentials'> {
+export interface PullInProcessOptions extends Omit<PullImageOptions, 'credentials' | 'onLayer'> {
   /** HYPR's credential store (`hypr login`); the docker config is read after it. */
   authFile?: string;
+  /**
+   * Make the layers' read-only disks in the pull process as they arrive, into this cache directory
+   * (getImageRootfs then finds them), under these unpack limits (unset ones: the environment, then
+   * the defaults, resolved here).
+   */
+  layerDisks?: { cacheDir: string; limits?: Partial<UnpackLimits> };
 }
 
 /**
@@ -96,6 +106,10 @@ export async function fetchImageInProcess(
     dockerConfigFile: dockerConfigPath(),
     concurrency: opts.concurrency,
     logLevel: log.level,
+    layerDisks: opts.layerDisks && {
+      cacheDir: opts.layerDisks.cacheDir,
+      limits: resolveUnpackLimits(opts.layerDisks.limits), // the child does not get this environment
+    },
   };
   const child = spawnChild(process.execPath, [fileURLToPath(ENTRY)], {
     env: childEnv(),

@@ -11,6 +11,7 @@ import {
 } from '../registry/index.js';
 import type { AddImageInput, ImageRecord, ImageStore } from './image-store.js';
 import {
+  type ImageConfig,
   type ImageDescriptor,
   type ImagePlatform,
   hostPlatform,
@@ -48,7 +49,20 @@ export interface PullImageOptions extends RegistryAccessOptions {
   /** Layers downloaded at once. Default 3. */
   concurrency?: number;
   onProgress?: (p: PullProgress) => void;
+  /**
+   * Called as a layer starts downloading (index: its place in the manifest): what it returns gets
+   * the layer's bytes in order as they arrive, then `end()` once the blob is stored and verified,
+   * or `end(error)`. The pull process makes the layer's disk from them.
+   */
+  onLayer?: (layer: ImageDescriptor, index: number, config: ImageConfig) => LayerConsumer | undefined;
   signal?: AbortSignal;
+}
+
+/** A reader of a layer's bytes while it downloads (PullImageOptions.onLayer). */
+export interface LayerConsumer {
+  /** `chunk` starts at byte `offset` of the blob; after a cut the download may start over at 0. */
+  write(chunk: Uint8Array, offset: number): Promise<void>;
+  end(failure?: unknown): void;
 }
 
 /** Creates a client per endpoint: the registry's mirrors first, then the registry itself. */
@@ -115,6 +129,8 @@ export async function fetchBlobToStore(
     retries?: number;
     retryBaseMs?: number;
     onBytes?: (done: number) => void;
+    /** Each chunk as it is stored, with its offset in the blob. */
+    onChunk?: (chunk: Uint8Array, offset: number) => Promise<void> | void;
     logger?: Logger;
   } = {},
 ): Promise<void> {
@@ -144,7 +160,9 @@ export async function fetchBlobToStore(
       }
       if (!res.body) throw new HyprError('REGISTRY_BLOB_SHORT', `blob ${desc.digest} came with no body`);
       for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+        const at = writer.bytesWritten;
         await writer.write(chunk);
+        await opts.onChunk?.(chunk, at);
         opts.onBytes?.(writer.bytesWritten);
       }
       if (writer.bytesWritten < desc.size) {
@@ -278,10 +296,18 @@ async function fetchFrom(
       return;
     }
     progress('layer', layer, 'downloading', 0);
-    await fetchBlobToStore(client, repo, layer, blobs, {
-      ...retry,
-      onBytes: (n) => progress('layer', layer, 'downloading', n),
-    });
+    const consumer = opts.onLayer?.(layer, manifest.layers.indexOf(layer), config);
+    try {
+      await fetchBlobToStore(client, repo, layer, blobs, {
+        ...retry,
+        onBytes: (n) => progress('layer', layer, 'downloading', n),
+        onChunk: consumer && ((chunk, at) => consumer.write(chunk, at)),
+      });
+    } catch (e) {
+      consumer?.end(e);
+      throw e;
+    }
+    consumer?.end();
     progress('layer', layer, 'done', layer.size);
   });
   // The manifest blob goes in last: its presence means the image is whole.

@@ -1,4 +1,5 @@
-import { lstat, open, readdir, rename, rm } from 'node:fs/promises';
+import { lstatSync, readdirSync } from 'node:fs';
+import { lstat, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Logger, silentLogger } from '../log.js';
 import { runCommand } from '../process.js';
@@ -12,25 +13,27 @@ export interface CreateDiskOptions {
   logger?: Logger;
 }
 
-/** Bytes and inodes a tree needs, counted in 4 KiB blocks. */
-export async function measureTree(dir: string): Promise<{ bytes: number; inodes: number }> {
+/**
+ * Bytes and inodes a tree needs, counted in 4 KiB blocks. Synchronous on purpose (as the unpack's
+ * metadata calls): a few microseconds per lstat against tens through the thread pool; 1,500 files
+ * took 77-190 ms the async way.
+ */
+export function measureTree(dir: string): { bytes: number; inodes: number } {
   let bytes = 0;
   let inodes = 1;
-  const walk = async (d: string): Promise<void> => {
-    for (const e of await readdir(d, { withFileTypes: true })) {
+  const walk = (d: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
       inodes++;
       const p = join(d, e.name);
       if (e.isDirectory()) {
         bytes += 4096;
-        await walk(p);
+        walk(p);
       } else if (e.isFile()) {
-        bytes += Math.ceil((await lstat(p)).size / 4096) * 4096;
-      } else if (e.isSymbolicLink()) {
-        bytes += 0; // short targets live in the inode
-      }
+        bytes += Math.ceil(lstatSync(p).size / 4096) * 4096;
+      } // symlinks: short targets live in the inode
     }
   };
-  await walk(dir);
+  walk(dir);
   return { bytes, inodes };
 }
 
@@ -44,7 +47,7 @@ export async function createExt4Image(
   opts: CreateDiskOptions = {},
 ): Promise<{ sizeBytes: number }> {
   const log = (opts.logger ?? silentLogger).child({ op: 'mkfs.ext4' });
-  const { bytes, inodes } = await measureTree(srcDir);
+  const { bytes, inodes } = measureTree(srcDir);
   const inodeCount = Math.ceil(inodes * 1.1) + 256;
   // Metadata: 256 B per inode, block bitmaps, group descriptors; 10% + 8 MiB covers small and large trees.
   const raw = bytes + inodeCount * 256 + Math.ceil(bytes * 0.1) + (8 << 20);

@@ -109,34 +109,46 @@ async function writeOverlayWhiteouts(
     );
 }
 
+/** What making one layer's disk needs: plain data, no image record (the pull process has none yet). */
+export interface LayerDiskSpec {
+  /** The image store's root: the layer's blob is read from under it when no `source` is given. */
+  storeRoot: string;
+  /** The cache directory the disk goes in, and its key (layerDiskKey of the diff id). */
+  dir: string;
+  key: string;
+  /** The layer's blob digest (errors name it) and diff id (its uncompressed tar must hash to it). */
+  digest: string;
+  diffId: string;
+  limits?: RootfsDiskJob['limits'];
+  imageBytesBefore?: number;
+}
+
 /**
  * Makes one layer's disk: unpacks the layer alone into a scratch tree, makes an ext4 image of it,
  * writes its whiteouts, fsyncs and renames it into place (a half-made disk is never picked up).
- * Reads only blob files, so it runs in a worker thread as well as in the caller's.
+ * Reads the stored blob, or `source`: the layer's bytes as they download (the pull process). Its
+ * uncompressed tar must hash to the diff id that names the disk.
  */
-export async function buildLayerDisk(
-  job: RootfsDiskJob,
-  opts: { signal?: AbortSignal; logger?: Logger } = {},
+export async function makeLayerDisk(
+  spec: LayerDiskSpec,
+  opts: { source?: AsyncIterable<Uint8Array>; signal?: AbortSignal; logger?: Logger } = {},
 ): Promise<RootfsDisk> {
-  const index = job.layer ?? 0;
-  const layer = job.image.layers[index];
-  const path = rootfsDiskPath(job);
-  await mkdir(job.dir, { recursive: true });
-  const work = await mkdtemp(join(job.dir, '.build-'));
+  const path = rootfsDiskPath({ ...spec, format: 'ext4' });
+  await mkdir(spec.dir, { recursive: true });
+  const work = await mkdtemp(join(spec.dir, '.build-'));
   try {
     const tree = join(work, 'tree');
     await mkdir(tree);
-    const blobs = new BlobStore(job.storeRoot);
     const stats = await new LayerUnpacker(tree, {
-      limits: job.limits,
-      layerName: layer.digest,
-      diffId: job.image.config.rootfs.diff_ids[index],
-      imageBytesBefore: job.imageBytesBefore,
+      limits: spec.limits,
+      layerName: spec.digest,
+      diffId: spec.diffId,
+      imageBytesBefore: spec.imageBytesBefore,
       whiteouts: 'record',
       signal: opts.signal,
       logger: opts.logger,
     })
-      .unpackLayer(blobs.openBlob(layer.digest))
+      .unpackLayer(opts.source ?? new BlobStore(spec.storeRoot).openBlob(spec.digest))
       .catch((e: unknown) => {
         // A hard link to a file of a lower layer has no target in this layer alone.
         if (!(e instanceof HyprError) || e.code !== 'IMAGE_LAYER_INVALID') throw e;
@@ -144,18 +156,38 @@ export async function buildLayerDisk(
           cause: e,
         });
       });
-    const tmp = join(job.dir, `.${job.key}.${randomBytes(4).toString('hex')}.tmp`);
+    const tmp = join(spec.dir, `.${spec.key}.${randomBytes(4).toString('hex')}.tmp`);
     try {
       const { sizeBytes } = await createExt4Image(tree, tmp, { signal: opts.signal });
       await writeOverlayWhiteouts(tmp, work, stats.whiteoutPaths ?? [], stats.opaqueDirs ?? []);
       await syncAndRename(tmp, path);
-      return { path, format: 'ext4', key: job.key, sizeBytes, cached: false };
+      return { path, format: 'ext4', key: spec.key, sizeBytes, cached: false };
     } finally {
       await rm(tmp, { force: true });
     }
   } finally {
     await rm(work, { recursive: true, force: true });
   }
+}
+
+/** Makes the disk of the job's layer (`job.layer`) from its stored blob; runs in a worker thread as well. */
+export function buildLayerDisk(
+  job: RootfsDiskJob,
+  opts: { signal?: AbortSignal; logger?: Logger } = {},
+): Promise<RootfsDisk> {
+  const index = job.layer ?? 0;
+  return makeLayerDisk(
+    {
+      storeRoot: job.storeRoot,
+      dir: job.dir,
+      key: job.key,
+      digest: job.image.layers[index].digest,
+      diffId: job.image.config.rootfs.diff_ids[index],
+      limits: job.limits,
+      imageBytesBefore: job.imageBytesBefore,
+    },
+    opts,
+  );
 }
 
 /** Whether an image's layers can be disks of their own (else it gets one flattened disk). */

@@ -11,6 +11,7 @@ import {
   createCredentialResolver,
   formatPlatform,
   getImageRootfs,
+  layerDisksEnabled,
   loadImages,
   parseImageRef,
   parsePlatform,
@@ -50,8 +51,9 @@ export class ImageManager {
 
   /**
    * `docker pull`. The download runs in a process of its own (hyprd's event loop only relays
-   * progress, and the memory of streaming goes back to the system when it exits), then the disk
-   * is made in a worker thread.
+   * progress, and the memory of streaming goes back to the system when it exits), which also makes
+   * each layer's disk as the layer arrives; prepareDisk then finds them made (or makes what is
+   * missing, the flattened disk with layer disks off, in a worker thread).
    */
   async pull(
     ref: string,
@@ -64,6 +66,9 @@ export class ImageManager {
       platform: opts.platform ? parsePlatform(opts.platform) : undefined,
       onProgress: opts.onProgress,
       signal: opts.signal,
+      layerDisks: layerDisksEnabled()
+        ? { cacheDir: join(this.store.root, 'rootfs'), limits: unpackLimitsOf(this.config) }
+        : undefined,
     });
     await this.prepareDisk(image);
     return image;
