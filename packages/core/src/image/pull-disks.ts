@@ -7,15 +7,16 @@ import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import type { HyprError } from '../errors.js';
 import type { Logger } from '../log.js';
+// The pull process's own imports, narrow on purpose (rootfs/index.js brings the state database).
+import { rootfsDiskPath } from '../rootfs/disk-job.js';
+import type { RootfsDisk } from '../rootfs/disk-job.js';
 import {
   type LayerDiskSpec,
   MAX_LAYER_DISKS,
-  type RootfsDisk,
   findLayerDisk,
   layerDiskKey,
   makeLayerDisk,
-  rootfsDiskPath,
-} from '../rootfs/index.js';
+} from '../rootfs/layer-disks.js';
 import { FeedRestartedError, LayerFeed } from './layer-feed.js';
 import type { ImageConfig, ImageDescriptor } from './manifest.js';
 import type { LayerConsumer } from './pull.js';

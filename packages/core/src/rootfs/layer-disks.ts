@@ -8,7 +8,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { HyprError } from '../errors.js';
-import { BlobStore, type ImageRecord, type ImageStore, LayerUnpacker } from '../image/index.js';
+import type { ImageRecord, ImageStore } from '../image/index.js';
+// Narrow imports, not image/index.js: the pull process loads this file, and the image index brings
+// the state database with it (6 MiB of resident memory the pull process does not use).
+import { BlobStore } from '../image/store.js';
+import { LayerUnpacker } from '../image/unpack.js';
 import type { Logger } from '../log.js';
 import { runCommand } from '../process.js';
 import { type RootfsDisk, type RootfsDiskJob, rootfsDiskPath } from './disk-job.js';
