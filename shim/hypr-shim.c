@@ -155,6 +155,20 @@ static int parse_args(char *err, size_t errlen)
 	return 0;
 }
 
+/* HYPR_VMM_THP from hyprd's environment (it passes HYPR_* on): on (the default) or off. */
+static int parse_env(char *err, size_t errlen)
+{
+	const char *thp = getenv("HYPR_VMM_THP");
+	if (!thp || !*thp || strcmp(thp, "on") == 0)
+		return 0;
+	if (strcmp(thp, "off") == 0) {
+		S.vmm_thp_off = 1;
+		return 0;
+	}
+	snprintf(err, errlen, "HYPR_VMM_THP=%.40s in hyprd's environment is neither on nor off", thp);
+	return -1;
+}
+
 /* A start that failed: exit.json says why, what was started ends, the shim exits 1. */
 static void fail_start(const char *error)
 {
@@ -187,7 +201,7 @@ static void start_vm(void)
 		snprintf(err, sizeof(err), "open %s: %s", S.vmm_out, strerror(errno));
 		fail_start(err);
 	}
-	S.vm_pid = spawn(S.vmm_argv, S.vmm_name, out, err, sizeof(err));
+	S.vm_pid = spawn(S.vmm_argv, S.vmm_name, out, tune_hypervisor, err, sizeof(err));
 	if (out >= 0)
 		close(out);
 	if (S.vm_pid < 0) {
@@ -336,7 +350,7 @@ int main(int argc, char **argv)
 	}
 	S.start_ticks = start_ticks(getpid());
 	write_state();
-	if (parse_args(err, sizeof(err)) < 0)
+	if (parse_args(err, sizeof(err)) < 0 || parse_env(err, sizeof(err)) < 0)
 		fail_start(err);
 	S.early_on = S.keep_early;
 	char *log = path_in_dir("container.log");
@@ -361,7 +375,7 @@ int main(int argc, char **argv)
 	S.phase = P_HELPERS;
 	S.helpers_since = now_ms();
 	for (int i = 0; i < S.nhelpers; i++)
-		if ((S.helpers[i].pid = spawn(S.helpers[i].argv, S.helpers[i].bin, -1, err, sizeof(err))) < 0) {
+		if ((S.helpers[i].pid = spawn(S.helpers[i].argv, S.helpers[i].bin, -1, NULL, err, sizeof(err))) < 0) {
 			S.helpers[i].pid = 0;
 			fail_start(err);
 		}

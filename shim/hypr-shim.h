@@ -101,6 +101,7 @@ struct shim {
 	int nhelpers;
 	long grace_ms;
 	int keep_early;
+	int vmm_thp_off; /* HYPR_VMM_THP=off */
 	/* running state */
 	enum phase phase;
 	int sock, log_fd, sigpipe[2];
@@ -147,7 +148,8 @@ void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* spawn.c */
 int signals_init(void);
-pid_t spawn(char **argv, const char *name, int out_fd, char *err, size_t errlen);
+pid_t spawn(char **argv, const char *name, int out_fd, void (*in_child)(void), char *err, size_t errlen);
+void tune_hypervisor(void);
 void reap(void);
 unsigned long long start_ticks(pid_t pid);
 int write_state(void);

@@ -34,11 +34,30 @@ int signals_init(void)
 }
 
 /*
- * fork + exec with stdin /dev/null and stdout+stderr on out_fd (-1: the shim's own, shim.log). The
- * child dies with the shim (PR_SET_PDEATHSIG), so a kill -9 of the shim leaves no hypervisor. An
- * exec failure comes back through a close-on-exec pipe as "NAME: not found" and the like.
+ * Run in the hypervisor's process before exec (docs/vm.md, "Host memory per container"). glibc
+ * gives QEMU's vCPU thread an arena of its own and glib 2.74 keeps per-thread slice magazines: with
+ * one arena and plain malloc an idle QEMU holds 1 MiB less, at no measured cost in CPU. Set only
+ * where the shim's own environment does not. HYPR_VMM_THP=off turns transparent huge pages off
+ * (inherited across exec): 10 MiB less per idle container, but 4 KiB faults instead of 2 MiB ones
+ * cost a TCG boot here about 40 % more CPU, hence opt-in.
  */
-pid_t spawn(char **argv, const char *name, int out_fd, char *err, size_t errlen)
+void tune_hypervisor(void)
+{
+	setenv("MALLOC_ARENA_MAX", "1", 0);
+	setenv("G_SLICE", "always-malloc", 0);
+#ifdef __linux__
+	if (S.vmm_thp_off && prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) < 0)
+		fprintf(stderr, "hypr-shim: prctl PR_SET_THP_DISABLE: %s (huge pages stay on)\n", strerror(errno));
+#endif
+}
+
+/*
+ * fork + exec with stdin /dev/null and stdout+stderr on out_fd (-1: the shim's own, shim.log);
+ * in_child (or NULL) runs just before the exec. The child dies with the shim (PR_SET_PDEATHSIG),
+ * so a kill -9 of the shim leaves no hypervisor. An exec failure comes back through a
+ * close-on-exec pipe as "NAME: not found" and the like.
+ */
+pid_t spawn(char **argv, const char *name, int out_fd, void (*in_child)(void), char *err, size_t errlen)
 {
 	int ep[2];
 	pid_t parent = getpid();
@@ -75,6 +94,8 @@ pid_t spawn(char **argv, const char *name, int out_fd, char *err, size_t errlen)
 			dup2(out_fd, 1);
 			dup2(out_fd, 2);
 		}
+		if (in_child)
+			in_child();
 		execvp(argv[0], argv);
 		e = errno;
 		if (write(ep[1], &e, sizeof(e)) < 0) {

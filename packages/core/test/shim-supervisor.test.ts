@@ -67,7 +67,10 @@ interface Launched {
   exited: Promise<number | null>;
 }
 
-function launch(name: string, opts: { steps?: Step[]; records?: string[]; fake?: boolean } = {}): Launched {
+function launch(
+  name: string,
+  opts: { steps?: Step[]; records?: string[]; fake?: boolean; env?: NodeJS.ProcessEnv } = {},
+): Launched {
   const dir = join(work, name);
   mkdirSync(dir);
   const records =
@@ -85,7 +88,7 @@ function launch(name: string, opts: { steps?: Step[]; records?: string[]; fake?:
           ...(opts.records ?? []),
         ];
   writeFileSync(join(dir, 'shim.args'), records.map((r) => `${r}\0`).join(''));
-  const proc = spawn(SHIM, [dir], { stdio: ['ignore', 'ignore', 'ignore', 'pipe'] });
+  const proc = spawn(SHIM, [dir], { stdio: ['ignore', 'ignore', 'ignore', 'pipe'], env: opts.env });
   started.push(proc);
   const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
   const ready = new Promise<void>((res, rej) => {
@@ -464,6 +467,40 @@ describe('hypr-shim with a fake hypervisor', () => {
     expect(readlinkSync(`/proc/${state.vmPid}/fd/1`)).toBe(`${dir}/hypervisor.log`);
     proc.kill('SIGKILL');
     await waitFor(() => !alive(state.vmPid), 'the hypervisor to end');
+  });
+
+  test('the hypervisor gets one malloc arena; HYPR_VMM_THP=off turns its huge pages off', async () => {
+    const { HYPR_VMM_THP, ...env } = process.env;
+    const hypervisor = async (name: string, thp?: string) => {
+      const s = launch(name, {
+        fake: false,
+        records: ['V=/bin/sleep', 'v=1000', `H=${work}/${name}.log`],
+        env: thp ? { ...env, HYPR_VMM_THP: thp } : env,
+      });
+      const { vmPid } = await waitFor(() => {
+        const st = existsSync(join(s.dir, 'state.json')) ? readJson(s.dir, 'state.json') : undefined;
+        return st?.vmPid ? st : undefined;
+      }, 'vmPid');
+      const environ = readFileSync(`/proc/${vmPid}/environ`, 'utf8').split('\0');
+      const thpEnabled = /THP_enabled:\s+(\d)/.exec(readFileSync(`/proc/${vmPid}/status`, 'utf8'))?.[1];
+      s.proc.kill('SIGKILL');
+      await waitFor(() => !alive(vmPid), 'the hypervisor to end');
+      return { environ, thpEnabled };
+    };
+    const plain = await hypervisor('thp-default');
+    expect(plain.environ).toEqual(expect.arrayContaining(['MALLOC_ARENA_MAX=1', 'G_SLICE=always-malloc']));
+    expect(plain.thpEnabled).toBe('1');
+    expect((await hypervisor('thp-off', 'off')).thpEnabled).toBe('0');
+    const bad = launch('thp-bad', {
+      fake: false,
+      records: ['V=/bin/sleep', 'v=1000'],
+      env: { ...env, HYPR_VMM_THP: 'maybe' },
+    });
+    expect(await bad.exited).toBe(1);
+    expect(readJson(bad.dir, 'exit.json')).toMatchObject({
+      exitCode: 255,
+      error: "HYPR_VMM_THP=maybe in hyprd's environment is neither on nor off",
+    });
   });
 
   test('a client that does not read holds the output back instead of growing the shim', async () => {
