@@ -149,6 +149,15 @@ describe('layer disks', () => {
     expect(r.layered).toBe(false);
   });
 
+  test('a layer deleting more files than it holds gets its own disk: each whiteout has an inode', async () => {
+    const gone: TarMemoryEntry[] = Array.from({ length: 1200 }, (_, i) => file(`opt/app/.wh.gone${i}`, ''));
+    await loadTestImage(ts.store, await buildBusyboxImage({ extraLayers: [BASE_EXTRA, gone] }), 'deletes:1');
+    const disks = await getLayerDisks(ts.store, image('deletes:1'));
+    expect(disks).toHaveLength(3);
+    const listing = execFileSync('debugfs', ['-R', 'ls -l /opt/app', disks[2].path], { encoding: 'utf8' });
+    expect(listing).toContain('gone1199');
+  });
+
   test('the image total is capped across its layer disks, as for a flattened disk', async () => {
     const big = [file('opt/big.bin', 'x'.repeat(3 << 20))];
     await loadTestImage(ts.store, await buildBusyboxImage({ extraLayers: [big, big] }), 'capped:1');

@@ -162,7 +162,11 @@ export async function makeLayerDisk(
       });
     const tmp = join(spec.dir, `.${spec.key}.${randomBytes(4).toString('hex')}.tmp`);
     try {
-      const { sizeBytes } = await createExt4Image(tree, tmp, { signal: opts.signal });
+      const { sizeBytes } = await createExt4Image(tree, tmp, {
+        fileBytes: stats.bytes,
+        extraInodes: stats.whiteouts,
+        signal: opts.signal,
+      });
       await writeOverlayWhiteouts(tmp, work, stats.whiteoutPaths ?? [], stats.opaqueDirs ?? []);
       await syncAndRename(tmp, path);
       return { path, format: 'ext4', key: spec.key, sizeBytes, cached: false };
