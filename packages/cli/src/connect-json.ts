@@ -4,7 +4,7 @@
 // hyprd's Connect server speaks gRPC and Connect, binary and JSON, on the same socket. A unary call is a
 // POST of the JSON message; a stream is a POST whose body and answer are enveloped messages (a flags byte,
 // a 4-byte big-endian length, the JSON), the answer ending with an end-stream envelope (flag 0x02) that
-// carries the error, if any, and its metadata.
+// carries the error, if any, and its metadata. A JsonConnection holds one connection for several calls.
 import { type ClientHttp2Session, type ClientHttp2Stream, connect } from 'node:http2';
 import { connect as connectSocket } from 'node:net';
 
@@ -38,10 +38,6 @@ function answeredError(json: unknown, metadata: Metadata, fallback: string): Con
   );
 }
 
-function session(socketPath: string): ClientHttp2Session {
-  return connect('http://hyprd', { createConnection: () => connectSocket(socketPath) });
-}
-
 function request(s: ClientHttp2Session, path: string, contentType: string): ClientHttp2Stream {
   return s.request({
     ':method': 'POST',
@@ -51,42 +47,80 @@ function request(s: ClientHttp2Session, path: string, contentType: string): Clie
   });
 }
 
-/**
- * POSTs `body` to `/<service>/<method>`; resolves with the decoded answer. Rejects with a
- * ConnectJsonError when hyprd answered with an error, with another error when the call failed.
- */
-export function callJson(socketPath: string, service: string, method: string, body: unknown): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const s = session(socketPath);
-    const fail = (e: unknown) => {
-      s.destroy();
-      reject(e);
-    };
-    s.once('error', fail);
-    const req = request(s, `/${service}/${method}`, 'application/json');
-    let status = 0;
-    let headers: Metadata = {};
-    const chunks: Buffer[] = [];
-    req.once('response', (h) => {
-      status = Number(h[':status']);
-      headers = h;
+/** One HTTP/2 connection to hyprd, opened at the first call, for any number of calls and streams. */
+export class JsonConnection {
+  private session?: ClientHttp2Session;
+  private failure?: unknown;
+
+  constructor(private readonly socketPath: string) {}
+
+  private open(): ClientHttp2Session {
+    if (!this.session) {
+      const s = connect('http://hyprd', { createConnection: () => connectSocket(this.socketPath) });
+      s.on('error', (e) => {
+        this.failure = e;
+      });
+      this.session = s;
+    }
+    return this.session;
+  }
+
+  /**
+   * POSTs `body` to `/<service>/<method>`; resolves with the decoded answer. Rejects with a
+   * ConnectJsonError when hyprd answered with an error, with another error when the call failed.
+   */
+  call(service: string, method: string, body: unknown): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const s = this.open();
+      const req = request(s, `/${service}/${method}`, 'application/json');
+      let status = 0;
+      let headers: Metadata = {};
+      const chunks: Buffer[] = [];
+      const fail = (e: unknown) => reject(this.failure ?? e);
+      req.once('response', (h) => {
+        status = Number(h[':status']);
+        headers = h;
+      });
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.once('error', fail);
+      req.once('close', () => fail(new Error(`${service}/${method}: the connection closed`)));
+      req.once('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let json: unknown;
+        try {
+          json = JSON.parse(text);
+        } catch (e) {
+          return reject(status === 200 ? e : new Error(`${service}/${method}: HTTP ${status} ${text}`));
+        }
+        if (status !== 200) return reject(answeredError(json, headers, `${service}/${method}: HTTP ${status}`));
+        resolve(json);
+      });
+      req.end(JSON.stringify(body));
     });
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.once('error', fail);
-    req.once('end', () => {
-      s.close();
-      const text = Buffer.concat(chunks).toString('utf8');
-      let json: unknown;
-      try {
-        json = JSON.parse(text);
-      } catch (e) {
-        return reject(status === 200 ? e : new Error(`${service}/${method}: HTTP ${status} ${text}`));
-      }
-      if (status !== 200) return reject(answeredError(json, headers, `${service}/${method}: HTTP ${status}`));
-      resolve(json);
-    });
-    req.end(JSON.stringify(body));
-  });
+  }
+
+  /** Opens `/<service>/<method>` as a Connect stream with JSON messages. */
+  stream(service: string, method: string): JsonStream {
+    return openStream(
+      request(this.open(), `/${service}/${method}`, 'application/connect+json'),
+      `${service}/${method}`,
+    );
+  }
+
+  /** Ends every call and the connection. */
+  close(): void {
+    this.session?.destroy();
+  }
+}
+
+/** One call on a connection of its own. */
+export async function callJson(socketPath: string, service: string, method: string, body: unknown): Promise<unknown> {
+  const c = new JsonConnection(socketPath);
+  try {
+    return await c.call(service, method, body);
+  } finally {
+    c.close();
+  }
 }
 
 /** One side of a bidirectional stream: messages go out with send(), come back from messages. */
@@ -107,10 +141,7 @@ function envelope(flags: number, message: unknown): Buffer {
   return out;
 }
 
-/** Opens `/<service>/<method>` as a Connect stream with JSON messages. */
-export function openJsonStream(socketPath: string, service: string, method: string): JsonStream {
-  const s = session(socketPath);
-  const req = request(s, `/${service}/${method}`, 'application/connect+json');
+function openStream(req: ClientHttp2Stream, name: string): JsonStream {
   const queue: Record<string, unknown>[] = [];
   let ended = false;
   let failure: unknown;
@@ -122,11 +153,10 @@ export function openJsonStream(socketPath: string, service: string, method: stri
     failure = e;
     wake?.();
   };
-  s.once('error', settle);
   req.once('error', settle);
   req.once('response', (h) => {
     const status = Number(h[':status']);
-    if (status !== 200) settle(answeredError(undefined, h, `${service}/${method}: HTTP ${status}`));
+    if (status !== 200) settle(answeredError(undefined, h, `${name}: HTTP ${status}`));
   });
   req.on('data', (chunk: Buffer) => {
     pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
@@ -138,14 +168,14 @@ export function openJsonStream(socketPath: string, service: string, method: stri
       pending = pending.subarray(5 + size);
       if (flags & 0x02) {
         const end = json as { error?: unknown; metadata?: Metadata };
-        settle(end.error ? answeredError(end.error, end.metadata ?? {}, `${service}/${method} failed`) : undefined);
+        settle(end.error ? answeredError(end.error, end.metadata ?? {}, `${name} failed`) : undefined);
       } else {
         queue.push(json);
         wake?.();
       }
     }
   });
-  req.once('end', () => settle(new Error(`${service}/${method}: the stream ended without its end message`)));
+  req.once('close', () => settle(new Error(`${name}: the stream ended without its end message`)));
   return {
     send: (message) => {
       if (!ended) req.write(envelope(0, message));
@@ -168,7 +198,6 @@ export function openJsonStream(socketPath: string, service: string, method: stri
     close: () => {
       settle();
       req.close();
-      s.destroy();
     },
   };
 }

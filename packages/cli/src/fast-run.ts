@@ -7,7 +7,7 @@
 // sees the run through and reports its errors itself.
 import { resolveSocketPath } from '@hypr/api/client-socket';
 import { CliError } from './cli-error.js';
-import { ConnectJsonError, callJson, openJsonStream } from './connect-json.js';
+import { ConnectJsonError, JsonConnection } from './connect-json.js';
 import { CREATE_FLAG_SHAPES, type FastFlagShape, type SpecInit, containerSpecInit } from './container-spec.js';
 import { splitAtFirstArg } from './docker-args.js';
 import { checkTty, runSession, terminalSize } from './stdio-session.js';
@@ -119,11 +119,11 @@ function report(e: unknown): void {
 
 /** Attaches to `id`, starts it and relays its output (and with -i the terminal's input) to its exit status. */
 async function attachAndStart(
-  socket: string,
+  hyprd: JsonConnection,
   id: string,
   o: { interactive: boolean; tty: boolean; sigProxy: boolean },
 ): Promise<number> {
-  const stream = openJsonStream(socket, SERVICE, 'Attach');
+  const stream = hyprd.stream(SERVICE, 'Attach');
   try {
     return await runSession<unknown, Record<string, unknown>>({
       input: {
@@ -151,7 +151,7 @@ async function attachAndStart(
       },
       onSignal: o.sigProxy
         ? (signal) => {
-            callJson(socket, SERVICE, 'Kill', { id, signal }).catch(() => {});
+            hyprd.call(SERVICE, 'Kill', { id, signal }).catch(() => {});
           }
         : undefined,
     });
@@ -169,27 +169,34 @@ export async function fastRun(argv: readonly string[]): Promise<boolean> {
   const tty = Boolean(flags.tty);
   let spec: SpecInit;
   let name: string;
-  let socket: string;
+  let hyprd: JsonConnection;
   let id: string;
   try {
     if (!flags.detach) checkTty(interactive, tty);
     ({ spec, name } = containerSpecInit(flags, rest));
-    socket = resolveSocketPath();
-    ({ id } = (await callJson(socket, SERVICE, 'Create', { spec: toProtoJson(spec), name })) as { id: string });
-    if (typeof id !== 'string' || !id) throw new CliError('hyprd answered create without an id');
+    hyprd = new JsonConnection(resolveSocketPath());
   } catch {
     return false;
   }
   try {
+    ({ id } = (await hyprd.call(SERVICE, 'Create', { spec: toProtoJson(spec), name })) as { id: string });
+    if (typeof id !== 'string' || !id) throw new CliError('hyprd answered create without an id');
+  } catch {
+    hyprd.close();
+    return false;
+  }
+  try {
     if (flags.detach) {
-      await callJson(socket, SERVICE, 'Start', { id });
+      await hyprd.call(SERVICE, 'Start', { id });
       process.stdout.write(`${id}\n`);
     } else {
-      process.exitCode = await attachAndStart(socket, id, { interactive, tty, sigProxy: Boolean(flags['sig-proxy']) });
+      process.exitCode = await attachAndStart(hyprd, id, { interactive, tty, sigProxy: Boolean(flags['sig-proxy']) });
     }
   } catch (e) {
     report(e);
     process.exitCode = e instanceof CliError ? e.exitCode : 125;
+  } finally {
+    hyprd.close();
   }
   return true;
 }

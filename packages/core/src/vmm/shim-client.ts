@@ -52,6 +52,8 @@ export interface ShimClient {
   copyTo(dir: string, tar: Readable | Buffer): Promise<void>;
   /** Closes this connection; the shim and its VM keep running. */
   close(): void;
+  /** Resolves when the connection has ended: after the exit frame, the shim closes it as it ends. */
+  closed(): Promise<void>;
 }
 
 /** A connected client, and when the program runs: true once it does, false when the VM ended first. */
@@ -152,6 +154,7 @@ export function shimConnection(dir: string, initial: ShimState, socket: Socket):
     }
   };
   const reader = new FrameReader(onFrame);
+  const closed = new Promise<void>((r) => socket.once('close', () => r()));
   socket.on('data', (b: Buffer) => reader.push(b));
   socket.on('close', () => {
     // The shim writes exit.json before it closes; if it died instead, there is no status to give.
@@ -220,6 +223,7 @@ export function shimConnection(dir: string, initial: ShimState, socket: Socket):
       control.close();
       socket.destroy();
     },
+    closed: () => closed,
   };
 }
 

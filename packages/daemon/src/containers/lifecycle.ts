@@ -43,6 +43,8 @@ const DRAIN_MS = 2000;
 const FORCE_REMOVE_WAIT_MS = 5000;
 /** After an exit, how long the shim gets to finish by itself before what is left of it is killed. */
 const EXIT_RELEASE_GRACE_MS = 3000;
+/** How long an exit waits for the shim to close its connection (it does as it ends) before looking for its processes. */
+const SHIM_GONE_WAIT_MS = 200;
 
 export class ContainerLifecycle {
   private readonly restarts = new RestartTimers();
@@ -104,7 +106,7 @@ export class ContainerLifecycle {
 
   /** Holds `handle` as the VM of `id` (started now, or adopted after a daemon restart) until it exits. */
   watch(id: string, handle: VmHandle): void {
-    const processed = handle.wait().then((exit) => this.onExit(id, exit));
+    const processed = handle.wait().then((exit) => this.onExit(id, exit, handle));
     this.d.running.set(id, { handle, processed });
     this.d.health.watch(id, handle);
   }
@@ -120,7 +122,7 @@ export class ContainerLifecycle {
 
   // ---- exit ----
 
-  private async onExit(id: string, exit: VmExit): Promise<VmExit> {
+  private async onExit(id: string, exit: VmExit, handle: VmHandle): Promise<VmExit> {
     const { store, events, logger } = this.d;
     this.d.running.ended(id, exit.exitCode);
     this.d.health.stop(id);
@@ -130,7 +132,9 @@ export class ContainerLifecycle {
     const row = store.get(id);
     if (!row) return exit;
     // The TAP and the address go only once nothing of the VM runs: a shim killed by -9 takes its
-    // hypervisor down with it, but that takes a moment, and the hypervisor holds the TAP open.
+    // hypervisor down with it, but that takes a moment, and the hypervisor holds the TAP open. A shim
+    // that ends normally closes its connection as it goes: look for what is left once it has.
+    if (handle.gone) await within(handle.gone(), SHIM_GONE_WAIT_MS);
     await this.d.runtime.release(store.dirOf(row), EXIT_RELEASE_GRACE_MS);
     const finishedAt = Date.parse(exit.finishedAt) || Date.now();
     const error = exit.guestError ?? exit.error ?? null;
@@ -148,7 +152,10 @@ export class ContainerLifecycle {
     const config = storedConfig(row);
     const id = row.id;
     if (config.create.autoRemove && row.state !== 'removing') {
-      await this.removeRow(id, true).catch((e) => this.d.logger.warn({ id, err: e }, 'auto-remove failed'));
+      // onExit has just released the VM's processes
+      await this.removeRow(id, true, { released: true }).catch((e) =>
+        this.d.logger.warn({ id, err: e }, 'auto-remove failed'),
+      );
       return;
     }
     if (!shouldRestart(row, config, exit)) return;
@@ -275,11 +282,11 @@ export class ContainerLifecycle {
    * Ends whatever still runs for the container (held by this hyprd or not), then deletes its TAPs,
    * leases, record and directory; with `anonymousVolumes` (rm -v, --rm) its anonymous volumes too.
    */
-  async removeRow(id: string, anonymousVolumes = false): Promise<void> {
+  async removeRow(id: string, anonymousVolumes = false, o: { released?: boolean } = {}): Promise<void> {
     const { store, logger } = this.d;
     const row = store.get(id);
     if (!row) return;
-    await this.d.runtime.release(store.dirOf(row));
+    if (!o.released) await this.d.runtime.release(store.dirOf(row));
     await this.d.network?.removed(id).catch((e) => logger.warn({ id, err: e }, 'network release failed'));
     store.delete(id);
     // The shim may still be removing its socket as it ends: retry a non-empty directory.
@@ -321,4 +328,11 @@ export class ContainerLifecycle {
       }),
     );
   }
+}
+
+/** Waits for `p`, but no longer than `ms`. */
+async function within(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p.catch(() => {}), new Promise((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
 }

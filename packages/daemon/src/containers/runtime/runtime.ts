@@ -35,6 +35,8 @@ export interface VmHandle {
   wait(): Promise<VmExit>;
   /** Lets go of the VM without stopping it (daemon shutdown with a durable runtime). */
   close(): void;
+  /** After the exit: resolves once what held the VM (a shim) is ending; absent where nothing does. */
+  gone?(): Promise<void>;
   /** Runs another program in the VM; absent where the runtime cannot. */
   exec?(opts: ExecOptions): ExecSession;
   /** Freezes the whole VM (docker pause) and resumes it; absent where the runtime cannot. */
