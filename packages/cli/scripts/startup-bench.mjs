@@ -5,11 +5,13 @@
 // (a chunk per command, what `pnpm build` writes), and times `hypr --version`, `hypr ps` and
 // `hypr run --rm IMAGE true` in each beside `node -e 0`, interleaved, median of N runs. `ps` asks a
 // real hyprd (packages/daemon, started on a temp socket and home, no containers: the list is empty);
-// `run` gets a socket nobody listens on, so it fails at its first RPC (what is measured is the
-// start-up up to that call, and the error message).
+// `run` is timed from its spawn to the first byte it sends on a socket of this script's, which then
+// kills it: its start-up up to its first RPC (the create), without a daemon's answer or a VM; no CPU
+// time for it (the process is killed, not ended).
 // Usage: node scripts/startup-bench.mjs [N=15]
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,10 +47,14 @@ try {
   await bundleCliSplit(join(tmp, 'split/dist/bundle'));
   if (!existsSync(join(tmp, 'split/dist/bundle/hypr.mjs'))) throw new Error('no split bundle');
   const nobody = `unix://${join(tmp, 'nobody.sock')}`;
+  // The first byte a `hypr run` sends: its first RPC has begun.
+  let firstByte;
+  const listener = createServer((c) => c.once('data', () => firstByte?.())).listen(join(tmp, 'first.sock'));
+  const first = `unix://${join(tmp, 'first.sock')}`;
   const commands = {
     '--version': [nobody, '--version'],
     ps: [`unix://${socket}`, 'ps'],
-    'run --rm': [nobody, 'run', '--rm', 'bench/none:1', 'true'],
+    'run --rm': [first, 'run', '--rm', 'bench/none:1', 'true'],
   };
   const cases = { 'node -e 0': [undefined, '-e', '0'] };
   for (const [label, [host, ...args]] of Object.entries(commands))
@@ -65,6 +71,10 @@ try {
   for (let i = 0; i < runs; i++) {
     load.push(loadavg()[0]);
     for (const [name, [host, ...args]] of Object.entries(cases)) {
+      if (host === first) {
+        times[name].push(await untilFirstByte(args, { ...process.env, HYPR_HOST: host }));
+        continue;
+      }
       const start = process.hrtime.bigint();
       const env = { ...process.env, HYPR_HOST: host };
       const [cmd, argv] = time ? [time, ['-f', '%U %S', process.execPath, ...args]] : [process.execPath, args];
@@ -75,6 +85,7 @@ try {
       if (time) cpu[name].push((user + sys) * 1000);
     }
   }
+  listener.close();
   const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
   const base = median(times['node -e 0']);
   const cpuBase = time && median(cpu['node -e 0']);
@@ -83,13 +94,29 @@ try {
   );
   for (const [name, t] of Object.entries(times)) {
     const wall = `${`${median(t).toFixed(0)} ms`.padStart(8)}    ${(median(t) / base).toFixed(2)}×`;
-    const c = time
-      ? `${`${median(cpu[name]).toFixed(0)} ms`.padStart(12)}    ${(median(cpu[name]) / cpuBase).toFixed(2)}×`
-      : '';
+    const c =
+      time && cpu[name].length
+        ? `${`${median(cpu[name]).toFixed(0)} ms`.padStart(12)}    ${(median(cpu[name]) / cpuBase).toFixed(2)}×`
+        : '';
     console.log(`${name.padEnd(30)}${wall}${c}`);
   }
   const [lo, hi] = [Math.min(...load), Math.max(...load)].map((x) => x.toFixed(1));
   console.log(`Node ${process.version}, ${cpus().length} × ${cpus()[0].model}, load average ${lo}–${hi}`);
+
+  /** Spawns node ARGS and resolves with the ms until its first byte reaches first.sock; kills it then. */
+  async function untilFirstByte(args, env) {
+    const start = process.hrtime.bigint();
+    const child = spawn(process.execPath, args, { stdio: 'ignore', env });
+    const ms = await new Promise((resolve, reject) => {
+      firstByte = () => resolve(Number(process.hrtime.bigint() - start) / 1e6);
+      child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited ${code} before its first RPC`)));
+    });
+    firstByte = undefined;
+    child.removeAllListeners('exit');
+    child.kill('SIGKILL');
+    await new Promise((r) => (child.exitCode !== null || child.signalCode ? r() : child.once('exit', r)));
+    return ms;
+  }
 } finally {
   daemon?.kill('SIGTERM');
   rmSync(tmp, { recursive: true, force: true });
