@@ -51,8 +51,9 @@ export interface PullImageOptions extends RegistryAccessOptions {
   onProgress?: (p: PullProgress) => void;
   /**
    * Called as a layer starts downloading (index: its place in the manifest): what it returns gets
-   * the layer's bytes in order as they arrive, then `end()` once the blob is stored and verified,
-   * or `end(error)`. The pull process makes the layer's disk from them.
+   * the layer's bytes in order as they arrive, then `end()` once every byte is in (before the
+   * blob's digest is checked: a reader checks what it makes by the diff id), or `end(error)`. The
+   * pull process makes the layer's disk from them.
    */
   onLayer?: (layer: ImageDescriptor, index: number, config: ImageConfig) => LayerConsumer | undefined;
   signal?: AbortSignal;
@@ -131,6 +132,8 @@ export async function fetchBlobToStore(
     onBytes?: (done: number) => void;
     /** Each chunk as it is stored, with its offset in the blob. */
     onChunk?: (chunk: Uint8Array, offset: number) => Promise<void> | void;
+    /** Every byte is in; the blob's digest check and fsync come next. */
+    onAllBytes?: () => void;
     logger?: Logger;
   } = {},
 ): Promise<void> {
@@ -171,6 +174,7 @@ export async function fetchBlobToStore(
           `blob ${desc.digest} ended after ${writer.bytesWritten} of ${desc.size} bytes`,
         );
       }
+      opts.onAllBytes?.();
       await writer.commit();
       return;
     } catch (e) {
@@ -302,6 +306,8 @@ async function fetchFrom(
         ...retry,
         onBytes: (n) => progress('layer', layer, 'downloading', n),
         onChunk: consumer && ((chunk, at) => consumer.write(chunk, at)),
+        // The layer's disk is checked by its diff id: it need not wait for the blob's fsync.
+        onAllBytes: () => consumer?.end(),
       });
     } catch (e) {
       consumer?.end(e);
