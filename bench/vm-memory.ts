@@ -1,27 +1,29 @@
 /**
  * pnpm bench:vm-memory — host memory of an idle container (`sleep 600`), per container, with
  * BENCH_VMS (3) of each kind running at once:
- *   HYPR: core's bootGuestVm with the options hyprd gives a container (ext4 image disk, 1 GiB
- *         writable disk, 2 GiB, 1 vCPU), so QEMU's command line is the one containers get; once
- *         more with the translation cache capped at 16 MiB (HYPR_TCG_CACHE_MIB=16);
+ *   HYPR: core's startShim with the options hyprd gives a container (ext4 image disk, 1 GiB
+ *         writable disk, 2 GiB, 1 vCPU): hypr-shim runs QEMU with the command line and the
+ *         environment containers get; then with HYPR_VMM_THP=off and with HYPR_TCG_CACHE_MIB=16
+ *         in hyprd's environment (both opt-in);
  *   (a)   `qemu-system-x86_64 -M microvm,acpi=off` (our kernel has no ACPI), QEMU's defaults otherwise: the same kernel, kestrel job and disk;
  *   (b)   the same root filesystem under podman (runc): conmon + the container's process.
  * RSS counts every page the process maps; PSS splits shared pages (QEMU's binary and libraries,
  * the kernel file QEMU keeps mapped) between the processes that map them. QEMU's memory is split by
  * mapping: guest RAM, TCG's translation cache (the only rwx mapping), other anonymous memory
- * (heap, arenas, stacks) and files. The per-container supervisor (shim) is not counted here.
+ * (heap, arenas, stacks) and files. The supervisor (hypr-shim, conmon) has a row of its own.
+ * `--speed`: also the CPU time QEMU takes to boot to the program and to run a busybox program,
+ * by default and with HYPR_VMM_THP=off, BENCH_SPEED_RUNS (5) interleaved pairs.
  * `--record` writes docs/benchmarks.md, section "Host memory per idle container".
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { encodeJob } from '../packages/core/src/guest/index.js';
 import { writeCpio } from '../packages/core/src/rootfs/initramfs.js';
 import { detectAccelerator } from '../packages/core/src/vmm/accel.js';
-import { type GuestVm, bootGuestVm, guestArtifacts } from '../packages/core/src/vmm/guest-vm.js';
-import { QemuAdapter } from '../packages/core/src/vmm/qemu.js';
-import { createWritableDisk } from '../packages/core/src/vmm/writable-disk.js';
+import { guestArtifacts } from '../packages/core/src/vmm/guest-vm.js';
+import { type ShimClient, startShim } from '../packages/core/src/vmm/shim.js';
 import { median } from './lib.js';
 import { recordSection } from './record.js';
 
@@ -99,32 +101,57 @@ execFileSync('mkfs.ext4', ['-q', '-F', '-d', rootfs, disk, '64M']);
 const accel = detectAccelerator();
 const { kernel, kestrel } = guestArtifacts();
 
-/** HYPR: VMS containers as hyprd boots them (with a translation cache cap in MiB when given). */
-async function measureHypr(tcgCacheMiB?: number): Promise<Usage[]> {
-  const vms: GuestVm[] = [];
+/** Runs `f` with `env` in this process's environment, which hyprd's shims inherit (HYPR_*). */
+async function withEnv<T>(env: Record<string, string>, f: () => Promise<T>): Promise<T> {
+  const saved = Object.keys(env).map((k) => [k, process.env[k]] as const);
+  Object.assign(process.env, env);
   try {
-    for (let i = 0; i < VMS; i++) {
-      const rw = join(work, `rw${i}.ext4`);
-      await createWritableDisk(rw, 1024);
-      const vm = await bootGuestVm({
-        rootfs: { disk, type: 'ext4' },
-        writableDisk: rw,
-        argv: ['sleep', '600'],
-        cpus: CPUS,
-        memoryMiB: MEMORY_MIB,
-        collectOutput: false,
-        accel,
-        ...(tcgCacheMiB ? { adapter: new QemuAdapter({ tcgCacheMiB }) } : {}),
-      });
-      vms.push(vm);
-      if ((await vm.started()) === undefined) throw new Error(`HYPR VM ${i} did not start its program`);
-    }
-    const pids = vms.map((v) => v.pid as number);
-    await settle(pids);
-    return pids.map(usageOf);
+    return await f();
   } finally {
-    await Promise.all(vms.map((v) => v.destroy()));
+    for (const [k, v] of saved) v === undefined ? delete process.env[k] : (process.env[k] = v);
   }
+}
+
+let containers = 0;
+
+/** One container as hyprd starts it (its VM config, through hypr-shim), running `argv`. */
+function startContainer(argv: string[]): Promise<ShimClient> {
+  const dir = join(work, `c${containers++}`);
+  return startShim({
+    dir,
+    vm: {
+      rootfs: { disk, type: 'ext4' },
+      writableDisk: { path: join(dir, 'rw.ext4'), sizeMiB: 1024 },
+      argv,
+      env: ['PATH=/bin'],
+      cpus: CPUS,
+      memoryMiB: MEMORY_MIB,
+    },
+  });
+}
+
+/** The container's hypervisor pid; a wrapper script on PATH would make the figures a shell's. */
+function qemuPid(c: ShimClient): number {
+  const pid = c.state.vmPid as number;
+  const exe = readlinkSync(`/proc/${pid}/exe`);
+  if (!basename(exe).startsWith('qemu-system'))
+    throw new Error(`the hypervisor of ${c.dir} is ${exe}, not QEMU: is a wrapper script first on PATH?`);
+  return pid;
+}
+
+/** HYPR: VMS containers at once, as hyprd runs them, with `env` in hyprd's environment. */
+async function measureHypr(env: Record<string, string> = {}): Promise<{ vm: Usage[]; shim: Usage[] }> {
+  return withEnv(env, async () => {
+    const shims: ShimClient[] = [];
+    try {
+      for (let i = 0; i < VMS; i++) shims.push(await startContainer(['sleep', '600']));
+      const pids = shims.map(qemuPid);
+      await settle(pids);
+      return { vm: pids.map(usageOf), shim: shims.map((c) => usageOf(c.state.pid)) };
+    } finally {
+      await Promise.all(shims.map((c) => c.stop('SIGKILL', 0).catch(() => undefined)));
+    }
+  });
 }
 
 /** (a) What a user writes by hand: `-M microvm,acpi=off` (without it no virtio-mmio device is found), QEMU's defaults otherwise. */
@@ -242,23 +269,101 @@ function tarOf(dir: string): Buffer {
   return execFileSync('tar', ['-C', dir, '-c', '.'], { maxBuffer: 64 << 20 });
 }
 
+/** QEMU's CPU time (user + system) in seconds and its minor page faults so far, from /proc/PID/stat. */
+function cpuOf(pid: number): { cpuS: number; faults: number } {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  // After the command name: field 3 is f[0], so minflt (10) is f[7], utime (14) f[11], stime (15) f[12].
+  return { cpuS: (Number(f[11]) + Number(f[12])) / 100, faults: Number(f[7]) };
+}
+
+/** A busybox program that translates and touches memory: compression, hashing, tmpfs, awk, a shell loop. */
+const PROGRAM = [
+  'head -c 16777216 /dev/urandom | gzip -1 | gzip -dc | sha256sum',
+  'dd if=/dev/zero of=/dev/shm/z bs=1M count=256 2>/dev/null; sha256sum /dev/shm/z; rm /dev/shm/z',
+  'awk "BEGIN{for(i=0;i<100000;i++){x=sprintf(\\"%d-%x\\",i,i*3); n+=length(x); s+=split(x,a,\\"-\\")}; print n, s}"',
+  'i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done',
+  'echo hypr-bench-done; exec sleep 600',
+].join('; ');
+
+interface Speed {
+  bootS: number;
+  bootFaults: number;
+  programS: number;
+}
+
+/** One container running PROGRAM: QEMU's CPU time to reach the program, then to run it. */
+async function timeHypr(env: Record<string, string>): Promise<Speed> {
+  return withEnv(env, async () => {
+    const c = await startContainer(['sh', '-c', PROGRAM]);
+    try {
+      const pid = qemuPid(c);
+      const boot = cpuOf(pid);
+      const log = join(c.dir, 'container.log');
+      for (let i = 0; i < 6000 && !readFileSync(log, 'utf8').includes('hypr-bench-done'); i++)
+        await new Promise((r) => setTimeout(r, 100));
+      if (!readFileSync(log, 'utf8').includes('hypr-bench-done')) throw new Error(`the program did not finish: ${log}`);
+      return { bootS: boot.cpuS, bootFaults: boot.faults, programS: cpuOf(pid).cpuS - boot.cpuS };
+    } finally {
+      await c.stop('SIGKILL', 0).catch(() => undefined);
+    }
+  });
+}
+
+const THP_OFF = { HYPR_VMM_THP: 'off' };
 const CAPPED_MIB = 16;
+const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+
+/** Default against HYPR_VMM_THP=off, RUNS interleaved pairs (the order alternates). */
+async function measureSpeed(runs: number): Promise<string> {
+  const pairs: [Speed, Speed][] = [];
+  const loadBefore = load();
+  for (let i = 0; i < runs; i++) {
+    if (i % 2) {
+      const off = await timeHypr(THP_OFF);
+      pairs.push([await timeHypr({}), off]);
+    } else pairs.push([await timeHypr({}), await timeHypr(THP_OFF)]);
+  }
+  const row = (what: string, f: (s: Speed) => number, unit: (n: number) => string) => {
+    const [a, b] = [median(pairs.map((p) => f(p[0]))), median(pairs.map((p) => f(p[1])))];
+    const slower = pairs.filter((p) => f(p[1]) > f(p[0])).length;
+    return `${what.padEnd(36)}${unit(a).padStart(10)}${unit(b).padStart(18)}${`${(b / a).toFixed(2)}×`.padStart(8)}${`${slower}/${runs}`.padStart(14)}`;
+  };
+  const s = (n: number) => `${n.toFixed(2)} s`;
+  return [
+    `QEMU CPU time, median of ${runs} interleaved pairs`,
+    `${''.padEnd(36)}${'default'.padStart(10)}${'HYPR_VMM_THP=off'.padStart(18)}${'ratio'.padStart(8)}${'THP-off more'.padStart(14)}`,
+    row('boot to the program', (x) => x.bootS, s),
+    row('busybox program (gzip, sha256, awk…)', (x) => x.programS, s),
+    row(
+      'page faults during the boot',
+      (x) => x.bootFaults,
+      (n) => n.toFixed(0),
+    ),
+    `load average before: ${loadBefore}; after: ${load()}`,
+  ].join('\n');
+}
+
 const hypr = await measureHypr();
-const capped = await measureHypr(CAPPED_MIB);
+const thpOff = await measureHypr(THP_OFF);
+const capped = await measureHypr({ HYPR_TCG_CACHE_MIB: String(CAPPED_MIB) });
 const plain = await measurePlainQemu();
 const pod = measurePodman();
+const speed = process.argv.includes('--speed') ? await measureSpeed(Number(process.env.BENCH_SPEED_RUNS ?? 5)) : '';
 await podmanDone(join(work, 'podman'));
 rmSync(work, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
 
 const f = (n: number) => `${n.toFixed(1)}`.padStart(7);
 const row = (what: string, u: Usage) =>
   `${what.padEnd(34)}${f(u.rss)}${f(u.pss)}${f(u.guest)}${f(u.tcg)}${f(u.anon)}${f(u.files)}${f(u.rss - u.guest)}`;
-const h = perContainer(hypr);
+const h = perContainer(hypr.vm);
+const shim = perContainer(hypr.shim);
 const p = perContainer(plain);
 const lines = [
   `per idle container, MiB (median of ${VMS} running at once)     RSS    PSS  guest    TCG   anon  files  RSS-guest`,
-  row('HYPR QEMU', h),
-  row(`HYPR, HYPR_TCG_CACHE_MIB=${CAPPED_MIB}`, perContainer(capped)),
+  row('HYPR: QEMU', h),
+  row('HYPR: hypr-shim', shim),
+  row('HYPR, HYPR_VMM_THP=off: QEMU', perContainer(thpOff.vm)),
+  row(`HYPR, HYPR_TCG_CACHE_MIB=${CAPPED_MIB}: QEMU`, perContainer(capped.vm)),
   row('(a) qemu -M microvm,acpi=off', p),
 ];
 if (typeof pod === 'string') lines.push(`(b) podman + conmon                ${pod}`);
@@ -272,13 +377,14 @@ else {
   );
 }
 const table = lines.join('\n');
-const facts = `guest: ${MEMORY_MIB} MiB, ${CPUS} vCPU, busybox \`sleep 600\` on an ext4 disk; accelerator: ${accel.accel} (${accel.reason}); HYPR/raw ratio (RSS): ${(h.rss / p.rss).toFixed(2)}×; load average at the end: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`;
+const facts = `guest: ${MEMORY_MIB} MiB, ${CPUS} vCPU, busybox \`sleep 600\` on an ext4 disk; accelerator: ${accel.accel} (${accel.reason}); HYPR besides the guest, QEMU + hypr-shim (RSS): ${(h.rss - h.guest + shim.rss).toFixed(1)} MiB; HYPR/raw ratio (QEMU RSS): ${(h.rss / p.rss).toFixed(2)}×; load average at the end: ${load()}`;
 console.log(table);
 console.log(facts);
+if (speed) console.log(`\n${speed}`);
 if (process.argv.includes('--record')) {
   recordSection(
     'Host memory per idle container',
-    `\`pnpm bench:vm-memory\`: ${VMS} idle containers of each kind at once, memory per container read from /proc/PID/smaps once their RSS has stopped moving. HYPR: core's \`bootGuestVm\` with the options hyprd gives a container, then the same with \`HYPR_TCG_CACHE_MIB=16\` (the per-container supervisor is not counted: see "Daemon and CLI"). (a) \`qemu-system-x86_64 -M microvm,acpi=off\` with QEMU's defaults otherwise (1 GiB translation cache, no balloon) and the same kernel, kestrel job and disk. (b) podman with runc (crun refuses this machine's hybrid cgroups), vfs storage, \`--network none\`: conmon plus the container's process. Columns: RSS; PSS (pages shared between processes split among them); of RSS, guest RAM, TCG's translation cache, QEMU's other anonymous memory, mapped files; RSS minus guest RAM (what the host spends besides the guest).\n\n\`\`\`\n${table}\n\`\`\`\n\n${facts}.`,
+    `\`pnpm bench:vm-memory${speed ? ' --speed' : ''}\`: ${VMS} idle containers of each kind at once, memory per container read from /proc/PID/smaps once their RSS has stopped moving. HYPR: core's \`startShim\` with the VM config hyprd gives a container (hypr-shim runs QEMU with the command line and environment containers get), then the same with \`HYPR_VMM_THP=off\` and with \`HYPR_TCG_CACHE_MIB=16\` in hyprd's environment (both opt-in). (a) \`qemu-system-x86_64 -M microvm,acpi=off\` with QEMU's defaults otherwise (1 GiB translation cache, no balloon) and the same kernel, kestrel job and disk. (b) podman with runc (crun refuses this machine's hybrid cgroups), vfs storage, \`--network none\`: conmon plus the container's process. Columns: RSS; PSS (pages shared between processes split among them); of RSS, guest RAM, TCG's translation cache, QEMU's other anonymous memory, mapped files; RSS minus guest RAM (what the host spends besides the guest).\n\n\`\`\`\n${table}\n\`\`\`\n\n${facts}.${speed ? `\n\nCPU time of QEMU (/proc/PID/stat, 10 ms ticks: what the host's CPUs spent, steadier than wall time on this shared machine) to reach the program and to run a busybox program, default against \`HYPR_VMM_THP=off\`, interleaved:\n\n\`\`\`\n${speed}\n\`\`\`` : ''}`,
   );
 }
 process.exit(0);
