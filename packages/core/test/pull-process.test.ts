@@ -16,6 +16,7 @@ import {
   pullProcessAvailable,
 } from '../dist/index.js';
 import { type TestImage, buildBusyboxImage, buildImage, pushTestImage } from './helpers/busybox-image.js';
+import { startFaultProxy } from './helpers/fault-proxy.js';
 import { type TestRegistry, startRegistry } from './helpers/registry.js';
 
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
@@ -130,4 +131,18 @@ test('cancelling a pull that makes disks leaves no partial blob, disk or scratch
   expect(await partials()).toEqual([]);
   expect(await scratch()).toEqual([]);
   expect(store.listImages()).toEqual([]);
+});
+
+test('a connection cut mid-layer resumes, and the layer’s disk is made from the resumed bytes', async () => {
+  const proxy = await startFaultProxy(registry.url);
+  try {
+    proxy.fault = 'cut-once';
+    const record = await pullImageInProcess(store, `${proxy.host}/proc:1`, { layerDisks: { cacheDir: rootfsDir() } });
+    expect(proxy.log.some((l) => /bytes=\d+-$/.test(l))).toBe(true);
+    expect(await scratch()).toEqual([]);
+    const rootfs = await getImageRootfs(store, record, { layers: true });
+    expect(rootfs.disks.map((d) => d.cached)).toEqual(image.layers.map(() => true));
+  } finally {
+    await proxy.stop();
+  }
 });
