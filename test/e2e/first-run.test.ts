@@ -8,8 +8,9 @@ import { type Daemon, type E2eEnv, HYPR, hyprOk, startDaemon, startE2eEnv, waitF
 // VMs boot under TCG on a shared machine: allow for a slow, loaded host.
 vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 });
 
-// An image's read-only disk is made when the image is stored (pull, load), off hyprd's event loop,
-// so the first `run` finds it ready and other API calls answer while it is being made.
+// An image's read-only disk is made when the image is stored (pull, load), off hyprd's event loop
+// (a pull's in its pull process, as each layer arrives; a load's in a worker thread), so the first
+// `run` finds it ready and other API calls answer while it is being made.
 let env: E2eEnv & { refs: string[] };
 let d: Daemon;
 let gate: string;
@@ -45,14 +46,14 @@ const disksMade = () =>
   d
     .log()
     .split('\n')
-    .filter((l) => l.includes('rootfs disk made')).length;
+    .filter((l) => l.includes('rootfs disk made') || l.includes('layer disk made')).length;
 
 test('pull makes the image disk, so the first run unpacks nothing', async () => {
   expect(disks()).toEqual([]);
   await hyprOk(d, ['pull', '-q', env.image]);
   expect(disks()).toHaveLength(1);
   expect(disksMade()).toBe(1);
-  expect(d.log()).toMatch(/"inWorker":true.*"rootfs disk made"/); // off hyprd's event loop
+  expect(d.log()).toMatch(/"streamed":true.*"layer disk made"/); // in the pull process, from the download
   expect(await hyprOk(d, ['run', '--rm', env.image, 'echo', 'first'])).toBe('first\n');
   expect(disksMade()).toBe(1);
 });
