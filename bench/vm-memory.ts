@@ -130,14 +130,15 @@ function startContainer(argv: string[]): Promise<ShimClient> {
   });
 }
 
-/** The container's hypervisor pid; a wrapper script on PATH would make the figures a shell's. */
-function qemuPid(c: ShimClient): number {
-  const pid = c.state.vmPid as number;
+/** `pid`, once it is QEMU's: a wrapper script first on PATH would make the figures a shell's. */
+function checkQemu(pid: number, what: string): number {
   const exe = readlinkSync(`/proc/${pid}/exe`);
   if (!basename(exe).startsWith('qemu-system'))
-    throw new Error(`the hypervisor of ${c.dir} is ${exe}, not QEMU: is a wrapper script first on PATH?`);
+    throw new Error(`the hypervisor of ${what} is ${exe}, not QEMU: is a wrapper script first on PATH?`);
   return pid;
 }
+
+const qemuPid = (c: ShimClient) => checkQemu(c.state.vmPid as number, c.dir);
 
 /** HYPR: VMS containers at once, as hyprd runs them, with `env` in hyprd's environment. */
 async function measureHypr(env: Record<string, string> = {}): Promise<{ vm: Usage[]; shim: Usage[] }> {
@@ -188,7 +189,7 @@ async function measurePlainQemu(): Promise<Usage[]> {
       ];
       procs.push(spawn('qemu-system-x86_64', args, { stdio: 'ignore' }));
     }
-    const pids = procs.map((p) => p.pid as number);
+    const pids = procs.map((p, i) => checkQemu(p.pid as number, `plain QEMU ${i}`));
     await settle(pids);
     procs.forEach((p, i) => {
       if (p.exitCode !== null || !readFileSync(control(i), 'utf8').includes('STARTED'))
