@@ -113,7 +113,6 @@ int main(int argc, char **argv)
 		die(EXIT_SETUP, "cannot switch to the root filesystem: %s", strerror(errno));
 	if (job.hostname && sethostname(job.hostname, strlen(job.hostname)) < 0)
 		say("sethostname %s: %s", job.hostname, strerror(errno));
-	commit_setup_writes();
 	pid = start_program();
 	control("[HYPR-STARTED] %d", pid);
 	status = supervise(pid);

@@ -88,7 +88,6 @@ struct job {
 extern struct job job;
 extern int ctl_fd, out_fd, err_fd, console_fd;
 extern int stdin_fd; /* hypr.stdin: the program's input (run -i), or -1 */
-extern int rw_fd;    /* the writable layer's disk (not a tmpfs), kept open past the switch, or -1 */
 
 /* report.c */
 
@@ -134,7 +133,6 @@ void prepare_env(struct command *c, const char *home);
 /* run.c */
 void exec_child(const struct command *c, int err_pipe, unsigned uid, unsigned gid, const int stdio[3], int ctty)
 	__attribute__((noreturn));
-void commit_setup_writes(void);
 pid_t start_program(void);
 int supervise(pid_t main_pid);
 void end_everything(void);

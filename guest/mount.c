@@ -6,8 +6,6 @@
 
 #include <sys/sysmacros.h>
 
-int rw_fd = -1;
-
 int mkdir_p(const char *path, mode_t mode)
 {
 	char tmp[512];
@@ -128,10 +126,6 @@ int mount_root(void)
 	if (job.upper_dev && *job.upper_dev) {
 		if (mount_at(job.upper_dev, "/mnt/rw", "ext4", 0, NULL) < 0)
 			return -1;
-		/* Kept past the switch for commit_setup_writes (run.c); without it only the end's sync commits. */
-		rw_fd = open("/mnt/rw", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (rw_fd < 0)
-			say("open /mnt/rw: %s", strerror(errno));
 	} else if (mount_at("tmpfs", "/mnt/rw", "tmpfs", 0, "mode=0755") < 0) {
 		return -1;
 	}

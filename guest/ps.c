@@ -5,9 +5,8 @@
  *   UID  PID  PPID  C  STIME  TTY  TIME  CMD
  *
  * The host runs it as an exec session of /proc/1/exe (this binary, reachable from the container's
- * root although the initramfs is not), so no ps needs to be in the image. Kernel threads and
- * kestrel's own processes (PID 1, this one, the child that commits the writable layer at start:
- * every process whose executable is /proc/1/exe) are left out.
+ * root although the initramfs is not), so no ps needs to be in the image. Kestrel itself (PID 1),
+ * kernel threads and this process are left out.
  */
 #include "kestrel.h"
 
@@ -40,7 +39,7 @@ static int read_stat(const char *pid, struct proc_stat *st, char *comm, size_t c
 	char path[64], buf[1024], *open_paren, *close_paren, *field[20];
 	int n = 0;
 
-	snprintf(path, sizeof(path), "/proc/%.20s/stat", pid);
+	snprintf(path, sizeof(path), "/proc/%s/stat", pid);
 	if (read_text(path, buf, sizeof(buf)) < 0 || !(open_paren = strchr(buf, '(')) ||
 	    !(close_paren = strrchr(buf, ')')))
 		return -1;
@@ -65,7 +64,7 @@ static void read_cmdline(const char *pid, const char *comm, char *out, size_t si
 	char path[64];
 	int n;
 
-	snprintf(path, sizeof(path), "/proc/%.20s/cmdline", pid);
+	snprintf(path, sizeof(path), "/proc/%s/cmdline", pid);
 	n = read_text(path, out, size);
 	if (n <= 0) {
 		snprintf(out, size, "[%s]", comm);
@@ -76,17 +75,8 @@ static void read_cmdline(const char *pid, const char *comm, char *out, size_t si
 			out[i] = ' ';
 }
 
-static int runs_kestrel(const char *pid, const struct stat *kestrel)
-{
-	char path[64];
-	struct stat st;
-
-	snprintf(path, sizeof(path), "/proc/%.20s/exe", pid);
-	return stat(path, &st) == 0 && st.st_dev == kestrel->st_dev && st.st_ino == kestrel->st_ino;
-}
-
 /* One process as a line of the table; 0 also for a process that is gone meanwhile. */
-static int show(const char *pid, long long uptime_ticks, long long boot, const struct stat *kestrel)
+static int show(const char *pid, long long uptime_ticks, long long boot)
 {
 	static char cmd[4096], line[4400];
 	char comm[64], path[64], user[64], tty[16];
@@ -95,11 +85,10 @@ static int show(const char *pid, long long uptime_ticks, long long boot, const s
 	long long cpu, age, started;
 	int n;
 
-	snprintf(path, sizeof(path), "/proc/%.20s", pid);
+	snprintf(path, sizeof(path), "/proc/%s", pid);
 	if (read_stat(pid, &st, comm, sizeof(comm)) < 0 || stat(path, &owner) < 0)
 		return 0;
-	if (st.ppid == 2 || strcmp(pid, "2") == 0 || strcmp(pid, "1") == 0 || atoi(pid) == getpid() ||
-	    runs_kestrel(pid, kestrel))
+	if (st.ppid == 2 || strcmp(pid, "2") == 0 || strcmp(pid, "1") == 0 || atoi(pid) == getpid())
 		return 0;
 	read_cmdline(pid, comm, cmd, sizeof(cmd));
 	if (user_name(owner.st_uid, user, sizeof(user)) < 0)
@@ -121,13 +110,12 @@ int ps_main(void)
 {
 	static const char header[] = "UID\tPID\tPPID\tC\tSTIME\tTTY\tTIME\tCMD\n";
 	char buf[64], *dot;
-	struct stat kestrel;
 	DIR *d = opendir("/proc");
 	struct dirent *e;
 	long long uptime_ticks;
 	int rc;
 
-	if (!d || read_text("/proc/uptime", buf, sizeof(buf)) < 0 || stat("/proc/1/exe", &kestrel) < 0) {
+	if (!d || read_text("/proc/uptime", buf, sizeof(buf)) < 0) {
 		dprintf(2, "kestrel ps: /proc: %s\n", strerror(errno));
 		return 1;
 	}
@@ -138,7 +126,7 @@ int ps_main(void)
 	rc = write_all(1, header, sizeof(header) - 1);
 	while (rc == 0 && (e = readdir(d)))
 		if (is_number(e->d_name))
-			rc = show(e->d_name, uptime_ticks, (long long)time(NULL) - uptime_ticks / HZ, &kestrel);
+			rc = show(e->d_name, uptime_ticks, (long long)time(NULL) - uptime_ticks / HZ);
 	closedir(d);
 	return rc == 0 ? 0 : 1;
 }

@@ -130,27 +130,6 @@ static int program_stdio(int stdio[3])
 	return stdin_fd >= 0 ? relay_add(stdin_fd, main_tty, 0) : 0;
 }
 
-/*
- * Commits what kestrel itself wrote to the writable layer's disk (overlayfs's work directory,
- * /etc/hosts…) in a child, while the program starts: the journal's I/O then overlaps the
- * program's start instead of adding to the sync at its end (25-50 ms of a `run true` under TCG).
- * The end's sync() still waits for everything; the child is reaped as any orphan.
- */
-void commit_setup_writes(void)
-{
-	pid_t pid;
-
-	if (rw_fd < 0)
-		return;
-	pid = fork();
-	if (pid == 0) {
-		(void)syncfs(rw_fd);
-		_exit(0);
-	}
-	if (pid < 0)
-		say("fork to commit the writable layer: %s (the end's sync commits it)", strerror(errno));
-}
-
 pid_t start_program(void)
 {
 	unsigned uid, gid;
@@ -337,6 +316,7 @@ void end_everything(void)
 		;
 	relay_drain(1);
 	/* What the program wrote must be in the host's files when stop returns: sync() returns once
-	 * every filesystem (the writable layer's disk, volumes) has written and flushed its data. */
+	 * every filesystem (the writable layer's disk, volumes) has written and flushed its data, so
+	 * a syncfs() of the layer after it would only flush a clean disk again. */
 	sync();
 }
