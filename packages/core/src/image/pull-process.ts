@@ -1,7 +1,7 @@
 // A pull process's entry: downloads one image's blobs (job: one JSON line on stdin) and reports on
-// stdout, one JSON line per message (PullProcessMessage). Logs go to stderr. Imports only what a
-// download needs, so the process stays small; it touches blob files, never the state database.
-// With job.layerDisks it also makes each layer's read-only disk as the layer arrives (pull-disks.ts).
+// stdout, one JSON line per message (PullProcessMessage). Logs go to stderr. With job.layerDisks it
+// also makes each layer's read-only disk as the layer arrives (pull-disks.ts). Imports only what
+// that needs, so the process stays small; it touches blob and disk files, never the state database.
 import { createInterface } from 'node:readline';
 import { destination, pino } from 'pino';
 import { HyprError } from '../errors.js';
