@@ -1,6 +1,7 @@
 import { join } from 'node:path';
-import type { ImageRecord } from '../image/index.js';
-import type { UnpackLimits } from '../image/index.js';
+// The defining modules, not image/index.js: image/pull-disks.ts (the pull process) imports this file.
+import type { ImageRecord } from '../image/image-store.js';
+import type { UnpackLimits } from '../image/unpack-limits.js';
 import type { RootfsDiskFormat } from './ext4.js';
 
 export interface RootfsDisk {

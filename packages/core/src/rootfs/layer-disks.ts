@@ -8,9 +8,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { HyprError } from '../errors.js';
-import type { ImageRecord, ImageStore } from '../image/index.js';
 // Narrow imports, not image/index.js: the pull process loads this file, and the image index brings
-// the state database with it (6 MiB of resident memory the pull process does not use).
+// the state database with it (6 MiB of resident memory the pull process does not use), and an import
+// cycle (image/pull-disks.ts imports this file).
+import type { ImageRecord, ImageStore } from '../image/image-store.js';
 import { BlobStore } from '../image/store.js';
 import { LayerUnpacker } from '../image/unpack.js';
 import type { Logger } from '../log.js';
