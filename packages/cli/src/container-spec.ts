@@ -1,7 +1,7 @@
 // The flags `hypr run` and `hypr create` share, translated into a ContainerSpec: as a plain object, so
 // that run-flags.ts gives it to protobuf-es's create() and the fast path of `hypr run` (fast-run.ts) sends
 // it as JSON without loading protobuf or oclif. CREATE_FLAG_SHAPES is the shape of run-flags.ts's oclif
-// flags (container-spec.test.ts holds the two together).
+// flags (fast-run.test.ts holds the two together).
 import { availableParallelism } from 'node:os';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import type { ContainerSpecSchema } from '@hypr/api';
