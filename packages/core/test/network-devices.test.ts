@@ -1,3 +1,4 @@
+import { readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,6 +55,22 @@ function attach(role: string, net: typeof A, address: string): string {
   return ns;
 }
 
+/** Whether process `pid` has TAP `name` open (its tun file descriptor's fdinfo names the device). */
+function holdsTap(pid: number | undefined, name: string): boolean {
+  try {
+    return readdirSync(`/proc/${pid}/fdinfo`).some((fd) =>
+      readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8').includes(`iff:\t${name}\n`),
+    );
+  } catch {
+    return false;
+  }
+}
+
+async function waitUntil(ok: () => boolean): Promise<void> {
+  for (let i = 0; i < 100 && !ok(); i++) await new Promise((r) => setTimeout(r, 100));
+  expect(ok()).toBe(true);
+}
+
 const reach = (ns: string, addr: string) => statusInNs(ns, 'busybox', 'ping', '-c', '1', '-W', '1', addr) === 0;
 
 beforeAll(async () => {
@@ -100,9 +117,61 @@ describe('bridges and TAPs', () => {
     expect(await listLinks('hyprt', { netns: host })).toEqual([]);
   });
 
+  test('a TAP with an MTU is made, attached to its bridge and up in one step; a second start makes it again', async () => {
+    for (let i = 0; i < 2; i++) {
+      await createTap({ name: 'hyprtmtu', bridge: B.bridge, mtu: 1400, netns: host });
+      expect(await readLink('hyprtmtu', { netns: host })).toMatchObject({
+        mtu: 1400,
+        master: B.bridge,
+        flags: expect.arrayContaining(['UP']),
+        linkinfo: { info_data: { type: 'tap' } },
+      });
+      await deleteTap('hyprtmtu', { netns: host });
+      expect(await readLink('hyprtmtu', { netns: host })).toBeUndefined();
+    }
+  });
+
+  test('a TAP a hypervisor still holds (a restarted daemon under a running VM) is adopted', async () => {
+    sh('ip', ['-n', host, 'tuntap', 'add', 'dev', 'hyprtheld', 'mode', 'tap']);
+    const qemu = spawnChild('ip', [
+      ...['netns', 'exec', host, 'qemu-system-x86_64', '-M', 'none', '-nodefaults', '-display', 'none'],
+      ...['-netdev', 'tap,id=n0,ifname=hyprtheld,script=no,downscript=no'],
+    ]);
+    try {
+      await waitUntil(() => holdsTap(qemu.process.pid, 'hyprtheld'));
+      await createTap({ name: 'hyprtheld', bridge: A.bridge, netns: host });
+      expect(await readLink('hyprtheld', { netns: host })).toMatchObject({
+        master: A.bridge,
+        flags: expect.arrayContaining(['UP']),
+      });
+      // While it is held it cannot be deleted: the daemon waits for the hypervisor to let go.
+      await expect(deleteTap('hyprtheld', { netns: host })).rejects.toMatchObject({ code: 'NETWORK_TAP_FAILED' });
+    } finally {
+      await qemu.stop();
+    }
+    await deleteTap('hyprtheld', { netns: host });
+    expect(await readLink('hyprtheld', { netns: host })).toBeUndefined();
+  });
+
+  test('a device named like the TAP that is not a TAP is a clear error, and is left alone', async () => {
+    sh('ip', ['-n', host, 'link', 'add', 'hyprtveth', 'type', 'veth', 'peer', 'name', 'hyprtveth2']);
+    try {
+      await expect(createTap({ name: 'hyprtveth', bridge: A.bridge, netns: host })).rejects.toMatchObject({
+        code: 'NETWORK_DEVICE_CONFLICT',
+        message: 'a device named hyprtveth exists and is not a TAP',
+      });
+      const link = await readLink('hyprtveth', { netns: host });
+      expect(link?.linkinfo?.info_kind).toBe('veth');
+      expect(link?.master).toBeUndefined();
+    } finally {
+      sh('ip', ['-n', host, 'link', 'del', 'hyprtveth']);
+    }
+  });
+
   test('a TAP on a missing bridge fails with a clear error and leaves no device', async () => {
     await expect(createTap({ name: 'hyprtbad', bridge: 'hypr-nosuch', netns: host })).rejects.toMatchObject({
       code: 'NETWORK_TAP_FAILED',
+      message: expect.stringMatching(/^cannot set up TAP hyprtbad on bridge hypr-nosuch: .*"hypr-nosuch"/),
     });
     expect(await readLink('hyprtbad', { netns: host })).toBeUndefined();
   });

@@ -18,6 +18,31 @@ export async function runIp(args: readonly string[], opts: NetnsOptions = {}): P
   return stdout;
 }
 
+/**
+ * Runs several `ip` commands in one process (`ip -batch -`): one fork of the caller instead of one
+ * per command. `ip` stops at the first command that fails; the ProcessError it throws then says
+ * which (batchLineOf). Arguments are words: the batch syntax would split or quote anything else.
+ */
+export async function runIpBatch(commands: readonly (readonly string[])[], opts: NetnsOptions = {}): Promise<void> {
+  for (const args of commands)
+    for (const a of args)
+      if (!a || /[\s"'#\\]/.test(a))
+        throw new HyprError('INVALID_ARGUMENT', `cannot pass ${JSON.stringify(a)} to ip -batch: not a single word`);
+  const input = commands.map((args) => `${args.join(' ')}\n`).join('');
+  const full = opts.netns ? ['-n', opts.netns, '-batch', '-'] : ['-batch', '-'];
+  await runCommand('ip', full, { signal: opts.signal, input, packageHint: 'iproute2' });
+}
+
+/**
+ * The command (1 = the first) of an `ip -batch` that failed, from `ip`'s "Command failed -:N";
+ * undefined when `ip` gave up without saying (it exits on a bad argument without that line).
+ */
+export function batchLineOf(e: unknown): number | undefined {
+  if (!(e instanceof ProcessError)) return undefined;
+  const m = /Command failed -:(\d+)/.exec(e.stderrTail);
+  return m ? Number(m[1]) : undefined;
+}
+
 /** Runs `ip -j ARGS` and parses its JSON output (an empty output is an empty list). */
 export async function runIpJson<T>(args: readonly string[], opts: NetnsOptions = {}): Promise<T[]> {
   const out = (await runIp(['-j', ...args], opts)).trim();
@@ -49,7 +74,11 @@ export function isNotFound(e: unknown): boolean {
 
 /** Wraps a failed device command in an error naming what HYPR was trying to do. */
 export function deviceError(code: ErrorCode, what: string, e: unknown): HyprError {
-  const detail = e instanceof ProcessError ? e.stderrTail.trim() || e.message : (e as Error).message;
+  // `ip -batch` adds "Command failed -:N" after the reason: the reason is what the reader needs.
+  const detail =
+    e instanceof ProcessError
+      ? e.stderrTail.replace(/^Command failed -:\d+$/gm, '').trim() || e.message
+      : (e as Error).message;
   return new HyprError(
     code,
     `${what}: ${detail}`,

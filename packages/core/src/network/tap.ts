@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { HyprError } from '../errors.js';
 import { readLink } from './bridge.js';
-import { type NetnsOptions, deviceError, isNotFound, runIp } from './host-command.js';
+import { type NetnsOptions, batchLineOf, deviceError, isNotFound, runIp, runIpBatch } from './host-command.js';
 
 /** `hyprt` + 10 hex characters (15, the kernel's limit), stable for a container's NIC on a network. */
 export function tapNameFor(containerId: string, networkId: string): string {
@@ -19,21 +19,36 @@ export interface CreateTapOptions extends NetnsOptions {
   mtu?: number;
 }
 
-/** Creates the TAP (or adopts it), attaches it to the bridge and brings it up. Deletes it again on failure. */
+/**
+ * Creates the TAP (or adopts it), attaches it to the bridge and brings it up, in one `ip` process
+ * when the name is free (the usual case: each start of a container). Deletes it again on failure.
+ */
 export async function createTap(opts: CreateTapOptions): Promise<void> {
   const { name, bridge } = opts;
   if (name.length > 15) throw new HyprError('NETWORK_TAP_INVALID', `TAP name ${name} is longer than 15 characters`);
-  const existing = await readLink(name, opts);
-  if (existing && existing.linkinfo?.info_data?.type !== 'tap')
-    throw new HyprError('NETWORK_DEVICE_CONFLICT', `a device named ${name} exists and is not a TAP`);
-  try {
-    if (!existing) await runIp(['tuntap', 'add', 'dev', name, 'mode', 'tap'], opts);
-    if (opts.mtu) await runIp(['link', 'set', 'dev', name, 'mtu', String(opts.mtu)], opts);
-    await runIp(['link', 'set', 'dev', name, 'master', bridge], opts);
-    await runIp(['link', 'set', 'dev', name, 'up'], opts);
-  } catch (e) {
+  const attach = ['link', 'set', 'dev', name, ...(opts.mtu ? ['mtu', String(opts.mtu)] : []), 'master', bridge, 'up'];
+  const failed = async (e: unknown): Promise<never> => {
     await deleteTap(name, opts).catch(() => {});
     throw deviceError('NETWORK_TAP_FAILED', `cannot set up TAP ${name} on bridge ${bridge}`, e);
+  };
+  try {
+    await runIpBatch([['tuntap', 'add', 'dev', name, 'mode', 'tap'], attach], opts);
+    return;
+  } catch (e) {
+    if (e instanceof HyprError && e.code === 'INVALID_ARGUMENT') throw e; // refused before `ip` ran
+    // Past the first command the TAP exists (or `ip` stopped without saying where): it goes again.
+    if (batchLineOf(e) !== 1) return failed(e);
+    // `tuntap add` wants a new device: any of that name refuses it, so only now look at what is
+    // there. A TAP is one HYPR made before (a restarted daemon adopts its running VMs' TAPs).
+    const existing = await readLink(name, opts).catch(() => undefined);
+    if (!existing) throw deviceError('NETWORK_TAP_FAILED', `cannot set up TAP ${name} on bridge ${bridge}`, e);
+    if (existing.linkinfo?.info_data?.type !== 'tap')
+      throw new HyprError('NETWORK_DEVICE_CONFLICT', `a device named ${name} exists and is not a TAP`);
+  }
+  try {
+    await runIp(attach, opts);
+  } catch (e) {
+    await failed(e);
   }
 }
 
