@@ -43,6 +43,8 @@ interface Running {
 
 export class NetworkManager extends NetworkRegistry {
   private readonly running = new Map<string, Running>();
+  /** Containers whose TAPs afterExit has deleted since their last start: `rm` has none left to delete. */
+  private readonly tapsDeleted = new Set<string>();
 
   /** Graceful stop: proxies and DNS servers closed, HYPR's nft table removed, idle bridges deleted. */
   async close(): Promise<void> {
@@ -168,13 +170,16 @@ export class NetworkManager extends NetworkRegistry {
     this.requireEnabled(`container ${ref.name}'s network`);
     const r: Running = { endpoints: [] };
     this.running.set(ref.id, r);
+    this.tapsDeleted.delete(ref.id);
     try {
       for (const a of list) {
         const n = this.get(a.network);
-        await this.ensureUp(n);
-        const endpoint =
-          (await restoreEndpoint(this.ipam, n.id, { containerId: ref.id })) ??
-          (await connectEndpoint(this.ipam, n.id, { containerId: ref.id, address: a.ip }));
+        const endpoint = await this.onBridge(
+          n,
+          async () =>
+            (await restoreEndpoint(this.ipam, n.id, { containerId: ref.id })) ??
+            (await connectEndpoint(this.ipam, n.id, { containerId: ref.id, address: a.ip })),
+        );
         r.endpoints.push({ endpoint, network: n, aliases: a.aliases });
       }
       if (mappings.length)
@@ -219,20 +224,24 @@ export class NetworkManager extends NetworkRegistry {
     await r?.proxy?.close().catch(() => {});
     for (const { endpoint, network } of r?.endpoints ?? []) this.dns.get(network.id)?.unregisterAddress(endpoint.ip);
     if (!this.enabled) return;
+    let deleted = true;
     for (const l of this.ipam.leasesOfContainer(id)) {
-      await deleteTapOnceFree(tapNameFor(id, l.networkId)).catch((e) =>
-        this.logger.warn({ err: e, id }, 'TAP not deleted'),
-      );
+      await deleteTapOnceFree(tapNameFor(id, l.networkId)).catch((e) => {
+        deleted = false;
+        this.logger.warn({ err: e, id }, 'TAP not deleted');
+      });
     }
+    if (deleted) this.tapsDeleted.add(id);
   }
 
   /**
    * `rm`: the leases go too. Runs before the container's row is deleted, after the container's
    * processes have ended (the lifecycle releases them first): an address is never handed out while
-   * a VM still uses it.
+   * a VM still uses it. TAPs the exit deleted are not deleted again (a `--rm` exit is both).
    */
   async removed(id: string): Promise<void> {
-    await this.afterExit(id);
+    if (!this.tapsDeleted.delete(id)) await this.afterExit(id);
+    this.tapsDeleted.delete(id);
     this.ipam.releaseContainer(id);
   }
 
@@ -242,12 +251,12 @@ export class NetworkManager extends NetworkRegistry {
     if (!this.enabled || !ref) return;
     const r: Running = { endpoints: [] };
     this.running.set(ref.id, r);
+    this.tapsDeleted.delete(ref.id);
     for (const l of this.ipam.leasesOfContainer(ref.id)) {
       const n = this.ipam.getNetwork(l.networkId);
       if (!n) continue;
       try {
-        await this.ensureUp(n);
-        const endpoint = await restoreEndpoint(this.ipam, n.id, { containerId: ref.id });
+        const endpoint = await this.onBridge(n, () => restoreEndpoint(this.ipam, n.id, { containerId: ref.id }));
         const a = this.attachmentsOf(ref).find((x) => this.matches(x.network, n));
         if (endpoint) r.endpoints.push({ endpoint, network: n, aliases: a?.aliases ?? [] });
       } catch (e) {

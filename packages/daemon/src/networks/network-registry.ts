@@ -88,11 +88,10 @@ export class NetworkRegistry {
   async attachBuild(signal?: AbortSignal): Promise<BuildEndpoint | undefined> {
     const n = this.enabled ? this.ipam.getNetwork(DEFAULT_NETWORK) : undefined;
     if (!n) return undefined;
-    await this.ensureUp(n);
     const lease = this.ipam.allocate(n.id, {});
     const tap = buildTapName(n.id, lease.address);
     try {
-      await createTap({ name: tap, bridge: n.bridge, signal });
+      await this.onBridge(n, () => createTap({ name: tap, bridge: n.bridge, signal }));
     } catch (e) {
       this.ipam.release(n.id, lease.address);
       throw e;
@@ -167,6 +166,26 @@ export class NetworkRegistry {
       p.catch(() => this.up.delete(n.id));
     }
     return p;
+  }
+
+  /**
+   * Runs `step` (which puts a TAP on the network's bridge) once the network is up. The bridge is
+   * checked once per daemon, not before each start; a TAP that cannot be attached may mean it has
+   * gone since (deleted by hand): then it is checked and brought up again, and `step` runs once more.
+   */
+  protected async onBridge<T>(n: NetworkRecord, step: () => Promise<T>): Promise<T> {
+    const up = this.ensureUp(n);
+    await up;
+    try {
+      return await step();
+    } catch (e) {
+      if (!(e instanceof HyprError && e.code === 'NETWORK_TAP_FAILED')) throw e;
+      this.logger.warn({ err: e, network: n.name, bridge: n.bridge }, 'TAP not attached: checking the bridge');
+      // Starts failing at once share one check.
+      if (this.up.get(n.id) === up) this.up.delete(n.id);
+      await this.ensureUp(n);
+      return step();
+    }
   }
 
   protected requireEnabled(what: string): void {
