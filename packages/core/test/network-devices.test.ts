@@ -176,6 +176,41 @@ describe('bridges and TAPs', () => {
     expect(await readLink('hyprtbad', { netns: host })).toBeUndefined();
   });
 
+  test('a bridge made here, or found with no address or a stale one, ends up with only the gateway address, up', async () => {
+    const net = { name: 'hypr-teste', gateway: '10.204.0.1', subnet: '10.204.0.0/24', netns: host };
+    const addrsOf = () =>
+      JSON.parse(sh('ip', ['-n', host, '-j', '-4', 'addr', 'show', 'dev', net.name]))[0].addr_info.map(
+        (a: { local: string; prefixlen: number }) => `${a.local}/${a.prefixlen}`,
+      );
+    try {
+      await ensureBridge(net);
+      expect(addrsOf()).toEqual(['10.204.0.1/24']);
+      sh('ip', ['-n', host, 'addr', 'flush', 'dev', net.name]);
+      sh('ip', ['-n', host, 'link', 'set', 'dev', net.name, 'down']);
+      await ensureBridge({ ...net, mtu: 1400 });
+      expect(addrsOf()).toEqual(['10.204.0.1/24']);
+      sh('ip', ['-n', host, 'addr', 'add', '10.205.0.1/24', 'dev', net.name]);
+      await ensureBridge(net);
+      expect(addrsOf()).toEqual(['10.204.0.1/24']);
+      expect(await readLink(net.name, { netns: host })).toMatchObject({
+        mtu: 1400,
+        flags: expect.arrayContaining(['UP']),
+      });
+    } finally {
+      await deleteBridge(net.name, { netns: host });
+    }
+  });
+
+  test('a bridge that cannot be set up is a clear error and is not left behind', async () => {
+    await expect(
+      ensureBridge({ name: 'hypr-testf', gateway: '10.206.0.1', subnet: '10.206.0.0/24', mtu: 70_000, netns: host }),
+    ).rejects.toMatchObject({
+      code: 'NETWORK_BRIDGE_FAILED',
+      message: expect.stringMatching(/^cannot set up bridge hypr-testf \(10\.206\.0\.0\/24\): .*mtu/i),
+    });
+    expect(await readLink('hypr-testf', { netns: host })).toBeUndefined();
+  });
+
   test('a bridge name held by another kind of device is refused', async () => {
     sh('ip', ['-n', host, 'link', 'add', 'hypr-dummy', 'type', 'veth', 'peer', 'name', 'hypr-dummy2']);
     try {

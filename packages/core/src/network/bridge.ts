@@ -4,7 +4,15 @@
  * on delete).
  */
 import { formatCidr, parseCidr, parseIpv4 } from './cidr.js';
-import { type NetnsOptions, deviceError, isNotFound, runIp, runIpJson } from './host-command.js';
+import {
+  type NetnsOptions,
+  batchLineOf,
+  deviceError,
+  isNotFound,
+  runIp,
+  runIpBatch,
+  runIpJson,
+} from './host-command.js';
 
 export interface LinkInfo {
   ifname: string;
@@ -47,40 +55,49 @@ export async function listLinks(prefix: string, opts: NetnsOptions = {}): Promis
   return links.filter((l) => l.ifname.startsWith(prefix));
 }
 
-/** Creates the bridge (or adopts the one there), gives it the gateway address and brings it up. */
+/**
+ * Creates the bridge (or adopts the one there), gives it the gateway address and brings it up: one
+ * `ip` to read the device and its addresses, one `ip -batch` for every change.
+ */
 export async function ensureBridge(opts: EnsureBridgeOptions): Promise<void> {
   const { name } = opts;
   const prefix = parseCidr(opts.subnet).prefix;
   parseIpv4(opts.gateway);
-  const existing = await readLink(name, opts);
-  let created = false;
+  let existing: (LinkInfo & AddrInfo) | undefined;
   try {
-    if (!existing) {
-      await runIp(['link', 'add', 'name', name, 'type', 'bridge'], opts);
-      created = true;
-    } else if (existing.linkinfo?.info_kind !== 'bridge') {
-      throw deviceError(
-        'NETWORK_DEVICE_CONFLICT',
-        `cannot use ${name} as a bridge`,
-        new Error(`a ${existing.linkinfo?.info_kind ?? 'non-bridge'} device of that name exists`),
-      );
-    }
-    if (opts.mtu) await runIp(['link', 'set', 'dev', name, 'mtu', String(opts.mtu)], opts);
-    const [addrs] = await runIpJson<AddrInfo>(['-4', 'addr', 'show', 'dev', name], opts);
-    const want = `${opts.gateway}/${prefix}`;
-    const have = (addrs?.addr_info ?? []).filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`);
-    for (const a of have) if (a !== want) await runIp(['addr', 'del', a, 'dev', name], opts);
-    if (!have.includes(want)) await runIp(['addr', 'add', want, 'dev', name], opts);
-    await runIp(['link', 'set', 'dev', name, 'up'], opts);
+    [existing] = await runIpJson<LinkInfo & AddrInfo>(['-d', 'addr', 'show', 'dev', name], opts);
   } catch (e) {
-    if (created) await deleteBridge(name, opts).catch(() => {});
-    if (e instanceof Error && 'code' in e && (e as { code: string }).code === 'NETWORK_DEVICE_CONFLICT') throw e;
-    throw deviceError(
-      'NETWORK_BRIDGE_FAILED',
-      `cannot set up bridge ${name} (${formatCidr(parseCidr(opts.subnet))})`,
-      e,
-    );
+    if (!isNotFound(e)) throw bridgeError(opts, e);
   }
+  if (existing && existing.linkinfo?.info_kind !== 'bridge')
+    throw deviceError(
+      'NETWORK_DEVICE_CONFLICT',
+      `cannot use ${name} as a bridge`,
+      new Error(`a ${existing.linkinfo?.info_kind ?? 'non-bridge'} device of that name exists`),
+    );
+  const want = `${opts.gateway}/${prefix}`;
+  const have = (existing?.addr_info ?? []).filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`);
+  const commands: string[][] = [];
+  if (!existing) commands.push(['link', 'add', 'name', name, 'type', 'bridge']);
+  if (opts.mtu) commands.push(['link', 'set', 'dev', name, 'mtu', String(opts.mtu)]);
+  for (const a of have) if (a !== want) commands.push(['addr', 'del', a, 'dev', name]);
+  if (!have.includes(want)) commands.push(['addr', 'add', want, 'dev', name]);
+  commands.push(['link', 'set', 'dev', name, 'up']);
+  try {
+    await runIpBatch(commands, opts);
+  } catch (e) {
+    // Made here (its `link add` went through): it goes again.
+    if (!existing && batchLineOf(e) !== 1) await deleteBridge(name, opts).catch(() => {});
+    throw bridgeError(opts, e);
+  }
+}
+
+function bridgeError(opts: EnsureBridgeOptions, e: unknown) {
+  return deviceError(
+    'NETWORK_BRIDGE_FAILED',
+    `cannot set up bridge ${opts.name} (${formatCidr(parseCidr(opts.subnet))})`,
+    e,
+  );
 }
 
 /** Deletes the bridge (its TAPs are detached by the kernel); no error when it is already gone. */
