@@ -41,6 +41,7 @@ static int job_record(char key, char *v)
 	case 'H': job.hostname = v; return 0;
 	case 'G': job.grace_ms = atoi(v); return 0;
 	case 'P': job.upper_dev = v; return 0;
+	case 'e': job.ephemeral_upper = v[0] == '1'; return 0;
 	case 'M': job.mode = v; return 0;
 	case 'C': job.commands = v; return 0;
 	case 'S': job.shared = v; return 0;

@@ -67,6 +67,7 @@ struct job {
 	const char *hostname;
 	int grace_ms;
 	const char *upper_dev;   /* persistent writable layer (ext4 disk), or NULL for a tmpfs */
+	int ephemeral_upper;     /* e=1: nobody reads upper_dev after the VM (--rm): it is never flushed */
 	char *mounts[64];        /* "source\ttarget\ttype\toptions" */
 	int nmounts;
 	const char *mode;        /* "run" (default) or "build" */
@@ -120,6 +121,7 @@ int mount_at(const char *src, const char *target, const char *type, unsigned lon
 int mount_kernel_fs(const char *prefix);
 int mount_root(void);
 int mount_job_volumes(void);
+void sync_at_end(void);
 int switch_root(void);
 
 /* user.c */

@@ -159,6 +159,44 @@ static unsigned long mount_flags(char *options, char *data, size_t size)
 	return flags;
 }
 
+/* With an ephemeral writable layer, the volumes kestrel flushes at the end (sync_at_end): an fd
+ * on each, opened at its mount, as the program may cover or unmount the path. */
+static int volume_fds[64], nvolume_fds, sync_everything;
+
+static void keep_for_sync(const char *target)
+{
+	int fd = open(target, O_RDONLY | O_CLOEXEC);
+
+	/* Without an fd this volume could not be flushed alone: flush everything, as without e=1. */
+	if (fd < 0) {
+		say("open %s: %s (syncing every filesystem at the end)", target, strerror(errno));
+		sync_everything = 1;
+		return;
+	}
+	volume_fds[nvolume_fds++] = fd;
+}
+
+/* What the program wrote must be in the host's files when the VM ends: sync() writes and flushes
+ * every filesystem — the writable layer's disk and the volumes. An ephemeral layer (e=1: a --rm
+ * container, whose disk the host deletes unread) is left out: only the volumes are flushed, each
+ * by syncfs(), which is what sync() does to them. Once is enough: power_off calls it again after
+ * end_everything, with nothing running in between. */
+void sync_at_end(void)
+{
+	static int done;
+
+	if (!job.ephemeral_upper || sync_everything) {
+		sync();
+		return;
+	}
+	if (done)
+		return;
+	done = 1;
+	for (int i = 0; i < nvolume_fds; i++)
+		if (syncfs(volume_fds[i]) < 0)
+			say("syncfs of volume %d: %s", i, strerror(errno));
+}
+
 static int mount_volume(const char *record)
 {
 	char spec[1024], target[600], data[512] = "";
@@ -184,7 +222,11 @@ static int mount_volume(const char *record)
 		source += 9;
 	}
 	snprintf(target, sizeof(target), "%s%s", NEWROOT, fields[1]);
-	return mount_at(source, target, type, flags, *data ? data : NULL);
+	if (mount_at(source, target, type, flags, *data ? data : NULL) < 0)
+		return -1;
+	if (job.ephemeral_upper && strcmp(type, "tmpfs") != 0)
+		keep_for_sync(target);
+	return 0;
 }
 
 /* Job mounts ("source\ttarget\ttype\toptions"), made inside the new root before the program

@@ -57,7 +57,7 @@ void control(const char *fmt, ...)
 void power_off(void)
 {
 	flush_channels();
-	sync();
+	sync_at_end();
 	/* Without ACPI the kernel cannot power off; the host runs QEMU with -no-reboot and the
 	 * kernel with reboot=t, so a reboot ends the VM. */
 	reboot(RB_AUTOBOOT);

@@ -317,6 +317,7 @@ void end_everything(void)
 	relay_drain(1);
 	/* What the program wrote must be in the host's files when stop returns: sync() returns once
 	 * every filesystem (the writable layer's disk, volumes) has written and flushed its data, so
-	 * a syncfs() of the layer after it would only flush a clean disk again. */
-	sync();
+	 * a syncfs() of the layer after it would only flush a clean disk again. An ephemeral layer
+	 * is left out (sync_at_end). */
+	sync_at_end();
 }

@@ -1,14 +1,16 @@
 /**
  * The container's writable layer disk across the two ways a VM ends: a stop, after which what the
  * program wrote is in the disk file, and a kill -9 of the hypervisor, after which the disk still
- * mounts (ext4's journal repairs it) with what the program had synced.
+ * mounts (ext4's journal repairs it) with what the program had synced. An ephemeral layer (run
+ * --rm) is never flushed, but the volumes beside it still are.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { afterAll, beforeAll, expect, test, vi } from 'vitest';
 import { type GuestVm, bootGuestVm, runVm } from '../src/vmm/guest-vm.js';
 import { createWritableDisk } from '../src/vmm/writable-disk.js';
+import { buildMmapWriter, mmapWriterContent } from './helpers/mmap-writer.js';
 import { assertVmPrerequisites, makeBusyboxRootfs } from './helpers/vm.js';
 
 let rootfs: string;
@@ -71,4 +73,27 @@ test('after a kill -9 of the hypervisor the layer mounts again with what the pro
   });
   expect(next.exitCode).toBe(0);
   expect(next.stdout).toBe('synced\nmore\n');
+}, 180_000);
+
+// Over 9p (the e2e run test covers virtio-fs): the file is written through a shared mapping, the
+// guest's page cache, which 9p writes back only when the mapping goes, as the program ends.
+test('with an ephemeral layer (run --rm), a file mapped and written in a 9p volume is whole on the host after the VM', async () => {
+  const disk = join(work, 'ephemeral.ext4');
+  const volume = join(work, 'volume');
+  await createWritableDisk(disk, 64);
+  await mkdir(volume);
+  await copyFile(await buildMmapWriter(work), join(volume, 'mmap-writer'));
+  const size = 3 * 1024 * 1024 + 5;
+  vi.stubEnv('HYPR_SHARE', '9p');
+  const vm = await bootGuestVm({
+    rootfs: { dir: rootfs },
+    writableDisk: disk,
+    ephemeralLayer: true,
+    mounts: [{ type: 'share', hostPath: volume, target: '/data' }],
+    argv: ['sh', '-c', `echo layer > /in-layer && /data/mmap-writer /data/mapped ${size} && echo plain > /data/plain`],
+  }).finally(() => vi.unstubAllEnvs());
+  const r = await vm.wait();
+  expect(r.exitCode).toBe(0);
+  expect(await readFile(join(volume, 'plain'), 'utf8')).toBe('plain\n');
+  expect((await readFile(join(volume, 'mapped'))).equals(mmapWriterContent(size))).toBe(true);
 }, 180_000);

@@ -47,3 +47,15 @@ test("the container's /dev options travel as s, V and v records", () => {
   expect(() => encodeJob({ argv: ['a'], env: [], root: '/dev/vda', devices: ['/dev/../etc'] })).toThrow(/under \/dev/);
   expect(() => encodeJob({ argv: ['a'], env: [], root: '/dev/vda', shmSizeBytes: 0 })).toThrow(/shm size/);
 });
+
+test('an ephemeral writable layer (run --rm) travels as e=1, only beside its device', () => {
+  const records = (o: { upperDevice?: string; ephemeralUpper?: boolean }) =>
+    encodeJob({ argv: ['true'], env: [], root: '/dev/vda', clockMs: 1, ...o })
+      .toString()
+      .split('\0')
+      .filter((r) => /^[Pe]=/.test(r));
+  expect(records({ upperDevice: '/dev/vdb', ephemeralUpper: true })).toEqual(['P=/dev/vdb', 'e=1']);
+  expect(records({ upperDevice: '/dev/vdb' })).toEqual(['P=/dev/vdb']);
+  // a tmpfs upper layer is never flushed anyway
+  expect(records({ ephemeralUpper: true })).toEqual([]);
+});

@@ -18,6 +18,11 @@ export interface GuestJob {
   stopGraceMs?: number;
   /** Device of the persistent writable layer (ext4), e.g. "/dev/vdb"; absent = tmpfs. */
   upperDevice?: string;
+  /**
+   * Nobody reads the writable layer's disk after the VM ends (`--rm`): Kestrel never flushes it,
+   * only the volumes (guest/PROTOCOL.md, key `e`). Meaningless without upperDevice.
+   */
+  ephemeralUpper?: boolean;
   /** "source\ttarget\ttype\toptions" records, mounted inside the root before the program starts. */
   mounts?: string[];
   /** "build": run command files (see guest/PROTOCOL.md) instead of argv. */
@@ -67,6 +72,7 @@ export function encodeJob(job: GuestJob): Buffer {
   if (job.hostname) add('H', job.hostname);
   if (job.stopGraceMs !== undefined) add('G', String(Math.max(0, Math.round(job.stopGraceMs))));
   if (job.upperDevice) add('P', job.upperDevice);
+  if (job.upperDevice && job.ephemeralUpper) add('e', '1');
   for (const m of job.mounts ?? []) add('m', m);
   if (job.mode) add('M', job.mode);
   add('t', String(job.clockMs ?? Date.now()));

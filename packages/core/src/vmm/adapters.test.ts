@@ -68,6 +68,16 @@ describe('QEMU microvm command line', () => {
     expect(p).toContain('-netdev tap,id=net0,ifname=hypr0tap,script=no,downscript=no');
     expect(p).toContain('-device virtio-net-device,netdev=net0,mac=02:00:00:00:00:01');
   });
+  test("a writable disk is flushed to the host's disk unless it is ephemeral (run --rm)", () => {
+    const drives = (disks: VmSpec['disks']) =>
+      pairs(new QemuAdapter().buildCommand({ ...spec, disks }, 'tcg').args).filter((a) => a.startsWith('-drive'));
+    expect(drives([{ path: '/c/rw.ext4', readOnly: false }])).toEqual([
+      '-drive id=disk0,file=/c/rw.ext4,format=raw,if=none',
+    ]);
+    expect(drives([{ path: '/c/rw.ext4', readOnly: false, ephemeral: true }])).toEqual([
+      '-drive id=disk0,file=/c/rw.ext4,format=raw,if=none,cache=unsafe',
+    ]);
+  });
   test('a balloon with free page reporting, and QMP when a control socket is given', () => {
     const p = pairs(new QemuAdapter().buildCommand({ ...spec, controlSocketPath: '/w/qmp.sock' }, 'tcg').args);
     expect(p).toContain('-device virtio-balloon-device,id=balloon0,free-page-reporting=on');

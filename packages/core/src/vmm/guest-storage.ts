@@ -29,6 +29,8 @@ export interface GuestStorage {
   rootfsType?: 'ext4' | 'erofs';
   /** The writable layer's device in the guest, when there is a disk for it. */
   upperDevice?: string;
+  /** The writable layer's disk is thrown away unread when the VM ends (ephemeralLayer). */
+  ephemeralUpper?: boolean;
   disks: VmSpec['disks'];
   shares: VmSpec['shares'];
   mountRecords: string[];
@@ -39,6 +41,8 @@ export interface GuestStorage {
 export interface GuestStorageOptions {
   rootfs: RootfsSource;
   writableDisk?: string;
+  /** The host deletes writableDisk unread once the VM ends (`--rm`): neither side flushes it. */
+  ephemeralLayer?: boolean;
   mounts?: GuestMount[];
   build?: { commandsDir: string; sharedDir: string };
 }
@@ -68,7 +72,7 @@ export function planGuestStorage(opts: GuestStorageOptions): GuestStorage {
     if (!existsSync(opts.writableDisk))
       throw new HyprError('WRITABLE_DISK_NOT_FOUND', `writable layer disk ${opts.writableDisk} does not exist`);
     upperDevice = guestDisk(disks.length);
-    disks.push({ path: opts.writableDisk, readOnly: false });
+    disks.push({ path: opts.writableDisk, readOnly: false, ...(opts.ephemeralLayer ? { ephemeral: true } : {}) });
   }
   const shares: VmSpec['shares'] = 'dir' in rootfs ? [{ tag: 'rootfs', hostPath: rootfs.dir, readOnly: true }] : [];
   const virtiofsd = opts.mounts?.some((m) => m.type === 'share') ? findVirtiofsd() : undefined;
@@ -97,6 +101,7 @@ export function planGuestStorage(opts: GuestStorageOptions): GuestStorage {
     root: 'dir' in rootfs ? '9p:rootfs' : rootDisks.map((_, i) => guestDisk(i)).join(','),
     rootfsType: 'dir' in rootfs ? undefined : rootfs.type,
     upperDevice,
+    ...(upperDevice && opts.ephemeralLayer ? { ephemeralUpper: true } : {}),
     disks,
     shares,
     mountRecords,

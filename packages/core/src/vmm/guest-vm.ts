@@ -43,6 +43,12 @@ export interface GuestVmOptions {
   hostname?: string;
   /** Persistent writable layer: an ext4 disk image (see createWritableDisk); absent = a tmpfs. */
   writableDisk?: string;
+  /**
+   * The caller deletes writableDisk unread once the VM ends (docker's AutoRemove, `run --rm`):
+   * neither Kestrel nor the hypervisor flushes it, which saves the end's sync and the host's fsync.
+   * Volumes are still flushed before the VM ends.
+   */
+  ephemeralLayer?: boolean;
   mounts?: GuestMount[];
   /** NICs attached to host TAP devices; Kestrel configures each (matched by MAC) before the program starts. */
   nics?: { tap: string; mac: string; address: string; gateway?: string }[];
@@ -143,6 +149,7 @@ function guestJob(opts: GuestVmOptions, storage: GuestStorage, name: string): Bu
     hostname: opts.hostname ?? name,
     stopGraceMs: opts.stopGraceMs,
     upperDevice: storage.upperDevice,
+    ephemeralUpper: storage.ephemeralUpper,
     mounts: storage.mountRecords,
     ...(opts.build ? { mode: 'build' as const, commandsTag: 'hyprcmd', sharedTag: 'hyprshared' } : {}),
     nics: opts.nics?.map((n) => ({ mac: n.mac, address: n.address, gateway: n.gateway })),

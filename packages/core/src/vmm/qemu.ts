@@ -120,10 +120,11 @@ export class QemuAdapter implements VmmAdapter {
       });
     }
     spec.disks.forEach((d, i) => {
-      args.push(
-        '-drive',
-        `id=disk${i},file=${d.path},format=${d.format ?? 'raw'},if=none${d.readOnly ? ',cache=unsafe,readonly=on' : ''}`,
-      );
+      // cache=unsafe: QEMU drops the guest's flushes (and its own at exit), so they cost no host
+      // fsync. Right for a disk nothing writes (read-only) or nothing reads after the VM (ephemeral);
+      // another writable disk keeps the default (writeback), so a guest flush reaches the host's disk.
+      const cache = d.readOnly ? ',cache=unsafe,readonly=on' : d.ephemeral ? ',cache=unsafe' : '';
+      args.push('-drive', `id=disk${i},file=${d.path},format=${d.format ?? 'raw'},if=none${cache}`);
       args.push('-device', `virtio-blk-device,drive=disk${i}`);
     });
     spec.shares.forEach((s, i) => {

@@ -27,6 +27,7 @@ export type ShimVmConfig = Pick<
   | 'shmSizeBytes'
   | 'privileged'
   | 'devices'
+  | 'ephemeralLayer'
 > & {
   env: string[];
   /** Persistent writable layer, created on first start (sparse ext4 of sizeMiB) and reused after. */

@@ -27,6 +27,11 @@ export interface VmSpec {
 export interface VmDisk {
   path: string;
   readOnly: boolean;
+  /**
+   * Nothing reads the disk after the VM ends (the host deletes it): the hypervisor never needs to
+   * make the guest's writes durable (QEMU: cache=unsafe, no host fsync).
+   */
+  ephemeral?: boolean;
   format?: 'raw' | 'qcow2';
 }
 

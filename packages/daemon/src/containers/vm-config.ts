@@ -105,6 +105,8 @@ export function vmConfigOf(
     memoryMiB: config.memoryMiB,
     stopGraceMs: config.stopTimeoutSeconds * 1000,
     writableDisk: { path: join(dir, 'rw.ext4'), sizeMiB: WRITABLE_DISK_MIB },
+    // --rm: hyprd deletes rw.ext4 unread once the VM ends, so nothing flushes it (docs/vm.md).
+    ...(config.create.autoRemove ? { ephemeralLayer: true } : {}),
     ...(mounts.length ? { mounts } : {}),
     ...(config.create.openStdin ? { stdin: true } : {}),
     ...(config.create.tty ? { tty: { rows: 24, cols: 80 } } : {}),
