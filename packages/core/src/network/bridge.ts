@@ -86,8 +86,8 @@ export async function ensureBridge(opts: EnsureBridgeOptions): Promise<void> {
   try {
     await runIpBatch(commands, opts);
   } catch (e) {
-    // Made here (its `link add` went through): it goes again.
-    if (!existing && batchLineOf(e) !== 1) await deleteBridge(name, opts).catch(() => {});
+    // Made here (its `link add` went through): it goes again, even when `signal` ended the setup.
+    if (!existing && batchLineOf(e) !== 1) await deleteBridge(name, { netns: opts.netns }).catch(() => {});
     throw bridgeError(opts, e);
   }
 }

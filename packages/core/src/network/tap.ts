@@ -28,7 +28,8 @@ export async function createTap(opts: CreateTapOptions): Promise<void> {
   if (name.length > 15) throw new HyprError('NETWORK_TAP_INVALID', `TAP name ${name} is longer than 15 characters`);
   const attach = ['link', 'set', 'dev', name, ...(opts.mtu ? ['mtu', String(opts.mtu)] : []), 'master', bridge, 'up'];
   const failed = async (e: unknown): Promise<never> => {
-    await deleteTap(name, opts).catch(() => {});
+    // Not under `signal`: an aborted start must still take its TAP away.
+    await deleteTap(name, { netns: opts.netns }).catch(() => {});
     throw deviceError('NETWORK_TAP_FAILED', `cannot set up TAP ${name} on bridge ${bridge}`, e);
   };
   try {
