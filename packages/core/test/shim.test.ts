@@ -110,6 +110,28 @@ describe('the container shim', () => {
     expect(JSON.parse(text)).toMatchObject({ exitCode: 3, finishedAt: expect.any(String) });
   });
 
+  test('the client that started a shim tells one that ended by itself (all it started reaped) from one killed', async () => {
+    const done = await startShim({
+      dir: join(work, 'e1'),
+      vm: { rootfs: { dir: rootfs }, argv: ['sh', '-c', 'sleep 1; exit 5'], env: [] },
+    });
+    expect((await done.wait()).exitCode).toBe(5);
+    expect(await done.endedByItself()).toBe(true);
+    expect(isAlive(done.state.pid) || isAlive(done.state.vmPid)).toBe(false);
+
+    const killed = await startShim({
+      dir: join(work, 'e2'),
+      vm: { rootfs: { dir: rootfs }, argv: ['sleep', '600'], env: [] },
+    });
+    // A client that did not start the shim (a restarted hyprd) cannot tell: it says no.
+    const adopted = await connectShim(join(work, 'e2'));
+    expect(await adopted?.endedByItself()).toBe(false);
+    adopted?.close();
+    process.kill(killed.state.pid, 'SIGKILL');
+    expect(await killed.endedByItself()).toBe(false);
+    await waitFor(() => !isAlive(killed.state.vmPid));
+  });
+
   test('a VM that cannot start is reported with its reason', async () => {
     const dir = join(work, 'd');
     await expect(

@@ -2,7 +2,7 @@
  * The files a guest boots from: the kernel, and an initramfs holding Kestrel as /init and the job
  * at /hypr/job (mode 0400: the job may carry secrets and never goes on the kernel command line).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HyprError } from '../errors.js';
@@ -32,10 +32,23 @@ export function guestArtifacts(opts: { kernelPath?: string; kestrelPath?: string
   return { kernel, kestrel };
 }
 
+/** The last Kestrel binary read, by path: every VM's initramfs carries it, and it rarely changes. */
+let kestrelCache: { path: string; mtimeMs: number; size: number; data: Buffer } | undefined;
+
+/** Kestrel's bytes, read again only when the file has changed (a rebuild) since the last read. */
+async function readKestrel(path: string): Promise<Buffer> {
+  const st = statSync(path);
+  const c = kestrelCache;
+  if (c && c.path === path && c.mtimeMs === st.mtimeMs && c.size === st.size) return c.data;
+  const data = await readFile(path);
+  kestrelCache = { path, mtimeMs: st.mtimeMs, size: st.size, data };
+  return data;
+}
+
 /** Writes the initramfs (kestrel + job) into dir and returns its path. */
 export async function writeGuestInitrd(dir: string, kestrel: string, job: Buffer): Promise<string> {
   const initrd = writeCpio([
-    { path: 'init', mode: 0o755, data: await readFile(kestrel) },
+    { path: 'init', mode: 0o755, data: await readKestrel(kestrel) },
     { path: 'hypr', type: 'dir', mode: 0o700 },
     { path: JOB_PATH, mode: 0o400, data: job },
   ]);

@@ -54,6 +54,12 @@ export interface ShimClient {
   close(): void;
   /** Resolves when the connection has ended: after the exit frame, the shim closes it as it ends. */
   closed(): Promise<void>;
+  /**
+   * Resolves true once the shim has exited by itself (an exit status, not a signal): it has then
+   * reaped the hypervisor and its helpers, so nothing of the VM runs. False when it was killed, or
+   * when this client did not start it (after a daemon restart) and cannot see how it ended.
+   */
+  endedByItself(): Promise<boolean>;
 }
 
 /** A connected client, and when the program runs: true once it does, false when the VM ended first. */
@@ -111,7 +117,15 @@ function execSessions(send: (type: string, id: number, payload?: Buffer | string
   };
 }
 
-export function shimConnection(dir: string, initial: ShimState, socket: Socket): ShimConnection {
+/** How the shim process ended, when the caller started it and so can see (its exit status or signal). */
+export type ShimProcessEnd = Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+export function shimConnection(
+  dir: string,
+  initial: ShimState,
+  socket: Socket,
+  o: { processEnd?: ShimProcessEnd } = {},
+): ShimConnection {
   let state = initial;
   let exitInfo: ShimExit | undefined;
   let closedByUs = false;
@@ -224,6 +238,13 @@ export function shimConnection(dir: string, initial: ShimState, socket: Socket):
       socket.destroy();
     },
     closed: () => closed,
+    endedByItself: () =>
+      o.processEnd
+        ? o.processEnd.then(
+            (e) => e.code !== null,
+            () => false,
+          )
+        : Promise.resolve(false),
   };
 }
 

@@ -17,7 +17,14 @@ import { guestChannelSpecs } from './channels.js';
 import type { ExecOptions, ExecSession } from './exec-session.js';
 import { prepareGuestVm } from './guest-vm.js';
 import { findShimBinary } from './shim-binary.js';
-import { type ShimClient, type ShimConnection, readShimExit, readShimState, shimConnection } from './shim-client.js';
+import {
+  type ShimClient,
+  type ShimConnection,
+  type ShimProcessEnd,
+  readShimExit,
+  readShimState,
+  shimConnection,
+} from './shim-client.js';
 import { type RecordedProcess, endShimProcesses, findShimProcesses } from './shim-processes.js';
 import { SHIM_FILES, type ShimExit, type ShimVmConfig, encodeShimArgs } from './shim-protocol.js';
 import { createWritableDisk } from './writable-disk.js';
@@ -61,12 +68,36 @@ export function recordedShimProcesses(dir: string): RecordedProcess[] {
   ];
 }
 
-/** Lays the VM out under DIR/vm and writes DIR/shim.args: what the shim will run. */
+/** Waits for every one of `work` (nothing is left in flight), then fails with the first failure. */
+async function settleAll(work: Promise<unknown>[]): Promise<void> {
+  const failed = (await Promise.allSettled(work)).find((r) => r.status === 'rejected');
+  if (failed) throw (failed as PromiseRejectedResult).reason;
+}
+
+/** An empty DIR/vm: made by one mkdir on a first start; a restart's old one is replaced. */
+async function freshDir(path: string): Promise<void> {
+  try {
+    await mkdir(path, { mode: 0o700 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    await rm(path, { recursive: true, force: true });
+    await mkdir(path, { mode: 0o700 });
+  }
+}
+
+/**
+ * Lays the VM out under DIR/vm and writes DIR/shim.args: what the shim will run. The files of a
+ * previous run go, config.json is written and the writable disk made side by side; the VM's
+ * files (the initramfs) need the disk, shim.args the VM's command line.
+ */
 async function prepareShim(dir: string, vm: ShimVmConfig, spareDir: string | undefined): Promise<void> {
   const work = join(dir, SHIM_FILES.vm);
-  await rm(work, { recursive: true, force: true });
-  await mkdir(work, { mode: 0o700 });
-  if (vm.writableDisk) await createWritableDisk(vm.writableDisk.path, vm.writableDisk.sizeMiB, { spareDir });
+  await settleAll([
+    ...[SHIM_FILES.exit, SHIM_FILES.socket, SHIM_FILES.state].map((f) => rm(join(dir, f), { force: true })),
+    writeFile(join(dir, SHIM_FILES.config), JSON.stringify(vm), { mode: 0o600 }),
+    freshDir(work),
+    ...(vm.writableDisk ? [createWritableDisk(vm.writableDisk.path, vm.writableDisk.sizeMiB, { spareDir })] : []),
+  ]);
   const { writableDisk, ...vmConfig } = vm;
   const prepared = await prepareGuestVm(
     { ...vmConfig, writableDisk: writableDisk?.path, exec: true },
@@ -82,9 +113,10 @@ async function prepareShim(dir: string, vm: ShimVmConfig, spareDir: string | und
 
 /**
  * Spawns the shim of `dir`, detached, and resolves once it listens (it says `ready` on fd 3), or
- * false when it ended before that (its exit.json and shim.log say why).
+ * false when it ended before that (its exit.json and shim.log say why). `ended` settles when the
+ * shim process does: this daemon is its parent and sees whether it exited or was killed.
  */
-function spawnShim(dir: string): Promise<{ pid: number | undefined; listening: boolean }> {
+function spawnShim(dir: string): Promise<{ pid: number | undefined; listening: boolean; ended: ShimProcessEnd }> {
   const logFd = openSync(join(dir, SHIM_FILES.shimLog), 'a', 0o600);
   const child = spawn(findShimBinary(), [dir], {
     detached: true,
@@ -93,14 +125,16 @@ function spawnShim(dir: string): Promise<{ pid: number | undefined; listening: b
   });
   closeSync(logFd);
   child.unref();
+  const ended: ShimProcessEnd = new Promise((r) => child.once('exit', (code, signal) => r({ code, signal })));
   const ready = child.stdio[3] as Readable;
   return new Promise((done) => {
     let said = '';
+    const onError = () => finish(false);
     const finish = (listening: boolean) => {
       ready.destroy();
-      child.removeAllListeners();
+      child.off('error', onError);
       child.on('error', () => {});
-      done({ pid: child.pid, listening });
+      done({ pid: child.pid, listening, ended });
     };
     ready.on('data', (b: Buffer) => {
       said += b.toString();
@@ -108,7 +142,7 @@ function spawnShim(dir: string): Promise<{ pid: number | undefined; listening: b
     });
     ready.on('close', () => finish(said.includes('ready\n')));
     ready.on('error', () => finish(false));
-    child.once('error', () => finish(false));
+    child.once('error', onError);
   });
 }
 
@@ -165,14 +199,10 @@ export async function startShim(opts: {
   // Absolute: the shim and the hypervisor carry it on their command lines, where findShimProcesses looks.
   const dir = resolve(opts.dir);
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  await Promise.all(
-    [SHIM_FILES.exit, SHIM_FILES.socket, SHIM_FILES.state].map((f) => rm(join(dir, f), { force: true })),
-  );
-  await writeFile(join(dir, SHIM_FILES.config), JSON.stringify(opts.vm), { mode: 0o600 });
   await prepareShim(dir, opts.vm, opts.spareDir);
   const shim = await spawnShim(dir);
   try {
-    const c = shim.listening ? await connectShim(dir) : undefined;
+    const c = shim.listening ? await connectShim(dir, { processEnd: shim.ended }) : undefined;
     if (!c) throw startFailure(dir, readShimExit(dir));
     return await awaitRunning(c, dir, opts.timeoutMs ?? SHIM_START_TIMEOUT_MS);
   } catch (e) {
@@ -208,8 +238,14 @@ function pickHyprEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-/** Connects to a live shim (after a daemon restart, say). Undefined when no shim is there. */
-export async function connectShim(dir: string): Promise<ShimConnection | undefined> {
+/**
+ * Connects to a live shim (after a daemon restart, say). Undefined when no shim is there. With
+ * `processEnd` (the caller started the shim), the client can tell an exit from a kill.
+ */
+export async function connectShim(
+  dir: string,
+  o: { processEnd?: ShimProcessEnd } = {},
+): Promise<ShimConnection | undefined> {
   const state = readShimState(dir);
   if (!state || !isAlive(state.pid) || !existsSync(join(dir, SHIM_FILES.socket))) return undefined;
   const socket: Socket = await new Promise((resolve, reject) => {
@@ -218,5 +254,5 @@ export async function connectShim(dir: string): Promise<ShimConnection | undefin
     s.once('error', reject);
   });
   socket.on('error', () => {});
-  return shimConnection(dir, state, socket);
+  return shimConnection(dir, state, socket, o);
 }
