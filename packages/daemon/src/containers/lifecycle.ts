@@ -2,7 +2,8 @@
  * The container lifecycle: start, stop, kill, restart, remove. Exits are processed in one place
  * (onExit), which records the exit code, applies --rm and the restart policy, and wakes waiters.
  */
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { HyprError, type Logger } from '@hypr/core';
 import type { NetworkManager } from '../networks/index.js';
 import type { VolumeManager } from '../volumes/index.js';
@@ -49,6 +50,8 @@ const SHIM_GONE_WAIT_MS = 200;
 export class ContainerLifecycle {
   private readonly restarts = new RestartTimers();
   private closing = false;
+  /** Directories of removed containers being deleted after the removal was answered (see removeRow). */
+  private readonly deleting = new Set<Promise<void>>();
 
   constructor(private readonly d: LifecycleDeps) {}
 
@@ -133,9 +136,13 @@ export class ContainerLifecycle {
     if (!row) return exit;
     // The TAP and the address go only once nothing of the VM runs: a shim killed by -9 takes its
     // hypervisor down with it, but that takes a moment, and the hypervisor holds the TAP open. A shim
-    // that ends normally closes its connection as it goes: look for what is left once it has.
-    if (handle.gone) await within(handle.gone(), SHIM_GONE_WAIT_MS);
-    await this.d.runtime.release(store.dirOf(row), EXIT_RELEASE_GRACE_MS);
+    // this daemon started that exited by itself has reaped all it started: nothing is left to look
+    // for. Any other closes its connection as it goes: look for what is left once it has.
+    const reaped = handle.endedByItself ? await within(handle.endedByItself(), SHIM_GONE_WAIT_MS) : false;
+    if (reaped !== true) {
+      if (handle.gone && reaped === false) await within(handle.gone(), SHIM_GONE_WAIT_MS);
+      await this.d.runtime.release(store.dirOf(row), EXIT_RELEASE_GRACE_MS);
+    }
     const finishedAt = Date.parse(exit.finishedAt) || Date.now();
     const error = exit.guestError ?? exit.error ?? null;
     store.update(id, { state: 'exited', exitCode: exit.exitCode, error, pid: null, finishedAt });
@@ -289,12 +296,34 @@ export class ContainerLifecycle {
     if (!o.released) await this.d.runtime.release(store.dirOf(row));
     await this.d.network?.removed(id).catch((e) => logger.warn({ id, err: e }, 'network release failed'));
     store.delete(id);
-    // The shim may still be removing its socket as it ends: retry a non-empty directory.
-    await rm(store.dirOf(row), { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+    await this.deleteDir(store.dirOf(row));
     if (anonymousVolumes) await this.d.volumes?.removeAnonymous(storedConfig(row).mounts ?? []);
     logger.info({ id }, 'container removed');
     this.d.events.publish('destroy', id, {}, row);
     this.d.events.removed(id);
+  }
+
+  /**
+   * Deletes a removed container's directory. Freeing its writable disk takes tens of ms (more on a
+   * filesystem mounted with discard), so the directory is renamed out of the way (one call: the
+   * container's files are gone from where anything looks) and deleted after the removal is answered.
+   * A daemon that dies before that finds the renamed directory owned by no container at its next
+   * start and deletes it then (reconcile); shutdown waits for the deletions under way.
+   */
+  private async deleteDir(dir: string): Promise<void> {
+    const trash = join(dirname(dir), `.removed-${basename(dir)}-${Math.random().toString(36).slice(2, 8)}`);
+    const moved = await rename(dir, trash).then(
+      () => true,
+      (e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? undefined : false),
+    );
+    if (moved === undefined) return;
+    // The shim may still be removing its socket as it ends: retry a non-empty directory.
+    const deletion = rm(moved ? trash : dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+    if (!moved) return deletion;
+    const tracked = deletion
+      .catch((e) => this.d.logger.warn({ dir: trash, err: e }, 'removed container directory not deleted'))
+      .finally(() => this.deleting.delete(tracked));
+    this.deleting.add(tracked);
   }
 
   async prune(): Promise<string[]> {
@@ -318,6 +347,7 @@ export class ContainerLifecycle {
     const lives = this.d.running.all();
     if (this.d.runtime.durable) {
       for (const [, l] of lives) l.handle.close();
+      await Promise.all(this.deleting);
       return;
     }
     await Promise.all(
@@ -327,12 +357,16 @@ export class ContainerLifecycle {
         await l.processed.catch(() => {});
       }),
     );
+    await Promise.all(this.deleting);
   }
 }
 
-/** Waits for `p`, but no longer than `ms`. */
-async function within(p: Promise<unknown>, ms: number): Promise<void> {
+/** Waits for `p`, but no longer than `ms`: its value, or undefined when it failed or took longer. */
+async function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;
-  await Promise.race([p.catch(() => {}), new Promise((r) => (timer = setTimeout(r, ms)))]);
-  clearTimeout(timer);
+  try {
+    return await Promise.race([p.catch(() => undefined), new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -37,6 +37,11 @@ export interface VmHandle {
   close(): void;
   /** After the exit: resolves once what held the VM (a shim) is ending; absent where nothing does. */
   gone?(): Promise<void>;
+  /**
+   * After the exit: true once what held the VM has ended by itself, having reaped every process it
+   * started (nothing of the VM is left to look for); false when it was killed or that is not known.
+   */
+  endedByItself?(): Promise<boolean>;
   /** Runs another program in the VM; absent where the runtime cannot. */
   exec?(opts: ExecOptions): ExecSession;
   /** Freezes the whole VM (docker pause) and resumes it; absent where the runtime cannot. */

@@ -20,6 +20,7 @@ function toHandle(c: ShimClient): VmHandle {
     wait: () => c.wait(),
     close: () => c.close(),
     gone: () => c.closed(),
+    endedByItself: () => c.endedByItself(),
     exec: (o) => c.exec(o),
     attach: (h) => c.attach(h),
     pause: () => c.pause(),
