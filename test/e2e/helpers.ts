@@ -13,7 +13,7 @@ import { assertVmPrerequisites } from '../../packages/core/test/helpers/vm.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const HYPRD = join(ROOT, 'packages/daemon/bin/hyprd.js');
-export const HYPR = join(ROOT, 'packages/cli/bin/run.js');
+export const HYPR = join(ROOT, 'packages/cli/bin/hypr.cjs');
 
 export interface Daemon {
   home: string;

@@ -172,7 +172,8 @@ export async function bundleCli(outfile = join(pkg, 'dist/hypr.mjs')) {
 
 /**
  * Writes OUTDIR (`<a copy of this package>/dist/bundle`): hypr.mjs, the entry (bin/run.js and oclif), a chunk
- * per command loaded when that command runs, the chunks they share, and inputs.json (files of this checkout,
+ * per command loaded when that command runs, the chunks they share, fast.cjs (the fast paths for bin/hypr.cjs),
+ * and inputs.json (files of this checkout,
  * relative to the package, that a build rewrites: bin/run.js uses the bundle only while none is newer).
  */
 export async function bundleCliSplit(outdir = join(pkg, 'dist/bundle')) {
@@ -188,18 +189,41 @@ export async function bundleCliSplit(outdir = join(pkg, 'dist/bundle')) {
     outExtension: { '.js': '.mjs' },
     metafile: true,
   });
+  // The fast paths (`hypr ps`, `hypr run`) as one CommonJS module: bin/hypr.cjs requires it without starting
+  // Node's ES module loader.
+  const fast = await build({
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    entryPoints: ['hypr-fast'],
+    outfile: join(resolve(outdir), 'fast.cjs'),
+    plugins: [
+      virtual(
+        'hypr-fast',
+        "export { fastPs } from './dist/fast-ps.js';\nexport { fastRun } from './dist/fast-run.js';",
+      ),
+    ],
+    metafile: true,
+    logLevel: 'warning',
+    legalComments: 'none',
+    minifySyntax: true,
+    minifyWhitespace: true,
+  });
   // tsc rewrites every file of its output tree on each build: one file per tree the bundle took modules
   // from stands for all of them (a stat costs ~0.2 ms here, every input would cost 50 ms per command).
   const trees = new Map();
-  for (const input of Object.keys(metafile.inputs)) {
+  for (const input of [...Object.keys(metafile.inputs), ...Object.keys(fast.metafile.inputs)]) {
     const rel = relative(pkg, resolve(input)).split(sep).join('/');
     const tree = rel.match(/^(?:\.\.\/[^/]+\/)?dist\//)?.[0];
     if (tree && !trees.has(tree)) trees.set(tree, rel);
   }
-  // bin/run.js is in the bundle too; oclif reads the manifest; a pnpm install rewrites its lock file.
+  // bin/run.js and bin/launch.cjs are in the bundle too; oclif reads the manifest; a pnpm install rewrites
+  // its lock file.
   const lock = resolve(pkg, '../../node_modules/.pnpm/lock.yaml');
   const watched = [
     'bin/run.js',
+    'bin/launch.cjs',
     'oclif.manifest.json',
     ...trees.values(),
     ...(existsSync(lock) ? [relative(pkg, lock)] : []),

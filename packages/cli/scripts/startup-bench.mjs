@@ -40,7 +40,7 @@ try {
     rmSync(join(dir, 'dist/bundle'), { recursive: true, force: true });
     rmSync(join(dir, 'dist/hypr.mjs'), { force: true });
     symlinkSync(join(pkg, 'node_modules'), join(dir, 'node_modules'));
-    return join(dir, 'bin/run.js');
+    return join(dir, 'bin/hypr.cjs');
   };
   const kinds = { modules: copy('modules'), single: copy('single'), split: copy('split') };
   await bundleCli(join(tmp, 'single/dist/hypr.mjs'));

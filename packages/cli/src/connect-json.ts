@@ -1,11 +1,16 @@
-// Calls to hyprd in the Connect protocol with JSON bodies, over HTTP/2 on its Unix socket: what the fast
-// paths of bin/run.js use instead of the generated client, whose protobuf descriptors, Connect transport
-// and Node's fetch (undici) cost more to load than the whole call (docs/benchmarks.md, "CLI start-up").
-// hyprd's Connect server speaks gRPC and Connect, binary and JSON, on the same socket. A unary call is a
-// POST of the JSON message; a stream is a POST whose body and answer are enveloped messages (a flags byte,
-// a 4-byte big-endian length, the JSON), the answer ending with an end-stream envelope (flag 0x02) that
-// carries the error, if any, and its metadata. A JsonConnection holds one connection for several calls.
-import { type ClientHttp2Session, type ClientHttp2Stream, connect } from 'node:http2';
+// Calls to hyprd in the Connect protocol with JSON bodies, on its Unix socket: what the fast paths of
+// bin/hypr.cjs and bin/run.js use instead of the generated client, whose protobuf descriptors, Connect
+// transport and Node's fetch (undici) cost more to load than the whole call (docs/benchmarks.md, "CLI start-up").
+// hyprd's socket speaks HTTP/2 (gRPC and Connect, binary and JSON) and HTTP/1.1 (Connect's unary and
+// server-streaming calls). Unary calls and server streams go over HTTP/1.1: Node's HTTP/2 client loads
+// `tls`, `crypto` and `http` with it, ~20 ms of a command's start. Only a stream of requests beside the
+// answer (attach with stdin or a terminal) needs HTTP/2, which is then loaded.
+// A unary call is a POST of the JSON message; a stream is a POST whose body and answer are enveloped
+// messages (a flags byte, a 4-byte big-endian length, the JSON), the answer ending with an end-stream
+// envelope (flag 0x02) that carries the error, if any, and its metadata. A JsonConnection keeps its
+// connections for several calls until close().
+import { Agent, type IncomingMessage, request as httpRequest } from 'node:http';
+import type { ClientHttp2Session, ClientHttp2Stream } from 'node:http2';
 import { connect as connectSocket } from 'node:net';
 
 /** An error hyprd answered (the call reached it): its message, Connect code and HYPR's code and hint. */
@@ -38,98 +43,16 @@ function answeredError(json: unknown, metadata: Metadata, fallback: string): Con
   );
 }
 
-function request(s: ClientHttp2Session, path: string, contentType: string): ClientHttp2Stream {
-  return s.request({
-    ':method': 'POST',
-    ':path': path,
-    'content-type': contentType,
-    'connect-protocol-version': '1',
-  });
-}
-
-/** One HTTP/2 connection to hyprd, opened at the first call, for any number of calls and streams. */
-export class JsonConnection {
-  private session?: ClientHttp2Session;
-  private failure?: unknown;
-
-  constructor(private readonly socketPath: string) {}
-
-  private open(): ClientHttp2Session {
-    if (!this.session) {
-      const s = connect('http://hyprd', { createConnection: () => connectSocket(this.socketPath) });
-      s.on('error', (e) => {
-        this.failure = e;
-      });
-      this.session = s;
-    }
-    return this.session;
-  }
-
-  /**
-   * POSTs `body` to `/<service>/<method>`; resolves with the decoded answer. Rejects with a
-   * ConnectJsonError when hyprd answered with an error, with another error when the call failed.
-   */
-  call(service: string, method: string, body: unknown): Promise<unknown> {
-    return new Promise((resolve, reject) => {
-      const s = this.open();
-      const req = request(s, `/${service}/${method}`, 'application/json');
-      let status = 0;
-      let headers: Metadata = {};
-      const chunks: Buffer[] = [];
-      const fail = (e: unknown) => reject(this.failure ?? e);
-      req.once('response', (h) => {
-        status = Number(h[':status']);
-        headers = h;
-      });
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.once('error', fail);
-      req.once('close', () => fail(new Error(`${service}/${method}: the connection closed`)));
-      req.once('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let json: unknown;
-        try {
-          json = JSON.parse(text);
-        } catch (e) {
-          return reject(status === 200 ? e : new Error(`${service}/${method}: HTTP ${status} ${text}`));
-        }
-        if (status !== 200) return reject(answeredError(json, headers, `${service}/${method}: HTTP ${status}`));
-        resolve(json);
-      });
-      req.end(JSON.stringify(body));
-    });
-  }
-
-  /** Opens `/<service>/<method>` as a Connect stream with JSON messages. */
-  stream(service: string, method: string): JsonStream {
-    return openStream(
-      request(this.open(), `/${service}/${method}`, 'application/connect+json'),
-      `${service}/${method}`,
-    );
-  }
-
-  /** Ends every call and the connection. */
-  close(): void {
-    this.session?.destroy();
-  }
-}
-
-/** One call on a connection of its own. */
-export async function callJson(socketPath: string, service: string, method: string, body: unknown): Promise<unknown> {
-  const c = new JsonConnection(socketPath);
-  try {
-    return await c.call(service, method, body);
-  } finally {
-    c.close();
-  }
+/** hyprd's messages on a stream, in order: ends when its stream ends, throws when it ended with an error. */
+export interface JsonMessages {
+  messages: AsyncIterable<Record<string, unknown>>;
+  /** Ends the call at once. */
+  close(): void;
 }
 
 /** One side of a bidirectional stream: messages go out with send(), come back from messages. */
-export interface JsonStream {
+export interface JsonStream extends JsonMessages {
   send(message: unknown): void;
-  /** hyprd's messages in order; ends when its stream ends, throws ConnectJsonError when it ended with an error. */
-  messages: AsyncIterable<Record<string, unknown>>;
-  /** Ends the call at once (both directions) and the connection. */
-  close(): void;
 }
 
 function envelope(flags: number, message: unknown): Buffer {
@@ -141,44 +64,44 @@ function envelope(flags: number, message: unknown): Buffer {
   return out;
 }
 
-function openStream(req: ClientHttp2Stream, name: string): JsonStream {
+/**
+ * The answer side of a stream: feed() the bytes as they come, end() when the answer is over (or failed).
+ * `messages` yields each enveloped message; the end-stream envelope ends it, with its error if any.
+ */
+function envelopeReader(name: string): {
+  feed(chunk: Buffer): void;
+  end(failure?: unknown): void;
+  messages: AsyncIterable<Record<string, unknown>>;
+} {
   const queue: Record<string, unknown>[] = [];
   let ended = false;
   let failure: unknown;
   let wake: (() => void) | undefined;
   let pending: Buffer = Buffer.alloc(0);
-  const settle = (e?: unknown) => {
+  const end = (e?: unknown) => {
     if (ended) return;
     ended = true;
     failure = e;
     wake?.();
   };
-  req.once('error', settle);
-  req.once('response', (h) => {
-    const status = Number(h[':status']);
-    if (status !== 200) settle(answeredError(undefined, h, `${name}: HTTP ${status}`));
-  });
-  req.on('data', (chunk: Buffer) => {
-    pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
-    while (pending.length >= 5 && !ended) {
-      const size = pending.readUInt32BE(1);
-      if (pending.length < 5 + size) break;
-      const flags = pending[0];
-      const json = JSON.parse(pending.subarray(5, 5 + size).toString('utf8'));
-      pending = pending.subarray(5 + size);
-      if (flags & 0x02) {
-        const end = json as { error?: unknown; metadata?: Metadata };
-        settle(end.error ? answeredError(end.error, end.metadata ?? {}, `${name} failed`) : undefined);
-      } else {
-        queue.push(json);
-        wake?.();
-      }
-    }
-  });
-  req.once('close', () => settle(new Error(`${name}: the stream ended without its end message`)));
   return {
-    send: (message) => {
-      if (!ended) req.write(envelope(0, message));
+    end,
+    feed(chunk) {
+      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+      while (pending.length >= 5 && !ended) {
+        const size = pending.readUInt32BE(1);
+        if (pending.length < 5 + size) break;
+        const flags = pending[0];
+        const json = JSON.parse(pending.subarray(5, 5 + size).toString('utf8'));
+        pending = pending.subarray(5 + size);
+        if (flags & 0x02) {
+          const last = json as { error?: unknown; metadata?: Metadata };
+          end(last.error ? answeredError(last.error, last.metadata ?? {}, `${name} failed`) : undefined);
+        } else {
+          queue.push(json);
+          wake?.();
+        }
+      }
     },
     messages: {
       async *[Symbol.asyncIterator]() {
@@ -195,8 +118,147 @@ function openStream(req: ClientHttp2Stream, name: string): JsonStream {
         }
       },
     },
+  };
+}
+
+const CONNECT_HEADERS = { 'connect-protocol-version': '1' };
+
+/** hyprd on its socket: unary calls and server streams over HTTP/1.1, bidirectional streams over HTTP/2. */
+export class JsonConnection {
+  private agent?: Agent;
+  private session?: ClientHttp2Session;
+  private failure?: unknown;
+
+  constructor(private readonly socketPath: string) {}
+
+  /** A POST of `body` to `/<service>/<method>` over HTTP/1.1, on the connection kept for this one's calls. */
+  private post(path: string, contentType: string, body: Buffer | string, onResponse: (res: IncomingMessage) => void) {
+    this.agent ??= new Agent({ keepAlive: true, maxSockets: 4 });
+    const req = httpRequest({
+      socketPath: this.socketPath,
+      agent: this.agent,
+      method: 'POST',
+      path,
+      headers: { ...CONNECT_HEADERS, 'content-type': contentType, 'content-length': Buffer.byteLength(body) },
+    });
+    req.once('response', onResponse);
+    req.end(body);
+    return req;
+  }
+
+  /**
+   * POSTs `body` to `/<service>/<method>`; resolves with the decoded answer. Rejects with a
+   * ConnectJsonError when hyprd answered with an error, with another error when the call failed.
+   */
+  call(service: string, method: string, body: unknown): Promise<unknown> {
+    const name = `${service}/${method}`;
+    return new Promise((resolve, reject) => {
+      const req = this.post(`/${name}`, 'application/json', JSON.stringify(body), (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.once('error', reject);
+        res.once('end', () => {
+          const status = res.statusCode ?? 0;
+          const text = Buffer.concat(chunks).toString('utf8');
+          let json: unknown;
+          try {
+            json = JSON.parse(text);
+          } catch (e) {
+            return reject(status === 200 ? e : new Error(`${name}: HTTP ${status} ${text}`));
+          }
+          if (status !== 200) return reject(answeredError(json, res.headers, `${name}: HTTP ${status}`));
+          resolve(json);
+        });
+      });
+      req.once('error', reject);
+    });
+  }
+
+  /** Calls the server-streaming `/<service>/<method>` with `body` over HTTP/1.1; hyprd's messages as they come. */
+  serverStream(service: string, method: string, body: unknown): JsonMessages {
+    const name = `${service}/${method}`;
+    const reader = envelopeReader(name);
+    const req = this.post(`/${name}`, 'application/connect+json', envelope(0, body), (res) => {
+      if (res.statusCode !== 200) {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.once('end', () => {
+          let json: unknown;
+          try {
+            json = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+          } catch {
+            /* not Connect's error JSON */
+          }
+          reader.end(answeredError(json, res.headers, `${name}: HTTP ${res.statusCode}`));
+        });
+        return;
+      }
+      res.on('data', (c: Buffer) => reader.feed(c));
+      res.once('error', (e) => reader.end(e));
+      res.once('end', () => reader.end(new Error(`${name}: the stream ended without its end message`)));
+    });
+    req.once('error', (e) => reader.end(e));
+    return {
+      messages: reader.messages,
+      close: () => {
+        reader.end();
+        req.destroy();
+      },
+    };
+  }
+
+  /** Opens `/<service>/<method>` as a Connect stream with JSON messages both ways, over HTTP/2. */
+  async stream(service: string, method: string): Promise<JsonStream> {
+    const { connect } = await import('node:http2');
+    if (!this.session) {
+      const s = connect('http://hyprd', { createConnection: () => connectSocket(this.socketPath) });
+      s.on('error', (e) => {
+        this.failure = e;
+      });
+      this.session = s;
+    }
+    const req = this.session.request({
+      ':method': 'POST',
+      ':path': `/${service}/${method}`,
+      'content-type': 'application/connect+json',
+      ...CONNECT_HEADERS,
+    });
+    return openStream(req, `${service}/${method}`, () => this.failure);
+  }
+
+  /** Ends every call and the connections. */
+  close(): void {
+    this.agent?.destroy();
+    this.session?.destroy();
+  }
+}
+
+/** One call on a connection of its own. */
+export async function callJson(socketPath: string, service: string, method: string, body: unknown): Promise<unknown> {
+  const c = new JsonConnection(socketPath);
+  try {
+    return await c.call(service, method, body);
+  } finally {
+    c.close();
+  }
+}
+
+function openStream(req: ClientHttp2Stream, name: string, sessionFailure: () => unknown): JsonStream {
+  const reader = envelopeReader(name);
+  req.once('error', (e) => reader.end(sessionFailure() ?? e));
+  req.once('response', (h) => {
+    const status = Number(h[':status']);
+    if (status !== 200) reader.end(answeredError(undefined, h, `${name}: HTTP ${status}`));
+  });
+  req.on('data', (chunk: Buffer) => reader.feed(chunk));
+  req.once('close', () => reader.end(new Error(`${name}: the stream ended without its end message`)));
+  return {
+    send: (message) => {
+      if (!req.closed) req.write(envelope(0, message));
+    },
+    messages: reader.messages,
     close: () => {
-      settle();
+      reader.end();
       req.close();
     },
   };

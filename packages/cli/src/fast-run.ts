@@ -7,7 +7,7 @@
 // sees the run through and reports its errors itself.
 import { resolveSocketPath } from '@hypr/api/client-socket';
 import { CliError } from './cli-error.js';
-import { ConnectJsonError, JsonConnection } from './connect-json.js';
+import { ConnectJsonError, JsonConnection, type JsonMessages } from './connect-json.js';
 import { CREATE_FLAG_SHAPES, type FastFlagShape, type SpecInit, containerSpecInit } from './container-spec.js';
 import { splitAtFirstArg } from './docker-args.js';
 import { checkTty, runSession, terminalSize } from './stdio-session.js';
@@ -123,11 +123,14 @@ async function attachAndStart(
   id: string,
   o: { interactive: boolean; tty: boolean; sigProxy: boolean },
 ): Promise<number> {
-  const stream = hyprd.stream(SERVICE, 'Attach');
+  const start = { id, start: true, stdin: o.interactive, ...(o.tty ? { size: terminalSize() } : {}) };
+  // Without -i or -t nothing goes to hyprd after the start: one request over HTTP/1.1 (AttachOutput) serves it.
+  const stream = o.interactive || o.tty ? await hyprd.stream(SERVICE, 'Attach') : undefined;
+  const output = stream ? undefined : hyprd.serverStream(SERVICE, 'AttachOutput', start);
   try {
     return await runSession<unknown, Record<string, unknown>>({
       input: {
-        start: { start: { id, start: true, stdin: o.interactive, ...(o.tty ? { size: terminalSize() } : {}) } },
+        start: { start },
         stdin: (b) => ({ stdin: Buffer.from(b).toString('base64') }),
         resize: (rows, cols) => ({ resize: { rows, cols } }),
         closeStdin: () => ({ closeStdin: true }),
@@ -135,6 +138,7 @@ async function attachAndStart(
       interactive: o.interactive,
       tty: o.tty,
       call: (requests) => {
+        if (!stream) return (output as JsonMessages).messages;
         (async () => {
           for await (const r of requests) stream.send(r);
         })();
@@ -156,7 +160,7 @@ async function attachAndStart(
         : undefined,
     });
   } finally {
-    stream.close();
+    (stream ?? output)?.close();
   }
 }
 

@@ -96,7 +96,7 @@ describe("docker's management forms are commands", () => {
 });
 
 test('hypr --help lists every command and topic', () => {
-  const help = execFileSync(process.execPath, [join(CLI, 'bin/run.js'), '--help'], { encoding: 'utf8' });
+  const help = execFileSync(process.execPath, [join(CLI, 'bin/hypr.cjs'), '--help'], { encoding: 'utf8' });
   const listed = new Set([...help.matchAll(/^ {2}([a-z][a-z-]*)\s/gm)].map((m) => m[1]));
   const manifest = JSON.parse(readFileSync(MANIFEST, 'utf8')) as { commands: Record<string, { hidden?: boolean }> };
   const firstWords = new Set(

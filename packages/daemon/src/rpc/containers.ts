@@ -1,8 +1,10 @@
 // ContainerService: decode, call the orchestrator, encode; no logic here.
-import { create } from '@bufbuild/protobuf';
+import { type MessageInitShape, create } from '@bufbuild/protobuf';
 import type { ServiceImpl } from '@connectrpc/connect';
 import {
   type AttachRequest,
+  type AttachResponseSchema,
+  type AttachStart,
   type ContainerService,
   type ContainerSpec,
   type ContainerSummary,
@@ -198,8 +200,25 @@ function queryHandlers(o: Orchestrator): Pick<Impl, 'list' | 'inspect'> {
   };
 }
 
+/** Attach's answers for `start`, the client's later requests coming from `input`. */
+async function* attachAnswers(
+  o: Orchestrator,
+  start: AttachStart,
+  input: AsyncGenerator<AttachInput>,
+  signal: AbortSignal,
+): AsyncGenerator<MessageInitShape<typeof AttachResponseSchema>> {
+  const size = start.size ? { rows: start.size.rows, cols: start.size.cols } : undefined;
+  const io: AttachIo = { stdin: start.stdin, size, input };
+  for await (const ev of o.attach(start.id, { start: start.start, signal, io })) {
+    if (ev.started) yield { event: { case: 'startedId', value: ev.started } };
+    else if (ev.output) yield { event: { case: 'output', value: toLogMessage(ev.output) } };
+    else if (ev.exit)
+      yield { event: { case: 'exit', value: { exitCode: ev.exit.exitCode, error: ev.exit.error ?? '' } } };
+  }
+}
+
 /** wait, logs, attach, exec: the streams. */
-function streamHandlers(o: Orchestrator): Pick<Impl, 'wait' | 'logs' | 'attach' | 'exec'> {
+function streamHandlers(o: Orchestrator): Pick<Impl, 'wait' | 'logs' | 'attach' | 'attachOutput' | 'exec'> {
   return {
     async *wait(req, ctx) {
       const condition = (req.condition || 'not-running') as WaitCondition;
@@ -227,15 +246,12 @@ function streamHandlers(o: Orchestrator): Pick<Impl, 'wait' | 'logs' | 'attach' 
       const first = await it.next();
       if (first.done || first.value.msg.case !== 'start')
         throw new HyprError('INVALID_ARGUMENT', 'the first attach request must be a start');
-      const start = first.value.msg.value;
-      const size = start.size ? { rows: start.size.rows, cols: start.size.cols } : undefined;
-      const io: AttachIo = { stdin: start.stdin, size, input: inputOf(it) };
-      for await (const ev of o.attach(start.id, { start: start.start, signal: ctx.signal, io })) {
-        if (ev.started) yield { event: { case: 'startedId', value: ev.started } };
-        else if (ev.output) yield { event: { case: 'output', value: toLogMessage(ev.output) } };
-        else if (ev.exit)
-          yield { event: { case: 'exit', value: { exitCode: ev.exit.exitCode, error: ev.exit.error ?? '' } } };
-      }
+      yield* attachAnswers(o, first.value.msg.value, inputOf(it), ctx.signal);
+    },
+    async *attachOutput(start, ctx) {
+      if (start.stdin)
+        throw new HyprError('INVALID_ARGUMENT', 'attach-output carries no stdin: attach with stdin through Attach');
+      yield* attachAnswers(o, start, (async function* () {})(), ctx.signal);
     },
     async *exec(requests, ctx) {
       const it = requests[Symbol.asyncIterator]();
