@@ -9,7 +9,7 @@
 // messages (a flags byte, a 4-byte big-endian length, the JSON), the answer ending with an end-stream
 // envelope (flag 0x02) that carries the error, if any, and its metadata. A JsonConnection keeps its
 // connections for several calls until close().
-import { Agent, type IncomingMessage, request as httpRequest } from 'node:http';
+import { Agent, type IncomingMessage, type RequestOptions, request as httpRequest } from 'node:http';
 import type { ClientHttp2Session, ClientHttp2Stream } from 'node:http2';
 import { connect as connectSocket } from 'node:net';
 
@@ -134,13 +134,17 @@ export class JsonConnection {
   /** A POST of `body` to `/<service>/<method>` over HTTP/1.1, on the connection kept for this one's calls. */
   private post(path: string, contentType: string, body: Buffer | string, onResponse: (res: IncomingMessage) => void) {
     this.agent ??= new Agent({ keepAlive: true, maxSockets: 4 });
-    const req = httpRequest({
+    const options: RequestOptions & { servername: string } = {
       socketPath: this.socketPath,
+      // No TLS name to derive from the host (the agent's option, not in the type): without it the agent
+      // asks net.isIP, whose first use compiles its IPv6 pattern (~10 ms of a `hypr ps`).
+      servername: '',
       agent: this.agent,
       method: 'POST',
       path,
       headers: { ...CONNECT_HEADERS, 'content-type': contentType, 'content-length': Buffer.byteLength(body) },
-    });
+    };
+    const req = httpRequest(options);
     req.once('response', onResponse);
     req.end(body);
     return req;
