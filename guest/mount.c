@@ -159,11 +159,16 @@ static unsigned long mount_flags(char *options, char *data, size_t size)
 	return flags;
 }
 
-/* With an ephemeral writable layer, the volumes kestrel flushes at the end (sync_at_end): an fd
- * on each, opened at its mount, as the program may cover or unmount the path. */
-static int volume_fds[64], nvolume_fds, sync_everything;
+/* With an ephemeral writable layer, the writable volumes kestrel flushes at the end (sync_at_end):
+ * an fd on each, opened at its mount, as the program may cover or unmount the path; and its job
+ * record ("source\ttarget\t…"), for messages. */
+static struct {
+	int fd;
+	const char *record;
+} volumes[64];
+static int nvolumes, sync_everything;
 
-static void keep_for_sync(const char *target)
+static void keep_for_sync(const char *target, const char *record)
 {
 	int fd = open(target, O_RDONLY | O_CLOEXEC);
 
@@ -173,7 +178,8 @@ static void keep_for_sync(const char *target)
 		sync_everything = 1;
 		return;
 	}
-	volume_fds[nvolume_fds++] = fd;
+	volumes[nvolumes].fd = fd;
+	volumes[nvolumes++].record = record;
 }
 
 /* What the program wrote must be in the host's files when the VM ends: sync() writes and flushes
@@ -192,9 +198,12 @@ void sync_at_end(void)
 	if (done)
 		return;
 	done = 1;
-	for (int i = 0; i < nvolume_fds; i++)
-		if (syncfs(volume_fds[i]) < 0)
-			say("syncfs of volume %d: %s", i, strerror(errno));
+	for (int i = 0; i < nvolumes; i++) {
+		const char *target = strchr(volumes[i].record, '\t') + 1; /* mount_volume checked the record */
+
+		if (syncfs(volumes[i].fd) < 0)
+			say("syncfs %.*s: %s", (int)strcspn(target, "\t"), target, strerror(errno));
+	}
 }
 
 static int mount_volume(const char *record)
@@ -224,8 +233,9 @@ static int mount_volume(const char *record)
 	snprintf(target, sizeof(target), "%s%s", NEWROOT, fields[1]);
 	if (mount_at(source, target, type, flags, *data ? data : NULL) < 0)
 		return -1;
-	if (job.ephemeral_upper && strcmp(type, "tmpfs") != 0)
-		keep_for_sync(target);
+	/* A read-only volume has nothing to flush; a tmpfs, nowhere to flush it. */
+	if (job.ephemeral_upper && !(flags & MS_RDONLY) && strcmp(type, "tmpfs") != 0)
+		keep_for_sync(target, record);
 	return 0;
 }
 
