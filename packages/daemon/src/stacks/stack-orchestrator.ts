@@ -10,6 +10,7 @@
  * This class wires the parts and runs each operation under the project's lock; the work is in
  * store.ts, provisioner.ts, converger.ts, depends-on.ts, down.ts and control.ts.
  */
+import { availableParallelism } from 'node:os';
 import type { HyprState, Logger } from '@hypr/core';
 import type { StackSpec } from '@hypr/core/compose';
 import { KeyedLock, Semaphore } from './concurrency.js';
@@ -48,7 +49,7 @@ export interface StackOrchestratorDeps {
   /** Where inline secrets and configs are written, one folder per project. */
   stacksDir: string;
   logger: Logger;
-  /** VMs booting at once (default 2). */
+  /** VMs booting at once (default: the host's CPUs, at least 2; a boot under TCG keeps one busy). */
   bootConcurrency?: number;
 }
 
@@ -65,7 +66,7 @@ export class StackOrchestrator {
 
   constructor(deps: StackOrchestratorDeps) {
     const { containers, stacksDir } = deps;
-    const boots = new Semaphore(deps.bootConcurrency ?? 2);
+    const boots = new Semaphore(deps.bootConcurrency ?? Math.max(2, availableParallelism()));
     const boot = <T>(fn: () => Promise<T>) => boots.run(fn);
     this.containerOps = containers;
     this.networks = deps.networks;
