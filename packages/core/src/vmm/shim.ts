@@ -7,8 +7,8 @@
  * writable disk, the initramfs, the hypervisor's command line — is done here before it starts.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
 import { type Socket, connect } from 'node:net';
 import { basename, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -87,14 +87,19 @@ async function freshDir(path: string): Promise<void> {
 
 /**
  * Lays the VM out under DIR/vm and writes DIR/shim.args: what the shim will run. The files of a
- * previous run go, config.json is written and the writable disk made side by side; the VM's
- * files (the initramfs) need the disk, shim.args the VM's command line.
+ * previous run go and the writable disk is made side by side; the VM's files (the initramfs) need
+ * the disk, shim.args the VM's command line.
+ *
+ * The small files are written with one synchronous call each: that costs microseconds (the page
+ * cache), where an asynchronous write waits on libuv's thread pool three times (open, write,
+ * close), milliseconds each on a loaded host, all of it before the VM can start. Deletions stay
+ * asynchronous: freeing blocks can take milliseconds (a filesystem mounted with discard).
  */
 async function prepareShim(dir: string, vm: ShimVmConfig, spareDir: string | undefined): Promise<void> {
   const work = join(dir, SHIM_FILES.vm);
+  writeFileSync(join(dir, SHIM_FILES.config), JSON.stringify(vm), { mode: 0o600 });
   await settleAll([
     ...[SHIM_FILES.exit, SHIM_FILES.socket, SHIM_FILES.state].map((f) => rm(join(dir, f), { force: true })),
-    writeFile(join(dir, SHIM_FILES.config), JSON.stringify(vm), { mode: 0o600 }),
     freshDir(work),
     ...(vm.writableDisk ? [createWritableDisk(vm.writableDisk.path, vm.writableDisk.sizeMiB, { spareDir })] : []),
   ]);
@@ -108,7 +113,7 @@ async function prepareShim(dir: string, vm: ShimVmConfig, spareDir: string | und
     stopGraceMs: vm.stopGraceMs,
     keepEarlyOutput: !!(vm.tty || vm.stdin),
   });
-  await writeFile(join(dir, SHIM_FILES.args), args, { mode: 0o600 });
+  writeFileSync(join(dir, SHIM_FILES.args), args, { mode: 0o600 });
 }
 
 /**
@@ -198,7 +203,7 @@ export async function startShim(opts: {
 }): Promise<ShimClient> {
   // Absolute: the shim and the hypervisor carry it on their command lines, where findShimProcesses looks.
   const dir = resolve(opts.dir);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   await prepareShim(dir, opts.vm, opts.spareDir);
   const shim = await spawnShim(dir);
   try {
