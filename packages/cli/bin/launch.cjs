@@ -115,7 +115,13 @@ module.exports = function launcher(root) {
    * bundle is current; else undefined (bin/run.js then imports them from dist/).
    */
   function fastModule() {
-    return splitBundleCurrent() ? require(join(root, 'dist/bundle/fast.cjs')) : undefined;
+    if (!splitBundleCurrent()) return undefined;
+    try {
+      return require(join(root, 'dist/bundle/fast.cjs'));
+    } catch (e) {
+      if (e.code === 'MODULE_NOT_FOUND') return undefined; // a bundle written before fast.cjs existed
+      throw e;
+    }
   }
 
   return { answerVersion, currentBundle, fastCommand, fastModule, hoistGlobals, quietOnClosedPipe };
