@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { HyprError } from '../errors.js';
+import { ProcessError } from '../process.js';
 import { readLink } from './bridge.js';
 import { type NetnsOptions, batchLineOf, deviceError, isNotFound, runIp, runIpBatch } from './host-command.js';
 
@@ -60,7 +61,9 @@ export async function deleteTap(name: string, opts: NetnsOptions = {}): Promise<
   } catch (e) {
     if (isNotFound(e)) return;
     // `tuntap del` of a missing device exits 1 with a message that varies across iproute2 versions.
-    if (!(await readLink(name, opts))) return;
+    // "busy" says it is there, held by a hypervisor (the daemon retries those): no need to look.
+    const busy = e instanceof ProcessError && /busy/i.test(e.stderrTail);
+    if (!busy && !(await readLink(name, opts))) return;
     throw deviceError('NETWORK_TAP_FAILED', `cannot delete TAP ${name}`, e);
   }
 }
