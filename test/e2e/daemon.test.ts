@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test, vi } from 'vitest';
 import { type Daemon, type E2eEnv, HYPRD, hypr, hyprOk, startDaemon, startE2eEnv, waitFor } from './helpers.js';
@@ -104,6 +104,16 @@ test('a VM that ends while hyprd is down is recorded as exited with its exit cod
     'exited 42\n',
   );
   await hyprOk(d, ['rm', 'short']);
+});
+
+test('a --rm container whose VM ends while hyprd is down is removed when hyprd comes back, as docker does', async () => {
+  const id = (await hyprOk(d, ['run', '-d', '--rm', '--name', 'gone', env.image, 'sh', '-c', 'sleep 2'])).trim();
+  await d.crash();
+  // The shim outlives hyprd and writes the VM's exit there when it ends.
+  await waitFor(async () => existsSync(join(d.home, 'containers', id.slice(0, 12), 'exit.json')), 120_000, 'the exit');
+  d = await startDaemon({ dir: env.dir, home: d.home });
+  expect(await hyprOk(d, ['ps', '-a', '--filter', 'name=gone', '--format', '{{.Names}}'])).toBe('');
+  expect(existsSync(join(d.home, 'containers', id.slice(0, 12)))).toBe(false);
 });
 
 test('SIGTERM stops hyprd gracefully: socket and lock removed, running VMs kept for the next daemon', async () => {

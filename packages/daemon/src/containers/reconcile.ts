@@ -3,8 +3,9 @@
  * outlived the previous hyprd is adopted again (also one whose row still says `created`: hyprd was
  * killed between the shim's start and the row becoming `running`); anything else left running for a
  * container is ended; the exits of VMs that ended meanwhile are recorded (from exit.json);
- * containers left half-removed are removed, and so are directories no row owns; `always` and
- * `unless-stopped` containers start again.
+ * containers left half-removed are removed, and so are directories no row owns, and `--rm` containers
+ * that ended meanwhile (docker's daemon removes them at its start too); `always` and `unless-stopped`
+ * containers start again.
  */
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -50,10 +51,16 @@ export async function reconcileContainers(d: ReconcileDeps): Promise<ReconcileRe
     if (!isUp(row.state)) {
       // A start cut short by the previous hyprd's death may have left its TAPs (the lease stays until rm).
       if (killed.length || row.state === 'created') await d.network?.afterExit(row.id).catch(() => {});
+      // A --rm container whose VM ended while hyprd was stopping was recorded but not removed.
+      if (row.state !== 'created' && autoRemoves(row)) await removeLeftover(d, row);
       continue;
     }
     await recordExitWhileAway(d, row);
     out.exited.push(row.id);
+    if (autoRemoves(row)) {
+      await removeLeftover(d, row);
+      continue;
+    }
     if (restartsWithDaemon(row, storedConfig(row))) {
       d.lifecycle.start(row.id).catch((e) => d.logger.warn({ id: row.id, err: e }, 'restart on daemon start failed'));
       out.restarted.push(row.id);
@@ -80,6 +87,21 @@ async function adopt(d: ReconcileDeps, row: ContainerRow, handle: VmHandle): Pro
   d.lifecycle.watch(row.id, handle);
   await d.lifecycle.syncPaused(row.id, handle);
   await d.network?.adopted(row.id);
+}
+
+function autoRemoves(row: ContainerRow): boolean {
+  return Boolean(storedConfig(row).create.autoRemove);
+}
+
+/**
+ * A --rm container that ended while no hyprd could remove it goes now, as docker removes them when its
+ * daemon starts (its anonymous volumes too, as `run --rm` does).
+ */
+async function removeLeftover(d: ReconcileDeps, row: ContainerRow): Promise<void> {
+  await d.lifecycle
+    .removeRow(row.id, true, { released: true })
+    .then(() => d.logger.info({ id: row.id }, 'removed a --rm container that ended while hyprd was away'))
+    .catch((e) => d.logger.warn({ id: row.id, err: e }, 'auto-remove failed'));
 }
 
 /** Directories under containers/ that no row owns (hyprd died while removing one): ended and deleted. */
