@@ -316,10 +316,43 @@ static void own_stdio(void)
 	}
 }
 
+/*
+ * `hypr-shim -`: a shim made ahead of time. hyprd is a large process, and forking it costs
+ * milliseconds (tens on a loaded host) that a start should not wait for; a spare, forked while
+ * nothing waits, is given its DIR on fd 3 as one line and becomes `hypr-shim DIR` (an exec: same
+ * pid, the ready pipe kept, the command line naming DIR as findShimProcesses expects). The end of
+ * fd 3 before a line (hyprd gone, or it no longer needs a spare) ends it.
+ */
+static int await_dir(void)
+{
+	char dir[PATH_MAX], self[PATH_MAX];
+	size_t n = 0;
+	while (n < sizeof(dir) - 1) {
+		ssize_t r = read(3, dir + n, 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return 0;
+		if (dir[n] == '\n')
+			break;
+		n++;
+	}
+	dir[n] = 0;
+	ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n == 0 || len <= 0)
+		return 1;
+	self[len] = 0;
+	char *const args[] = { self, dir, NULL };
+	execv(self, args);
+	return 127;
+}
+
 int main(int argc, char **argv)
 {
 	char err[600] = "";
 	struct stat st;
+	if (argc == 2 && strcmp(argv[1], "-") == 0)
+		return await_dir();
 	if (argc != 2) {
 		fprintf(stderr, "usage: hypr-shim DIR (see shim/PROTOCOL.md)\n");
 		return 2;

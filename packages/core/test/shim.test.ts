@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -130,6 +131,39 @@ describe('the container shim', () => {
     process.kill(killed.state.pid, 'SIGKILL');
     expect(await killed.endedByItself()).toBe(false);
     await waitFor(() => !isAlive(killed.state.vmPid));
+  });
+
+  test('with spareShim, the next start takes a shim made ahead of time; a spare that died is replaced', async () => {
+    const vm = { rootfs: { dir: rootfs }, argv: ['true'], env: [] };
+    /** This process's children waiting as spares (their command line says hypr-spare, not hypr-shim). */
+    const spares = () =>
+      readdirSync('/proc')
+        .filter((p) => /^\d+$/.test(p))
+        .filter((p) => {
+          try {
+            const ppid = Number(readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
+            return ppid === process.pid && readFileSync(`/proc/${p}/cmdline`, 'utf8').startsWith('hypr-spare\0');
+          } catch {
+            return false;
+          }
+        })
+        .map(Number);
+    const first = await startShim({ dir: join(work, 's1'), vm, spareShim: true });
+    await first.wait();
+    const [spare] = await waitFor(() => (spares().length ? spares() : undefined));
+    const second = await startShim({ dir: join(work, 's2'), vm, spareShim: true });
+    expect(second.state.pid).toBe(spare);
+    // It became that container's shim: its command line names the directory, as findShimProcesses expects.
+    expect(readFileSync(`/proc/${spare}/cmdline`, 'utf8')).toContain(join(work, 's2'));
+    expect((await second.wait()).exitCode).toBe(0);
+    expect(await second.endedByItself()).toBe(true);
+
+    const [next] = await waitFor(() => (spares().length ? spares() : undefined));
+    process.kill(next, 'SIGKILL');
+    await waitFor(() => !isAlive(next));
+    const third = await startShim({ dir: join(work, 's3'), vm, spareShim: true });
+    expect(third.state.pid).not.toBe(next);
+    expect((await third.wait()).exitCode).toBe(0);
   });
 
   test('a VM that cannot start is reported with its reason', async () => {

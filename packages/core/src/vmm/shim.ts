@@ -6,12 +6,11 @@
  * the VM running; a new hyprd re-adopts it with adoptShim. Everything that needs Node — the
  * writable disk, the initramfs, the hypervisor's command line — is done here before it starts.
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { type Socket, connect } from 'node:net';
 import { basename, join, resolve } from 'node:path';
-import type { Readable } from 'node:stream';
 import { HyprError } from '../errors.js';
 import { guestChannelSpecs } from './channels.js';
 import type { ExecOptions, ExecSession } from './exec-session.js';
@@ -116,29 +115,94 @@ async function prepareShim(dir: string, vm: ShimVmConfig, spareDir: string | und
   writeFileSync(join(dir, SHIM_FILES.args), args, { mode: 0o600 });
 }
 
-/**
- * Spawns the shim of `dir`, detached, and resolves once it listens (it says `ready` on fd 3), or
- * false when it ended before that (its exit.json and shim.log say why). `ended` settles when the
- * shim process does: this daemon is its parent and sees whether it exited or was killed.
- */
-function spawnShim(dir: string): Promise<{ pid: number | undefined; listening: boolean; ended: ShimProcessEnd }> {
-  const logFd = openSync(join(dir, SHIM_FILES.shimLog), 'a', 0o600);
-  const child = spawn(findShimBinary(), [dir], {
+/** A shim process and its fd 3: the ready pipe (a socket pair), also how a spare is given its DIR. */
+interface ShimProcess {
+  child: ChildProcess;
+  fd3: Socket;
+  ended: ShimProcessEnd;
+}
+
+function spawnShimProcess(arg: string, stdio: 'ignore' | number): ShimProcess {
+  const child = spawn(findShimBinary(), [arg], {
+    // A spare is no container's process until it has its DIR: its command line does not say hypr-shim.
+    ...(arg === '-' ? { argv0: 'hypr-spare' } : {}),
     detached: true,
-    stdio: ['ignore', logFd, logFd, 'pipe'],
+    stdio: ['ignore', stdio, stdio, 'pipe'],
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...pickHyprEnv() },
   });
-  closeSync(logFd);
   child.unref();
+  child.on('error', () => {});
   const ended: ShimProcessEnd = new Promise((r) => child.once('exit', (code, signal) => r({ code, signal })));
-  const ready = child.stdio[3] as Readable;
-  return new Promise((done) => {
+  return { child, fd3: child.stdio[3] as Socket, ended };
+}
+
+/** How long after a start that took the spare shim the next one is made. */
+const SPARE_SHIM_DELAY_MS = 250;
+/** The spare shim (`hypr-shim -`, waiting for its DIR), when `startShim` was asked to keep one. */
+let spareShim: ShimProcess | undefined;
+let spareTimer: NodeJS.Timeout | undefined;
+
+/**
+ * Makes the next spare shim a moment after a start, off that start's path: the fork of this
+ * process is what it saves the next start. The spare holds nothing open here (unref'd) and
+ * ends when this process does (the end of its fd 3).
+ */
+function refillSpareShim(): void {
+  if (spareShim || spareTimer) return;
+  spareTimer = setTimeout(() => {
+    spareTimer = undefined;
+    if (spareShim) return;
+    try {
+      const s = spawnShimProcess('-', 'ignore');
+      s.fd3.unref();
+      s.fd3.on('error', () => {});
+      spareShim = s;
+      // A spare that ended (killed, or the binary is gone) is not handed out.
+      void s.ended.then(() => {
+        if (spareShim === s) spareShim = undefined;
+      });
+    } catch {
+      /* the next start spawns its shim itself */
+    }
+  }, SPARE_SHIM_DELAY_MS);
+  spareTimer.unref();
+}
+
+/** The spare shim, told its DIR (it becomes `hypr-shim DIR`), or undefined when there is none. */
+function takeSpareShim(dir: string): ShimProcess | undefined {
+  const s = spareShim;
+  spareShim = undefined;
+  if (!s || s.child.exitCode !== null || s.child.signalCode !== null || s.fd3.destroyed) return undefined;
+  s.fd3.ref();
+  s.fd3.write(`${dir}\n`);
+  return s;
+}
+
+/**
+ * Spawns the shim of `dir`, detached (or hands `dir` to the spare shim, with `spare`), and
+ * resolves once it listens (it says `ready` on fd 3), or false when it ended before that (its
+ * exit.json and shim.log say why). `ended` settles when the shim process does: this process is
+ * its parent and sees whether it exited or was killed.
+ */
+function spawnShim(
+  dir: string,
+  spare: boolean,
+): Promise<{ pid: number | undefined; listening: boolean; ended: ShimProcessEnd }> {
+  let shim = spare ? takeSpareShim(dir) : undefined;
+  if (spare) refillSpareShim();
+  if (!shim) {
+    const logFd = openSync(join(dir, SHIM_FILES.shimLog), 'a', 0o600);
+    try {
+      shim = spawnShimProcess(dir, logFd);
+    } finally {
+      closeSync(logFd);
+    }
+  }
+  const { child, fd3: ready, ended } = shim;
+  const started = new Promise<{ pid: number | undefined; listening: boolean; ended: ShimProcessEnd }>((done) => {
     let said = '';
-    const onError = () => finish(false);
     const finish = (listening: boolean) => {
       ready.destroy();
-      child.off('error', onError);
-      child.on('error', () => {});
       done({ pid: child.pid, listening, ended });
     };
     ready.on('data', (b: Buffer) => {
@@ -147,8 +211,12 @@ function spawnShim(dir: string): Promise<{ pid: number | undefined; listening: b
     });
     ready.on('close', () => finish(said.includes('ready\n')));
     ready.on('error', () => finish(false));
-    child.once('error', onError);
+    child.once('error', () => finish(false));
   });
+  if (!spare) return started;
+  // A spare that ended before it became this shim (it writes state.json first thing) did nothing
+  // here: start one the usual way.
+  return started.then((r) => (r.listening || existsSync(join(dir, SHIM_FILES.state)) ? r : spawnShim(dir, false)));
 }
 
 function startFailure(dir: string, exit: ShimExit | undefined): HyprError {
@@ -200,12 +268,17 @@ export async function startShim(opts: {
   timeoutMs?: number;
   /** Where a writable disk made ahead of time waits for the next container (see createWritableDisk). */
   spareDir?: string;
+  /**
+   * Keep a spare shim process for the next start (a daemon that starts many): this start takes
+   * the spare made after the previous one, when there is one, instead of forking this process.
+   */
+  spareShim?: boolean;
 }): Promise<ShimClient> {
   // Absolute: the shim and the hypervisor carry it on their command lines, where findShimProcesses looks.
   const dir = resolve(opts.dir);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   await prepareShim(dir, opts.vm, opts.spareDir);
-  const shim = await spawnShim(dir);
+  const shim = await spawnShim(dir, !!opts.spareShim);
   try {
     const c = shim.listening ? await connectShim(dir, { processEnd: shim.ended }) : undefined;
     if (!c) throw startFailure(dir, readShimExit(dir));

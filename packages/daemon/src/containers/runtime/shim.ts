@@ -49,8 +49,9 @@ export class ShimRuntime implements ContainerRuntime {
   async start(dir: string, vm: VmConfig): Promise<VmHandle> {
     let client: ShimClient;
     try {
-      // Containers' directories are siblings: a spare writable disk waits beside them.
-      client = await startShim({ dir, vm, spareDir: dirname(dir) });
+      // Containers' directories are siblings: a spare writable disk waits beside them. A spare
+      // shim process waits too: the next start does not fork hyprd.
+      client = await startShim({ dir, vm, spareDir: dirname(dir), spareShim: true });
     } catch (e) {
       // A program that ends before the first connection (a fast `true`) is an exit, not a failure.
       const exit = readShimExit(dir);
