@@ -63,6 +63,9 @@ try {
     if (i > 600 || daemon.exitCode !== null) throw new Error(`hyprd did not start: ${log}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+  // Every case without NODE_EXTRA_CA_CERTS: set on some machines (this one), it costs each Node process
+  // ~100 ms of reading certificates at start, which would hide what hypr itself adds to `node -e 0`.
+  const baseEnv = { ...process.env, NODE_EXTRA_CA_CERTS: undefined }; // spawn leaves undefined out
   // CPU time (user + system, from GNU time when installed) says less about a loaded host than wall time.
   const time = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
   const times = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
@@ -72,11 +75,11 @@ try {
     load.push(loadavg()[0]);
     for (const [name, [host, ...args]] of Object.entries(cases)) {
       if (host === first) {
-        times[name].push(await untilFirstByte(args, { ...process.env, HYPR_HOST: host }));
+        times[name].push(await untilFirstByte(args, { ...baseEnv, HYPR_HOST: host }));
         continue;
       }
       const start = process.hrtime.bigint();
-      const env = { ...process.env, HYPR_HOST: host };
+      const env = { ...baseEnv, HYPR_HOST: host };
       const [cmd, argv] = time ? [time, ['-f', '%U %S', process.execPath, ...args]] : [process.execPath, args];
       const r = spawnSync(cmd, argv, { stdio: ['ignore', 'ignore', 'pipe'], env, encoding: 'utf8' });
       times[name].push(Number(process.hrtime.bigint() - start) / 1e6);
