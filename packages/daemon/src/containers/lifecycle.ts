@@ -365,7 +365,10 @@ export class ContainerLifecycle {
 async function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([p.catch(() => undefined), new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), ms)))]);
+    return await Promise.race([
+      p.catch(() => undefined),
+      new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), ms))),
+    ]);
   } finally {
     clearTimeout(timer);
   }
