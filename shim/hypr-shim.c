@@ -327,6 +327,8 @@ static int await_dir(void)
 {
 	char dir[PATH_MAX], self[PATH_MAX];
 	size_t n = 0;
+	/* What hyprd had open when it forked (a lock, a TAP) must not be held for as long as it waits. */
+	close_inherited(3);
 	while (n < sizeof(dir) - 1) {
 		ssize_t r = read(3, dir + n, 1);
 		if (r < 0 && errno == EINTR)
