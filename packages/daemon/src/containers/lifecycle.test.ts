@@ -1,8 +1,9 @@
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type HyprState, images, openState, silentLogger } from '@hypr/core';
+import { type HyprState, silentLogger } from '@hypr/core';
 import { afterEach, beforeEach, expect, test } from 'vitest';
+import { insertContainerRow, openStateWithImage } from '../../test/helpers/container-rows.js';
 import { ContainerEvents } from './events.js';
 import type { HealthWatch } from './health-watch.js';
 import { ContainerLifecycle } from './lifecycle.js';
@@ -53,18 +54,11 @@ const standInRuntime: ContainerRuntime = {
 
 /** A container whose directory holds a log and a disk, as a VM leaves them. */
 function addContainer(name: string, autoRemove = false): { id: string; dir: string } {
-  const { id, dir } = store.allocate();
-  store.insertNamed(name, (n) => ({
-    id,
-    name: n,
-    imageDigest: 'sha256:m',
-    imageRef: 'busybox',
-    config: JSON.stringify({ ...config, create: { ...config.create, autoRemove } }),
+  const { id, dir } = insertContainerRow(store, {
+    name,
     state: 'running',
-    dir,
-    labels: '{}',
-    createdAt: Date.now(),
-  }));
+    config: { ...config, create: { ...config.create, autoRemove } },
+  });
   mkdirSync(join(dir, 'vm'), { recursive: true });
   writeFileSync(join(dir, 'container.log'), '{"log":"hi\\n"}\n');
   writeFileSync(join(dir, 'rw.ext4'), Buffer.alloc(64 * 1024));
@@ -93,21 +87,7 @@ const containerDirs = () => readdirSync(join(dir, 'containers'));
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'hypr-lifecycle-'));
-  state = openState(join(dir, 'state.db'));
-  state.db
-    .insert(images)
-    .values({
-      digest: 'sha256:m',
-      mediaType: 'application/vnd.oci.image.manifest.v1+json',
-      configDigest: 'sha256:c',
-      config: '{}',
-      layers: '[]',
-      os: 'linux',
-      architecture: 'amd64',
-      sizeBytes: 0,
-      createdAt: Date.now(),
-    })
-    .run();
+  state = openStateWithImage(join(dir, 'state.db'));
   store = new ContainerStore(state, join(dir, 'containers'));
   released = [];
   running = new RunningContainers();

@@ -1,8 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type HyprState, images, openState } from '@hypr/core';
+import type { HyprState } from '@hypr/core';
 import { afterEach, beforeEach, expect, test } from 'vitest';
+import { insertContainerRow, openStateWithImage } from '../../test/helpers/container-rows.js';
 import { DEFAULT_CONFIG } from '../config/index.js';
 import { ContainerEvents } from './events.js';
 import { ContainerStore, storedConfig } from './store.js';
@@ -38,38 +39,12 @@ function add(
   state = 'created',
   create: Partial<StoredContainerConfig['create']> = {},
 ) {
-  const { id, dir } = store.allocate();
-  store.insertNamed(name, (n) => ({
-    id,
-    name: n,
-    imageDigest: 'sha256:m',
-    imageRef: 'busybox',
-    config: JSON.stringify({ ...config, create: { ...config.create, ...create } }),
-    state,
-    dir,
-    labels: '{}',
-    createdAt: Date.now(),
-  }));
-  return id;
+  return insertContainerRow(store, { name, state, config: { ...config, create: { ...config.create, ...create } } }).id;
 }
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'hypr-update-'));
-  state = openState(join(dir, 'state.db'));
-  state.db
-    .insert(images)
-    .values({
-      digest: 'sha256:m',
-      mediaType: 'application/vnd.oci.image.manifest.v1+json',
-      configDigest: 'sha256:c',
-      config: '{}',
-      layers: '[]',
-      os: 'linux',
-      architecture: 'amd64',
-      sizeBytes: 0,
-      createdAt: Date.now(),
-    })
-    .run();
+  state = openStateWithImage(join(dir, 'state.db'));
   const store = new ContainerStore(state, join(dir, 'containers'));
   const ring = new ContainerEvents((id) => store.get(id));
   events = [];
