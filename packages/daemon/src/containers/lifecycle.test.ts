@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type HyprState, silentLogger } from '@hypr/core';
 import { afterEach, beforeEach, expect, test } from 'vitest';
-import { insertContainerRow, openStateWithImage } from '../../test/helpers/container-rows.js';
+import { insertContainerRow, openStateWithImage, testContainerConfig } from '../../test/helpers/container-rows.js';
 import { ContainerEvents } from './events.js';
 import type { HealthWatch } from './health-watch.js';
 import { ContainerLifecycle } from './lifecycle.js';
@@ -11,7 +11,6 @@ import { reconcileContainers } from './reconcile.js';
 import { RunningContainers } from './running.js';
 import type { ContainerRuntime, VmExit, VmHandle } from './runtime/runtime.js';
 import { ContainerStore } from './store.js';
-import type { StoredContainerConfig } from './types.js';
 import type { RootfsDisks } from './vm-config.js';
 
 // The lifecycle with a real store and real directories. The runtime is a stand-in (named so) that
@@ -23,22 +22,7 @@ let released: string[];
 let running: RunningContainers;
 let lifecycle: ContainerLifecycle;
 
-const config: StoredContainerConfig = {
-  create: { image: 'busybox', restartPolicy: { name: 'no' } },
-  argv: ['true'],
-  path: 'true',
-  args: [],
-  env: [],
-  hostname: 'h',
-  stopSignal: 'SIGTERM',
-  stopTimeoutSeconds: 10,
-  cpus: 1,
-  memoryMiB: 256,
-  imageId: 'sha256:c',
-  entrypoint: null,
-  cmd: ['true'],
-  exposedPorts: {},
-};
+const config = testContainerConfig('true');
 
 const standInRuntime: ContainerRuntime = {
   name: 'stand-in',

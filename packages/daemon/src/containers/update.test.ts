@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HyprState } from '@hypr/core';
 import { afterEach, beforeEach, expect, test } from 'vitest';
-import { insertContainerRow, openStateWithImage } from '../../test/helpers/container-rows.js';
+import { insertContainerRow, openStateWithImage, testContainerConfig } from '../../test/helpers/container-rows.js';
 import { DEFAULT_CONFIG } from '../config/index.js';
 import { ContainerEvents } from './events.js';
 import { ContainerStore, storedConfig } from './store.js';
@@ -16,22 +16,7 @@ let deps: UpdateDeps;
 let live: Set<string>;
 let events: ContainerEvent[];
 
-const config: StoredContainerConfig = {
-  create: { image: 'busybox', restartPolicy: { name: 'no' } },
-  argv: ['sh'],
-  path: 'sh',
-  args: [],
-  env: [],
-  hostname: 'h',
-  stopSignal: 'SIGTERM',
-  stopTimeoutSeconds: 10,
-  cpus: 1,
-  memoryMiB: 256,
-  imageId: 'sha256:c',
-  entrypoint: null,
-  cmd: ['sh'],
-  exposedPorts: {},
-};
+const config = testContainerConfig('sh');
 
 function add(
   store: ContainerStore,

@@ -46,3 +46,23 @@ export function insertContainerRow(
   }));
   return { id, dir };
 }
+
+/** The stored config of a busybox container that runs PROGRAM (no arguments), 1 vCPU, 256 MiB. */
+export function testContainerConfig(program: string): StoredContainerConfig {
+  return {
+    create: { image: 'busybox', restartPolicy: { name: 'no' } },
+    argv: [program],
+    path: program,
+    args: [],
+    env: [],
+    hostname: 'h',
+    stopSignal: 'SIGTERM',
+    stopTimeoutSeconds: 10,
+    cpus: 1,
+    memoryMiB: 256,
+    imageId: 'sha256:c',
+    entrypoint: null,
+    cmd: [program],
+    exposedPorts: {},
+  };
+}
