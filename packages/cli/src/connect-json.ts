@@ -123,6 +123,16 @@ function envelopeReader(name: string): {
 
 const CONNECT_HEADERS = { 'connect-protocol-version': '1' };
 
+/** The whole body of an HTTP/1.1 answer, as text. */
+function bodyOf(res: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.once('error', reject);
+    res.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+  });
+}
+
 /** hyprd on its socket: unary calls and server streams over HTTP/1.1, bidirectional streams over HTTP/2. */
 export class JsonConnection {
   private agent?: Agent;
@@ -158,12 +168,8 @@ export class JsonConnection {
     const name = `${service}/${method}`;
     return new Promise((resolve, reject) => {
       const req = this.post(`/${name}`, 'application/json', JSON.stringify(body), (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.once('error', reject);
-        res.once('end', () => {
+        bodyOf(res).then((text) => {
           const status = res.statusCode ?? 0;
-          const text = Buffer.concat(chunks).toString('utf8');
           let json: unknown;
           try {
             json = JSON.parse(text);
@@ -172,7 +178,7 @@ export class JsonConnection {
           }
           if (status !== 200) return reject(answeredError(json, res.headers, `${name}: HTTP ${status}`));
           resolve(json);
-        });
+        }, reject);
       });
       req.once('error', reject);
     });
@@ -184,17 +190,15 @@ export class JsonConnection {
     const reader = envelopeReader(name);
     const req = this.post(`/${name}`, 'application/connect+json', envelope(0, body), (res) => {
       if (res.statusCode !== 200) {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.once('end', () => {
+        bodyOf(res).then((text) => {
           let json: unknown;
           try {
-            json = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+            json = JSON.parse(text);
           } catch {
             /* not Connect's error JSON */
           }
           reader.end(answeredError(json, res.headers, `${name}: HTTP ${res.statusCode}`));
-        });
+        }, reader.end);
         return;
       }
       res.on('data', (c: Buffer) => reader.feed(c));
