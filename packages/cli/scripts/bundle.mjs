@@ -127,13 +127,22 @@ function commandsModule(lazy) {
   };
 }
 
-/** esbuild options both bundles share: ESM for node 20, `require` available, this package's own URLs. */
+/** What every esbuild build here shares: one bundle for node 20, minified, quiet unless warned. */
+const NODE_BUNDLE = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  logLevel: 'warning',
+  legalComments: 'none',
+  minifySyntax: true,
+  minifyWhitespace: true,
+};
+
+/** The ES module bundles' options (dist/hypr.mjs, dist/bundle/): `require` available, this package's own URLs. */
 function commonOptions(contents, lazy, apiModules) {
   return {
-    bundle: true,
-    platform: 'node',
+    ...NODE_BUNDLE,
     format: 'esm',
-    target: 'node20',
     // oclif reads a tsconfig.json with typescript only in a development tree: 9 MB left out.
     external: ['typescript', 'ts-node'],
     banner: {
@@ -155,10 +164,6 @@ function commonOptions(contents, lazy, apiModules) {
       virtual('hypr-commands', contents),
       ownSources(lazy ? '../..' : '..', apiModules),
     ],
-    logLevel: 'warning',
-    legalComments: 'none',
-    minifySyntax: true,
-    minifyWhitespace: true,
   };
 }
 
@@ -192,10 +197,8 @@ export async function bundleCliSplit(outdir = join(pkg, 'dist/bundle')) {
   // The fast paths (`hypr ps`, `hypr run`) as one CommonJS module: bin/hypr.cjs requires it without starting
   // Node's ES module loader.
   const fast = await build({
-    bundle: true,
-    platform: 'node',
+    ...NODE_BUNDLE,
     format: 'cjs',
-    target: 'node20',
     entryPoints: ['hypr-fast'],
     outfile: join(resolve(outdir), 'fast.cjs'),
     plugins: [
@@ -205,10 +208,6 @@ export async function bundleCliSplit(outdir = join(pkg, 'dist/bundle')) {
       ),
     ],
     metafile: true,
-    logLevel: 'warning',
-    legalComments: 'none',
-    minifySyntax: true,
-    minifyWhitespace: true,
   });
   // tsc rewrites every file of its output tree on each build: one file per tree the bundle took modules
   // from stands for all of them (a stat costs ~0.2 ms here, every input would cost 50 ms per command).
