@@ -25,18 +25,26 @@ async function startGateProxy(target: { host: string; port: number }, holdAfterB
     const upstream = connect(target.port, target.host);
     sockets.add(client).add(upstream);
     let passed = 0;
+    // Gated: this connection went past holdAfterBytes while held and waits for release(). A pause for
+    // the client's back-pressure alone ends at its drain, held or not (else a connection paused below
+    // the threshold while another holds would never resume).
+    let gated = false;
     client.pipe(upstream);
     upstream.on('data', (chunk: Buffer) => {
       passed += chunk.length;
       if (!client.write(chunk)) upstream.pause();
-      if (held && passed > holdAfterBytes) {
+      if (held && !gated && passed > holdAfterBytes) {
         heldOnce = true;
+        gated = true;
         upstream.pause();
-        waiting.add(() => upstream.resume());
+        waiting.add(() => {
+          gated = false;
+          upstream.resume();
+        });
       }
     });
     client.on('drain', () => {
-      if (!held) upstream.resume();
+      if (!gated) upstream.resume();
     });
     upstream.on('end', () => client.end());
     for (const s of [client, upstream]) s.on('error', () => [client, upstream].forEach((x) => x.destroy()));

@@ -46,12 +46,17 @@ test('busybox cpio reads the gzip variant too', () => {
 
 test('any file content and name length round-trips through cpio', () => {
   fc.assert(
-    fc.property(fc.uint8Array({ maxLength: 300 }), fc.stringMatching(/^[a-z0-9._-]{1,40}$/), (bytes, name) => {
-      const archive = writeCpio([{ path: name, data: Buffer.from(bytes) }]);
-      expect(archive.length % 4).toBe(0);
-      const listing = execFileSync('cpio', ['-t', '--quiet'], { input: archive }).toString();
-      expect(listing).toBe(`${name}\n`);
-    }),
+    // '..' is refused by design (the test below): any other name of these characters is kept.
+    fc.property(
+      fc.uint8Array({ maxLength: 300 }),
+      fc.stringMatching(/^[a-z0-9._-]{1,40}$/).filter((n) => n !== '..'),
+      (bytes, name) => {
+        const archive = writeCpio([{ path: name, data: Buffer.from(bytes) }]);
+        expect(archive.length % 4).toBe(0);
+        const listing = execFileSync('cpio', ['-t', '--quiet'], { input: archive }).toString();
+        expect(listing).toBe(`${name}\n`);
+      },
+    ),
     { numRuns: 25 },
   );
 });
