@@ -2,16 +2,15 @@
 // bin/hypr.cjs and bin/run.js use instead of the generated client, whose protobuf descriptors, Connect
 // transport and Node's fetch (undici) cost more to load than the whole call (docs/benchmarks.md, "CLI start-up").
 // hyprd's socket speaks HTTP/2 (gRPC and Connect, binary and JSON) and HTTP/1.1 (Connect's unary and
-// server-streaming calls). Unary calls and server streams go over HTTP/1.1: Node's HTTP/2 client loads
-// `tls`, `crypto` and `http` with it, ~20 ms of a command's start. Only a stream of requests beside the
-// answer (attach with stdin or a terminal) needs HTTP/2, which is then loaded.
+// server-streaming calls). Unary calls and server streams go over HTTP/1.1, one connection each, written
+// and read here on a plain socket: Node's HTTP/2 client loads `tls`, `crypto` and `http` (~20 ms of a
+// command's start), its HTTP/1.1 client `http` alone (~5 ms, a tenth of a `hypr ps`). Only a stream of
+// requests beside the answer (attach with stdin or a terminal) needs HTTP/2, which is then loaded.
 // A unary call is a POST of the JSON message; a stream is a POST whose body and answer are enveloped
 // messages (a flags byte, a 4-byte big-endian length, the JSON), the answer ending with an end-stream
-// envelope (flag 0x02) that carries the error, if any, and its metadata. A JsonConnection keeps its
-// connections for several calls until close().
-import { Agent, type IncomingMessage, type RequestOptions, request as httpRequest } from 'node:http';
+// envelope (flag 0x02) that carries the error, if any, and its metadata.
 import type { ClientHttp2Session, ClientHttp2Stream } from 'node:http2';
-import { connect as connectSocket } from 'node:net';
+import { type Socket, connect as connectSocket } from 'node:net';
 
 /** An error hyprd answered (the call reached it): its message, Connect code and HYPR's code and hint. */
 export class ConnectJsonError extends Error {
@@ -123,41 +122,136 @@ function envelopeReader(name: string): {
 
 const CONNECT_HEADERS = { 'connect-protocol-version': '1' };
 
-/** The whole body of an HTTP/1.1 answer, as text. */
-function bodyOf(res: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    res.on('data', (c: Buffer) => chunks.push(c));
-    res.once('error', reject);
-    res.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-  });
+/** An HTTP/1.1 answer's status line and headers (names in lower case). */
+interface Head {
+  status: number;
+  headers: Metadata;
+}
+
+/** What an answer's reader calls: its head, each piece of its body, its end (with why it failed, if it did). */
+interface AnswerHandlers {
+  head(h: Head): void;
+  data(chunk: Buffer): void;
+  end(failure?: Error): void;
+}
+
+/**
+ * Reads an HTTP/1.1 answer from the bytes of its connection, fed as they come: the head, then the body as
+ * Content-Length, chunked transfer coding or the connection's end delimit it. `end()` when the
+ * connection ends; an answer cut short fails with an error naming `name`.
+ */
+export function answerReader(
+  name: string,
+  on: AnswerHandlers,
+): { feed(chunk: Buffer): void; end(): void; fail(e: Error): void } {
+  let pending: Buffer = Buffer.alloc(0);
+  let head: Head | undefined;
+  let left = -1; // Content-Length bytes still to come; -1: until the connection ends
+  let chunked = false;
+  let chunkLeft = 0; // of the current chunk, its CRLF included
+  let done = false;
+  const finish = (failure?: Error) => {
+    if (done) return;
+    done = true;
+    on.end(failure);
+  };
+  const readHead = (): boolean => {
+    const at = pending.indexOf('\r\n\r\n');
+    if (at < 0) return false;
+    const [statusLine, ...lines] = pending.subarray(0, at).toString('latin1').split('\r\n');
+    const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(statusLine)?.[1]);
+    if (!status) {
+      finish(new Error(`${name}: not an HTTP answer: ${statusLine.slice(0, 80)}`));
+      return false;
+    }
+    const headers: Metadata = {};
+    for (const line of lines) {
+      const colon = line.indexOf(':');
+      if (colon <= 0) continue;
+      const key = line.slice(0, colon).trim().toLowerCase();
+      const value = line.slice(colon + 1).trim();
+      const had = headers[key];
+      headers[key] = had === undefined ? value : [...(Array.isArray(had) ? had : [had]), value];
+    }
+    head = { status, headers };
+    pending = pending.subarray(at + 4);
+    chunked = /chunked/i.test(String(first(headers['transfer-encoding']) ?? ''));
+    const length = first(headers['content-length']);
+    if (!chunked && length !== undefined) left = Number(length);
+    on.head(head);
+    return true;
+  };
+  const readBody = () => {
+    if (!chunked) {
+      const take = left < 0 ? pending : pending.subarray(0, left);
+      pending = pending.subarray(take.length);
+      if (take.length) on.data(take);
+      if (left >= 0 && (left -= take.length) === 0) finish();
+      return;
+    }
+    while (!done) {
+      if (chunkLeft === 0) {
+        const eol = pending.indexOf('\r\n');
+        if (eol < 0) return;
+        const size = Number.parseInt(pending.subarray(0, eol).toString('latin1'), 16);
+        if (Number.isNaN(size)) return finish(new Error(`${name}: a malformed chunk in the answer`));
+        pending = pending.subarray(eol + 2);
+        if (size === 0) return finish();
+        chunkLeft = size + 2;
+      }
+      const take = pending.subarray(0, Math.min(pending.length, chunkLeft));
+      if (!take.length) return;
+      pending = pending.subarray(take.length);
+      const data = chunkLeft - take.length >= 2 ? take : take.subarray(0, Math.max(0, chunkLeft - 2));
+      chunkLeft -= take.length;
+      if (data.length) on.data(data);
+    }
+  };
+  return {
+    feed(chunk) {
+      if (done) return;
+      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+      if (!head && !readHead()) return;
+      readBody();
+    },
+    end() {
+      if (head && !chunked && left < 0) return finish();
+      finish(new Error(`${name}: the connection ended before the whole answer`));
+    },
+    fail: finish,
+  };
 }
 
 /** hyprd on its socket: unary calls and server streams over HTTP/1.1, bidirectional streams over HTTP/2. */
 export class JsonConnection {
-  private agent?: Agent;
+  private readonly sockets = new Set<Socket>();
   private session?: ClientHttp2Session;
   private failure?: unknown;
 
   constructor(private readonly socketPath: string) {}
 
-  /** A POST of `body` to `/<service>/<method>` over HTTP/1.1, on the connection kept for this one's calls. */
-  private post(path: string, contentType: string, body: Buffer | string, onResponse: (res: IncomingMessage) => void) {
-    this.agent ??= new Agent({ keepAlive: true, maxSockets: 4 });
-    const options: RequestOptions & { servername: string } = {
-      socketPath: this.socketPath,
-      // No TLS name to derive from the host (the agent's option, not in the type): without it the agent
-      // asks net.isIP, whose first use compiles its IPv6 pattern (~10 ms of a `hypr ps`).
-      servername: '',
-      agent: this.agent,
-      method: 'POST',
-      path,
-      headers: { ...CONNECT_HEADERS, 'content-type': contentType, 'content-length': Buffer.byteLength(body) },
-    };
-    const req = httpRequest(options);
-    req.once('response', onResponse);
-    req.end(body);
-    return req;
+  /**
+   * POSTs `body` to `path` on a connection of its own (closed by hyprd after the answer) and reads the answer
+   * with `on`; returns the socket.
+   */
+  private post(path: string, contentType: string, body: Buffer | string, on: AnswerHandlers) {
+    const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+    const socket = connectSocket(this.socketPath);
+    this.sockets.add(socket);
+    const reader = answerReader(path.slice(1), on);
+    socket.write(
+      `POST ${path} HTTP/1.1\r\nHost: hyprd\r\nConnection: close\r\nConnect-Protocol-Version: 1\r\n` +
+        `Content-Type: ${contentType}\r\nContent-Length: ${bytes.length}\r\n\r\n`,
+    );
+    socket.write(bytes);
+    socket.on('data', (c: Buffer) => reader.feed(c));
+    socket.once('end', () => reader.end());
+    socket.once('error', (e) => reader.fail(e));
+    socket.once('close', () => {
+      this.sockets.delete(socket);
+      reader.end();
+    });
+    return socket;
   }
 
   /**
@@ -167,20 +261,27 @@ export class JsonConnection {
   call(service: string, method: string, body: unknown): Promise<unknown> {
     const name = `${service}/${method}`;
     return new Promise((resolve, reject) => {
-      const req = this.post(`/${name}`, 'application/json', JSON.stringify(body), (res) => {
-        bodyOf(res).then((text) => {
-          const status = res.statusCode ?? 0;
+      let head: Head | undefined;
+      const chunks: Buffer[] = [];
+      const socket = this.post(`/${name}`, 'application/json', JSON.stringify(body), {
+        head: (h) => {
+          head = h;
+        },
+        data: (c) => chunks.push(c),
+        end: (failure) => {
+          socket.destroy();
+          if (failure || !head) return reject(failure ?? new Error(`${name}: no answer`));
+          const text = Buffer.concat(chunks).toString('utf8');
           let json: unknown;
           try {
             json = JSON.parse(text);
           } catch (e) {
-            return reject(status === 200 ? e : new Error(`${name}: HTTP ${status} ${text}`));
+            return reject(head.status === 200 ? e : new Error(`${name}: HTTP ${head.status} ${text}`));
           }
-          if (status !== 200) return reject(answeredError(json, res.headers, `${name}: HTTP ${status}`));
+          if (head.status !== 200) return reject(answeredError(json, head.headers, `${name}: HTTP ${head.status}`));
           resolve(json);
-        }, reject);
+        },
       });
-      req.once('error', reject);
     });
   }
 
@@ -188,29 +289,30 @@ export class JsonConnection {
   serverStream(service: string, method: string, body: unknown): JsonMessages {
     const name = `${service}/${method}`;
     const reader = envelopeReader(name);
-    const req = this.post(`/${name}`, 'application/connect+json', envelope(0, body), (res) => {
-      if (res.statusCode !== 200) {
-        bodyOf(res).then((text) => {
-          let json: unknown;
-          try {
-            json = JSON.parse(text);
-          } catch {
-            /* not Connect's error JSON */
-          }
-          reader.end(answeredError(json, res.headers, `${name}: HTTP ${res.statusCode}`));
-        }, reader.end);
-        return;
-      }
-      res.on('data', (c: Buffer) => reader.feed(c));
-      res.once('error', (e) => reader.end(e));
-      res.once('end', () => reader.end(new Error(`${name}: the stream ended without its end message`)));
+    let head: Head | undefined;
+    const refused: Buffer[] = [];
+    const socket = this.post(`/${name}`, 'application/connect+json', envelope(0, body), {
+      head: (h) => {
+        head = h;
+      },
+      data: (c) => (head?.status === 200 ? reader.feed(c) : refused.push(c)),
+      end: (failure) => {
+        if (failure || !head) return reader.end(failure ?? new Error(`${name}: no answer`));
+        if (head.status === 200) return reader.end(new Error(`${name}: the stream ended without its end message`));
+        let json: unknown;
+        try {
+          json = JSON.parse(Buffer.concat(refused).toString('utf8'));
+        } catch {
+          /* not Connect's error JSON */
+        }
+        reader.end(answeredError(json, head.headers, `${name}: HTTP ${head.status}`));
+      },
     });
-    req.once('error', (e) => reader.end(e));
     return {
       messages: reader.messages,
       close: () => {
         reader.end();
-        req.destroy();
+        socket.destroy();
       },
     };
   }
@@ -236,7 +338,7 @@ export class JsonConnection {
 
   /** Ends every call and the connections. */
   close(): void {
-    this.agent?.destroy();
+    for (const s of this.sockets) s.destroy();
     this.session?.destroy();
   }
 }
