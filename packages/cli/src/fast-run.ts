@@ -117,51 +117,63 @@ function report(e: unknown): void {
   process.stderr.write(`hypr: ${text}\n`);
 }
 
-/** Attaches to `id`, starts it and relays its output (and with -i the terminal's input) to its exit status. */
+/**
+ * How the session reaches its container: `id`, created already (attached over the Attach stream with -i or
+ * -t), or `output`, the AttachOutput call that created it and whose first answer (created_id) is read.
+ */
+type Attachment = { id: string; output?: undefined } | { id: string; output: AsyncIterator<Record<string, unknown>> };
+
+/** Attaches to the container, starts it and relays its output (and with -i the terminal's input) to its exit status. */
 async function attachAndStart(
   hyprd: JsonConnection,
-  id: string,
+  target: Attachment,
   o: { interactive: boolean; tty: boolean; sigProxy: boolean },
 ): Promise<number> {
+  const { id } = target;
   const start = { id, start: true, stdin: o.interactive, ...(o.tty ? { size: terminalSize() } : {}) };
-  // Without -i or -t nothing goes to hyprd after the start: one request over HTTP/1.1 (AttachOutput) serves it.
-  const stream = o.interactive || o.tty ? await hyprd.stream(SERVICE, 'Attach') : undefined;
-  const output = stream ? undefined : hyprd.serverStream(SERVICE, 'AttachOutput', start);
-  try {
-    return await runSession<unknown, Record<string, unknown>>({
-      input: {
-        start: { start },
-        stdin: (b) => ({ stdin: Buffer.from(b).toString('base64') }),
-        resize: (rows, cols) => ({ resize: { rows, cols } }),
-        closeStdin: () => ({ closeStdin: true }),
-      },
-      interactive: o.interactive,
-      tty: o.tty,
-      call: (requests) => {
-        if (!stream) return (output as JsonMessages).messages;
-        (async () => {
-          for await (const r of requests) stream.send(r);
-        })();
-        return stream.messages;
-      },
-      read: (res) => {
-        const output = res.output as { stream?: string; data?: string } | undefined;
-        const exit = res.exit as { exitCode?: number; error?: string } | undefined;
-        if (output)
-          return {
-            output: { stderr: output.stream === 'STREAM_STDERR', data: Buffer.from(output.data ?? '', 'base64') },
-          };
-        return exit ? { exit: { exitCode: exit.exitCode ?? 0, error: exit.error ?? '' } } : {};
-      },
-      onSignal: o.sigProxy
-        ? (signal) => {
-            hyprd.call(SERVICE, 'Kill', { id, signal }).catch(() => {});
-          }
-        : undefined,
-    });
-  } finally {
-    (stream ?? output)?.close();
-  }
+  const stream = target.output ? undefined : await hyprd.stream(SERVICE, 'Attach');
+  return await runSession<unknown, Record<string, unknown>>({
+    input: {
+      start: { start },
+      stdin: (b) => ({ stdin: Buffer.from(b).toString('base64') }),
+      resize: (rows, cols) => ({ resize: { rows, cols } }),
+      closeStdin: () => ({ closeStdin: true }),
+    },
+    interactive: o.interactive,
+    tty: o.tty,
+    call: (requests) => {
+      if (!stream) return { [Symbol.asyncIterator]: () => target.output as AsyncIterator<Record<string, unknown>> };
+      (async () => {
+        for await (const r of requests) stream.send(r);
+      })();
+      return stream.messages;
+    },
+    read: (res) => {
+      const output = res.output as { stream?: string; data?: string } | undefined;
+      const exit = res.exit as { exitCode?: number; error?: string } | undefined;
+      if (output)
+        return {
+          output: { stderr: output.stream === 'STREAM_STDERR', data: Buffer.from(output.data ?? '', 'base64') },
+        };
+      return exit ? { exit: { exitCode: exit.exitCode ?? 0, error: exit.error ?? '' } } : {};
+    },
+    onSignal: o.sigProxy
+      ? (signal) => {
+          hyprd.call(SERVICE, 'Kill', { id, signal }).catch(() => {});
+        }
+      : undefined,
+  });
+}
+
+/**
+ * Creates the container and attaches to it in one request (AttachOutput with `create`): without -i or -t
+ * nothing goes to hyprd after the start. Undefined when the create failed (nothing was made).
+ */
+async function createAttached(hyprd: JsonConnection, create: unknown): Promise<Attachment | undefined> {
+  const output = hyprd.serverStream(SERVICE, 'AttachOutput', { start: true, create }).messages[Symbol.asyncIterator]();
+  const first = await output.next().catch(() => undefined);
+  const id = first?.done ? undefined : first?.value.createdId;
+  return typeof id === 'string' && id ? { id, output } : undefined;
 }
 
 /** Runs `hypr run ARGS` if this path serves it; false (nothing done) when oclif should. */
@@ -174,7 +186,6 @@ export async function fastRun(argv: readonly string[]): Promise<boolean> {
   let spec: SpecInit;
   let name: string;
   let hyprd: JsonConnection;
-  let id: string;
   try {
     if (!flags.detach) checkTty(interactive, tty);
     ({ spec, name } = containerSpecInit(flags, rest));
@@ -182,19 +193,30 @@ export async function fastRun(argv: readonly string[]): Promise<boolean> {
   } catch {
     return false;
   }
+  const sigProxy = Boolean(flags['sig-proxy']);
+  const create = { spec: toProtoJson(spec), name };
+  let attachment: Attachment | undefined;
   try {
-    ({ id } = (await hyprd.call(SERVICE, 'Create', { spec: toProtoJson(spec), name })) as { id: string });
-    if (typeof id !== 'string' || !id) throw new CliError('hyprd answered create without an id');
+    if (!flags.detach && !interactive && !tty) attachment = await createAttached(hyprd, create);
+    else {
+      const { id } = (await hyprd.call(SERVICE, 'Create', create)) as { id: string };
+      if (typeof id !== 'string' || !id) throw new CliError('hyprd answered create without an id');
+      attachment = { id };
+    }
   } catch {
+    /* declined below */
+  }
+  // A failed create (a missing image among others): oclif runs the command, and pulls what is missing.
+  if (!attachment) {
     hyprd.close();
     return false;
   }
   try {
     if (flags.detach) {
-      await hyprd.call(SERVICE, 'Start', { id });
-      process.stdout.write(`${id}\n`);
+      await hyprd.call(SERVICE, 'Start', { id: attachment.id });
+      process.stdout.write(`${attachment.id}\n`);
     } else {
-      process.exitCode = await attachAndStart(hyprd, id, { interactive, tty, sigProxy: Boolean(flags['sig-proxy']) });
+      process.exitCode = await attachAndStart(hyprd, attachment, { interactive, tty, sigProxy });
     }
   } catch (e) {
     report(e);

@@ -209,7 +209,14 @@ async function* attachAnswers(
 ): AsyncGenerator<MessageInitShape<typeof AttachResponseSchema>> {
   const size = start.size ? { rows: start.size.rows, cols: start.size.cols } : undefined;
   const io: AttachIo = { stdin: start.stdin, size, input };
-  for await (const ev of o.attach(start.id, { start: start.start, signal, io })) {
+  let id = start.id;
+  if (start.create) {
+    if (id) throw new HyprError('INVALID_ARGUMENT', 'attach names a container or creates one, not both');
+    if (!start.create.spec) throw new HyprError('INVALID_ARGUMENT', 'no container spec given');
+    id = (await o.createChecked(toCreateOptions(start.create.spec, start.create.name))).row.id;
+    yield { event: { case: 'createdId', value: id } };
+  }
+  for await (const ev of o.attach(id, { start: start.start, signal, io })) {
     if (ev.started) yield { event: { case: 'startedId', value: ev.started } };
     else if (ev.output) yield { event: { case: 'output', value: toLogMessage(ev.output) } };
     else if (ev.exit)
