@@ -1,6 +1,8 @@
 /*
  * `kestrel tar-create PATH` and `kestrel tar-extract DIR`: `hypr cp` into and out of a running
- * container. The host runs them as exec sessions of /proc/1/exe (this binary), the tar on stdout or
+ * container. `kestrel tar-upper`: the container's writable layer as an OCI layer tar (whiteouts as
+ * .wh.NAME, opaque directories with .wh..wh..opq), for `hypr commit|diff|export` of a container
+ * whose layer is a tmpfs in the guest (--rm). The host runs them as exec sessions of /proc/1/exe (this binary), the tar on stdout or
  * stdin. Writing reuses build mode's tar writer (tar_write_tree); reading understands what the host's
  * tar libraries write: ustar with its prefix field, GNU long names (L, K) and pax path/linkpath.
  */
@@ -238,5 +240,8 @@ int cp_main(const char *verb, char *path)
 	console_fd = 2;
 	if (strcmp(verb, "tar-create") == 0)
 		return tar_create(path) < 0 ? 1 : 0;
+	/* The magic link leads out of the container's root to the upper dir PID 1 holds (mount.c). */
+	if (strcmp(verb, "tar-upper") == 0)
+		return tar_write_tree("/proc/1/fd/" UPPER_FD_TEXT, "", 1) < 0 ? 1 : 0;
 	return tar_extract(path) < 0 ? 1 : 0;
 }

@@ -87,6 +87,8 @@ int main(int argc, char **argv)
 			return ps_main();
 		if (argc == 3 && (strcmp(argv[1], "tar-create") == 0 || strcmp(argv[1], "tar-extract") == 0))
 			return cp_main(argv[1], argv[2]);
+		if (argc == 2 && strcmp(argv[1], "tar-upper") == 0)
+			return cp_main(argv[1], NULL);
 		dprintf(2, "kestrel %s: the HYPR guest agent runs as PID 1 inside a HYPR microVM\n", KESTREL_VERSION);
 		return 2;
 	}

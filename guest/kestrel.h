@@ -10,7 +10,8 @@
  *   relay.c    the program's stdio: pipes or its terminal, copied to and from the host channels
  *   exec.c     exec sessions          net.c  network and name files          build.c  build mode
  *   ps.c       `kestrel ps`: the container's processes, for `hypr top`
- *   cp.c       `kestrel tar-create|tar-extract`: `hypr cp` out of and into the container
+ *   cp.c       `kestrel tar-create|tar-extract`: `hypr cp` out of and into the container;
+ *              `kestrel tar-upper`: the writable layer, for `hypr commit|diff|export`
  */
 #ifndef KESTREL_H
 #define KESTREL_H
@@ -43,6 +44,10 @@
 #define MAX_ARGS 4096
 #define MAX_ENV 4096
 #define NEWROOT "/mnt/root"
+/* PID 1's fd on the overlay's upper dir (mount.c), read by `kestrel tar-upper` as /proc/1/fd/99.
+ * Far above what PID 1 has open when it is taken (0-2, the console, a handful of channels). */
+#define UPPER_FD 99
+#define UPPER_FD_TEXT "99"
 #define OPTS_9P "trans=virtio,version=9p2000.L,msize=262144" /* one string, shared */
 
 /* Exit codes as the shell and docker use them. */
@@ -165,6 +170,6 @@ int build_main(const char *commands_tag, const char *shared_tag);
 int tar_write_tree(const char *base, const char *rel, int fd);
 
 /* cp.c */
-int cp_main(const char *verb, char *path);
+int cp_main(const char *verb, char *path); /* path: NULL for tar-upper */
 
 #endif

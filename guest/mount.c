@@ -111,6 +111,21 @@ static int mount_lower(char *lowerdir, size_t size)
 	}
 }
 
+/* After switch_root /mnt/rw is out of every path's reach; `kestrel tar-upper` (cp.c) reaches the
+ * upper dir through /proc/1/fd/UPPER_FD. A tmpfs upper (a --rm container) has no disk the host
+ * could read the layer from. O_PATH: the fd grants nothing but a name; CLOEXEC: the program and
+ * exec sessions do not inherit it. */
+static int keep_upper_fd(void)
+{
+	int fd = open("/mnt/rw/upper", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return fail("open", "/mnt/rw/upper");
+	if (fd != UPPER_FD && (dup3(fd, UPPER_FD, O_CLOEXEC) < 0 || close(fd) < 0))
+		return fail("dup3", "/mnt/rw/upper");
+	return 0;
+}
+
 int mount_root(void)
 {
 	char data[600] = "lowerdir=";
@@ -134,7 +149,7 @@ int mount_root(void)
 	strcat(data, ",upperdir=/mnt/rw/upper,workdir=/mnt/rw/work");
 	if (mount_at("overlay", NEWROOT, "overlay", 0, data) < 0)
 		return -1;
-	return 0;
+	return keep_upper_fd();
 }
 
 /* Mount options: ro/nosuid/nodev/noexec become flags, the rest is filesystem data (appended to data). */
