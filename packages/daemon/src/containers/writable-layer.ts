@@ -7,12 +7,27 @@
  * and its disk copied sparsely; the copy's journal is replayed (e2fsck) and read with debugfs
  * (e2fsprogs), which needs no root and no loop device. A stopped container's disk is copied too,
  * so a VM that died without unmounting leaves nothing half-written for the reader.
+ *
+ * A --rm container has no disk: its upper dir is a tmpfs in the guest (docs/vm.md). While it runs,
+ * Kestrel writes that dir as an OCI layer tar (`/proc/1/exe tar-upper`, an exec session) and the
+ * tar is turned into the same entries and files (readLayerTar).
  */
-import { createReadStream, existsSync } from 'node:fs';
-import { lstat, mkdtemp, readlink, rm, writeFile } from 'node:fs/promises';
+import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { link, lstat, lutimes, mkdir, mkdtemp, readlink, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { HyprError, type Logger, TAR_END, type TarWriteEntry, runCommand, tarHeader, tarPadding } from '@hypr/core';
+import { join, posix } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import {
+  HyprError,
+  type Logger,
+  TAR_END,
+  type TarWriteEntry,
+  readTar,
+  runCommand,
+  tarHeader,
+  tarPadding,
+} from '@hypr/core';
+import { AsyncQueue } from '../async-queue.js';
 import type { RunningContainers } from './running.js';
 import type { ContainerStore } from './store.js';
 import type { ContainerRow } from './types.js';
@@ -57,11 +72,15 @@ const TYPES = new Map<number, LayerEntry['type']>([
 
 const PATH_ENV = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'];
 
-function unreadable(row: ContainerRow, why: string): HyprError {
+function unreadable(
+  row: ContainerRow,
+  why: string,
+  hint = 'e2fsprogs (debugfs, e2fsck) must be installed on the host',
+): HyprError {
   return new HyprError(
     'CONTAINER_LAYER_UNREADABLE',
     `the writable layer of container ${row.name} could not be read: ${why}`,
-    'e2fsprogs (debugfs, e2fsck) must be installed on the host',
+    hint,
   );
 }
 
@@ -187,9 +206,140 @@ function withoutRuntimeFiles(entries: LayerEntry[]): LayerEntry[] {
   return kept.filter((e) => e.path !== 'etc' || e.opaque || kept.some((o) => o.path.startsWith('etc/')));
 }
 
+/** Kestrel's tool writing the upper dir as a layer tar (guest/PROTOCOL.md, "Tools in the container"). */
+const TAR_UPPER = ['/proc/1/exe', 'tar-upper'];
+
+/**
+ * The layer's tar as the running guest writes it; undefined when the VM is not running (a --rm
+ * container that ran is removed with its layer: nothing to read). No pause here, whatever the
+ * caller asked: a frozen VM runs no exec session, so the tar is of the live upper dir, and a file
+ * the program is writing meanwhile may be caught half-written (docker commit --pause=false).
+ */
+function guestUpperTar(
+  d: WritableLayerDeps,
+  row: ContainerRow,
+): { chunks: AsyncGenerator<Buffer>; cancel(): void } | undefined {
+  const handle = d.running.get(row.id)?.handle;
+  if (!handle || (row.state !== 'running' && row.state !== 'paused')) return undefined;
+  if (row.state === 'paused')
+    throw new HyprError(
+      'CONTAINER_IS_PAUSED',
+      `Container ${row.id} is paused: its writable layer is in the guest's memory, read by the guest itself`,
+      `hypr unpause ${row.name}`,
+    );
+  if (!handle.exec) throw unreadable(row, 'its runtime runs no exec sessions', 'run it without --rm');
+  const q = new AsyncQueue<Buffer>();
+  const err: Buffer[] = [];
+  let ended = false;
+  const session = handle.exec({
+    argv: TAR_UPPER,
+    user: '0',
+    onStdout: (b) => q.push(b),
+    onStderr: (b) => err.push(b),
+  });
+  session.wait().then(
+    ({ exitCode, error }) => {
+      ended = true;
+      if (exitCode === 0) return q.end();
+      const why =
+        error ??
+        (Buffer.concat(err)
+          .toString()
+          .trim()
+          .replace(/^kestrel: /gm, '') ||
+          `exit status ${exitCode}`);
+      q.end(
+        unreadable(row, `kestrel tar-upper: ${why}`, 'the container must run a Kestrel with tar-upper: recreate it'),
+      );
+    },
+    (e) => {
+      ended = true;
+      q.end(e);
+    },
+  );
+  return {
+    chunks: q.drain(),
+    cancel: () => {
+      if (!ended) session.signal('KILL');
+    },
+  };
+}
+
+function layerTarError(why: string): HyprError {
+  return new HyprError('CONTAINER_LAYER_UNREADABLE', `the layer tar from the guest is not a layer: ${why}`);
+}
+
+/** A tar name as a layer path ("./a/b/" → "a/b"); a name leaving the root is refused. */
+function layerPath(name: string): string {
+  const path = posix.normalize(`/${name}`).slice(1).replace(/\/+$/, '');
+  if (!path || name.split('/').includes('..')) throw layerTarError(`the name "${name}" is not inside the layer`);
+  return path;
+}
+
+/**
+ * An OCI layer tar (whiteouts as .wh.NAME, opaque directories with .wh..wh..opq) as entries, their
+ * files and links written under `root` (which must not exist or be empty). The tar comes from the
+ * guest, so it is checked as untrusted: every entry's directory must be a directory of the tar
+ * before it, and nothing is written through a link or over an earlier entry.
+ */
+export async function readLayerTar(chunks: AsyncIterable<Uint8Array>, root: string): Promise<LayerEntry[]> {
+  await mkdir(root, { recursive: true });
+  const byPath = new Map<string, LayerEntry>();
+  const times: [string, number][] = [];
+  for await (const { header: h, body } of readTar(chunks)) {
+    const path = layerPath(h.path);
+    const slash = path.lastIndexOf('/');
+    const dir = slash < 0 ? '' : path.slice(0, slash);
+    const name = path.slice(slash + 1);
+    const parent = byPath.get(dir);
+    if (dir && parent?.type !== 'directory') throw layerTarError(`${path}: ${dir} is not a directory before it`);
+    if (name === '.wh..wh..opq') {
+      if (parent) parent.opaque = true;
+      continue;
+    }
+    const whiteout = name.startsWith('.wh.');
+    const at = whiteout ? (dir ? `${dir}/${name.slice(4)}` : name.slice(4)) : path;
+    if (!at || byPath.has(at)) throw layerTarError(`${at || path} is in the tar twice`);
+    const type = whiteout ? 'char' : h.type === 'link' ? 'file' : h.type;
+    if (type === 'other') continue;
+    const entry: LayerEntry = {
+      path: at,
+      type,
+      mode: whiteout ? 0 : h.mode & 0o7777,
+      uid: whiteout ? 0 : h.uid,
+      gid: whiteout ? 0 : h.gid,
+      sizeBytes: h.type === 'file' ? h.sizeBytes : 0,
+      whiteout,
+      opaque: false,
+    };
+    const local = join(root, at);
+    if (whiteout) {
+      // nothing on disk: layerTar writes a whiteout from its entry alone
+    } else if (h.type === 'directory') {
+      await mkdir(local, { mode: 0o700 });
+    } else if (h.type === 'file') {
+      await pipeline(body, createWriteStream(local, { flags: 'wx', mode: 0o600 }));
+    } else if (h.type === 'link') {
+      const target = byPath.get(layerPath(h.linkpath));
+      if (target?.type !== 'file' || target.whiteout)
+        throw layerTarError(`${at}: links to ${h.linkpath}, not a file before it`);
+      await link(join(root, target.path), local);
+      entry.sizeBytes = target.sizeBytes;
+    } else if (h.type === 'symlink') {
+      await symlink(h.linkpath, local);
+    }
+    if (!whiteout && (h.type === 'directory' || h.type === 'file' || h.type === 'symlink'))
+      times.push([local, h.mtime]);
+    byPath.set(at, entry);
+  }
+  // Children first: writing into a directory changes its time.
+  for (const [local, mtime] of times.reverse()) await lutimes(local, mtime, mtime);
+  return [...byPath.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
 /**
  * Reads the writable layer of a container (running or not). `pause` freezes a running VM while its
- * disk is copied (docker commit's default).
+ * disk is copied (docker commit's default); a layer with no disk is read unfrozen (guestUpperTar).
  */
 export async function readWritableLayer(
   d: WritableLayerDeps,
@@ -201,7 +351,15 @@ export async function readWritableLayer(
   try {
     const image = await snapshotDisk(d, row, work, opts.pause ?? true);
     const root = join(work, 'upper');
-    if (!image) return { entries: [], root, cleanup };
+    if (!image) {
+      const tar = guestUpperTar(d, row);
+      if (!tar) return { entries: [], root, cleanup };
+      try {
+        return { entries: withoutRuntimeFiles(await readLayerTar(tar.chunks, root)), root, cleanup };
+      } finally {
+        tar.cancel();
+      }
+    }
     const [probe] = await debugfs(image, ['ls -p /upper'], work);
     if (!parseListing(probe).length) return { entries: [], root, cleanup };
     const entries = withoutRuntimeFiles(await walkUpper(image, work));
@@ -209,7 +367,8 @@ export async function readWritableLayer(
     return { entries, root, cleanup };
   } catch (e) {
     await cleanup();
-    if (e instanceof HyprError && e.code === 'CONTAINER_LAYER_UNREADABLE') throw e;
+    if (e instanceof HyprError && (e.code === 'CONTAINER_LAYER_UNREADABLE' || e.code === 'CONTAINER_IS_PAUSED'))
+      throw e;
     throw Object.assign(unreadable(row, HyprError.from(e).message), { cause: e });
   }
 }
