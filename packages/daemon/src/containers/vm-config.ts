@@ -104,9 +104,10 @@ export function vmConfigOf(
     cpus: config.cpus,
     memoryMiB: config.memoryMiB,
     stopGraceMs: config.stopTimeoutSeconds * 1000,
-    writableDisk: { path: join(dir, 'rw.ext4'), sizeMiB: WRITABLE_DISK_MIB },
-    // --rm: hyprd deletes rw.ext4 unread once the VM ends, so nothing flushes it (docs/vm.md).
-    ...(config.create.autoRemove ? { ephemeralLayer: true } : {}),
+    // --rm: no disk. The layer is deleted unread when the VM ends, so Kestrel keeps it on a tmpfs
+    // (no ext4 mount, ~55 ms less per run under TCG); commit/diff/export of the running container
+    // read it through the guest (writable-layer.ts, docs/vm.md).
+    ...(config.create.autoRemove ? {} : { writableDisk: { path: join(dir, 'rw.ext4'), sizeMiB: WRITABLE_DISK_MIB } }),
     ...(mounts.length ? { mounts } : {}),
     ...(config.create.openStdin ? { stdin: true } : {}),
     ...(config.create.tty ? { tty: { rows: 24, cols: 80 } } : {}),
