@@ -4,7 +4,9 @@
  *      raw hypervisor booting the same kernel and the same rootfs disk, and against core's runVm;
  *   2. `hypr ps` latency against `node -e 0` (the floor of any Node CLI);
  *   3. host memory per idle container: the hypervisor's and the shim's RSS, and the daemon's growth.
- * Medians of BENCH_RUNS (default 10) interleaved runs. `--record` writes docs/benchmarks.md.
+ * Medians of BENCH_RUNS (default 20) interleaved runs: a TCG boot here varies by ±200 ms from one run to the
+ * next, so the median of 10 moved the overhead by tens of ms between two runs of this script. `--record` writes
+ * docs/benchmarks.md.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,7 +18,7 @@ import { hypr, hyprOk, startDaemon, startE2eEnv } from '../test/e2e/helpers.js';
 import { median, rawQemuTrue } from './lib.js';
 import { recordSection } from './record.js';
 
-const runs = Number(process.env.BENCH_RUNS ?? 10);
+const runs = Number(process.env.BENCH_RUNS ?? 20);
 const defaults = daemonConfigSchema.parse({});
 const idle = Number(process.env.BENCH_IDLE ?? 5);
 const accel = detectAccelerator();
