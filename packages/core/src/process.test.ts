@@ -39,8 +39,11 @@ test.skipIf(!linux)(
       stdio: ['pipe', 'pipe', 'inherit'],
     });
     const pid = await new Promise<number>((resolve) => owner.stdout.once('data', (b) => resolve(Number(String(b)))));
-    expect(alive(pid)).toBe(true);
-    expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8')).toContain('sleep');
+    // The pid is printed as soon as the fork returns: its exec of setpriv, then sleep, may still be under way.
+    const cmdline = () => (alive(pid) ? readFileSync(`/proc/${pid}/cmdline`, 'utf8') : '');
+    const started = Date.now() + 10_000;
+    while (!cmdline().includes('sleep') && Date.now() < started) await new Promise((r) => setTimeout(r, 20));
+    expect(cmdline()).toContain('sleep');
     owner.kill('SIGKILL');
     const deadline = Date.now() + 30_000;
     while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
