@@ -28,37 +28,48 @@ function guestWhy(err: Buffer[], error: string | undefined, exitCode: number): s
   return error ?? (text || `exit status ${exitCode}`);
 }
 
-/** A tar of PATH as it is in the running container, entries named from PATH's last component. */
-export function guestTarCreate(exec: Exec, path: string, container: string): GuestTar {
+/**
+ * A Kestrel tool that writes a tar on stdout, run as root: its bytes, or the HyprError `failed` makes of
+ * why it failed (its stderr, or the exec's error). cancel() kills it (the reader has what it needed).
+ */
+export function guestTarOut(exec: Exec, argv: string[], failed: (why: string) => HyprError): GuestTar {
   const q = new AsyncQueue<Buffer>();
   const err: Buffer[] = [];
-  let cancelled = false;
-  const session = exec({
-    argv: [KESTREL, 'tar-create', path],
-    user: '0',
-    onStdout: (b) => q.push(b),
-    onStderr: (b) => err.push(b),
-  });
-  session.wait().then(({ exitCode, error }) => {
-    if (exitCode === 0 || cancelled) return q.end();
-    const why = guestWhy(err, error, exitCode);
-    if (/No such file or directory|Not a directory/.test(why))
-      return q.end(
-        new HyprError(
-          'CONTAINER_PATH_NOT_FOUND',
-          `Could not find the file ${path} in container ${container}`,
-          'check the path with hypr exec CONTAINER ls',
-        ),
-      );
-    q.end(new HyprError('CONTAINER_COPY_FAILED', `copying ${path} out of container ${container} failed: ${why}`));
-  });
+  let done = false;
+  const session = exec({ argv, user: '0', onStdout: (b) => q.push(b), onStderr: (b) => err.push(b) });
+  session.wait().then(
+    ({ exitCode, error }) => {
+      const cancelled = done;
+      done = true;
+      if (exitCode === 0 || cancelled) return q.end();
+      q.end(failed(guestWhy(err, error, exitCode)));
+    },
+    (e) => {
+      done = true;
+      q.end(e);
+    },
+  );
   return {
     chunks: q.drain(),
     cancel: () => {
-      cancelled = true;
+      if (done) return;
+      done = true;
       session.signal('KILL');
     },
   };
+}
+
+/** A tar of PATH as it is in the running container, entries named from PATH's last component. */
+export function guestTarCreate(exec: Exec, path: string, container: string): GuestTar {
+  return guestTarOut(exec, [KESTREL, 'tar-create', path], (why) =>
+    /No such file or directory|Not a directory/.test(why)
+      ? new HyprError(
+          'CONTAINER_PATH_NOT_FOUND',
+          `Could not find the file ${path} in container ${container}`,
+          'check the path with hypr exec CONTAINER ls',
+        )
+      : new HyprError('CONTAINER_COPY_FAILED', `copying ${path} out of container ${container} failed: ${why}`),
+  );
 }
 
 /** The first entry of a tar stream (what the path at its top is); the rest is not read. */

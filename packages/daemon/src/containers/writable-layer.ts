@@ -27,7 +27,7 @@ import {
   tarHeader,
   tarPadding,
 } from '@hypr/core';
-import { AsyncQueue } from '../async-queue.js';
+import { type GuestTar, guestTarOut } from './guest-tar.js';
 import type { RunningContainers } from './running.js';
 import type { ContainerStore } from './store.js';
 import type { ContainerRow } from './types.js';
@@ -215,10 +215,7 @@ const TAR_UPPER = ['/proc/1/exe', 'tar-upper'];
  * caller asked: a frozen VM runs no exec session, so the tar is of the live upper dir, and a file
  * the program is writing meanwhile may be caught half-written (docker commit --pause=false).
  */
-function guestUpperTar(
-  d: WritableLayerDeps,
-  row: ContainerRow,
-): { chunks: AsyncGenerator<Buffer>; cancel(): void } | undefined {
+function guestUpperTar(d: WritableLayerDeps, row: ContainerRow): GuestTar | undefined {
   const handle = d.running.get(row.id)?.handle;
   if (!handle || (row.state !== 'running' && row.state !== 'paused')) return undefined;
   if (row.state === 'paused')
@@ -228,41 +225,9 @@ function guestUpperTar(
       `hypr unpause ${row.name}`,
     );
   if (!handle.exec) throw unreadable(row, 'its runtime runs no exec sessions', 'run it without --rm');
-  const q = new AsyncQueue<Buffer>();
-  const err: Buffer[] = [];
-  let ended = false;
-  const session = handle.exec({
-    argv: TAR_UPPER,
-    user: '0',
-    onStdout: (b) => q.push(b),
-    onStderr: (b) => err.push(b),
-  });
-  session.wait().then(
-    ({ exitCode, error }) => {
-      ended = true;
-      if (exitCode === 0) return q.end();
-      const why =
-        error ??
-        (Buffer.concat(err)
-          .toString()
-          .trim()
-          .replace(/^kestrel: /gm, '') ||
-          `exit status ${exitCode}`);
-      q.end(
-        unreadable(row, `kestrel tar-upper: ${why}`, 'the container must run a Kestrel with tar-upper: recreate it'),
-      );
-    },
-    (e) => {
-      ended = true;
-      q.end(e);
-    },
+  return guestTarOut(handle.exec.bind(handle), TAR_UPPER, (why) =>
+    unreadable(row, `kestrel tar-upper: ${why}`, 'the container must run a Kestrel with tar-upper: recreate it'),
   );
-  return {
-    chunks: q.drain(),
-    cancel: () => {
-      if (!ended) session.signal('KILL');
-    },
-  };
 }
 
 function layerTarError(why: string): HyprError {
