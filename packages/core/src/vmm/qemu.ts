@@ -34,6 +34,17 @@ const ARCHES = {
 } as const;
 
 /**
+ * Kernel parameters of an x86 guest under TCG. nolapic_timer: the emulated CPU has no TSC frequency
+ * the guest can learn (its PIT calibration fails in most boots), so Linux measures the local APIC
+ * timer against PIT ticks before it starts the first program: 230–250 ms of every boot here. Without
+ * the APIC timer the PIT is the clock event (broadcast to the other vCPUs of an SMP guest): raw QEMU
+ * boots of the same kernel and job took 0.60–0.93 s against 0.85–1.25 s (docs/benchmarks.md, VM
+ * boot). Not under KVM: there the TSC-deadline timer is known without calibration and cheaper than
+ * the PIT's exits.
+ */
+const TCG_X64_PARAMS = ' nolapic_timer';
+
+/**
  * The cap on TCG's translation cache, in MiB: HYPR_TCG_CACHE_MIB when set, else none (QEMU 7.2's
  * own: 1 GiB reserved, of which what the guest has translated stays resident: 29 MiB after a boot,
  * 95 MiB after a Node program). A cap below that saves memory and costs CPU: with 16, an idle
@@ -109,7 +120,7 @@ export class QemuAdapter implements VmmAdapter {
     // microvm appends the virtio_mmio.device= parameters for its transports itself; virt's are in
     // its device tree. pci=off: microvm has no PCI (x86 only: arm64 has no such parameter).
     const cmdline = guestCmdline(spec.cmdline, { console: a.console, transport: this.transport });
-    args.push('-append', this.arch === 'x64' ? `${cmdline} pci=off` : cmdline);
+    args.push('-append', this.arch === 'x64' ? `${cmdline} pci=off${accel === 'tcg' ? TCG_X64_PARAMS : ''}` : cmdline);
     args.push('-chardev', `file,id=console,path=${spec.consoleLogPath}`, '-serial', 'chardev:console');
     if (spec.channels.length > 0) {
       args.push('-device', `virtio-serial-device,max_ports=${Math.max(2, spec.channels.length + 1)}`);
