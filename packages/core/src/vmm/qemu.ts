@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { HyprError } from '../errors.js';
 import {
   type StartVmOptions,
@@ -35,14 +36,49 @@ const ARCHES = {
 
 /**
  * Kernel parameters of an x86 guest under TCG. nolapic_timer: the emulated CPU has no TSC frequency
- * the guest can learn (its PIT calibration fails in most boots), so Linux measures the local APIC
- * timer against PIT ticks before it starts the first program: 230–250 ms of every boot here. Without
- * the APIC timer the PIT is the clock event (broadcast to the other vCPUs of an SMP guest): raw QEMU
- * boots of the same kernel and job took 0.60–0.93 s against 0.85–1.25 s (docs/benchmarks.md, VM
- * boot). Not under KVM: there the TSC-deadline timer is known without calibration and cheaper than
- * the PIT's exits.
+ * the guest can learn, so Linux measured the local APIC timer against PIT ticks before it started
+ * the first program: 230–250 ms of every boot here. Without the APIC timer the PIT is the clock
+ * event (broadcast to the other vCPUs of an SMP guest): raw QEMU boots of the same kernel and job
+ * took 0.60–0.93 s against 0.85–1.25 s (docs/benchmarks.md, VM boot). tsc_early_khz: TCG's guest
+ * TSC is the host's (QEMU reads it with rdtsc), so its frequency is the host's; given it, the guest
+ * skips its PIT calibration of the TSC, which fails in some boots (the vCPU is descheduled between
+ * two PIT reads) and then costs a delay-loop calibration and a jiffies clock. Not under KVM: there
+ * the TSC-deadline timer is known without calibration and cheaper than the PIT's exits.
  */
-const TCG_X64_PARAMS = ' nolapic_timer';
+export function tcgX64Params(tscKhz: number | undefined): string {
+  return tscKhz ? ` nolapic_timer tsc_early_khz=${tscKhz}` : ' nolapic_timer';
+}
+
+let hostTsc: { khz: number | undefined } | undefined;
+
+/** The host's TSC frequency in kHz (tscKhzOf of this host's /proc/cpuinfo), read once. */
+export function hostTscKhz(): number | undefined {
+  if (!hostTsc) {
+    let cpuinfo = '';
+    try {
+      if (process.arch === 'x64') cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
+    } catch {
+      // No /proc/cpuinfo: the guest calibrates its TSC itself.
+    }
+    hostTsc = { khz: tscKhzOf(cpuinfo) };
+  }
+  return hostTsc.khz;
+}
+
+/**
+ * The TSC frequency in kHz of an x86_64 host whose TSC ticks at one rate in every state
+ * (`constant_tsc`, `nonstop_tsc`), from its /proc/cpuinfo: Linux sets the delay loop from the TSC
+ * there, so `bogomips` is twice its MHz (5192.26 for 2596.134 MHz: 1.5 ppm off). Undefined where
+ * that does not hold: the guest then calibrates for itself, as before.
+ */
+export function tscKhzOf(cpuinfo: string, arch: string = process.arch): number | undefined {
+  if (arch !== 'x64') return undefined;
+  const flags = new Set(/^flags\s*:(.*)$/m.exec(cpuinfo)?.[1].trim().split(/\s+/));
+  const bogomips = Number(/^bogomips\s*:\s*([\d.]+)$/m.exec(cpuinfo)?.[1]);
+  if (!flags.has('constant_tsc') || !flags.has('nonstop_tsc') || !(bogomips > 200 && bogomips < 20000))
+    return undefined;
+  return Math.round(bogomips * 500);
+}
 
 /**
  * The cap on TCG's translation cache, in MiB: HYPR_TCG_CACHE_MIB when set, else none (QEMU 7.2's
@@ -120,7 +156,10 @@ export class QemuAdapter implements VmmAdapter {
     // microvm appends the virtio_mmio.device= parameters for its transports itself; virt's are in
     // its device tree. pci=off: microvm has no PCI (x86 only: arm64 has no such parameter).
     const cmdline = guestCmdline(spec.cmdline, { console: a.console, transport: this.transport });
-    args.push('-append', this.arch === 'x64' ? `${cmdline} pci=off${accel === 'tcg' ? TCG_X64_PARAMS : ''}` : cmdline);
+    args.push(
+      '-append',
+      this.arch === 'x64' ? `${cmdline} pci=off${accel === 'tcg' ? tcgX64Params(hostTscKhz()) : ''}` : cmdline,
+    );
     args.push('-chardev', `file,id=console,path=${spec.consoleLogPath}`, '-serial', 'chardev:console');
     if (spec.channels.length > 0) {
       args.push('-device', `virtio-serial-device,max_ports=${Math.max(2, spec.channels.length + 1)}`);
