@@ -41,9 +41,9 @@ const ARCHES = {
  * event (broadcast to the other vCPUs of an SMP guest): raw QEMU boots of the same kernel and job
  * took 0.60–0.93 s against 0.85–1.25 s (docs/benchmarks.md, VM boot). tsc_early_khz: TCG's guest
  * TSC is the host's (QEMU reads it with rdtsc), so its frequency is the host's; given it, the guest
- * skips its PIT calibration of the TSC, which fails in some boots (the vCPU is descheduled between
- * two PIT reads) and then costs a delay-loop calibration and a jiffies clock. Not under KVM: there
- * the TSC-deadline timer is known without calibration and cheaper than the PIT's exits.
+ * skips its PIT calibration of the TSC, which failed in some boots here and then cost a delay-loop
+ * calibration (~60 ms) and a jiffies clock that loses ticks. Not under KVM: there the TSC-deadline
+ * timer and kvmclock need no calibration, and the PIT would cost exits.
  */
 export function tcgX64Params(tscKhz: number | undefined): string {
   return tscKhz ? ` nolapic_timer tsc_early_khz=${tscKhz}` : ' nolapic_timer';
