@@ -85,10 +85,15 @@ async function startFlattenedDaemon(dir: string): Promise<{ host: string; home: 
   };
 }
 
-/** One round on one daemon: the image removed and pruned, pulled, run once (first) and once more (warm). */
-async function round(host: string, into: { pulls: number[]; firsts: number[]; warms: number[] }): Promise<void> {
+/** The big image gone from a daemon with its blobs and disks (removed if there, then pruned). */
+async function forgetBig(host: string): Promise<void> {
   await hyprOk({ host }, ['rmi', '-f', big]).catch(() => '');
   await hyprOk({ host }, ['image', 'prune', '-a', '-f']);
+}
+
+/** One round on one daemon: the image removed and pruned, pulled, run once (first) and once more (warm). */
+async function round(host: string, into: { pulls: number[]; firsts: number[]; warms: number[] }): Promise<void> {
+  await forgetBig(host);
   into.pulls.push(timedHypr(host, ['pull', '-q', big]));
   into.firsts.push(timedHypr(host, ['run', '--rm', big, 'true']));
   into.warms.push(timedHypr(host, ['run', '--rm', big, 'true']));
@@ -102,8 +107,7 @@ async function round(host: string, into: { pulls: number[]; firsts: number[]; wa
  * lands on pages freed seconds ago fault them back in, and the warm boot reuses the previous one's.
  */
 async function rawRound(host: string, home: string, into: { firsts: number[]; warms: number[] }): Promise<void> {
-  await hyprOk({ host }, ['rmi', '-f', big]).catch(() => '');
-  await hyprOk({ host }, ['image', 'prune', '-a', '-f']);
+  await forgetBig(host);
   await hyprOk({ host }, ['pull', '-q', big]);
   const dir = join(home, 'images', 'rootfs');
   const disk = readdirSync(dir)
