@@ -39,6 +39,8 @@ function printArgs(node: DockerfileNode): string {
 function printLine(node: DockerfileNode): string {
   const parts = [node.rawKeyword, ...node.flags.map(printFlag)];
   const args = printArgs(node);
+  // Arguments that start like a flag follow BuildKit's `--` terminator, or they would parse as flags.
+  if (args.startsWith('--')) parts.push('--');
   if (args !== '') parts.push(args);
   return parts.join(' ');
 }
