@@ -5,7 +5,8 @@
 #   build-kernel.sh arm64  guest/kernel/hypr-arm64.config, cross-built with gcc-aarch64-linux-gnu: the
 #                          uncompressed arm64 Image (what QEMU virt, cloud-hypervisor and vfkit load)
 #                          -> guest/out/arm64/vmlinux (named like the x64 one so both guests look alike)
-# The result is cached by the hash of the fragment and the source tarball under
+# Patches in guest/kernel/patches/<arch>-*.patch are applied to the source first (patch -p1).
+# The result is cached by the hash of the fragment, the patches and the source tarball under
 # ${HYPR_CACHE:-~/.cache/hypr}/kernel/<hash>/vmlinux, so a second run is instant; guest/out points at it.
 # Safe to re-run.
 set -euo pipefail
@@ -31,7 +32,8 @@ if [[ -z "$tarball" ]]; then
 fi
 
 cache="${HYPR_CACHE:-$HOME/.cache/hypr}/kernel"
-hash=$( (sha256sum "$fragment" | cut -d' ' -f1; stat -c '%s %Y' "$tarball") | sha256sum | cut -c1-16)
+patches=$(ls "$root"/guest/kernel/patches/"$arch"-*.patch 2>/dev/null || true)
+hash=$( (sha256sum "$fragment" $patches | cut -d' ' -f1; stat -c '%s %Y' "$tarball") | sha256sum | cut -c1-16)
 out="$cache/$hash"
 mkdir -p "$dest"
 
@@ -41,6 +43,10 @@ if [[ ! -f "$out/vmlinux" ]]; then
   mkdir -p "$work"
   echo "build-kernel: unpacking $(basename "$tarball")"
   tar -xJf "$tarball" -C "$work" --strip-components=1
+  for p in $patches; do
+    echo "build-kernel: applying $(basename "$p")"
+    patch -d "$work" -p1 --forward --quiet <"$p"
+  done
   echo "build-kernel: configuring (allnoconfig + $(basename "$fragment"))"
   make -C "$work" -s ARCH=$karch CROSS_COMPILE=$cross KCONFIG_ALLCONFIG="$fragment" allnoconfig
   # Every line of the fragment must survive Kconfig's dependency resolution.

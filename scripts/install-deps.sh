@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   qemu-system-x86 qemu-utils
-  linux-source-6.1 build-essential flex bison bc libelf-dev libssl-dev xz-utils
+  linux-source-6.1 build-essential patch flex bison bc libelf-dev libssl-dev xz-utils
   musl-tools
   e2fsprogs erofs-utils
   busybox-static cpio

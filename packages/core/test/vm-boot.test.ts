@@ -141,6 +141,18 @@ test('the guest clock follows the host clock', async () => {
   expect(Math.abs(Number(r.stdout.trim()) - Date.now() / 1000)).toBeLessThan(30);
 });
 
+// Under TCG Linux trusted no TSC across the vCPUs of its AMD-branded CPU: a 2-vCPU guest kept time
+// by the 4 ms jiffies, which lose ticks when the host is busy.
+test('a guest of 2 vCPUs keeps time with a fine-grained clock, not jiffies', async () => {
+  const r = await runVm({
+    rootfs: { dir: rootfs },
+    argv: ['cat', '/sys/devices/system/clocksource/clocksource0/current_clocksource'],
+    cpus: 2,
+  });
+  expect(r.exitCode).toBe(0);
+  expect(r.stdout.trim()).not.toMatch(/jiffies/);
+});
+
 // Without a CMOS clock, Linux under TCG (no kvmclock) polls the missing RTC for its full 1 s timeout
 // at boot, in every other boot: the clock is there, and the kernel read it.
 test('the kernel reads its clock at boot instead of timing out on a missing RTC', async () => {

@@ -42,27 +42,46 @@ const ARCHES = {
  * took 0.60–0.93 s against 0.85–1.25 s (docs/benchmarks.md, VM boot). tsc_early_khz: TCG's guest
  * TSC is the host's (QEMU reads it with rdtsc), so its frequency is the host's; given it, the guest
  * skips its PIT calibration of the TSC, which failed in some boots here and then cost a delay-loop
- * calibration (~60 ms) and a jiffies clock that loses ticks. Not under KVM: there the TSC-deadline
- * timer and kvmclock need no calibration, and the PIT would cost exits.
+ * calibration (~60 ms) and a jiffies clock that loses ticks. noreplace-smp: a 1-vCPU guest otherwise
+ * rewrites the kernel's ~6,000 LOCK prefixes one text_poke (a page-table switch and TLB flush) at a
+ * time, 130–140 ms under TCG by the guest's own clock, to save a few cycles per atomic operation.
+ * Not under KVM: there the TSC-deadline timer and kvmclock need no calibration, the PIT would cost
+ * exits, and the LOCK rewrite is cheap. tsc=reliable, where the host's own clock is its TSC: TCG's
+ * vCPUs all read that one TSC, but Linux trusts no TSC across CPUs of an AMD-branded CPU (TCG's is),
+ * so a guest of 2 or more vCPUs ran on the jiffies clock (4 ms steps, slow when ticks are lost).
  */
-export function tcgX64Params(tscKhz: number | undefined): string {
-  return tscKhz ? ` nolapic_timer tsc_early_khz=${tscKhz}` : ' nolapic_timer';
+export function tcgX64Params(tscKhz: number | undefined, hostClockIsTsc = false): string {
+  if (!tscKhz) return ' nolapic_timer noreplace-smp';
+  return ` nolapic_timer noreplace-smp tsc_early_khz=${tscKhz}${hostClockIsTsc ? ' tsc=reliable' : ''}`;
 }
 
-let hostTsc: { khz: number | undefined } | undefined;
+let hostTsc: { khz: number | undefined; clock: boolean } | undefined;
+
+function readHostTsc(): { khz: number | undefined; clock: boolean } {
+  if (process.arch !== 'x64') return { khz: undefined, clock: false };
+  const read = (path: string) => {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch {
+      return ''; // no /proc or /sys: the guest calibrates and checks its TSC itself
+    }
+  };
+  return {
+    khz: tscKhzOf(read('/proc/cpuinfo')),
+    clock: read('/sys/devices/system/clocksource/clocksource0/current_clocksource').trim() === 'tsc',
+  };
+}
 
 /** The host's TSC frequency in kHz (tscKhzOf of this host's /proc/cpuinfo), read once. */
 export function hostTscKhz(): number | undefined {
-  if (!hostTsc) {
-    let cpuinfo = '';
-    try {
-      if (process.arch === 'x64') cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
-    } catch {
-      // No /proc/cpuinfo: the guest calibrates its TSC itself.
-    }
-    hostTsc = { khz: tscKhzOf(cpuinfo) };
-  }
+  hostTsc ??= readHostTsc();
   return hostTsc.khz;
+}
+
+/** Whether the host's kernel keeps time with its TSC (it found the TSC synchronized across its CPUs). */
+export function hostClockIsTsc(): boolean {
+  hostTsc ??= readHostTsc();
+  return hostTsc.clock;
 }
 
 /**
@@ -158,7 +177,7 @@ export class QemuAdapter implements VmmAdapter {
     const cmdline = guestCmdline(spec.cmdline, { console: a.console, transport: this.transport });
     args.push(
       '-append',
-      this.arch === 'x64' ? `${cmdline} pci=off${accel === 'tcg' ? tcgX64Params(hostTscKhz()) : ''}` : cmdline,
+      this.arch === 'x64' ? `${cmdline} pci=off${accel === 'tcg' ? tcgX64Params(hostTscKhz(), hostClockIsTsc()) : ''}` : cmdline,
     );
     args.push('-chardev', `file,id=console,path=${spec.consoleLogPath}`, '-serial', 'chardev:console');
     if (spec.channels.length > 0) {
