@@ -39,7 +39,9 @@ describe('QEMU microvm command line', () => {
     expect(p).toContain('-initrd /w/initrd.cpio');
     // The APIC timer's calibration costs a TCG boot ~240 ms; KVM keeps its TSC-deadline timer.
     expect(p).toContain(`-append console=ttyS0 quiet pci=off${tcgX64Params(hostTscKhz(), hostClockIsTsc())}`);
-    expect(tcgX64Params(hostTscKhz(), hostClockIsTsc())).toMatch(/^ nolapic_timer noreplace-smp( tsc_early_khz=\d+( tsc=reliable)?)?$/);
+    expect(tcgX64Params(hostTscKhz(), hostClockIsTsc())).toMatch(
+      /^ nolapic_timer noreplace-smp( tsc_early_khz=\d+( tsc=reliable)?)?$/,
+    );
     expect(args).toContain('-no-reboot');
     expect(args).toContain('-nodefaults');
   });

@@ -177,7 +177,9 @@ export class QemuAdapter implements VmmAdapter {
     const cmdline = guestCmdline(spec.cmdline, { console: a.console, transport: this.transport });
     args.push(
       '-append',
-      this.arch === 'x64' ? `${cmdline} pci=off${accel === 'tcg' ? tcgX64Params(hostTscKhz(), hostClockIsTsc()) : ''}` : cmdline,
+      this.arch === 'x64'
+        ? `${cmdline} pci=off${accel === 'tcg' ? tcgX64Params(hostTscKhz(), hostClockIsTsc()) : ''}`
+        : cmdline,
     );
     args.push('-chardev', `file,id=console,path=${spec.consoleLogPath}`, '-serial', 'chardev:console');
     if (spec.channels.length > 0) {
