@@ -85,11 +85,15 @@ export class ExpansionMeter {
         `layer ${this.layer} expands more than ${ratio} times: ${bytesSize(this.compressed)} compressed gave ${bytesSize(this.uncompressed)} so far`,
         'the layer looks like a decompression bomb; if you trust the image, raise HYPR_UNPACK_MAX_RATIO',
       );
-    if (this.imageBytesBefore + this.uncompressed > maxImageBytes)
-      throw new HyprError(
-        'IMAGE_TOO_LARGE',
-        `the image unpacks to more than ${bytesSize(maxImageBytes)} (the limit), reached in layer ${this.layer}`,
-        'if you trust the image, raise HYPR_UNPACK_MAX_BYTES (for example 200g)',
-      );
+    if (this.imageBytesBefore + this.uncompressed > maxImageBytes) throw imageTooLarge(maxImageBytes, this.layer);
   }
+}
+
+/** The image's layers together pass `maxImageBytes`, at layer `layer` (its digest or index). */
+export function imageTooLarge(maxImageBytes: number, layer: string): HyprError {
+  return new HyprError(
+    'IMAGE_TOO_LARGE',
+    `the image unpacks to more than ${bytesSize(maxImageBytes)} (the limit), reached in layer ${layer}`,
+    'if you trust the image, raise HYPR_UNPACK_MAX_BYTES (for example 200g)',
+  );
 }

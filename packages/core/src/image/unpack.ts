@@ -18,12 +18,12 @@ import {
   utimesSync,
   writeSync,
 } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { HyprError } from '../errors.js';
 import { type Logger, silentLogger } from '../log.js';
 import { runCommand } from '../process.js';
 import { decompressLayer } from './decompress.js';
-import { type TarHeader, readTar } from './tar-reader.js';
+import { type TarEntry, type TarHeader, readTar } from './tar-reader.js';
 import { ExpansionMeter, type UnpackLimits, resolveUnpackLimits } from './unpack-limits.js';
 
 export interface UnpackOptions {
@@ -39,12 +39,6 @@ export interface UnpackOptions {
   layerName?: string;
   /** Uncompressed bytes of the image's earlier layers, counted against `limits.maxImageBytes`. */
   imageBytesBefore?: number;
-  /**
-   * `apply` (default): whiteouts remove what earlier layers unpacked into the same root. `record`:
-   * the root holds this layer alone (a layer disk); whiteouts are listed in the stats, to become
-   * overlayfs ones, and nothing is removed.
-   */
-  whiteouts?: 'apply' | 'record';
   /**
    * Unpack only this path of the image (e.g. `/etc/nginx`, a volume's copy-up): entries under it,
    * and directories above it; other entries are skipped. Hard links to files outside it are skipped.
@@ -65,10 +59,6 @@ export interface UnpackStats {
   diffId: string;
   /** Size of the uncompressed tar. */
   tarBytes: number;
-  /** With `whiteouts: 'record'`: paths (relative to the root) this layer deletes from lower layers. */
-  whiteoutPaths?: string[];
-  /** With `whiteouts: 'record'`: directories (relative to the root) that hide lower layers' content. */
-  opaqueDirs?: string[];
 }
 
 export class UnsafeLayerError extends HyprError {
@@ -87,7 +77,7 @@ export class UnsafeLayerError extends HyprError {
 }
 
 /** An error about a layer's content, with the layer named (the digest says which blob is bad). */
-function inLayer(e: unknown, layer: string | undefined): unknown {
+export function inLayer(e: unknown, layer: string | undefined): unknown {
   if (layer === undefined || !(e instanceof HyprError)) return e;
   if (e instanceof UnsafeLayerError) return e.layer ? e : new UnsafeLayerError(e.entryPath, e.why, layer);
   if (e.code !== 'IMAGE_LAYER_INVALID') return e;
@@ -95,8 +85,9 @@ function inLayer(e: unknown, layer: string | undefined): unknown {
 }
 
 const isRoot = () => process.getuid?.() === 0;
-const WHITEOUT = '.wh.';
-const OPAQUE = '.wh..wh..opq';
+/** The prefix of a whiteout entry's name, and the name of an opaque-directory marker (OCI image spec). */
+export const WHITEOUT = '.wh.';
+export const OPAQUE = '.wh..wh..opq';
 const MAX_LINK_HOPS = 40;
 
 // Metadata calls are synchronous on purpose: each is a few microseconds of syscall, while a trip
@@ -111,7 +102,7 @@ function lstatOrUndefined(path: string) {
 }
 
 /** Splits an archive path into clean components; `..` is refused rather than resolved. */
-function splitEntryPath(path: string): string[] {
+export function splitEntryPath(path: string): string[] {
   const parts: string[] = [];
   for (const c of path.split('/')) {
     if (c === '' || c === '.') continue;
@@ -128,6 +119,43 @@ function isUnder(path: readonly string[], dir: readonly string[]): boolean {
 }
 
 /**
+ * A layer's tar entries: decompressed (gzip, zstd or plain), counted against the expansion limits,
+ * hashed. `verify`, after the last entry, gives the diff id and size and checks the diff id against
+ * `opts.diffId` when given.
+ */
+export function readLayerEntries(
+  source: AsyncIterable<Uint8Array>,
+  opts: Pick<UnpackOptions, 'diffId' | 'limits' | 'layerName' | 'imageBytesBefore'>,
+): { entries: AsyncGenerator<TarEntry>; verify(): { diffId: string; tarBytes: number } } {
+  const meter = new ExpansionMeter(
+    resolveUnpackLimits(opts.limits),
+    opts.layerName ?? '(unnamed)',
+    opts.imageBytesBefore,
+  );
+  const hash = createHash('sha256');
+  async function* hashed(src: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+    for await (const c of src) {
+      hash.update(c);
+      yield c;
+    }
+  }
+  return {
+    entries: readTar(hashed(meter.countUncompressed(decompressLayer(meter.countCompressed(source))))),
+    verify() {
+      const diffId = `sha256:${hash.digest('hex')}`;
+      if (opts.diffId && opts.diffId !== diffId) {
+        throw new HyprError(
+          'IMAGE_BLOB_DIGEST_MISMATCH',
+          `layer unpacks to ${diffId}, but the image config says ${opts.diffId}`,
+          'the image is corrupted; pull it again',
+        );
+      }
+      return { diffId, tarBytes: meter.uncompressedBytes };
+    },
+  };
+}
+
+/**
  * Unpacks layers into one directory. Every path is resolved *inside* the root as a chroot would:
  * symlinks met on the way (planted by this or an earlier layer) are followed with `/` meaning the
  * root and `..` stopping at it, and the last component is never followed, so no entry can create,
@@ -138,7 +166,6 @@ export class LayerUnpacker {
   private readonly log: Logger;
   private readonly owners: boolean;
   private readonly devices: boolean;
-  private readonly recordWhiteouts: boolean;
   private readonly only?: string[];
 
   constructor(
@@ -148,7 +175,6 @@ export class LayerUnpacker {
     this.log = (opts.logger ?? silentLogger).child({ op: 'unpack' });
     this.owners = opts.preserveOwnership ?? isRoot();
     this.devices = opts.allowDevices ?? isRoot();
-    this.recordWhiteouts = opts.whiteouts === 'record';
     this.only = opts.only === undefined ? undefined : splitEntryPath(opts.only);
   }
 
@@ -205,24 +231,12 @@ export class LayerUnpacker {
 
   private async unpackEntries(source: AsyncIterable<Uint8Array>): Promise<UnpackStats> {
     const stats: UnpackStats = { entries: 0, files: 0, bytes: 0, whiteouts: 0, skipped: [], diffId: '', tarBytes: 0 };
-    const meter = new ExpansionMeter(
-      resolveUnpackLimits(this.opts.limits),
-      this.opts.layerName ?? '(unnamed)',
-      this.opts.imageBytesBefore,
-    );
-    const hash = createHash('sha256');
     const signal = this.opts.signal;
-    async function* hashed(src: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
-      for await (const c of src) {
-        hash.update(c);
-        yield c;
-      }
-    }
     // Paths created by this layer: an opaque marker removes only what lower layers left.
     const created = new Set<string>();
     const dirTimes: { path: string; mtime: number }[] = [];
-    const tar = hashed(meter.countUncompressed(decompressLayer(meter.countCompressed(source))));
-    for await (const { header, body } of readTar(tar)) {
+    const layer = readLayerEntries(source, this.opts);
+    for await (const { header, body } of layer.entries) {
       signal?.throwIfAborted();
       stats.entries++;
       const parts = splitEntryPath(header.path);
@@ -230,10 +244,6 @@ export class LayerUnpacker {
       const name = parts[parts.length - 1];
       if (this.only && !this.wanted(parts, header.type)) continue;
       const parent = await this.resolveDir(parts.slice(0, -1), header.path);
-      if (this.recordWhiteouts && name.startsWith(WHITEOUT)) {
-        this.recordWhiteout(stats, parent, name, header.path);
-        continue;
-      }
       if (name === OPAQUE) {
         stats.whiteouts++;
         for (const child of readdirSync(parent)) {
@@ -329,15 +339,7 @@ export class LayerUnpacker {
         /* removed by a later whiteout of this layer */
       }
     }
-    stats.diffId = `sha256:${hash.digest('hex')}`;
-    stats.tarBytes = meter.uncompressedBytes;
-    if (this.opts.diffId && this.opts.diffId !== stats.diffId) {
-      throw new HyprError(
-        'IMAGE_BLOB_DIGEST_MISMATCH',
-        `layer unpacks to ${stats.diffId}, but the image config says ${this.opts.diffId}`,
-        'the image is corrupted; pull it again',
-      );
-    }
+    Object.assign(stats, layer.verify());
     this.log.debug({ entries: stats.entries, bytes: stats.bytes }, 'layer unpacked');
     return stats;
   }
@@ -350,21 +352,6 @@ export class LayerUnpacker {
     const whiteout = last.startsWith(WHITEOUT);
     const path = whiteout ? [...parts.slice(0, -1), last.slice(WHITEOUT.length)] : parts;
     return isUnder(path, only) || (isUnder(only, path) && (type === 'directory' || whiteout));
-  }
-
-  /** A layer unpacked alone: its whiteouts are kept as a list, to become overlayfs whiteouts. */
-  private recordWhiteout(stats: UnpackStats, parent: string, name: string, entryPath: string): void {
-    stats.whiteouts++;
-    const dir = relative(this.root, parent);
-    if (name === OPAQUE) {
-      (stats.opaqueDirs ??= []).push(dir);
-      return;
-    }
-    if (name.startsWith(`${WHITEOUT}${WHITEOUT}`)) return; // other aufs metadata
-    const target = name.slice(WHITEOUT.length);
-    if (target === '' || target === '.' || target === '..')
-      throw new UnsafeLayerError(entryPath, `is a whiteout of "${target}"`);
-    (stats.whiteoutPaths ??= []).push(dir ? `${dir}/${target}` : target);
   }
 
   private async resolveLinkTarget(header: TarHeader): Promise<string> {

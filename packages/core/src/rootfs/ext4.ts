@@ -9,13 +9,6 @@ export type RootfsDiskFormat = 'ext4' | 'erofs';
 export interface CreateDiskOptions {
   /** Filesystem label. Default `hypr-rootfs`. */
   label?: string;
-  /**
-   * The bytes of the tree's regular files, when the caller counted them (an unpack does): then no
-   * file is stat'ed, each entry is counted a full block more (a bound), and only directories are read.
-   */
-  fileBytes?: number;
-  /** Inodes to leave room for beyond the tree's (a layer's whiteouts, written in afterwards). */
-  extraInodes?: number;
   signal?: AbortSignal;
   logger?: Logger;
 }
@@ -23,11 +16,10 @@ export interface CreateDiskOptions {
 /**
  * Bytes and inodes a tree needs, counted in 4 KiB blocks. Synchronous on purpose (as the unpack's
  * metadata calls): a few microseconds per call against tens through the thread pool; 1,500 files
- * took 77-190 ms the async way. Given `fileBytes` (the files' total), files are not stat'ed: a
- * block per entry is added instead, which bounds the rounding (an lstat here costs 0.1-0.2 ms).
+ * took 77-190 ms the async way.
  */
-export function measureTree(dir: string, fileBytes?: number): { bytes: number; inodes: number } {
-  let bytes = fileBytes ?? 0;
+function measureTree(dir: string): { bytes: number; inodes: number } {
+  let bytes = 0;
   let inodes = 1;
   const walk = (d: string): void => {
     for (const e of readdirSync(d, { withFileTypes: true })) {
@@ -35,8 +27,6 @@ export function measureTree(dir: string, fileBytes?: number): { bytes: number; i
       if (e.isDirectory()) {
         bytes += 4096;
         walk(join(d, e.name));
-      } else if (fileBytes !== undefined) {
-        bytes += 4096;
       } else if (e.isFile()) {
         bytes += Math.ceil(lstatSync(join(d, e.name)).size / 4096) * 4096;
       } // symlinks: short targets live in the inode
@@ -56,8 +46,8 @@ export async function createExt4Image(
   opts: CreateDiskOptions = {},
 ): Promise<{ sizeBytes: number }> {
   const log = (opts.logger ?? silentLogger).child({ op: 'mkfs.ext4' });
-  const { bytes, inodes } = measureTree(srcDir, opts.fileBytes);
-  const inodeCount = Math.ceil((inodes + (opts.extraInodes ?? 0)) * 1.1) + 256;
+  const { bytes, inodes } = measureTree(srcDir);
+  const inodeCount = Math.ceil(inodes * 1.1) + 256;
   // Metadata: 256 B per inode, block bitmaps, group descriptors; 10% + 8 MiB covers small and large trees.
   const raw = bytes + inodeCount * 256 + Math.ceil(bytes * 0.1) + (8 << 20);
   const sizeBytes = Math.ceil(raw / (1 << 20)) * (1 << 20);

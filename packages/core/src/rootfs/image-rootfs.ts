@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { HyprError } from '../errors.js';
 import type { ImageRecord, ImageStore } from '../image/index.js';
+import { imageTooLarge, resolveUnpackLimits } from '../image/unpack-limits.js';
 import { silentLogger } from '../log.js';
 import { type GetRootfsDiskOptions, buildDiskOnce, getRootfsDisk } from './cache.js';
 import { type RootfsDisk, rootfsDiskPath } from './disk-job.js';
@@ -26,7 +27,8 @@ export interface GetImageRootfsOptions extends GetRootfsDiskOptions {
 /**
  * The disk of each of the image's layers, bottom first, made where missing (one at a time). The
  * image's total obeys `maxImageBytes` as a flattened disk's unpack does: the disks below a layer
- * (their size, a little over their content) count as the bytes before it.
+ * (their size, a little over their content) count as the bytes before it, and a disk made already
+ * (for another image sharing the layer) counts too.
  */
 export async function getLayerDisks(
   store: ImageStore,
@@ -35,19 +37,21 @@ export async function getLayerDisks(
 ): Promise<RootfsDisk[]> {
   const cacheDir = opts.cacheDir ?? join(store.root, 'rootfs');
   const disks: RootfsDisk[] = [];
+  const { maxImageBytes } = resolveUnpackLimits(opts.limits);
   let imageBytesBefore = 0;
   for (const i of image.layers.keys()) {
     const job = { ...layerDiskJob(store.root, image, i, cacheDir, opts.limits), imageBytesBefore };
     const disk = (await findLayerDisk(rootfsDiskPath(job), job.key)) ?? (await buildDiskOnce(job, opts));
     disks.push(disk);
     imageBytesBefore += disk.sizeBytes;
+    if (imageBytesBefore > maxImageBytes) throw imageTooLarge(maxImageBytes, image.layers[i].digest);
   }
   return disks;
 }
 
 /**
  * The image's root filesystem as disks. With layers on, an image of more layers than a guest can
- * take as disks, or one a layer disk cannot be made for (a path debugfs cannot write), gets the
+ * take as disks, or one a layer disk cannot be made for (a hard link into a lower layer), gets the
  * flattened disk, as with layers off.
  */
 export async function getImageRootfs(

@@ -5,22 +5,22 @@
  * `trusted.overlay.opaque=y` on a directory that hides what lower layers hold.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm, stat, utimes, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { HyprError } from '../errors.js';
+import { mkdir, stat, utimes } from 'node:fs/promises';
+import { join } from 'node:path';
 // Narrow imports, not image/index.js: the pull process loads this file, and the image index brings
 // the state database with it (6 MiB of resident memory the pull process does not use), and an import
 // cycle (image/pull-disks.ts imports this file).
 import type { ImageRecord, ImageStore } from '../image/image-store.js';
 import { BlobStore } from '../image/store.js';
-import { LayerUnpacker } from '../image/unpack.js';
+import type { TarEntry } from '../image/tar-reader.js';
+import { OPAQUE, UnsafeLayerError, WHITEOUT, inLayer, readLayerEntries, splitEntryPath } from '../image/unpack.js';
 import type { Logger } from '../log.js';
-import { runCommand } from '../process.js';
 import { type RootfsDisk, type RootfsDiskJob, rootfsDiskPath } from './disk-job.js';
-import { createExt4Image, syncAndRename } from './ext4.js';
+import { Ext4Writer, Ext4WriterError } from './ext4-writer.js';
+import { syncAndRename } from './ext4.js';
 
 /** Bump when the way layer disks are made changes, so old ones are not reused. */
-const LAYER_DISK_VERSION = 'hypr-layer-v1';
+const LAYER_DISK_VERSION = 'hypr-layer-v2';
 
 /** Virtio-mmio transports of QEMU's microvm: every disk, share, NIC, the channels and the balloon take one. */
 export const MICROVM_VIRTIO_TRANSPORTS = 24;
@@ -69,51 +69,6 @@ export async function findLayerDisk(path: string, key: string): Promise<RootfsDi
   return { path, format: 'ext4', key, sizeBytes: st.size, cached: true };
 }
 
-/** debugfs takes a double-quoted argument with no way to escape a quote or a newline in it. */
-function quoted(path: string): string {
-  if (/["\n\\]/.test(path))
-    throw new HyprError(
-      'ROOTFS_LAYER_DISK_FAILED',
-      `the path "${path}" cannot be written by debugfs`,
-      'the image gets one flattened disk instead',
-    );
-  return `"${path}"`;
-}
-
-/**
- * Writes the layer's whiteouts into its finished disk with debugfs (no root, no mount needed):
- * mknod of a 0/0 character device, and the opaque xattr. debugfs reports a failed command on
- * stderr but exits 0, so any line there other than its banner is an error.
- */
-async function writeOverlayWhiteouts(
-  disk: string,
-  work: string,
-  whiteouts: readonly string[],
-  opaque: readonly string[],
-): Promise<void> {
-  if (!whiteouts.length && !opaque.length) return;
-  const cmds: string[] = [];
-  for (const p of whiteouts) {
-    // debugfs's mknod makes its name in the current directory: a path would be taken as a name.
-    const dir = dirname(p);
-    cmds.push(
-      `cd ${quoted(dir === '.' ? '/' : `/${dir}`)}`,
-      `mknod ${quoted(p.slice(dir === '.' ? 0 : dir.length + 1))} c 0 0`,
-    );
-  }
-  for (const d of opaque) cmds.push(`ea_set ${quoted(`/${d}`)} trusted.overlay.opaque y`);
-  const file = join(work, 'whiteouts.debugfs');
-  await writeFile(file, `${cmds.join('\n')}\n`);
-  const { stderr } = await runCommand('debugfs', ['-w', '-f', file, disk], { packageHint: 'e2fsprogs' });
-  const errors = stderr.split('\n').filter((l) => l.trim() && !l.startsWith('debugfs '));
-  if (errors.length)
-    throw new HyprError(
-      'ROOTFS_LAYER_DISK_FAILED',
-      `debugfs could not write the whiteouts into ${disk}: ${errors.slice(0, 3).join('; ')}`,
-      'the image gets one flattened disk instead',
-    );
-}
-
 /** What making one layer's disk needs: plain data, no image record (the pull process has none yet). */
 export interface LayerDiskSpec {
   /** The image store's root: the layer's blob is read from under it when no `source` is given. */
@@ -129,10 +84,11 @@ export interface LayerDiskSpec {
 }
 
 /**
- * Makes one layer's disk: unpacks the layer alone into a scratch tree, makes an ext4 image of it,
- * writes its whiteouts, fsyncs and renames it into place (a half-made disk is never picked up).
- * Reads the stored blob, or `source`: the layer's bytes as they download (the pull process). Its
- * uncompressed tar must hash to the diff id that names the disk.
+ * Makes one layer's disk in one pass over the layer's tar: each entry goes straight into an ext4
+ * image (Ext4Writer: no scratch tree, no mkfs), whiteouts as overlayfs ones; then the image is
+ * fsynced and renamed into place (a half-made disk is never picked up). Reads the stored blob, or
+ * `source`: the layer's bytes as they download (the pull process). Its uncompressed tar must hash
+ * to the diff id that names the disk.
  */
 export async function makeLayerDisk(
   spec: LayerDiskSpec,
@@ -140,42 +96,88 @@ export async function makeLayerDisk(
 ): Promise<RootfsDisk> {
   const path = rootfsDiskPath({ ...spec, format: 'ext4' });
   await mkdir(spec.dir, { recursive: true });
-  const work = await mkdtemp(join(spec.dir, '.build-'));
+  const tmp = join(spec.dir, `.${spec.key}.${randomBytes(4).toString('hex')}.tmp`);
+  const disk = await Ext4Writer.create(tmp, { label: 'hypr-layer' });
   try {
-    const tree = join(work, 'tree');
-    await mkdir(tree);
-    const stats = await new LayerUnpacker(tree, {
+    const layer = readLayerEntries(opts.source ?? new BlobStore(spec.storeRoot).openBlob(spec.digest), {
       limits: spec.limits,
       layerName: spec.digest,
       diffId: spec.diffId,
       imageBytesBefore: spec.imageBytesBefore,
-      whiteouts: 'record',
-      signal: opts.signal,
-      logger: opts.logger,
-    })
-      .unpackLayer(opts.source ?? new BlobStore(spec.storeRoot).openBlob(spec.digest))
-      .catch((e: unknown) => {
-        // A hard link to a file of a lower layer has no target in this layer alone.
-        if (!(e instanceof HyprError) || e.code !== 'IMAGE_LAYER_INVALID') throw e;
-        throw new HyprError('ROOTFS_LAYER_DISK_FAILED', e.message, 'the image gets one flattened disk instead', {
-          cause: e,
-        });
-      });
-    const tmp = join(spec.dir, `.${spec.key}.${randomBytes(4).toString('hex')}.tmp`);
+    });
+    let entries = 0;
     try {
-      const { sizeBytes } = await createExt4Image(tree, tmp, {
-        fileBytes: stats.bytes,
-        extraInodes: stats.whiteouts,
-        signal: opts.signal,
-      });
-      await writeOverlayWhiteouts(tmp, work, stats.whiteoutPaths ?? [], stats.opaqueDirs ?? []);
-      await syncAndRename(tmp, path);
-      return { path, format: 'ext4', key: spec.key, sizeBytes, cached: false };
-    } finally {
-      await rm(tmp, { force: true });
+      for await (const entry of layer.entries) {
+        opts.signal?.throwIfAborted();
+        await writeEntry(disk, entry);
+        entries++;
+      }
+      layer.verify();
+    } catch (e) {
+      throw inLayer(e, spec.digest);
     }
+    const { sizeBytes } = await disk.finish();
+    await syncAndRename(tmp, path);
+    opts.logger?.debug({ entries, sizeBytes }, 'layer disk made');
+    return { path, format: 'ext4', key: spec.key, sizeBytes, cached: false };
   } finally {
-    await rm(work, { recursive: true, force: true });
+    await disk.abort();
+  }
+}
+
+/** One tar entry of a layer into its disk; what a layer alone cannot hold falls back to a flattened disk. */
+async function writeEntry(disk: Ext4Writer, { header, body }: TarEntry): Promise<void> {
+  const parts = splitEntryPath(header.path);
+  const meta = { mode: header.mode & 0o7777, uid: header.uid, gid: header.gid, mtime: header.mtime };
+  if (parts.length === 0) return; // the root itself: the disk's root is 0755 root's, as the flattened disk's
+  const name = parts[parts.length - 1];
+  const dir = parts.slice(0, -1);
+  if (name === OPAQUE) return disk.opaque(dir, header.mtime);
+  if (name.startsWith(WHITEOUT)) {
+    if (name.startsWith(`${WHITEOUT}${WHITEOUT}`)) return; // other aufs metadata
+    const target = name.slice(WHITEOUT.length);
+    // `.wh.`, `.wh..` and `.wh...` would hide the directory itself or its parent.
+    if (target === '' || target === '.' || target === '..')
+      throw new UnsafeLayerError(header.path, `is a whiteout of "${target}"`);
+    return disk.whiteout([...dir, target], header.mtime);
+  }
+  switch (header.type) {
+    case 'directory':
+      return disk.mkdir(parts, meta);
+    case 'file': {
+      const sink = disk.addFile(parts, meta, header.sizeBytes);
+      for await (const chunk of body) sink.write(chunk);
+      return sink.end();
+    }
+    case 'symlink':
+      return disk.symlink(parts, header.linkpath, meta);
+    case 'link': {
+      let target: string[];
+      try {
+        target = splitEntryPath(header.linkpath);
+      } catch (e) {
+        if (!(e instanceof UnsafeLayerError)) throw e;
+        throw new UnsafeLayerError(header.path, `is a hard link to "${header.linkpath}", which ${e.why}`);
+      }
+      try {
+        return disk.hardlink(parts, target);
+      } catch (e) {
+        // A hard link to a file of a lower layer has no target in this layer alone: the writer's
+        // error (ROOTFS_LAYER_DISK_FAILED) gives the image a flattened disk. One to a directory is hostile.
+        if (e instanceof Ext4WriterError && e.reason === 'directory')
+          throw new UnsafeLayerError(header.path, 'is a hard link to a directory');
+        throw e;
+      }
+    }
+    case 'char':
+    case 'block':
+      // An inode in the disk, not a node on the host: no privilege needed, and the guest is its own machine.
+      return disk.device(parts, header.type, header.devmajor, header.devminor, meta);
+    case 'fifo':
+      return disk.fifo(parts, meta);
+    default:
+      // Unknown entry types are skipped, as the unpack into a tree skips them.
+      return;
   }
 }
 
