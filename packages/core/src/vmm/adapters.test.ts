@@ -40,7 +40,7 @@ describe('QEMU microvm command line', () => {
     // The APIC timer's calibration costs a TCG boot ~240 ms; KVM keeps its TSC-deadline timer.
     expect(p).toContain(`-append console=ttyS0 quiet pci=off${tcgX64Params(hostTscKhz(), hostClockIsTsc())}`);
     expect(tcgX64Params(hostTscKhz(), hostClockIsTsc())).toMatch(
-      /^ nolapic_timer noreplace-smp( tsc_early_khz=\d+( tsc=reliable)?)?$/,
+      /^ nolapic_timer noreplace-smp( tsc_early_khz=\d+ lpj=\d+( tsc=reliable)?)?$/,
     );
     expect(args).toContain('-no-reboot');
     expect(args).toContain('-nodefaults');
@@ -53,10 +53,12 @@ describe('QEMU microvm command line', () => {
     expect(tscKhzOf(cpuinfo('constant_tsc nonstop_tsc', '5192.26'), 'arm64')).toBeUndefined();
     expect(tscKhzOf(cpuinfo('constant_tsc nonstop_tsc', '48.00'), 'x64')).toBeUndefined();
     expect(tscKhzOf('', 'x64')).toBeUndefined();
-    expect(tcgX64Params(2596130)).toBe(' nolapic_timer noreplace-smp tsc_early_khz=2596130');
+    expect(tcgX64Params(2596130)).toBe(' nolapic_timer noreplace-smp tsc_early_khz=2596130 lpj=10384520');
     expect(tcgX64Params(undefined)).toBe(' nolapic_timer noreplace-smp');
     // The TSC is trusted across vCPUs only where the host keeps its own time with it.
-    expect(tcgX64Params(2596130, true)).toBe(' nolapic_timer noreplace-smp tsc_early_khz=2596130 tsc=reliable');
+    expect(tcgX64Params(2596130, true)).toBe(
+      ' nolapic_timer noreplace-smp tsc_early_khz=2596130 lpj=10384520 tsc=reliable',
+    );
     expect(tcgX64Params(undefined, true)).toBe(' nolapic_timer noreplace-smp');
   });
   test('HYPR_TCG_CACHE_MIB caps the translation cache; QEMU keeps its own without it', () => {

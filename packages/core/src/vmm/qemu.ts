@@ -49,11 +49,17 @@ const ARCHES = {
  * exits, and the LOCK rewrite is cheap. tsc=reliable, where the host's own clock is its TSC: TCG's
  * vCPUs all read that one TSC, but Linux trusts no TSC across CPUs of an AMD-branded CPU (TCG's is),
  * so a guest of 2 or more vCPUs ran on the jiffies clock (4 ms steps, slow when ticks are lost).
+ * lpj: the delay loop's TSC cycles per tick, which the boot CPU takes from tsc_early_khz but every
+ * other vCPU measured against the jiffies again (~65 ms per boot of a 2-vCPU guest).
  */
 export function tcgX64Params(tscKhz: number | undefined, hostClockIsTsc = false): string {
   if (!tscKhz) return ' nolapic_timer noreplace-smp';
-  return ` nolapic_timer noreplace-smp tsc_early_khz=${tscKhz}${hostClockIsTsc ? ' tsc=reliable' : ''}`;
+  const lpj = Math.floor((tscKhz * 1000) / GUEST_HZ);
+  return ` nolapic_timer noreplace-smp tsc_early_khz=${tscKhz} lpj=${lpj}${hostClockIsTsc ? ' tsc=reliable' : ''}`;
 }
+
+/** The guest kernel's timer frequency (CONFIG_HZ_250 in guest/kernel/hypr.config): lpj is TSC cycles per tick. */
+const GUEST_HZ = 250;
 
 let hostTsc: { khz: number | undefined; clock: boolean } | undefined;
 
