@@ -3,9 +3,9 @@
  * local registry (127.0.0.1), median wall time over N runs each of:
  *   (a) the chain a user would script: `skopeo copy docker://… oci:…` + `umoci unpack` + `mkfs.ext4 -d`;
  *   (b) HYPR as hyprd does it: `node` on the built dist/, pullImageInProcess with layer disks (the
- *       download in a process of its own, which makes each layer's ext4 disk as the layer arrives,
- *       with the same mkfs.ext4 -d) + getImageRootfs (finds them made; a worker makes what is
- *       missing), in a fresh store each run, timed inside its process (node start-up listed apart).
+ *       download in a process of its own, which writes each layer's ext4 disk straight from the
+ *       layer's tar as it arrives) + getImageRootfs (finds them made; a worker makes what is missing),
+ *       in a fresh store each run, timed inside its process (node start-up listed apart).
  * Peak memory is the max RSS of the largest process of each pipeline (GNU time %M: the largest of
  * the process and its children). Then (c) a real hyprd: its RSS before and at its peak while
  * `hypr pull` runs, the peak of its pull process (VmHWM), and the latency of `containers.list` over
@@ -262,9 +262,9 @@ try {
     '```',
     '',
     'HYPR runs as hyprd does: one pull process (node:http, layers 3 at a time) hashes each layer into its blob and,',
-    'from the same bytes as they arrive, decompresses and unpacks it alone into a scratch tree (node-tar parser,',
-    'diff id checked), then `mkfs.ext4 -d` + debugfs (whiteouts) make its read-only disk while the other layers',
-    'still download. hyprd then finds every disk made: it neither unpacks nor grows by a worker. umoci also writes',
+    'from the same bytes as they arrive, decompresses it and writes its tar entries straight into its read-only',
+    'ext4 disk (Ext4Writer: no scratch tree, no mkfs; diff id checked) while the other layers still download.',
+    'hyprd then finds every disk made: it neither unpacks nor grows by a worker. umoci also writes',
     'an mtree manifest, which HYPR does not need; the tools make one flattened disk, HYPR one disk per layer (shared',
     "between images). HYPR's peak is the larger of its node process and the pull process; skopeo, umoci and",
     'mkfs.ext4 are separate small Go/C processes.',
