@@ -113,6 +113,19 @@ export function splitEntryPath(path: string): string[] {
   return parts;
 }
 
+/** A hard link's target as clean components; `..` in it, or the root as its target, is refused. */
+export function linkTargetParts(header: TarHeader): string[] {
+  let parts: string[];
+  try {
+    parts = splitEntryPath(header.linkpath);
+  } catch (e) {
+    if (!(e instanceof UnsafeLayerError)) throw e;
+    throw new UnsafeLayerError(header.path, `is a hard link to "${header.linkpath}", which ${e.why}`);
+  }
+  if (parts.length === 0) throw new UnsafeLayerError(header.path, 'is a hard link to the root');
+  return parts;
+}
+
 /** Whether `path` is `dir` or inside it (both as clean components). */
 function isUnder(path: readonly string[], dir: readonly string[]): boolean {
   return path.length >= dir.length && dir.every((c, i) => path[i] === c);
@@ -355,14 +368,7 @@ export class LayerUnpacker {
   }
 
   private async resolveLinkTarget(header: TarHeader): Promise<string> {
-    let parts: string[];
-    try {
-      parts = splitEntryPath(header.linkpath);
-    } catch (e) {
-      if (!(e instanceof UnsafeLayerError)) throw e;
-      throw new UnsafeLayerError(header.path, `is a hard link to "${header.linkpath}", which ${e.why}`);
-    }
-    if (parts.length === 0) throw new UnsafeLayerError(header.path, 'is a hard link to the root');
+    const parts = linkTargetParts(header);
     const dir = await this.resolveDir(parts.slice(0, -1), header.path);
     const target = join(dir, parts[parts.length - 1]);
     const st = lstatOrUndefined(target);

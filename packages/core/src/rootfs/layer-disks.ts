@@ -13,7 +13,15 @@ import { join } from 'node:path';
 import type { ImageRecord, ImageStore } from '../image/image-store.js';
 import { BlobStore } from '../image/store.js';
 import type { TarEntry } from '../image/tar-reader.js';
-import { OPAQUE, UnsafeLayerError, WHITEOUT, inLayer, readLayerEntries, splitEntryPath } from '../image/unpack.js';
+import {
+  OPAQUE,
+  UnsafeLayerError,
+  WHITEOUT,
+  inLayer,
+  linkTargetParts,
+  readLayerEntries,
+  splitEntryPath,
+} from '../image/unpack.js';
 import type { Logger } from '../log.js';
 import { type RootfsDisk, type RootfsDiskJob, rootfsDiskPath } from './disk-job.js';
 import { Ext4Writer, Ext4WriterError } from './ext4-writer.js';
@@ -152,13 +160,7 @@ async function writeEntry(disk: Ext4Writer, { header, body }: TarEntry): Promise
     case 'symlink':
       return disk.symlink(parts, header.linkpath, meta);
     case 'link': {
-      let target: string[];
-      try {
-        target = splitEntryPath(header.linkpath);
-      } catch (e) {
-        if (!(e instanceof UnsafeLayerError)) throw e;
-        throw new UnsafeLayerError(header.path, `is a hard link to "${header.linkpath}", which ${e.why}`);
-      }
+      const target = linkTargetParts(header);
       try {
         return disk.hardlink(parts, target);
       } catch (e) {
