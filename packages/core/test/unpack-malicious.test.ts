@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { TAR_END, type TarMemoryEntry, createTar, tarHeader, tarPadding } from '../src/image/tar-writer.js';
 import { resolveUnpackLimits } from '../src/image/unpack-limits.js';
 import { LayerUnpacker } from '../src/image/unpack.js';
+import { makeLayerDisk } from '../src/rootfs/layer-disks.js';
 
 // Each case is a crafted layer trying to reach `outside/`, a sibling of the unpack root. Whatever
 // the layer does, `outside/` must look exactly as before.
@@ -186,5 +189,55 @@ describe('hostile layers stay inside the root', () => {
   test('a symlink chain that resolves via .. at the root stays clamped', async () => {
     await unpack([sym('a', '../../../../..'), sym('b', 'a/outside'), file('b/secret')]);
     expect(await readFile(join(root, 'outside', 'secret'), 'utf8')).toBe('pwned');
+  });
+});
+
+// A layer disk is written from the tar without touching the host's tree at all; what the unpack
+// refuses it refuses too, and a refused layer leaves no file in the cache directory.
+describe('hostile layers made into a layer disk', () => {
+  const makeDisk = async (entries: TarMemoryEntry[]) => {
+    const tar = createTar(entries);
+    const dir = join(parent, 'cache');
+    const spec = {
+      storeRoot: parent,
+      dir,
+      key: 'k',
+      digest: 'sha256:evil',
+      diffId: `sha256:${createHash('sha256').update(tar).digest('hex')}`,
+    };
+    try {
+      return await makeLayerDisk(spec, { source: chunks(tar) });
+    } finally {
+      expect((await readdir(dir)).filter((n) => n !== 'k.ext4')).toEqual([]);
+    }
+  };
+
+  test('.., whiteouts of . and .., hard links out of the layer or to a directory are refused', async () => {
+    const cases: [TarMemoryEntry[], string][] = [
+      [[file('../outside/secret')], 'climbs out with ".."'],
+      [[file('sub/.wh..', '')], 'is a whiteout of "."'],
+      [[file('.wh...', '')], 'is a whiteout of ".."'],
+      [[hard('x', '../outside/secret')], 'is a hard link to "../outside/secret"'],
+      [[{ path: 'd', type: 'directory' }, hard('x', 'd')], 'is a hard link to a directory'],
+      [[file('a'), hard('x', '/')], 'is a hard link to the root'],
+    ];
+    for (const [entries, why] of cases)
+      await expect(makeDisk(entries)).rejects.toMatchObject({
+        code: 'IMAGE_LAYER_UNSAFE',
+        message: expect.stringContaining(why),
+      });
+  });
+
+  test('a symlinked parent is followed inside the disk; a symlink loop or a file as a parent falls back', async () => {
+    const disk = await makeDisk([sym('a', '/outside'), file('a/secret'), sym('up', '../../..'), file('up/x', 'in')]);
+    const ls = (p: string) => execFileSync('debugfs', ['-R', `ls -p ${p}`, disk.path], { encoding: 'utf8' });
+    expect(ls('/outside')).toContain('/secret/');
+    expect(ls('/')).toContain('/x/');
+    await rm(disk.path);
+    for (const entries of [
+      [sym('l1', 'l2'), sym('l2', 'l1'), file('l1/x')],
+      [file('f'), file('f/x')],
+    ])
+      await expect(makeDisk(entries)).rejects.toMatchObject({ code: 'ROOTFS_LAYER_DISK_FAILED' });
   });
 });
