@@ -9,18 +9,20 @@ import { type Daemon, type E2eEnv, HYPR, hyprOk, startDaemon, startE2eEnv, waitF
 vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 });
 
 // An image's read-only disk is made when the image is stored (pull, load), off hyprd's event loop
-// (a pull's in its pull process, as each layer arrives; a load's in a worker thread), so the first
-// `run` finds it ready and other API calls answer while it is being made.
+// (a pull's layer disks in its pull process, as each layer arrives; a flattened disk, or a load's,
+// in a worker thread), so the first `run` finds it ready and other API calls answer meanwhile.
 let env: E2eEnv & { refs: string[] };
 let d: Daemon;
+let flat: Daemon | undefined;
 let gate: string;
 beforeAll(async () => {
   env = await startE2eEnv([
     { name: 'busybox:latest' },
     { name: 'held:1', opts: { extraLayers: [[{ path: 'etc/held', type: 'file', data: 'held\n' }]] } },
   ]);
-  // mkfs.ext4 as hyprd finds it on PATH: the real one, held while the file `gate` exists, so the
-  // test knows a pull is still making its disk when it asks for `ps` (no race with a fast machine).
+  // mkfs.ext4 as hyprd finds it on PATH (a flattened disk's maker; layer disks need none): the real
+  // one, held while the file `gate` exists, so the test knows a pull is still making its disk when
+  // it asks for `ps` (no race with a fast machine).
   const bin = join(env.dir, 'bin');
   gate = join(env.dir, 'gate');
   mkdirSync(bin, { recursive: true });
@@ -38,6 +40,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (gate) rmSync(gate, { force: true });
   await d?.shutdown();
+  await flat?.shutdown();
   await env?.cleanup();
 });
 
@@ -69,7 +72,9 @@ test('load makes the disk of each image it stores', async () => {
   expect(await hyprOk(d, ['run', '--rm', env.image, 'echo', 'loaded'])).toBe('loaded\n');
 });
 
-test('ps answers while a pull is still making its disk', async () => {
+test('ps answers while a pull is still making its disk in hyprd (layer disks off: one flattened disk)', async () => {
+  flat = await startDaemon({ dir: join(env.dir, 'flat'), env: { HYPR_LAYER_DISKS: '0' } });
+  const d = flat;
   writeFileSync(gate, '');
   let pull: ChildProcess | undefined;
   try {

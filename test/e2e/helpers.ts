@@ -30,12 +30,14 @@ export interface Daemon {
   crash(): Promise<void>;
 }
 
-function daemonEnv(home: string): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH, HOME: process.env.HOME, HYPR_HOME: home, HYPR_LOG_LEVEL: 'debug' };
+function daemonEnv(home: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH, HOME: process.env.HOME, HYPR_HOME: home, HYPR_LOG_LEVEL: 'debug', ...extra };
 }
 
-/** Starts hyprd as its own process and waits for its socket to answer. */
-export async function startDaemon(opts: { home?: string; dir?: string; network?: boolean } = {}): Promise<Daemon> {
+/** Starts hyprd as its own process and waits for its socket to answer; `env` adds to its environment. */
+export async function startDaemon(
+  opts: { home?: string; dir?: string; network?: boolean; env?: Record<string, string> } = {},
+): Promise<Daemon> {
   const dir = opts.dir ?? (await mkdtemp(join(tmpdir(), 'hypr-e2e-')));
   const home = opts.home ?? join(dir, 'home');
   // Daemons of parallel test files share the host's network namespace: without their own netns
@@ -58,7 +60,7 @@ export async function startDaemon(opts: { home?: string; dir?: string; network?:
   const { openSync, closeSync } = await import('node:fs');
   const fd = openSync(logPath, 'a');
   const proc = spawn(process.execPath, [HYPRD, '-H', `unix://${socket}`], {
-    env: daemonEnv(home),
+    env: daemonEnv(home, opts.env),
     stdio: ['ignore', fd, fd],
   });
   closeSync(fd);

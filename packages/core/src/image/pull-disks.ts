@@ -112,7 +112,7 @@ export class PullDisks {
     if (!feed && existsSync(this.pathOf(spec))) return { made: false, disk: await this.existing(spec) };
     const started = Date.now();
     try {
-      const disk = await makeLayerDisk(spec, { source: feed, signal: this.aborter.signal, logger: this.log });
+      const disk = await makeLayerDisk(spec, { source: feed, signal: this.aborter.signal });
       log.debug({ totalMs: Date.now() - started, sizeBytes: disk.sizeBytes, streamed: !!feed }, 'layer disk made');
       return { disk, made: true };
     } catch (e) {

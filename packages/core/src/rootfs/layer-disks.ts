@@ -100,7 +100,7 @@ export interface LayerDiskSpec {
  */
 export async function makeLayerDisk(
   spec: LayerDiskSpec,
-  opts: { source?: AsyncIterable<Uint8Array>; signal?: AbortSignal; logger?: Logger } = {},
+  opts: { source?: AsyncIterable<Uint8Array>; signal?: AbortSignal } = {},
 ): Promise<RootfsDisk> {
   const path = rootfsDiskPath({ ...spec, format: 'ext4' });
   await mkdir(spec.dir, { recursive: true });
@@ -113,12 +113,10 @@ export async function makeLayerDisk(
       diffId: spec.diffId,
       imageBytesBefore: spec.imageBytesBefore,
     });
-    let entries = 0;
     try {
       for await (const entry of layer.entries) {
         opts.signal?.throwIfAborted();
         await writeEntry(disk, entry);
-        entries++;
       }
       layer.verify();
     } catch (e) {
@@ -126,7 +124,6 @@ export async function makeLayerDisk(
     }
     const { sizeBytes } = await disk.finish();
     await syncAndRename(tmp, path);
-    opts.logger?.debug({ entries, sizeBytes }, 'layer disk made');
     return { path, format: 'ext4', key: spec.key, sizeBytes, cached: false };
   } finally {
     await disk.abort();
@@ -199,7 +196,7 @@ export function buildLayerDisk(
       limits: job.limits,
       imageBytesBefore: job.imageBytesBefore,
     },
-    opts,
+    { signal: opts.signal },
   );
 }
 
