@@ -536,14 +536,14 @@ export class Ext4Writer {
     return { extra, ibodyXattrs, metaStart: block };
   }
 
-  private writeMetadata(): { sizeBytes: number; inodes: number } {
-    const fd = this.fd!;
-    this.flushData();
-    const { inodes, dirs, parentIno, inodeCount } = this.numberInodes();
-    const all = [this.root, ...inodes];
-    const { extra, ibodyXattrs, metaStart } = this.blocksAfterData(dirs, parentIno, all);
-
-    // Groups: the bitmaps and inode tables at the tail decide how many groups there are.
+  /**
+   * Groups: the bitmaps and inode tables at the tail, from `metaStart`, decide how many groups there
+   * are. `metaEnd` is where the tail ends; `total`, the image's blocks, may reach past it.
+   */
+  private layoutGroups(
+    metaStart: number,
+    inodeCount: number,
+  ): { groups: number; ipg: number; metaEnd: number; total: number } {
     let groups = Math.max(1, Math.ceil(inodeCount / PER_GROUP));
     let ipg = 0;
     let total = 0;
@@ -558,6 +558,17 @@ export class Ext4Writer {
     if (total <= (groups - 1) * PER_GROUP) total = (groups - 1) * PER_GROUP + 1; // the last group needs a block
     if (total > this.maxBlocks || groups > this.gdtBlocks * DESCS_PER_BLOCK)
       throw new Ext4WriterError('too-large', `the image would exceed ${this.maxBlocks * BLOCK} bytes`);
+    return { groups, ipg, metaEnd, total };
+  }
+
+  /** Lays out the tail, then writes it: bitmaps, inode tables, group descriptors, the superblock last. */
+  private writeMetadata(): { sizeBytes: number; inodes: number } {
+    const fd = this.fd!;
+    this.flushData();
+    const { inodes, dirs, parentIno, inodeCount } = this.numberInodes();
+    const all = [this.root, ...inodes];
+    const { extra, ibodyXattrs, metaStart } = this.blocksAfterData(dirs, parentIno, all);
+    const { groups, ipg, metaEnd, total } = this.layoutGroups(metaStart, inodeCount);
     const itb = ipg / INODES_PER_BLOCK;
     const blockBitmapAt = (g: number) => metaStart + g;
     const inodeBitmapAt = (g: number) => metaStart + groups + g;
