@@ -221,7 +221,11 @@ describe('the container shim', () => {
     const stats = await shim.stats();
     expect(Array.isArray(stats.blockIo)).toBe(true);
     expect(stats.memory?.usedBytes).toBeGreaterThan(0);
-    const top = await shim.top();
+    // "up" is logged before the shell execs sleep: ask until the exec has happened.
+    const top = await waitFor(async () => {
+      const t = await shim.top();
+      return t.processes.some((p) => p[7] === 'sleep 1000') ? t : undefined;
+    });
     expect(top.processes.map((p) => p[7])).toContain('sleep 1000');
     await shim.pause();
     expect((await shim.stop('SIGTERM', 3000)).exitCode).toBe(143);

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { bootGuestVm, runVm } from '../src/vmm/guest-vm.js';
 import { createWritableDisk } from '../src/vmm/writable-disk.js';
 import { assertVmPrerequisites, makeBusyboxRootfs } from './helpers/vm.js';
@@ -144,7 +144,15 @@ test("top lists the container's processes as ps -ef does, without kestrel", asyn
   });
   try {
     await seen;
-    const table = await vm.top();
+    // "up" is printed before the shell execs sleep: ask until the exec has happened.
+    const table = await vi.waitFor(
+      async () => {
+        const t = await vm.top();
+        if (!t.processes.some((p) => p[7] === 'sleep 1000')) throw new Error('sleep 1000 not listed yet');
+        return t;
+      },
+      { timeout: 20_000, interval: 100 },
+    );
     expect(table.titles).toEqual(['UID', 'PID', 'PPID', 'C', 'STIME', 'TTY', 'TIME', 'CMD']);
     const sleep = table.processes.find((p) => p[7] === 'sleep 1000');
     expect(sleep?.[0]).toBe('app');
